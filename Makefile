@@ -1,0 +1,130 @@
+# Makefile - build, test, install and run leadrouted (see README.md).
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+CFLAGS   ?= -O2 -g
+WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
+	    -Wvla -fno-common
+PKGS      = libevent hiredis libconfig jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+DEFS      = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	    -DLR_DEFAULT_CONF='"$(SYSCONFDIR)/leadrouted/leadrouted.conf"'
+ALL_CFLAGS = $(WARNINGS) $(DEFS) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+
+ifneq ($(SANITIZER),)
+ALL_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZER)
+endif
+
+# The test build: sanitizers on, warnings are errors.
+TEST_CFLAGS = $(WARNINGS) $(DEFS) -Iinclude -Itests $(PKG_CFLAGS) -O1 -g \
+	      -Werror -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+TEST_LDFLAGS = -fsanitize=address,undefined
+
+# Debian packages the build, the tests and `make run` need.
+DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
+       libcmocka-dev libjansson-dev redis-server redis-tools
+
+CORE    = log config match score segment lead
+DAEMON  = main $(CORE)
+CTL     = leadctl $(CORE)
+UNIT    = match score segment lead config
+SRC_DEPS = $(wildcard include/*.h) Makefile
+
+B  = build
+BT = build/test
+
+.PHONY: all test check test-run unit deps run install uninstall clean
+
+all: $(B)/leadrouted $(B)/leadctl
+
+$(B)/obj/%.o: daemon/%.c $(SRC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/leadrouted: $(DAEMON:%=$(B)/obj/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/leadctl: $(CTL:%=$(B)/obj/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# --- tests -----------------------------------------------------------------
+
+$(BT)/obj/%.o: daemon/%.c $(SRC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(BT)/tobj/%.o: tests/%.c $(SRC_DEPS) $(wildcard tests/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(BT)/leadrouted: $(DAEMON:%=$(BT)/obj/%.o)
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BT)/leadctl: $(CTL:%=$(BT)/obj/%.o)
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+UNIT_BINS = $(UNIT:%=$(BT)/test_%)
+
+# The README's test command: install what is missing, build, run everything.
+test check: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: $(UNIT_BINS) $(BT)/leadrouted $(BT)/leadctl all
+	@tests/run-tests.sh $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@tests/run-tests.sh $(UNIT_BINS)
+
+# --- set-up ----------------------------------------------------------------
+
+# Install only the missing Debian packages, non-interactively.
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		    --no-install-recommends $$missing </dev/null; \
+	fi
+
+# The README's first command: set up, build, run the daemon on the example config.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/tools/run-local.sh conf/leadrouted.conf
+
+# --- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/leadrouted
+	install -m 755 $(B)/leadrouted $(DESTDIR)$(SBINDIR)/leadrouted
+	install -m 755 $(B)/leadctl $(DESTDIR)$(BINDIR)/leadctl
+	[ -e $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf ] || \
+	    install -m 644 conf/leadrouted.conf $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/leadrouted $(DESTDIR)$(BINDIR)/leadctl
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,112 @@
+/*
+ * config.h - load and validate leadrouted's configuration (libconfig).
+ *
+ * cfg_load() reads one file, checks every key of CONTRACT section 7 and
+ * fills in the defaults. It reports every problem it finds, not just the
+ * first, each as "FILE:LINE: 'KEY' ..." in a diagnostics list owned by
+ * the caller; it never logs and never exits. A configuration that loaded
+ * is immutable: a reload builds a new one beside it and swaps.
+ */
+#ifndef LR_CONFIG_H
+#define LR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "score.h"
+#include "segment.h"
+
+/* Rep ids are used in Redis keys and metric labels. */
+#define CFG_REP_ID_MAX 64
+
+enum sla_on_breach {
+	SLA_ON_BREACH_ALERT,
+	SLA_ON_BREACH_REASSIGN,
+};
+
+struct rep_cfg {
+	char *id;
+	char *name;		/* defaults to id */
+	size_t *segs;		/* indices into segments.v */
+	size_t nsegs;
+	long long max_open;
+	long long max_per_period;	/* 0 = unlimited */
+	int line;
+};
+
+struct lr_config {
+	char *path;
+	char version[17];	/* FNV-1a of the file's bytes, 16 hex digits */
+	struct {
+		char *host;
+		int port;
+		char *unix_socket;	/* "" = use host and port */
+		char *password;		/* "" = none; never log it */
+		char *password_file;
+		int db;
+		char *prefix;
+	} redis;
+	struct {
+		char *listen;		/* as written; "" disables */
+		char *host;		/* parsed from listen; NULL if disabled */
+		int port;
+	} http;
+	struct {
+		size_t max_bytes;
+	} intake;
+	struct scoring scoring;
+	struct segments segments;
+	struct rep_cfg *reps;
+	size_t nreps;
+	struct {
+		long long period;	/* seconds */
+	} capacity;
+	struct {
+		long long follow_up;	/* seconds */
+		long long warn_before;	/* seconds; 0 = no warning */
+		enum sla_on_breach on_breach;
+		long long max_reassign;
+		long long alert_log_max;
+	} sla;
+	struct {
+		int level;		/* enum log_level */
+	} log;
+};
+
+/* Diagnostics of one load: errors make it fail, warnings do not. */
+struct cfg_diag {
+	char **errors;
+	size_t nerrors;
+	char **warnings;
+	size_t nwarnings;
+};
+
+/*
+ * Load and check the configuration at path. Returns the configuration, or
+ * NULL when it has errors (all of them are in diag->errors). Warnings
+ * (unknown keys, a segment without reps) go to diag->warnings either way.
+ * The environment variable LEADROUTED_REDIS_PASSWORD, when set, overrides
+ * redis.password and redis.password_file.
+ */
+struct lr_config *cfg_load(const char *path, struct cfg_diag *diag);
+
+/* Free a configuration; NULL is fine. */
+void cfg_free(struct lr_config *cfg);
+
+/* Free the messages of diag and empty it. */
+void cfg_diag_clear(struct cfg_diag *diag);
+
+/*
+ * Parse "host:port" or "[v6addr]:port" into a malloc'd host and a port.
+ * Returns 0, or -1 when s is not of that form or the port is not 1-65535.
+ */
+int cfg_parse_listen(const char *s, char **host, int *port);
+
+/* The rep with this id, or NULL. */
+const struct rep_cfg *cfg_rep_find(const struct lr_config *cfg,
+    const char *id);
+
+/* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
+bool cfg_valid_name(const char *s);
+
+#endif
