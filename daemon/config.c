@@ -1,4 +1,5 @@
 /* config.c - load leadrouted.conf with libconfig, check every key, report all errors. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -308,8 +309,8 @@ cfg_parse_listen(const char *s, char **host, int *port)
 		return -1;
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 1 ||
-	    p > 65535)
+	if (!isdigit((unsigned char)colon[1]) || *end != '\0' || errno != 0 ||
+	    p < 1 || p > 65535)
 		return -1;
 	if ((*host = strndup(h, (size_t)(hend - h))) == NULL)
 		return -1;
@@ -336,9 +337,11 @@ read_file(const char *path, size_t *len)
 	FILE *f;
 	char *buf = NULL, *nb;
 	size_t cap = 0, n = 0, r;
+	int err;
 
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
+	errno = 0;
 	do {
 		if (n + 4096 + 1 > cap) {
 			cap = cap ? cap * 2 : 8192;
@@ -354,9 +357,10 @@ read_file(const char *path, size_t *len)
 		n += r;
 	} while (r > 0);
 	if (ferror(f)) {
+		err = errno != 0 ? errno : EIO;	/* EISDIR for a directory */
 		free(buf);
 		fclose(f);
-		errno = EIO;
+		errno = err;
 		return NULL;
 	}
 	fclose(f);

@@ -175,8 +175,9 @@ lead_load_object(const char *buf, size_t len, struct lead_error *err)
 	json_error_t jerr;
 	json_t *obj;
 
-	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-	    &jerr);
+	/* JSON_DECODE_ANY: a top-level scalar is not_object, not bad_json. */
+	obj = json_loadb(buf, len,
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
 	if (obj == NULL) {
 		fail(err, DL_BAD_JSON,
 		    "invalid JSON at line %d, column %d (offset %d): %s",
@@ -289,9 +290,14 @@ dl_json(enum dl_reason reason, const char *detail, long long at_ms,
     const char *source, const char *raw, size_t len)
 {
 	bool text = utf8_valid(raw, len, NULL);
+	const char *d = detail != NULL ? detail : "";
+	size_t dlen = strlen(d), bad_at;
 	json_t *o, *rawv;
 	char *b64, *out;
 
+	/* A detail cut mid-character (snprintf) keeps its valid prefix. */
+	if (!utf8_valid(d, dlen, &bad_at))
+		dlen = bad_at;
 	if (text) {
 		rawv = json_stringn(raw, len);
 	} else {
@@ -302,8 +308,8 @@ dl_json(enum dl_reason reason, const char *detail, long long at_ms,
 	}
 	if (rawv == NULL)
 		return NULL;
-	o = json_pack("{s:s, s:s, s:I, s:s, s:o}", "reason",
-	    dl_reason_name(reason), "detail", detail ? detail : "", "at_ms",
+	o = json_pack("{s:s, s:s%, s:I, s:s, s:o}", "reason",
+	    dl_reason_name(reason), "detail", d, dlen, "at_ms",
 	    (json_int_t)at_ms, "source", source, text ? "raw" : "raw_base64",
 	    rawv);
 	if (o == NULL)

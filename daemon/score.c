@@ -1,4 +1,5 @@
 /* score.c - apply the compiled scoring rules to a lead, saturating. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -10,14 +11,19 @@ clamp_ll(long long v, long long lo, long long hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/*
+ * a + b without overflow. The running total is kept exact (each term is
+ * within SCORE_LIMIT, so long long has room for billions of rules) and
+ * clamped once at the end: the score does not depend on rule order.
+ */
 static long long
 sat_add(long long a, long long b)
 {
 	long long r;
 
 	if (__builtin_add_overflow(a, b, &r))
-		r = b > 0 ? SCORE_LIMIT : -SCORE_LIMIT;
-	return clamp_ll(r, -SCORE_LIMIT, SCORE_LIMIT);
+		r = b > 0 ? LLONG_MAX : LLONG_MIN;
+	return r;
 }
 
 /* points x value, toward zero, capped; any double in, no UB out. */
@@ -82,7 +88,7 @@ score_lead(const struct scoring *s, const json_t *lead,
 	}
 	if (nhits != NULL)
 		*nhits = n;
-	return total;
+	return clamp_ll(total, -SCORE_LIMIT, SCORE_LIMIT);
 }
 
 bool

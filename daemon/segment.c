@@ -17,7 +17,7 @@ int
 segment_find(const struct segments *s, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].name, name) == 0)
+		if (s->v[i].name != NULL && strcmp(s->v[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
