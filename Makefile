@@ -37,10 +37,10 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools
 
-CORE    = log config match score segment lead
-DAEMON  = main $(CORE)
+CORE    = log config match score segment lead event decide
+DAEMON  = main rds consumer notify lr_lua $(CORE)
 CTL     = leadctl $(CORE)
-UNIT    = match score segment lead config
+UNIT    = match score segment lead config event decide
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -53,6 +53,22 @@ all: $(B)/leadrouted $(B)/leadctl
 $(B)/obj/%.o: daemon/%.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Lua script, compiled in as a C string.
+$(B)/gen/lr_lua.c: daemon/lr.lua
+	@mkdir -p $(@D)
+	@{ echo '/* generated from daemon/lr.lua; do not edit */'; \
+	  echo '#include "scripts.h"'; echo 'const char lr_lua[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; echo 'const size_t lr_lua_len = sizeof(lr_lua) - 1;'; } > $@
+
+$(B)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BT)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
 $(B)/leadrouted: $(DAEMON:%=$(B)/obj/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

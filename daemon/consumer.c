@@ -1,0 +1,531 @@
+/* consumer.c - claim leads or events into in-flight, decide them, commit each batch atomically. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "daemon.h"
+#include "decide.h"
+#include "event.h"
+#include "log.h"
+
+#define RETRY_MS 250
+
+struct consumer {
+	struct lrd *d;
+	char src[16];			/* "incoming" or "events" */
+	bool leads;
+	struct rds_conn *blk;		/* for the blocking read */
+	int claims;			/* claim calls in the air */
+	int commits;			/* commit calls in the air */
+	bool blocking;			/* a BLMOVE is in the air */
+	bool more;			/* the last claim came back full */
+	bool stopped;
+	struct event *retry_ev;
+	struct score_hit *hits;		/* scratch for the scorer */
+	size_t nhits;
+};
+
+/* One script call in the air; it owns its arguments. */
+struct call {
+	struct consumer *c;
+	unsigned int generation;
+	struct rds_argv args;
+	int tries;
+};
+
+static void blocking_read(struct consumer *c);
+
+static struct call *
+call_new(struct consumer *c, const char *op)
+{
+	struct call *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	k->c = c;
+	k->generation = c->d->generation;
+	rds_argv_init(&k->args);
+	if (rds_argv_adds(&k->args, op) == -1 ||
+	    rds_argv_adds(&k->args, c->d->cfg->redis.prefix) == -1) {
+		rds_argv_clear(&k->args);
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static void
+call_free(struct call *k)
+{
+	rds_argv_clear(&k->args);
+	free(k);
+}
+
+static void
+retry_later(struct consumer *c)
+{
+	struct timeval tv = {0, RETRY_MS * 1000};
+
+	if (!c->stopped)
+		evtimer_add(c->retry_ev, &tv);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)fd;
+	(void)what;
+	consumer_kick(c);
+	if (c->claims == 0 && !c->more)
+		blocking_read(c);
+}
+
+/* --- commit --------------------------------------------------------------- */
+
+static void
+tally_lead(struct lrd *d, const char *word)
+{
+	if (strncmp(word, "assigned:", 9) == 0)
+		d->stats.assigned++;
+	else if (strcmp(word, "backlog") == 0)
+		d->stats.backlogged++;
+	else if (strcmp(word, "nurture") == 0)
+		d->stats.nurtured++;
+	else if (strcmp(word, "duplicate") == 0)
+		d->stats.duplicates++;
+	else if (strcmp(word, "dead") == 0)
+		d->stats.dead++;
+	else if (strcmp(word, "fenced") == 0)
+		d->stats.fenced++;
+	if (strcmp(word, "fenced") != 0)
+		d->stats.leads_committed++;
+}
+
+static void
+tally_event(struct lrd *d, const char *word)
+{
+	if (strcmp(word, "fenced") == 0) {
+		d->stats.fenced++;
+		return;
+	}
+	d->stats.events++;
+	if (strcmp(word, "ok") != 0)
+		d->stats.events_rejected++;
+}
+
+static int send_commit(struct call *k);
+
+static void
+commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct call *k = arg;
+	struct consumer *c = k->c;
+	struct lrd *d = c->d;
+
+	(void)conn;
+	c->commits--;
+	if (reply == NULL || k->generation != d->generation) {
+		/* Lost with the connection: the batch is still in our old
+		 * in-flight hash, or was committed. Either way Redis knows. */
+		call_free(k);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* A failed script writes nothing before its first write, and
+		 * the commit script fails only there (OOM): send it again. */
+		log_warnx("commit of %s failed: %s; retrying", c->src,
+		    reply->str);
+		if (++k->tries < 1000 && send_commit(k) == 0)
+			return;
+		call_free(k);
+		lrd_fenced(d, "a commit kept failing");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < reply->elements; i++) {
+			const redisReply *w = reply->element[i];
+
+			if (w->type != REDIS_REPLY_STRING)
+				continue;
+			if (c->leads)
+				tally_lead(d, w->str);
+			else
+				tally_event(d, w->str);
+			if (strcmp(w->str, "fenced") == 0)
+				log_warnx("%s payload was taken back from this instance; not committed",
+				    c->src);
+			else if (c->leads)
+				log_debug("lead committed: %s", w->str);
+		}
+	}
+	call_free(k);
+	consumer_kick(c);
+}
+
+static int
+send_commit(struct call *k)
+{
+	struct consumer *c = k->c;
+
+	if (rds_script(c->d->cmd, &c->d->script, c->d->key, &k->args,
+	    commit_cb, k) == -1)
+		return -1;
+	c->commits++;
+	return 0;
+}
+
+/* Append one lead's 10 fields (see lr.lua, ops.commit). */
+static int
+add_lead(struct consumer *c, struct rds_argv *a, const redisReply *seq,
+    const redisReply *raw, const redisReply *sha, long long redeliveries)
+{
+	const struct lr_config *cfg = c->d->cfg;
+	struct lead_decision dec;
+	int rc = 0;
+
+	if (decide_lead(cfg, raw->str, raw->len, redeliveries, lrd_now_ms(),
+	    c->hits, &dec) == -1)
+		return -1;
+	rc |= rds_argv_add(a, seq->str, seq->len);
+	if (dec.kind == DECISION_DEAD) {
+		log_info("lead dead-lettered: reason=%s",
+		    dl_reason_name(dec.reason));
+		rc |= rds_argv_adds(a, "dead");
+		rc |= rds_argv_adds(a, dl_reason_name(dec.reason));
+		rc |= rds_argv_adds(a, dec.dead_json);
+		for (int i = 0; i < 5; i++)
+			rc |= rds_argv_adds(a, "");
+	} else {
+		rc |= rds_argv_adds(a, "lead");
+		rc |= rds_argv_adds(a, dec.id);
+		rc |= rds_argv_addll(a, dec.score);
+		rc |= rds_argv_adds(a, cfg->segments.v[dec.segment].name);
+		rc |= rds_argv_adds(a, dec.mql ? "1" : "0");
+		rc |= rds_argv_adds(a, dec.source);
+		rc |= rds_argv_add(a, raw->str, raw->len);
+		rc |= rds_argv_adds(a, dec.receipt);
+	}
+	rc |= rds_argv_add(a, sha->str, sha->len);
+	lead_decision_clear(&dec);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Append one event's 8 fields (see lr.lua, ops.events). */
+static int
+add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
+    const redisReply *raw, const redisReply *sha, long long redeliveries)
+{
+	struct event_msg ev;
+	struct lead_error err;
+	char *dead;
+	int rc = 0;
+
+	rc |= rds_argv_add(a, seq->str, seq->len);
+	if (redeliveries >= DECIDE_POISON_REDELIVERIES) {
+		err.reason = DL_POISON;
+		snprintf(err.detail, sizeof(err.detail),
+		    "event was in flight in %lld daemon crashes; set aside unparsed",
+		    redeliveries);
+	} else if (event_parse(raw->str, raw->len, c->d->cfg->intake.max_bytes,
+	    &ev, &err) == 0) {
+		rc |= rds_argv_adds(a, "ev");
+		rc |= rds_argv_adds(a, event_type_name(ev.type));
+		rc |= rds_argv_adds(a, ev.lead_id);
+		rc |= rds_argv_adds(a, ev.rep);
+		rc |= rds_argv_adds(a, ev.arg);
+		rc |= rds_argv_add(a, raw->str, raw->len);
+		rc |= rds_argv_add(a, sha->str, sha->len);
+		return rc == 0 ? 0 : -1;
+	}
+	log_info("event dead-lettered: reason=%s detail=\"%s\"",
+	    dl_reason_name(err.reason), err.detail);
+	if ((dead = decide_event_dead(&err, raw->str, raw->len,
+	    lrd_now_ms())) == NULL)
+		return -1;
+	rc |= rds_argv_adds(a, "dead");
+	rc |= rds_argv_adds(a, dl_reason_name(err.reason));
+	rc |= rds_argv_adds(a, dead);
+	for (int i = 0; i < 3; i++)
+		rc |= rds_argv_adds(a, "");
+	rc |= rds_argv_add(a, sha->str, sha->len);
+	free(dead);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Turn a claim's reply (payload, sha, redeliveries triples) into a commit.
+ * first_seq is the seq of the first payload.
+ */
+static int
+build_commit(struct consumer *c, const redisReply *reply,
+    unsigned long long first_seq, struct call **out)
+{
+	struct call *k;
+	char seqbuf[32];
+	redisReply seq;
+	size_t n = reply->elements / 3;
+	int rc;
+
+	*out = NULL;
+	if ((k = call_new(c, c->leads ? "commit" : "events")) == NULL ||
+	    rds_argv_adds(&k->args, c->d->instance) == -1 ||
+	    rds_argv_adds(&k->args, c->d->routing) == -1)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *raw = reply->element[3 * i];
+		const redisReply *sha = reply->element[3 * i + 1];
+		const redisReply *cnt = reply->element[3 * i + 2];
+
+		if (raw->type != REDIS_REPLY_STRING ||
+		    sha->type != REDIS_REPLY_STRING ||
+		    cnt->type != REDIS_REPLY_INTEGER)
+			goto fail;
+		memset(&seq, 0, sizeof(seq));
+		seq.len = (size_t)snprintf(seqbuf, sizeof(seqbuf), "%llu",
+		    first_seq + i);
+		seq.str = seqbuf;
+		rc = c->leads ? add_lead(c, &k->args, &seq, raw, sha,
+		    cnt->integer) : add_event(c, &k->args, &seq, raw, sha,
+		    cnt->integer);
+		if (rc == -1)
+			goto fail;
+	}
+	*out = k;
+	return 0;
+fail:
+	if (k != NULL)
+		call_free(k);
+	return -1;
+}
+
+/* --- claim ---------------------------------------------------------------- */
+
+struct claim {
+	struct call *k;
+	unsigned long long first_seq;
+};
+
+static void
+claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct claim *cl = arg;
+	struct call *k = cl->k, *commit;
+	struct consumer *c = k->c;
+	struct lrd *d = c->d;
+	size_t n;
+
+	(void)conn;
+	c->claims--;
+	if (reply == NULL || k->generation != d->generation)
+		goto out;
+	if (rds_is_error(reply, "FENCED")) {
+		lrd_fenced(d, "a claim was refused: this instance is no longer registered");
+		goto out;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		log_warnx("claim from %s failed: %s; retrying", c->src,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+		c->more = false;
+		retry_later(c);
+		goto out;
+	}
+	n = reply->elements / 3;
+	d->stats.leads_claimed += c->leads ? n : 0;
+	c->more = n == LRD_BATCH;
+	if (n > 0) {
+		if (build_commit(c, reply, cl->first_seq, &commit) == -1 ||
+		    send_commit(commit) == -1) {
+			/* The payloads stay in our in-flight hash; become a
+			 * new instance so they are requeued, not stranded. */
+			if (commit != NULL)
+				call_free(commit);
+			lrd_fenced(d, "cannot build or send a commit");
+			goto out;
+		}
+	}
+	if (c->more)
+		consumer_kick(c);
+	else if (c->claims == 0)
+		blocking_read(c);
+out:
+	call_free(k);
+	free(cl);
+}
+
+void
+consumer_kick(struct consumer *c)
+{
+	struct lrd *d = c->d;
+	struct claim *cl;
+
+	while (!c->stopped && d->registered && rds_up(d->cmd) &&
+	    c->claims < 2 && c->claims + c->commits < LRD_MAX_IN_FLIGHT &&
+	    (c->claims == 0 || c->more)) {
+		if ((cl = calloc(1, sizeof(*cl))) == NULL)
+			return;
+		if ((cl->k = call_new(c, "claim")) == NULL) {
+			free(cl);
+			return;
+		}
+		cl->first_seq = d->next_seq;
+		if (rds_argv_adds(&cl->k->args, d->instance) == -1 ||
+		    rds_argv_adds(&cl->k->args, c->src) == -1 ||
+		    rds_argv_addll(&cl->k->args, LRD_BATCH) == -1 ||
+		    rds_argv_addll(&cl->k->args,
+		    (long long)cl->first_seq) == -1 ||
+		    rds_script(d->cmd, &d->script, d->key, &cl->k->args,
+		    claim_cb, cl) == -1) {
+			call_free(cl->k);
+			free(cl);
+			return;
+		}
+		d->next_seq += LRD_BATCH;
+		c->claims++;
+		if (!c->more)
+			break;
+	}
+}
+
+/* --- blocking read ---------------------------------------------------------- */
+
+static void
+block_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)conn;
+	c->blocking = false;
+	if (reply == NULL || c->stopped)
+		return;		/* the connection coming back reissues it */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("blocking read of %s failed: %s", c->src, reply->str);
+		retry_later(c);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STRING)
+		consumer_kick(c);	/* one payload is in our wait list */
+	else if (c->claims == 0 && !c->more)
+		blocking_read(c);	/* timed out: wait again */
+}
+
+static void
+blocking_read(struct consumer *c)
+{
+	struct lrd *d = c->d;
+	char src[256], wait[512], secs[16];
+	const char *argv[6];
+	size_t lens[6];
+
+	if (c->blocking || c->stopped || !d->registered || !rds_up(c->blk))
+		return;
+	lrd_key(d, src, sizeof(src), c->src);
+	snprintf(wait, sizeof(wait), "%sinflight:%s:%s:wait",
+	    d->cfg->redis.prefix, d->instance, c->src);
+	snprintf(secs, sizeof(secs), "%d", LRD_BLOCK_SECONDS);
+	argv[0] = "BLMOVE";
+	argv[1] = src;
+	argv[2] = wait;
+	argv[3] = "RIGHT";
+	argv[4] = "LEFT";
+	argv[5] = secs;
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
+	if (rds_command(c->blk, block_cb, c, (LRD_BLOCK_SECONDS + 5) * 1000L,
+	    6, argv, lens) == 0)
+		c->blocking = true;
+}
+
+static void
+blk_state_cb(struct rds_conn *conn, bool up, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)conn;
+	if (up && c->claims == 0 && !c->more)
+		blocking_read(c);
+}
+
+/* --- life cycle ------------------------------------------------------------- */
+
+struct consumer *
+consumer_new(struct lrd *d, const char *src)
+{
+	struct consumer *c;
+	char name[32];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->d = d;
+	snprintf(c->src, sizeof(c->src), "%s", src);
+	c->leads = strcmp(src, "incoming") == 0;
+	snprintf(name, sizeof(name), "blocking %s", src);
+	c->blk = rds_new(d->base, &d->ropts, name, blk_state_cb, c);
+	c->retry_ev = evtimer_new(d->base, retry_cb, c);
+	if (c->blk == NULL || c->retry_ev == NULL) {
+		consumer_free(c);
+		return NULL;
+	}
+	rds_start(c->blk);
+	return c;
+}
+
+int
+consumer_fit(struct consumer *c)
+{
+	size_t n = c->d->cfg->scoring.nrules;
+	struct score_hit *h;
+
+	if (n <= c->nhits && c->hits != NULL)
+		return 0;
+	if ((h = realloc(c->hits, (n ? n : 1) * sizeof(*h))) == NULL)
+		return -1;
+	c->hits = h;
+	c->nhits = n;
+	return 0;
+}
+
+void
+consumer_reset(struct consumer *c)
+{
+	c->more = false;
+	/* A BLMOVE may target the old instance's wait list: start over. */
+	if (c->blocking)
+		rds_drop(c->blk, "instance changed");
+}
+
+bool
+consumer_idle(const struct consumer *c)
+{
+	return c->claims == 0 && c->commits == 0;
+}
+
+bool
+consumer_blocking_up(const struct consumer *c)
+{
+	return rds_up(c->blk);
+}
+
+void
+consumer_stop(struct consumer *c)
+{
+	c->stopped = true;
+	evtimer_del(c->retry_ev);
+	rds_stop(c->blk);
+}
+
+void
+consumer_free(struct consumer *c)
+{
+	if (c == NULL)
+		return;
+	rds_free(c->blk);
+	if (c->retry_ev != NULL)
+		event_free(c->retry_ev);
+	free(c->hits);
+	free(c);
+}

@@ -1,0 +1,159 @@
+/* decide.c - turn a claimed payload into a decision the commit script applies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "decide.h"
+
+static int
+dead(struct lead_decision *out, enum dl_reason reason, const char *detail,
+    const char *raw, size_t len, long long now_ms)
+{
+	out->kind = DECISION_DEAD;
+	out->reason = reason;
+	out->dead_json = dl_json(reason, detail, now_ms, "incoming", raw, len);
+	return out->dead_json == NULL ? -1 : 0;
+}
+
+/* {"score":N,"mql_threshold":N,"config_version":"..","rules":[...]} */
+static char *
+receipt_json(const struct lr_config *cfg, long long score,
+    const struct score_hit *hits, size_t nhits)
+{
+	json_t *o, *rules, *r;
+	const struct score_rule *rule;
+	char *s;
+
+	if ((rules = json_array()) == NULL)
+		return NULL;
+	for (size_t i = 0; i < nhits; i++) {
+		rule = &cfg->scoring.rules[hits[i].rule];
+		r = json_pack("{s:I, s:s, s:s, s:I}", "rule",
+		    (json_int_t)hits[i].rule, "field", rule->cond.field, "op",
+		    match_op_name(rule->cond.op), "points",
+		    (json_int_t)hits[i].points);
+		if (r == NULL || json_array_append_new(rules, r) == -1) {
+			json_decref(rules);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:I, s:I, s:s, s:o}", "score", (json_int_t)score,
+	    "mql_threshold", (json_int_t)cfg->scoring.mql_threshold,
+	    "config_version", cfg->version, "rules", rules);
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+int
+decide_lead(const struct lr_config *cfg, const char *raw, size_t len,
+    long long redeliveries, long long now_ms, struct score_hit *hits,
+    struct lead_decision *out)
+{
+	struct lead lead;
+	struct lead_error err;
+	const json_t *src;
+	size_t nhits = 0;
+	char detail[128];
+
+	memset(out, 0, sizeof(*out));
+	if (redeliveries >= DECIDE_POISON_REDELIVERIES) {
+		snprintf(detail, sizeof(detail),
+		    "payload was in flight in %lld daemon crashes; set aside unparsed",
+		    redeliveries);
+		return dead(out, DL_POISON, detail, raw, len, now_ms);
+	}
+	if (lead_parse(raw, len, cfg->intake.max_bytes, &lead, &err) == -1)
+		return dead(out, err.reason, err.detail, raw, len, now_ms);
+
+	out->kind = DECISION_LEAD;
+	snprintf(out->id, sizeof(out->id), "%s", lead.id);
+	out->score = score_lead(&cfg->scoring, lead.obj, hits, &nhits);
+	out->mql = score_is_mql(&cfg->scoring, out->score);
+	out->segment = segment_of(&cfg->segments, lead.obj);
+	src = json_object_get(lead.obj, "source");
+	out->source = strndup(json_is_string(src) ? json_string_value(src) :
+	    "", json_is_string(src) ? json_string_length(src) : 0);
+	out->receipt = receipt_json(cfg, out->score, hits, nhits);
+	lead_clear(&lead);
+	if (out->source == NULL || out->receipt == NULL) {
+		lead_decision_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+decide_event_dead(const struct lead_error *err, const char *raw, size_t len,
+    long long now_ms)
+{
+	return dl_json(err->reason, err->detail, now_ms, "events", raw, len);
+}
+
+void
+lead_decision_clear(struct lead_decision *d)
+{
+	free(d->source);
+	free(d->receipt);
+	free(d->dead_json);
+	memset(d, 0, sizeof(*d));
+}
+
+char *
+decide_routing_json(const struct lr_config *cfg)
+{
+	json_t *o, *segs, *order, *reps, *list;
+	const struct rep_cfg *rep;
+	char *s = NULL;
+
+	o = json_object();
+	segs = json_object();
+	order = json_array();
+	reps = json_object();
+	if (o == NULL || segs == NULL || order == NULL || reps == NULL)
+		goto out;
+	for (size_t i = 0; i < cfg->segments.n; i++) {
+		if ((list = json_array()) == NULL)
+			goto out;
+		for (size_t r = 0; r < cfg->nreps; r++)
+			for (size_t k = 0; k < cfg->reps[r].nsegs; k++)
+				if (cfg->reps[r].segs[k] == i)
+					json_array_append_new(list,
+					    json_string(cfg->reps[r].id));
+		json_object_set_new(segs, cfg->segments.v[i].name, list);
+		json_array_append_new(order,
+		    json_string(cfg->segments.v[i].name));
+	}
+	for (size_t r = 0; r < cfg->nreps; r++) {
+		rep = &cfg->reps[r];
+		json_object_set_new(reps, rep->id, json_pack("[I, I]",
+		    (json_int_t)rep->max_open, (json_int_t)rep->max_per_period));
+	}
+	json_object_set(o, "segs", segs);
+	json_object_set(o, "seg_order", order);
+	json_object_set(o, "reps", reps);
+	json_object_set_new(o, "period", json_integer(cfg->capacity.period *
+	    1000));
+	json_object_set_new(o, "follow", json_integer(cfg->sla.follow_up *
+	    1000));
+	json_object_set_new(o, "warn", json_integer(cfg->sla.warn_before *
+	    1000));
+	json_object_set_new(o, "reassign", json_boolean(cfg->sla.on_breach ==
+	    SLA_ON_BREACH_REASSIGN));
+	json_object_set_new(o, "max_reassign",
+	    json_integer(cfg->sla.max_reassign));
+	json_object_set_new(o, "alert_log_max",
+	    json_integer(cfg->sla.alert_log_max));
+	json_object_set_new(o, "version", json_string(cfg->version));
+	s = json_dumps(o, JSON_COMPACT);
+out:
+	json_decref(segs);
+	json_decref(order);
+	json_decref(reps);
+	json_decref(o);
+	return s;
+}

@@ -1,0 +1,645 @@
+-- lr.lua - leadrouted's atomic operations on Redis, one script with one entry per operation.
+--
+-- Every state change of the router happens here, inside one script call,
+-- so it is all-or-nothing and serialised with every other instance's:
+-- claiming work into an instance's in-flight hash, committing scored leads
+-- (record, assignment, backlog, nurture, dead letter, removal from
+-- in-flight), applying events, draining backlogs, heartbeats and the
+-- requeueing of a dead instance's in-flight work.
+--
+-- KEYS[1] is a key under the prefix, so that Redis Cluster routes the call
+-- to the slot of the prefix's hash tag. ARGV[1] is the operation, ARGV[2]
+-- the key prefix. Times come from Redis TIME: one clock for every instance.
+
+if redis.replicate_commands then
+	redis.replicate_commands()	-- effects replication before Redis 7
+end
+
+local OP, P = ARGV[1], ARGV[2]
+local T = redis.call('TIME')
+local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+-- Backlog order: highest score first, then oldest. The fraction encodes age.
+local EPOCH_MS = 1577836800000	-- 2020-01-01
+local AGE_SCALE = 4398046511104	-- 2^42 ms, about 139 years
+
+local function fmt(n)
+	return string.format('%d', n)
+end
+
+local function jstr(s)
+	return cjson.encode(s)
+end
+
+-- Counters accumulated during the call and written once at the end.
+local stats = {}
+local function stat(field, n)
+	stats[field] = (stats[field] or 0) + (n or 1)
+end
+
+local function flush_stats()
+	for f, n in pairs(stats) do
+		redis.call('HINCRBY', P .. 'stats', f, n)
+	end
+end
+
+-- Push values onto a list in chunks (unpack has a C-stack limit).
+local function push_all(cmd, key, values)
+	local i = 1
+	while i <= #values do
+		local j = math.min(i + 999, #values)
+		redis.call(cmd, key, unpack(values, i, j))
+		i = j + 1
+	end
+end
+
+-- Deferred list pushes: key -> values, flushed in order at the end.
+local pushes, push_order = {}, {}
+local function lpush_later(key, value)
+	if not pushes[key] then
+		pushes[key] = {}
+		push_order[#push_order + 1] = key
+	end
+	local l = pushes[key]
+	l[#l + 1] = value
+end
+
+local function flush_pushes()
+	for _, key in ipairs(push_order) do
+		push_all('LPUSH', key, pushes[key])
+	end
+end
+
+local function dead_letter(json, reason)
+	lpush_later(P .. 'dead', json)
+	stat('dead:' .. reason)
+end
+
+-- A dead letter built here, for reasons only Redis's state can tell.
+-- raw is valid UTF-8 here (the daemon checked it), so it is a JSON string.
+local function dead_letter_raw(reason, detail, src, raw)
+	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
+	    ',"at_ms":' .. fmt(NOW) .. ',"source":' .. jstr(src) ..
+	    ',"raw":' .. jstr(raw) .. '}', reason)
+end
+
+-- ---------------------------------------------------------------------
+-- Reps and assignment
+
+local R			-- the routing table of the calling instance's config
+local repst = {}	-- rep id -> cached state for this call
+
+local function rep_key(r, suffix)
+	return P .. 'rep:' .. r .. suffix
+end
+
+local function rep_state(r)
+	local s = repst[r]
+	if s then
+		return s
+	end
+	local h = redis.call('HMGET', rep_key(r, ''), 'status', 'last_assigned_ms')
+	redis.call('ZREMRANGEBYSCORE', rep_key(r, ':window'), '-inf',
+	    fmt(NOW - R.period))
+	s = {
+		status = h[1] or 'available',
+		last = tonumber(h[2]) or -1,
+		open = redis.call('SCARD', rep_key(r, ':open')),
+		win = redis.call('ZCARD', rep_key(r, ':window')),
+	}
+	repst[r] = s
+	return s
+end
+
+local function rep_can_take(r)
+	local c = R.reps[r]
+	if not c then
+		return false	-- removed from the config: keeps leads, gets no new
+	end
+	local s = rep_state(r)
+	return s.status ~= 'away' and s.open < c[1] and
+	    (c[2] == 0 or s.win < c[2])
+end
+
+-- The eligible rep of seg with the fewest open leads; ties go to the
+-- oldest last assignment (never assigned = oldest), then config order.
+local function pick_rep(seg, exclude)
+	local best, bs
+	for _, r in ipairs(R.segs[seg] or {}) do
+		if not (exclude and exclude[r]) and rep_can_take(r) then
+			local s = repst[r]
+			if not best or s.open < bs.open or
+			    (s.open == bs.open and s.last < bs.last) then
+				best, bs = r, s
+			end
+		end
+	end
+	return best
+end
+
+local dirty_reps, due_z, warn_z = {}, {}, {}
+
+local function assign(id, seg, score, raw, r)
+	local s = repst[r]
+	local due = NOW + R.follow
+	local lk = P .. 'lead:' .. id
+	local a = '{"lead_id":' .. jstr(id) .. ',"rep":' .. jstr(r) ..
+	    ',"segment":' .. jstr(seg) .. ',"score":' .. fmt(score) ..
+	    ',"assigned_at_ms":' .. fmt(NOW) .. ',"follow_up_due_ms":' ..
+	    fmt(due) .. ',"lead":' .. raw .. '}'
+
+	redis.call('SADD', rep_key(r, ':open'), id)
+	redis.call('ZADD', rep_key(r, ':window'), NOW, id)
+	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
+	dirty_reps[r] = true
+	redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
+	    'assigned_at_ms', NOW, 'follow_up_due_ms', due, 'sla_breached', 0)
+	lpush_later(rep_key(r, ':inbox'), a)
+	redis.call('PUBLISH', P .. 'assignments', a)
+	due_z[#due_z + 1] = due
+	due_z[#due_z + 1] = id
+	if R.warn > 0 then
+		warn_z[#warn_z + 1] = due - R.warn
+		warn_z[#warn_z + 1] = id
+	end
+	stat('assigned:' .. seg)
+	stat('assigned_rep:' .. r)
+end
+
+local function backlog_score(score, received)
+	return string.format('%.17g', -score + (received - EPOCH_MS) / AGE_SCALE)
+end
+
+local function flush_assignments()
+	for r in pairs(dirty_reps) do
+		redis.call('HSET', rep_key(r, ''), 'last_assigned_ms', repst[r].last)
+	end
+	if #due_z > 0 then
+		push_all('ZADD', P .. 'sla:due', due_z)
+	end
+	if #warn_z > 0 then
+		push_all('ZADD', P .. 'sla:warn', warn_z)
+	end
+end
+
+local function set_of(csv)
+	local t = {}
+	if csv then
+		for r in string.gmatch(csv, '[^,]+') do
+			t[r] = true
+		end
+	end
+	return t
+end
+
+-- Assign waiting leads of seg while some rep can take them.
+local function drain(seg)
+	local key = P .. 'backlog:' .. seg
+	local skip, moved = 0, 0
+	while skip < 100 do
+		local top = redis.call('ZRANGE', key, skip, skip)
+		if #top == 0 then
+			break
+		end
+		local id = top[1]
+		local lk = P .. 'lead:' .. id
+		local rec = redis.call('HMGET', lk, 'status', 'score', 'lead',
+		    'breached_by')
+		if rec[1] ~= 'backlog' then
+			redis.call('ZREM', key, id)	-- stale entry
+		else
+			local r = pick_rep(seg, set_of(rec[4]))
+			if r then
+				redis.call('ZREM', key, id)
+				assign(id, seg, tonumber(rec[2]), rec[3], r)
+				moved = moved + 1
+			elseif rec[4] and pick_rep(seg, nil) then
+				skip = skip + 1	-- only reps it may not go back to have room
+			else
+				break
+			end
+		end
+	end
+	return moved
+end
+
+local function drain_segments(list)
+	local seen, moved = {}, 0
+	for _, seg in ipairs(list) do
+		if not seen[seg] then
+			seen[seg] = true
+			moved = moved + drain(seg)
+		end
+	end
+	return moved
+end
+
+-- ---------------------------------------------------------------------
+-- In-flight work of an instance
+
+local SOURCES = {'incoming', 'events'}
+
+local function inflight_key(inst, src)
+	return P .. 'inflight:' .. inst .. ':' .. src
+end
+
+-- Put an instance's claimed and not committed work back at the consuming
+-- end of its queue, in its original order. When the instance died, count
+-- a redelivery against each payload, so that a poison pill is caught.
+local function requeue(inst, count)
+	local moved = 0
+	for _, src in ipairs(SOURCES) do
+		local h = inflight_key(inst, src)
+		local w = h .. ':wait'
+		-- Newest first: the wait list (taken last), then the hash by seq.
+		local items = redis.call('LRANGE', w, 0, -1)
+		local kv = redis.call('HGETALL', h)
+		local arr = {}
+		for i = 1, #kv, 2 do
+			arr[#arr + 1] = {tonumber(kv[i]), kv[i + 1]}
+		end
+		table.sort(arr, function(a, b) return a[1] > b[1] end)
+		for _, e in ipairs(arr) do
+			items[#items + 1] = e[2]
+		end
+		if #items > 0 then
+			if count then
+				for _, v in ipairs(items) do
+					redis.call('HINCRBY', P .. 'redeliveries',
+					    redis.sha1hex(v), 1)
+				end
+			end
+			push_all('RPUSH', P .. src, items)
+			redis.call('DEL', h, w)
+			moved = moved + #items
+		end
+	end
+	return moved
+end
+
+-- ---------------------------------------------------------------------
+-- Operations
+
+local ops = {}
+
+-- heartbeat INSTANCE TTL_MS [register]: renew this instance's lease and
+-- requeue the work of instances whose lease ran out. "fenced" when this
+-- instance was already presumed dead (it must re-register as a new one).
+function ops.heartbeat()
+	local inst, ttl, mode = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+	local ikey = P .. 'instances'
+	if mode ~= 'register' and not redis.call('ZSCORE', ikey, inst) then
+		return 'fenced'
+	end
+	redis.call('ZADD', ikey, NOW + ttl, inst)
+	local reaped = P .. 'instances:reaped'
+	local moved = 0
+	for _, d in ipairs(redis.call('ZRANGEBYSCORE', ikey, '-inf',
+	    '(' .. fmt(NOW), 'LIMIT', 0, 10)) do
+		moved = moved + requeue(d, true)
+		redis.call('ZREM', ikey, d)
+		redis.call('ZADD', reaped, NOW, d)
+		stat('instances_reaped')
+	end
+	-- Work a dead instance's last commands moved after it was reaped.
+	redis.call('ZREMRANGEBYSCORE', reaped, '-inf', fmt(NOW - 600000))
+	for _, d in ipairs(redis.call('ZRANGE', reaped, 0, 99)) do
+		moved = moved + requeue(d, true)
+	end
+	if moved > 0 then
+		stat('requeued', moved)
+	end
+	flush_stats()
+	return 'ok'
+end
+
+-- release INSTANCE: a graceful stop gives back its unfinished work.
+function ops.release()
+	local inst = ARGV[3]
+	local moved = requeue(inst, false)
+	redis.call('ZREM', P .. 'instances', inst)
+	return moved
+end
+
+-- claim INSTANCE SOURCE MAX SEQ: move up to MAX payloads from the queue
+-- into the instance's in-flight hash under SEQ, SEQ+1... Returns triples
+-- (payload, sha1 or "", redeliveries) oldest first.
+function ops.claim()
+	local inst, src, n, seq = ARGV[3], ARGV[4], tonumber(ARGV[5]),
+	    tonumber(ARGV[6])
+	if not redis.call('ZSCORE', P .. 'instances', inst) then
+		return redis.error_reply('FENCED instance ' .. inst ..
+		    ' is not registered')
+	end
+	local h = inflight_key(inst, src)
+	local w = h .. ':wait'
+	local items = {}
+	local wl = redis.call('LRANGE', w, 0, -1)
+	for i = #wl, 1, -1 do
+		items[#items + 1] = wl[i]
+	end
+	if #wl > 0 then
+		redis.call('DEL', w)
+	end
+	if n > #items then
+		local got = redis.call('RPOP', P .. src, n - #items)
+		if got then
+			for _, v in ipairs(got) do
+				items[#items + 1] = v
+			end
+		end
+	end
+	if #items == 0 then
+		return {}
+	end
+	local hs = {}
+	for i, v in ipairs(items) do
+		hs[#hs + 1] = fmt(seq + i - 1)
+		hs[#hs + 1] = v
+	end
+	push_all('HSET', h, hs)
+	local out = {}
+	local check = redis.call('HLEN', P .. 'redeliveries') > 0
+	for _, v in ipairs(items) do
+		local sha, c = '', 0
+		if check then
+			local s = redis.sha1hex(v)
+			c = tonumber(redis.call('HGET', P .. 'redeliveries', s)) or 0
+			if c > 0 then
+				sha = s
+			end
+		end
+		out[#out + 1] = v
+		out[#out + 1] = sha
+		out[#out + 1] = c
+	end
+	return out
+end
+
+-- Which of the given seqs are still in the instance's in-flight hash?
+-- Those that are not were taken back (the instance was presumed dead):
+-- committing them would deliver them twice.
+local function still_ours(h, seqs)
+	if #seqs == 0 then
+		return {}
+	end
+	return redis.call('HMGET', h, unpack(seqs))
+end
+
+local function finish(h, seqs, have)
+	local done = {}
+	for i, s in ipairs(seqs) do
+		if have[i] then
+			done[#done + 1] = s
+		end
+	end
+	if #done > 0 then
+		push_all('HDEL', h, done)
+	end
+end
+
+-- commit INSTANCE ROUTING then 10 fields per lead:
+--   seq, "lead", id, score, segment, mql (1/0), source, raw, receipt, sha
+--   seq, "dead", reason, dead-letter json, -, -, -, -, -, sha
+-- Returns one word per lead: assigned:REP, backlog, nurture, duplicate,
+-- dead, or fenced.
+function ops.commit()
+	local inst = ARGV[3]
+	R = cjson.decode(ARGV[4])
+	local F, base = 10, 5
+	local n = (#ARGV - base + 1) / F
+	local h = inflight_key(inst, 'incoming')
+	local seqs = {}
+	for i = 0, n - 1 do
+		seqs[#seqs + 1] = ARGV[base + i * F]
+	end
+	local have = still_ours(h, seqs)
+	local out = {}
+	for i = 0, n - 1 do
+		local a = base + i * F
+		local res
+		if not have[i + 1] then
+			res = 'fenced'
+			stat('fenced')
+		elseif ARGV[a + 1] == 'dead' then
+			dead_letter(ARGV[a + 3], ARGV[a + 2])
+			stat('received')
+			res = 'dead'
+		else
+			local id, score, seg = ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4]
+			local mql, source, raw = ARGV[a + 5] == '1', ARGV[a + 6], ARGV[a + 7]
+			local lk = P .. 'lead:' .. id
+			stat('received')
+			if redis.call('HSETNX', lk, 'status', 'new') == 0 then
+				dead_letter_raw('duplicate', 'lead id "' .. id ..
+				    '" was already accepted', 'incoming', raw)
+				stat('duplicate')
+				res = 'duplicate'
+			else
+				stat('valid')
+				redis.call('HSET', lk, 'id', id, 'score', score,
+				    'segment', seg, 'received_at_ms', NOW, 'mql',
+				    mql and 1 or 0, 'lead', raw, 'score_receipt',
+				    ARGV[a + 8], 'config_version', R.version)
+				if source ~= '' then
+					redis.call('HSET', lk, 'source', source)
+				end
+				if not mql then
+					redis.call('HSET', lk, 'status', 'nurture',
+					    'nurture_reason', 'below_threshold')
+					lpush_later(P .. 'nurture', '{"lead_id":' ..
+					    jstr(id) .. ',"score":' .. fmt(score) ..
+					    ',"reason":"below_threshold","segment":' ..
+					    jstr(seg) .. ',"at_ms":' .. fmt(NOW) ..
+					    ',"lead":' .. raw .. '}')
+					stat('nurture:below_threshold')
+					res = 'nurture'
+				else
+					stat('mql:' .. seg)
+					local r = pick_rep(seg, nil)
+					if r then
+						assign(id, seg, score, raw, r)
+						res = 'assigned:' .. r
+					else
+						redis.call('HSET', lk, 'status', 'backlog')
+						redis.call('ZADD', P .. 'backlog:' .. seg,
+						    backlog_score(score, NOW), id)
+						stat('backlogged:' .. seg)
+						res = 'backlog'
+					end
+				end
+			end
+		end
+		if have[i + 1] and ARGV[a + 9] ~= '' then
+			redis.call('HDEL', P .. 'redeliveries', ARGV[a + 9])
+		end
+		out[#out + 1] = res
+	end
+	finish(h, seqs, have)
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+	return out
+end
+
+-- A lead leaves its rep (closed or rejected): free the slot, stop timers.
+local function release_lead(id, r)
+	redis.call('SREM', rep_key(r, ':open'), id)
+	if repst[r] then
+		repst[r].open = repst[r].open - 1
+	end
+	redis.call('ZREM', P .. 'sla:due', id)
+	redis.call('ZREM', P .. 'sla:warn', id)
+end
+
+-- The segments to drain when rep r frees a slot.
+local function rep_segments(r, also)
+	local list = {}
+	for _, seg in ipairs(R.seg_order) do
+		for _, x in ipairs(R.segs[seg]) do
+			if x == r then
+				list[#list + 1] = seg
+			end
+		end
+	end
+	if also then
+		list[#list + 1] = also
+	end
+	return list
+end
+
+local function apply_lead_event(typ, id, r, arg, raw)
+	local lk = P .. 'lead:' .. id
+	local rec = redis.call('HMGET', lk, 'status', 'rep', 'segment', 'score',
+	    'lead')
+	local status, holder = rec[1], rec[2]
+	if not status then
+		dead_letter_raw('unknown_lead', 'no lead "' .. id .. '" was accepted',
+		    'events', raw)
+		return 'unknown_lead'
+	end
+	if holder ~= r or (status ~= 'assigned' and status ~= 'followed_up') then
+		if not R.reps[r] and holder ~= r then
+			dead_letter_raw('unknown_rep', 'rep "' .. r ..
+			    '" is not in the configuration', 'events', raw)
+			return 'unknown_rep'
+		end
+		local why
+		if holder and holder ~= r then
+			why = 'lead "' .. id .. '" is held by another rep'
+		elseif holder then
+			why = 'lead "' .. id .. '" is ' .. status .. ', no longer held by "' .. r .. '"'
+		else
+			why = 'lead "' .. id .. '" is ' .. status .. ' and held by no rep'
+		end
+		dead_letter_raw('not_assignee', why, 'events', raw)
+		return 'not_assignee'
+	end
+	if typ == 'followed_up' then
+		if status == 'assigned' then
+			redis.call('HSET', lk, 'status', 'followed_up',
+			    'followed_up_at_ms', NOW)
+			redis.call('ZREM', P .. 'sla:due', id)
+			redis.call('ZREM', P .. 'sla:warn', id)
+			stat('followed_up')
+		end
+		return 'ok'
+	end
+	release_lead(id, r)
+	if typ == 'rejected' then
+		redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms', NOW,
+		    'reject_reason', arg)
+		lpush_later(P .. 'nurture', '{"lead_id":' .. jstr(id) ..
+		    ',"score":' .. fmt(tonumber(rec[4])) ..
+		    ',"reason":"rejected_by_rep","segment":' .. jstr(rec[3]) ..
+		    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. rec[5] .. '}')
+		stat('rejected')
+		stat('nurture:rejected_by_rep')
+	else
+		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
+		    'outcome', arg)
+		stat('closed:' .. arg)
+	end
+	drain_segments(rep_segments(r, rec[3]))
+	return 'ok'
+end
+
+-- events INSTANCE ROUTING then 8 fields per event:
+--   seq, "ev", type, lead_id, rep, reason|outcome|status, raw, sha
+--   seq, "dead", reason, dead-letter json, -, -, -, sha
+function ops.events()
+	local inst = ARGV[3]
+	R = cjson.decode(ARGV[4])
+	local F, base = 8, 5
+	local n = (#ARGV - base + 1) / F
+	local h = inflight_key(inst, 'events')
+	local seqs = {}
+	for i = 0, n - 1 do
+		seqs[#seqs + 1] = ARGV[base + i * F]
+	end
+	local have = still_ours(h, seqs)
+	local out = {}
+	for i = 0, n - 1 do
+		local a = base + i * F
+		local res
+		if not have[i + 1] then
+			res = 'fenced'
+			stat('fenced')
+		elseif ARGV[a + 1] == 'dead' then
+			dead_letter(ARGV[a + 3], ARGV[a + 2])
+			res = 'dead'
+		else
+			local typ, id, r, arg, raw = ARGV[a + 2], ARGV[a + 3],
+			    ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
+			if typ == 'rep_status' then
+				if not R.reps[r] then
+					dead_letter_raw('unknown_rep', 'rep "' .. r ..
+					    '" is not in the configuration', 'events', raw)
+					res = 'unknown_rep'
+				else
+					redis.call('HSET', rep_key(r, ''), 'status', arg)
+					if repst[r] then
+						repst[r].status = arg
+					end
+					if arg == 'available' then
+						drain_segments(rep_segments(r, nil))
+					end
+					res = 'ok'
+				end
+			else
+				res = apply_lead_event(typ, id, r, arg, raw)
+			end
+			stat('events:' .. res)
+		end
+		if have[i + 1] and ARGV[a + 7] ~= '' then
+			redis.call('HDEL', P .. 'redeliveries', ARGV[a + 7])
+		end
+		out[#out + 1] = res
+	end
+	finish(h, seqs, have)
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+	return out
+end
+
+-- drain ROUTING: assign whatever the backlogs hold and reps can take
+-- (after a reload, and periodically as rolling windows free capacity).
+function ops.drain()
+	R = cjson.decode(ARGV[3])
+	local moved = 0
+	for _, seg in ipairs(R.seg_order) do
+		if redis.call('ZCARD', P .. 'backlog:' .. seg) > 0 then
+			moved = moved + drain(seg)
+		end
+	end
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+	return moved
+end
+
+local f = ops[OP]
+if not f then
+	return redis.error_reply('ERR leadrouted: unknown operation ' .. tostring(OP))
+end
+return f()

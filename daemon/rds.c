@@ -1,0 +1,694 @@
+/* rds.c - hiredis async connections that keep themselves up: timeouts, watchdog, backoff, scripts. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "log.h"
+#include "rds.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define WATCHDOG_TICK_MS 250
+
+enum rds_state {
+	RDS_IDLE,		/* not started, or stopped */
+	RDS_WAITING,		/* backoff timer armed */
+	RDS_CONNECTING,		/* TCP/unix connect under way */
+	RDS_HANDSHAKE,		/* AUTH / SELECT / PING sent */
+	RDS_UP,
+};
+
+/* One command waiting for its reply; replies come in order. */
+struct pending {
+	struct pending *next;
+	struct rds_conn *conn;
+	rds_reply_cb *cb;
+	void *arg;
+	long long deadline;	/* monotonic ms */
+	/* script calls, to go again as EVAL after NOSCRIPT */
+	struct rds_script *script;
+	const char *key;
+	const struct rds_argv *args;
+};
+
+struct rds_conn {
+	struct event_base *base;
+	char *name;
+	char *host, *unix_socket, *password;
+	int port, db;
+	long connect_timeout_ms, reply_timeout_ms;
+	rds_state_cb *state_cb;
+	void *arg;
+
+	redisAsyncContext *ac;
+	enum rds_state state;
+	bool stopping;
+	bool down_logged;	/* log once per state change */
+	int backoff_ms;
+	unsigned long connects;
+	char last_error[160];
+
+	struct pending *head, *tail;	/* replies owed, oldest first */
+	size_t npending;
+	struct event *retry_ev;		/* backoff */
+	struct event *tick_ev;		/* connect timeout and watchdog */
+	long long connect_deadline;
+};
+
+static void rds_connect(struct rds_conn *c);
+static void rds_lost(struct rds_conn *c, const char *why);
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
+static void tick_cb(evutil_socket_t fd, short what, void *arg);
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *
+xstrdup_opt(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+struct rds_conn *
+rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
+    rds_state_cb *state_cb, void *arg)
+{
+	struct rds_conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->base = base;
+	c->name = xstrdup_opt(name);
+	c->host = xstrdup_opt(o->host);
+	c->unix_socket = xstrdup_opt(o->unix_socket);
+	c->password = xstrdup_opt(o->password);
+	c->port = o->port;
+	c->db = o->db;
+	c->connect_timeout_ms = o->connect_timeout_ms > 0 ?
+	    o->connect_timeout_ms : 3000;
+	c->reply_timeout_ms = o->reply_timeout_ms > 0 ?
+	    o->reply_timeout_ms : 10000;
+	c->state_cb = state_cb;
+	c->arg = arg;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	c->retry_ev = evtimer_new(base, retry_cb, c);
+	c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
+	if (c->name == NULL || c->host == NULL || c->unix_socket == NULL ||
+	    c->password == NULL || c->retry_ev == NULL || c->tick_ev == NULL) {
+		rds_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+const char *
+rds_name(const struct rds_conn *c)
+{
+	return c->name;
+}
+
+bool
+rds_up(const struct rds_conn *c)
+{
+	return c->state == RDS_UP;
+}
+
+size_t
+rds_pending(const struct rds_conn *c)
+{
+	return c->npending;
+}
+
+unsigned long
+rds_reconnects(const struct rds_conn *c)
+{
+	return c->connects > 0 ? c->connects - 1 : 0;
+}
+
+const char *
+rds_last_error(const struct rds_conn *c)
+{
+	return c->last_error;
+}
+
+static const char *
+rds_where(const struct rds_conn *c, char *buf, size_t len)
+{
+	if (c->unix_socket[0] != '\0')
+		snprintf(buf, len, "%s", c->unix_socket);
+	else
+		snprintf(buf, len, "%s:%d", c->host, c->port);
+	return buf;
+}
+
+/* Take the oldest pending entry (its reply has come, or never will). */
+static struct pending *
+pending_pop(struct rds_conn *c)
+{
+	struct pending *p = c->head;
+
+	if (p == NULL)
+		return NULL;
+	c->head = p->next;
+	if (c->head == NULL)
+		c->tail = NULL;
+	c->npending--;
+	return p;
+}
+
+static struct pending *
+pending_push(struct rds_conn *c, rds_reply_cb *cb, void *arg, long timeout_ms)
+{
+	struct pending *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->conn = c;
+	p->cb = cb;
+	p->arg = arg;
+	p->deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms :
+	    c->reply_timeout_ms);
+	if (c->tail != NULL)
+		c->tail->next = p;
+	else
+		c->head = p;
+	c->tail = p;
+	c->npending++;
+	return p;
+}
+
+/* Take p, the newest entry, off the list again (it was never sent). */
+static void
+pending_unlink_tail(struct rds_conn *c, struct pending *p)
+{
+	struct pending **pp;
+
+	for (pp = &c->head; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = NULL;
+	c->tail = NULL;
+	for (struct pending *q = c->head; q != NULL; q = q->next)
+		c->tail = q;
+	c->npending--;
+}
+
+static void
+pending_unpush(struct rds_conn *c, struct pending *p)
+{
+	pending_unlink_tail(c, p);
+	free(p);
+}
+
+static int send_script(struct rds_conn *c, struct pending *p, bool by_sha);
+
+/*
+ * hiredis calls this once per command, in order: with the reply, or with
+ * NULL when the context goes away with the command unanswered.
+ */
+static void
+reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct pending *p = privdata;
+	struct rds_conn *c = p->conn;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (c->head != p) {
+		/* Cannot happen: hiredis answers in order. Fail loudly. */
+		fatalx("redis '%s': reply out of order", c->name);
+	}
+	(void)pending_pop(c);
+	if (reply != NULL && p->script != NULL &&
+	    rds_is_error(reply, "NOSCRIPT")) {
+		/* The script cache was flushed: send the body this time. */
+		p->script->sha[0] = '\0';
+		p->next = NULL;
+		p->deadline = mono_ms() + c->reply_timeout_ms;
+		if (c->tail != NULL)
+			c->tail->next = p;
+		else
+			c->head = p;
+		c->tail = p;
+		c->npending++;
+		if (send_script(c, p, false) == 0)
+			return;
+		pending_unlink_tail(c, p);
+		reply = NULL;
+	}
+	if (p->cb != NULL)
+		p->cb(c, reply, p->arg);
+	free(p);
+}
+
+int
+rds_command(struct rds_conn *c, rds_reply_cb *cb, void *arg, long timeout_ms,
+    int argc, const char **argv, const size_t *lens)
+{
+	struct pending *p;
+
+	if (c->ac == NULL || (c->state != RDS_UP && c->state != RDS_HANDSHAKE))
+		return -1;
+	if ((p = pending_push(c, cb, arg, timeout_ms)) == NULL)
+		return -1;
+	if (redisAsyncCommandArgv(c->ac, reply_cb, p, argc, argv, lens) !=
+	    REDIS_OK) {
+		pending_unpush(c, p);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
+    const char *fmt, ...)
+{
+	struct pending *p;
+	va_list ap;
+	int rc;
+
+	if (c->ac == NULL || (c->state != RDS_UP && c->state != RDS_HANDSHAKE))
+		return -1;
+	if ((p = pending_push(c, cb, arg, 0)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAsyncCommand(c->ac, reply_cb, p, fmt, ap);
+	va_end(ap);
+	if (rc != REDIS_OK) {
+		pending_unpush(c, p);
+		return -1;
+	}
+	return 0;
+}
+
+/* EVALSHA sha 1 key args... or EVAL body 1 key args... */
+static int
+send_script(struct rds_conn *c, struct pending *p, bool by_sha)
+{
+	const struct rds_argv *a = p->args;
+	int argc = a->argc + 4, rc;
+	const char **argv;
+	size_t *lens;
+
+	argv = calloc((size_t)argc, sizeof(*argv));
+	lens = calloc((size_t)argc, sizeof(*lens));
+	if (argv == NULL || lens == NULL) {
+		free(argv);
+		free(lens);
+		return -1;
+	}
+	if (by_sha) {
+		argv[0] = "EVALSHA";
+		argv[1] = p->script->sha;
+		lens[1] = strlen(p->script->sha);
+	} else {
+		argv[0] = "EVAL";
+		argv[1] = p->script->body;
+		lens[1] = p->script->len;
+	}
+	lens[0] = strlen(argv[0]);
+	argv[2] = "1";
+	lens[2] = 1;
+	argv[3] = p->key;
+	lens[3] = strlen(p->key);
+	for (int i = 0; i < a->argc; i++) {
+		argv[i + 4] = a->argv[i];
+		lens[i + 4] = a->lens[i];
+	}
+	rc = redisAsyncCommandArgv(c->ac, reply_cb, p, argc, argv, lens);
+	free(argv);
+	free(lens);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+int
+rds_script(struct rds_conn *c, struct rds_script *s, const char *key,
+    const struct rds_argv *args, rds_reply_cb *cb, void *arg)
+{
+	struct pending *p;
+
+	if (c->ac == NULL || c->state != RDS_UP)
+		return -1;
+	if ((p = pending_push(c, cb, arg, 0)) == NULL)
+		return -1;
+	p->script = s;
+	p->key = key;
+	p->args = args;
+	if (send_script(c, p, s->sha[0] != '\0') == -1) {
+		pending_unpush(c, p);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+script_load_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	struct rds_script *s = arg;
+
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_STRING && reply->len == 40) {
+		memcpy(s->sha, reply->str, 40);
+		s->sha[40] = '\0';
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("redis '%s': cannot load script: %s", c->name,
+		    reply->str);
+	}
+}
+
+int
+rds_script_load(struct rds_conn *c, struct rds_script *s)
+{
+	const char *argv[3] = {"SCRIPT", "LOAD", s->body};
+	size_t lens[3] = {6, 4, s->len};
+
+	return rds_command(c, script_load_cb, s, 0, 3, argv, lens);
+}
+
+bool
+rds_is_error(const redisReply *r, const char *prefix)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+	    strncmp(r->str, prefix, strlen(prefix)) == 0;
+}
+
+/* --- connection life cycle ---------------------------------------------- */
+
+static void
+set_error(struct rds_conn *c, const char *why)
+{
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+}
+
+static void
+schedule_retry(struct rds_conn *c)
+{
+	struct timeval tv;
+	int ms = c->backoff_ms;
+
+	if (c->stopping)
+		return;
+	/* Jitter of +-25% keeps several instances from reconnecting in step. */
+	ms = ms * 3 / 4 + (int)(random() % (ms / 2 + 1));
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	c->state = RDS_WAITING;
+	evtimer_add(c->retry_ev, &tv);
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    c->backoff_ms * 2;
+}
+
+/*
+ * The context is gone or going: fail what is pending, tell the owner once,
+ * and come back after a backoff. Never called with hiredis on the stack
+ * for this context except from its own connect/disconnect callbacks,
+ * after which hiredis frees the context itself.
+ */
+static void
+rds_lost(struct rds_conn *c, const char *why)
+{
+	char where[300];
+	bool was_up = c->state == RDS_UP;
+
+	c->ac = NULL;
+	c->state = RDS_IDLE;
+	set_error(c, why);
+	if (!c->down_logged) {
+		log_warnx("redis '%s' at '%s': %s; retrying", c->name,
+		    rds_where(c, where, sizeof(where)), why);
+		c->down_logged = true;
+	}
+	if (was_up && c->state_cb != NULL)
+		c->state_cb(c, false, c->arg);
+	schedule_retry(c);
+}
+
+static void
+disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_conn *c = ac->data;
+
+	if (c == NULL || c->ac != ac)
+		return;		/* we dropped it ourselves */
+	rds_lost(c, status == REDIS_OK ? "connection closed" :
+	    (ac->errstr[0] ? ac->errstr : "connection lost"));
+}
+
+static void
+handshake_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	char why[200], where[300];
+
+	(void)arg;
+	if (reply == NULL)
+		return;		/* lost; rds_lost runs */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof(why), "%s", reply->str);
+		rds_drop(c, why);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
+		return;		/* AUTH or SELECT went well; PING is last */
+	c->state = RDS_UP;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	c->connects++;
+	c->last_error[0] = '\0';
+	if (c->down_logged || c->connects == 1)
+		log_info("redis '%s' at '%s': connected", c->name,
+		    rds_where(c, where, sizeof(where)));
+	c->down_logged = false;
+	if (c->state_cb != NULL)
+		c->state_cb(c, true, c->arg);
+}
+
+static void
+connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_conn *c = ac->data;
+
+	if (c == NULL || c->ac != ac)
+		return;
+	if (status != REDIS_OK) {
+		/* hiredis frees the context after this callback. */
+		rds_lost(c, ac->errstr[0] ? ac->errstr : "cannot connect");
+		return;
+	}
+	c->state = RDS_HANDSHAKE;
+	if (c->password[0] != '\0')
+		(void)rds_commandf(c, handshake_cb, NULL, "AUTH %s",
+		    c->password);
+	if (c->db != 0)
+		(void)rds_commandf(c, handshake_cb, NULL, "SELECT %d", c->db);
+	(void)rds_commandf(c, handshake_cb, NULL, "PING");
+}
+
+static void
+rds_connect(struct rds_conn *c)
+{
+	redisAsyncContext *ac;
+
+	if (c->unix_socket[0] != '\0')
+		ac = redisAsyncConnectUnix(c->unix_socket);
+	else
+		ac = redisAsyncConnect(c->host, c->port);
+	if (ac == NULL) {
+		set_error(c, "out of memory");
+		schedule_retry(c);
+		return;
+	}
+	if (ac->err) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s", ac->errstr);
+		redisAsyncFree(ac);
+		c->state = RDS_CONNECTING;
+		rds_lost(c, why);
+		return;
+	}
+	ac->data = c;
+	c->ac = ac;
+	c->state = RDS_CONNECTING;
+	c->connect_deadline = mono_ms() + c->connect_timeout_ms;
+	redisLibeventAttach(ac, c->base);
+	redisAsyncSetConnectCallback(ac, connect_cb);
+	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	rds_connect(arg);
+}
+
+/* Free our context from outside any hiredis callback: pending get NULL. */
+static void
+free_context(struct rds_conn *c)
+{
+	redisAsyncContext *ac = c->ac;
+
+	if (ac == NULL)
+		return;
+	c->ac = NULL;		/* disconnect_cb now knows it was us */
+	ac->data = NULL;
+	redisAsyncFree(ac);
+}
+
+void
+rds_drop(struct rds_conn *c, const char *why)
+{
+	bool was_up = c->state == RDS_UP;
+	char where[300];
+
+	if (c->ac == NULL)
+		return;
+	if (!c->down_logged) {
+		log_warnx("redis '%s' at '%s': %s; reconnecting", c->name,
+		    rds_where(c, where, sizeof(where)), why);
+		c->down_logged = true;
+	}
+	set_error(c, why);
+	c->state = RDS_IDLE;
+	free_context(c);
+	if (was_up && c->state_cb != NULL)
+		c->state_cb(c, false, c->arg);
+	schedule_retry(c);
+}
+
+/* Every tick: the connect timeout, and the oldest unanswered command. */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rds_conn *c = arg;
+	long long now = mono_ms();
+	char why[120];
+
+	(void)fd;
+	(void)what;
+	if ((c->state == RDS_CONNECTING) && now > c->connect_deadline) {
+		snprintf(why, sizeof(why), "no connection within %ld ms",
+		    c->connect_timeout_ms);
+		rds_drop(c, why);
+		return;
+	}
+	if (c->head != NULL && now > c->head->deadline) {
+		snprintf(why, sizeof(why),
+		    "no reply within %lld ms (watchdog)",
+		    now - c->head->deadline + c->reply_timeout_ms);
+		rds_drop(c, why);
+	}
+}
+
+void
+rds_start(struct rds_conn *c)
+{
+	struct timeval tick = {0, WATCHDOG_TICK_MS * 1000};
+
+	c->stopping = false;
+	event_add(c->tick_ev, &tick);
+	rds_connect(c);
+}
+
+void
+rds_stop(struct rds_conn *c)
+{
+	c->stopping = true;
+	evtimer_del(c->retry_ev);
+	event_del(c->tick_ev);
+	c->state = RDS_IDLE;
+	free_context(c);
+}
+
+void
+rds_free(struct rds_conn *c)
+{
+	if (c == NULL)
+		return;
+	rds_stop(c);
+	if (c->retry_ev != NULL)
+		event_free(c->retry_ev);
+	if (c->tick_ev != NULL)
+		event_free(c->tick_ev);
+	free(c->name);
+	free(c->host);
+	free(c->unix_socket);
+	free(c->password);
+	free(c);
+}
+
+/* --- argument vectors --------------------------------------------------- */
+
+void
+rds_argv_init(struct rds_argv *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+int
+rds_argv_add(struct rds_argv *a, const char *buf, size_t len)
+{
+	char *copy;
+
+	if (a->argc == a->cap) {
+		int ncap = a->cap ? a->cap * 2 : 16;
+		char **nv = realloc(a->argv, (size_t)ncap * sizeof(*nv));
+		size_t *nl;
+
+		if (nv == NULL)
+			return -1;
+		a->argv = nv;
+		if ((nl = realloc(a->lens, (size_t)ncap * sizeof(*nl))) == NULL)
+			return -1;
+		a->lens = nl;
+		a->cap = ncap;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(copy, buf, len);
+	copy[len] = '\0';
+	a->argv[a->argc] = copy;
+	a->lens[a->argc] = len;
+	a->argc++;
+	return 0;
+}
+
+int
+rds_argv_adds(struct rds_argv *a, const char *s)
+{
+	return rds_argv_add(a, s, strlen(s));
+}
+
+int
+rds_argv_addll(struct rds_argv *a, long long v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%lld", v);
+
+	return rds_argv_add(a, buf, (size_t)n);
+}
+
+void
+rds_argv_clear(struct rds_argv *a)
+{
+	for (int i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	free(a->lens);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,63 @@
+/*
+ * decide.h - what happens to one claimed lead, decided without I/O: a dead
+ * letter (with its JSON), or a valid lead with its score, score receipt,
+ * segment and MQL verdict. The commit script then applies the decision
+ * against Redis's state (duplicates, capacity, backlog).
+ */
+#ifndef LR_DECIDE_H
+#define LR_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "lead.h"
+
+/* A payload redelivered this many times after instance crashes is poison. */
+#define DECIDE_POISON_REDELIVERIES 5
+
+enum decision_kind {
+	DECISION_LEAD,
+	DECISION_DEAD,
+};
+
+struct lead_decision {
+	enum decision_kind kind;
+	/* DECISION_LEAD */
+	char id[LEAD_ID_MAX + 1];
+	long long score;
+	size_t segment;		/* index into cfg->segments.v */
+	bool mql;
+	char *source;		/* the lead's "source" string, or "" */
+	char *receipt;		/* JSON: why it scored what it scored */
+	/* DECISION_DEAD */
+	enum dl_reason reason;
+	char *dead_json;	/* the dead-letter JSON of CONTRACT section 6 */
+};
+
+/*
+ * Decide for raw (len bytes) as claimed from the intake list, now_ms being
+ * the dead letter's at_ms. hits is scratch space for cfg->scoring.nrules
+ * entries. Returns 0, or -1 on allocation failure (out is then empty).
+ */
+int decide_lead(const struct lr_config *cfg, const char *raw, size_t len,
+    long long redeliveries, long long now_ms, struct score_hit *hits,
+    struct lead_decision *out);
+
+/*
+ * The dead letter of a refused event (reason bad_event, or poison when it
+ * was redelivered too often). Returns the JSON, or NULL on ENOMEM.
+ */
+char *decide_event_dead(const struct lead_error *err, const char *raw,
+    size_t len, long long now_ms);
+
+void lead_decision_clear(struct lead_decision *d);
+
+/*
+ * The routing table the scripts work from, as compact JSON: segments in
+ * order with their reps in config order, each rep's limits, and the
+ * period, SLA and version. Built once per configuration. NULL on ENOMEM.
+ */
+char *decide_routing_json(const struct lr_config *cfg);
+
+#endif

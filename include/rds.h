@@ -1,0 +1,112 @@
+/*
+ * rds.h - the one module that owns hiredis connections.
+ *
+ * A connection (struct rds_conn) connects asynchronously on the daemon's
+ * libevent base, authenticates, selects its database, and keeps itself up:
+ * a connect timeout, a watchdog on the oldest outstanding reply, and
+ * reconnection with capped, jittered exponential backoff, all driven by
+ * evtimers (never from inside a hiredis callback). Blocking commands need
+ * a connection of their own.
+ *
+ * Every command has a callback. It is called exactly once: with the reply,
+ * or with NULL when the connection was lost or dropped before the reply
+ * came. A reply is valid only inside its callback.
+ */
+#ifndef LR_RDS_H
+#define LR_RDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+struct rds_conn;
+
+/* Where Redis is and how to reach it; strings are copied. */
+struct rds_opts {
+	const char *host;
+	int port;
+	const char *unix_socket;	/* "" or NULL: use host and port */
+	const char *password;		/* "" or NULL: no AUTH */
+	int db;
+	long connect_timeout_ms;
+	long reply_timeout_ms;		/* default watchdog per command */
+};
+
+typedef void rds_reply_cb(struct rds_conn *c, redisReply *reply, void *arg);
+/* up: the connection is ready (true) or was lost (false). */
+typedef void rds_state_cb(struct rds_conn *c, bool up, void *arg);
+
+/* A Lua script: the body, and its SHA1 once Redis has told it. */
+struct rds_script {
+	const char *body;
+	size_t len;
+	char sha[41];
+};
+
+/*
+ * An argument vector that owns copies of its arguments, so that a script
+ * call can be sent again (EVAL after NOSCRIPT) after the caller's buffers
+ * are gone.
+ */
+struct rds_argv {
+	int argc;
+	char **argv;
+	size_t *lens;
+	int cap;
+};
+
+/* Create a connection named name (for logs); it connects on rds_start. */
+struct rds_conn *rds_new(struct event_base *base, const struct rds_opts *o,
+    const char *name, rds_state_cb *state_cb, void *arg);
+/* Start connecting; reconnect on loss until rds_stop. */
+void rds_start(struct rds_conn *c);
+/* Disconnect for good; pending callbacks get NULL. */
+void rds_stop(struct rds_conn *c);
+/* Drop the connection now (callbacks get NULL) and reconnect after backoff. */
+void rds_drop(struct rds_conn *c, const char *why);
+/* rds_stop then free. NULL is fine. */
+void rds_free(struct rds_conn *c);
+
+bool rds_up(const struct rds_conn *c);
+/* Commands sent and not yet answered. */
+size_t rds_pending(const struct rds_conn *c);
+/* Connections established since start, minus the first. */
+unsigned long rds_reconnects(const struct rds_conn *c);
+/* The last connection error ("connection refused"), or "". */
+const char *rds_last_error(const struct rds_conn *c);
+const char *rds_name(const struct rds_conn *c);
+
+/*
+ * Send a command. timeout_ms > 0 overrides the watchdog for this command
+ * (a blocking command's own timeout plus a margin). Returns 0, or -1 when
+ * the connection is not up (cb is then not called).
+ */
+int rds_command(struct rds_conn *c, rds_reply_cb *cb, void *arg,
+    long timeout_ms, int argc, const char **argv, const size_t *lens);
+int rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
+    const char *fmt, ...);
+
+/*
+ * Run script with one key and args (which must stay alive until cb runs):
+ * EVALSHA when the SHA is known, EVAL otherwise, and EVAL again when Redis
+ * answers NOSCRIPT (after SCRIPT FLUSH or a restart), so the caller only
+ * ever sees the script's own reply.
+ */
+int rds_script(struct rds_conn *c, struct rds_script *s, const char *key,
+    const struct rds_argv *args, rds_reply_cb *cb, void *arg);
+/* SCRIPT LOAD s; its SHA is stored when the reply comes. */
+int rds_script_load(struct rds_conn *c, struct rds_script *s);
+
+void rds_argv_init(struct rds_argv *a);
+/* Append a copy of len bytes; -1 on ENOMEM. */
+int rds_argv_add(struct rds_argv *a, const char *buf, size_t len);
+int rds_argv_adds(struct rds_argv *a, const char *s);
+int rds_argv_addll(struct rds_argv *a, long long v);
+void rds_argv_clear(struct rds_argv *a);
+
+/* An error reply's text starts with prefix ("NOSCRIPT", "FENCED")? */
+bool rds_is_error(const redisReply *r, const char *prefix);
+
+#endif
