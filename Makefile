@@ -46,7 +46,7 @@ SRC_DEPS = $(wildcard include/*.h) Makefile
 B  = build
 BT = build/test
 
-.PHONY: all test check test-run unit deps run install uninstall clean
+.PHONY: all test check test-run unit itest deps run install uninstall clean
 
 all: $(B)/leadrouted $(B)/leadctl
 
@@ -97,12 +97,22 @@ $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
+# Integration tests: the real binary against a private redis-server.
+ITEST   = routing
+ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
+
+$(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o
+	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
 # The README's test command: install what is missing, build, run everything.
 test check: deps
 	@$(MAKE) --no-print-directory test-run
 
-test-run: $(UNIT_BINS) $(BT)/leadrouted $(BT)/leadctl all
-	@tests/run-tests.sh $(UNIT_BINS)
+test-run: $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
+	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+
+itest: $(ITEST_BINS) $(BT)/leadrouted
+	@tests/run-tests.sh $(ITEST_BINS)
 
 unit: $(UNIT_BINS)
 	@tests/run-tests.sh $(UNIT_BINS)

@@ -122,6 +122,11 @@ event_parse(const char *buf, size_t len, size_t max_bytes,
 		json_decref(o);
 		return bad(err, "event needs a string \"type\"");
 	}
+	/* strcmp would take "closed\u0000x" for "closed". */
+	if (strlen(json_string_value(t)) != json_string_length(t)) {
+		json_decref(o);
+		return bad(err, "\"type\" must not contain NUL bytes");
+	}
 	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 		if (strcmp(json_string_value(t), type_names[i]) == 0)
 			break;

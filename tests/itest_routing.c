@@ -1,0 +1,356 @@
+/* itest_routing.c - the daemon against a real redis-server: scoring, segments, assignment, capacity, backlog, events. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+struct fx {
+	char dir[256];
+	char conf[600];
+	struct h_redis redis;
+	struct h_daemon d;
+	redisContext *c;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	h_tmpdir(f->dir, sizeof(f->dir));
+	h_redis_start(&f->redis, f->dir, false);
+	f->c = h_redis_connect(&f->redis);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->d.pid > 0)
+		(void)h_daemon_stop(&f->d, SIGKILL);
+	redisFree(f->c);
+	h_redis_stop(&f->redis, SIGKILL);
+	h_cleanup_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Start the daemon on body (NULL: the default model) and wait until it runs. */
+static void
+start(struct fx *f, const char *body)
+{
+	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
+	    body);
+	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
+	assert_true(h_wait_ready(f->c, 1));
+}
+
+/* Stop gracefully: exit status 0 and no sanitizer report. */
+static void
+stop(struct fx *f)
+{
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static long long
+jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+/* A hot lead of the mid segment is scored, assigned and published. */
+static void
+test_assignment_json_and_record(void **state)
+{
+	struct fx *f = *state;
+	const char *lead = "{\"id\":\"L-1\",\"email\":\"vp@corp.com\","
+	    "\"title\":\"VP Marketing\",\"employees\":250,"
+	    "\"industry\":\"Software\",\"source\":\"partner\","
+	    "\"activity\":{\"demo_request\":true,\"page_views\":4},"
+	    "\"custom\":{\"utm\":\"x\"}}";
+	redisContext *sub;
+	redisReply *r;
+	json_t *a, *inbox;
+	char *v;
+
+	start(f, NULL);
+	sub = h_redis_connect(&f->redis);
+	r = h_cmd(sub, "SUBSCRIBE lr:assignments");
+	freeReplyObject(r);
+	h_push_lead(f->c, lead);
+
+	assert_int_equal(redisGetReply(sub, (void **)&r), REDIS_OK);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 3);
+	assert_string_equal(r->element[1]->str, "lr:assignments");
+	a = json_loads(r->element[2]->str, 0, NULL);
+	freeReplyObject(r);
+	redisFree(sub);
+	assert_non_null(a);
+	/* 20 title + 15 size + 10 industry + 30 demo + 8 page views + 10 partner */
+	assert_string_equal(jstr(a, "lead_id"), "L-1");
+	assert_string_equal(jstr(a, "rep"), "john");
+	assert_string_equal(jstr(a, "segment"), "mid");
+	assert_int_equal(jint(a, "score"), 93);
+	assert_int_equal(jint(a, "follow_up_due_ms") - jint(a, "assigned_at_ms"),
+	    300000);
+	assert_string_equal(jstr(json_object_get(a, "lead"), "id"), "L-1");
+	assert_string_equal(jstr(json_object_get(json_object_get(a, "lead"),
+	    "custom"), "utm"), "x");
+
+	inbox = h_list_json(f->c, "lr:rep:john:inbox");
+	assert_int_equal(json_array_size(inbox), 1);
+	assert_true(json_equal(json_array_get(inbox, 0), a));
+	json_decref(inbox);
+
+	assert_true(h_wait_field(f->c, "lr:lead:L-1", "status", "assigned"));
+	v = h_str(f->c, "HGET lr:lead:L-1 rep");
+	assert_string_equal(v, "john");
+	free(v);
+	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 score"), 93);
+	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 assigned_at_ms"),
+	    jint(a, "assigned_at_ms"));
+	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 follow_up_due_ms"),
+	    jint(a, "follow_up_due_ms"));
+	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 sla_breached"), 0);
+	v = h_str(f->c, "HGET lr:lead:L-1 source");
+	assert_string_equal(v, "partner");
+	free(v);
+	v = h_str(f->c, "HGET lr:lead:L-1 segment");
+	assert_string_equal(v, "mid");
+	free(v);
+	assert_true(h_int(f->c, "HEXISTS lr:lead:L-1 received_at_ms") == 1);
+	assert_true(h_int(f->c, "HEXISTS lr:lead:L-1 followed_up_at_ms") == 0);
+	assert_true(h_int(f->c, "HEXISTS lr:lead:L-1 outcome") == 0);
+	/* The score receipt says which rules gave which points. */
+	v = h_str(f->c, "HGET lr:lead:L-1 score_receipt");
+	assert_non_null(strstr(v, "\"field\":\"activity.page_views\",\"op\":\"per\",\"points\":8"));
+	free(v);
+	json_decref(a);
+	stop(f);
+}
+
+/* Segments: first match wins, the default otherwise, as the rep shows. */
+static void
+test_segments_route_to_their_reps(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *lead, *rep;
+	} cases[] = {
+		{"{\"id\":\"s1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"employees\":99,\"activity\":{\"demo_request\":true,\"page_views\":20}}", "ann"},
+		{"{\"id\":\"m1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"employees\":100,\"activity\":{\"demo_request\":true,\"page_views\":20}}", "john"},
+		{"{\"id\":\"m2\",\"email\":\"a@b.c\",\"title\":\"VP\",\"employees\":999,\"activity\":{\"demo_request\":true,\"page_views\":20}}", "john"},
+		{"{\"id\":\"l1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"employees\":1000,\"activity\":{\"demo_request\":true,\"page_views\":20}}", "kim"},
+		{"{\"id\":\"d1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"employees\":\"many\",\"activity\":{\"demo_request\":true,\"page_views\":20}}", "ann"},
+		{"{\"id\":\"d2\",\"email\":\"a@b.c\",\"title\":\"VP\",\"activity\":{\"demo_request\":true,\"page_views\":20}}", "ann"},
+	};
+	char key[64];
+	char *rep;
+
+	start(f, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		h_push_lead(f->c, cases[i].lead);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *id = strstr(cases[i].lead, "\"id\":\"") + 6;
+
+		snprintf(key, sizeof(key), "lr:lead:%.2s", id);
+		assert_true(h_wait_field(f->c, key, "status", "assigned"));
+		rep = h_str(f->c, "HGET %s rep", key);
+		assert_string_equal(rep, cases[i].rep);
+		free(rep);
+	}
+	stop(f);
+}
+
+/* Below the threshold a lead goes to nurture with its score and lead. */
+static void
+test_below_threshold_goes_to_nurture(void **state)
+{
+	struct fx *f = *state;
+	json_t *n, *e;
+
+	start(f, NULL);
+	h_push_lead(f->c, "{\"id\":\"cold\",\"email\":\"x@gmail.com\",\"employees\":500,\"title\":\"Head of IT\"}");
+	assert_true(h_wait_llen(f->c, "lr:nurture", 1));
+	n = h_list_json(f->c, "lr:nurture");
+	e = json_array_get(n, 0);
+	assert_string_equal(jstr(e, "lead_id"), "cold");
+	assert_int_equal(jint(e, "score"), 20);	/* 20 + 15 - 15 */
+	assert_string_equal(jstr(e, "reason"), "below_threshold");
+	assert_string_equal(jstr(e, "segment"), "mid");
+	assert_true(jint(e, "at_ms") > 0);
+	assert_string_equal(jstr(json_object_get(e, "lead"), "email"),
+	    "x@gmail.com");
+	json_decref(n);
+	assert_true(h_wait_field(f->c, "lr:lead:cold", "status", "nurture"));
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 0);
+	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:cold rep"), 0);
+	stop(f);
+}
+
+static const char *fair_body =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = (\n"
+    "  { id = \"r1\"; segments = [\"all\"]; max_open = 50; },\n"
+    "  { id = \"r2\"; segments = [\"all\"]; max_open = 50; },\n"
+    "  { id = \"r3\"; segments = [\"all\"]; max_open = 50; }\n"
+    ");\n";
+
+/* 30 leads, 3 reps: 10 each, and in round-robin order. */
+static void
+test_least_loaded_fairness(void **state)
+{
+	struct fx *f = *state;
+	char lead[128];
+	json_t *inbox;
+
+	start(f, fair_body);
+	for (int i = 0; i < 30; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"f%02d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_llen(f->c, "lr:rep:r3:inbox", 10));
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r1:inbox"), 10);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r2:inbox"), 10);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r3:inbox"), 10);
+	/* Ties go to the oldest last assignment, then config order: r1 gets
+	 * leads 0, 3, 6...; r2 1, 4, 7...; r3 2, 5, 8... */
+	inbox = h_list_json(f->c, "lr:rep:r2:inbox");
+	for (size_t i = 0; i < 10; i++) {
+		snprintf(lead, sizeof(lead), "f%02zu", 3 * i + 1);
+		assert_string_equal(jstr(json_array_get(inbox, i), "lead_id"), lead);
+	}
+	json_decref(inbox);
+	stop(f);
+}
+
+static const char *cap_body =
+    "scoring = { mql_threshold = 0; rules = ( { field = \"prio\"; op = \"per\"; points = 1; } ); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = (\n"
+    "  { id = \"r1\"; segments = [\"all\"]; max_open = 2; },\n"
+    "  { id = \"r2\"; segments = [\"all\"]; max_open = 5; max_per_period = 1; }\n"
+    ");\n";
+
+/* max_open and max_per_period hold; the rest waits in the backlog, best first. */
+static void
+test_capacity_and_backlog_order(void **state)
+{
+	struct fx *f = *state;
+	static const char *const leads[] = {
+		"{\"id\":\"c1\",\"email\":\"a@b.c\",\"prio\":1}",
+		"{\"id\":\"c2\",\"email\":\"a@b.c\",\"prio\":1}",
+		"{\"id\":\"c3\",\"email\":\"a@b.c\",\"prio\":1}",
+		"{\"id\":\"c4\",\"email\":\"a@b.c\",\"prio\":5}",
+		"{\"id\":\"c5\",\"email\":\"a@b.c\",\"prio\":1}",
+		"{\"id\":\"c6\",\"email\":\"a@b.c\",\"prio\":9}",
+	};
+	redisReply *r;
+
+	start(f, cap_body);
+	for (size_t i = 0; i < 6; i++)
+		h_push_lead(f->c, leads[i]);
+	/* c1 to r1 (a tie: config order), c2 to r2 (fewest open), c3 to r1
+	 * (r2 is at max_per_period); r1 is then at max_open: 3 wait. */
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 3));
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r1:inbox"), 2);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r2:inbox"), 1);
+	assert_true(h_wait_field(f->c, "lr:lead:c2", "rep", "r2"));
+	assert_true(h_wait_field(f->c, "lr:lead:c3", "rep", "r1"));
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:r1:open"), 2);
+	/* Highest score first, then oldest: c6 (9), c4 (5), c5 (1). */
+	r = h_cmd(f->c, "ZRANGE lr:backlog:all 0 -1");
+	assert_int_equal(r->elements, 3);
+	assert_string_equal(r->element[0]->str, "c6");
+	assert_string_equal(r->element[1]->str, "c4");
+	assert_string_equal(r->element[2]->str, "c5");
+	freeReplyObject(r);
+	assert_true(h_wait_field(f->c, "lr:lead:c6", "status", "backlog"));
+	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:c6 rep"), 0);
+
+	/* Closing one of r1's leads frees a slot: c6 goes to r1 at once. */
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"c1\",\"rep\":\"r1\",\"outcome\":\"won\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:c6", "status", "assigned"));
+	assert_true(h_wait_field(f->c, "lr:lead:c6", "rep", "r1"));
+	assert_true(h_wait_field(f->c, "lr:lead:c1", "outcome", "won"));
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 2);
+	/* Rejecting frees a slot too, and the lead is nurtured. */
+	h_event(f->c, "{\"type\":\"rejected\",\"lead_id\":\"c3\",\"rep\":\"r1\",\"reason\":\"student\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:c4", "rep", "r1"));
+	assert_true(h_wait_field(f->c, "lr:lead:c3", "status", "rejected"));
+	assert_true(h_wait_field(f->c, "lr:lead:c3", "reject_reason", "student"));
+	assert_true(h_wait_llen(f->c, "lr:nurture", 1));
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 1);
+	/* r2 is at its period limit though it has room: c5 keeps waiting. */
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:r2:open"), 1);
+	stop(f);
+}
+
+/* An away rep gets nothing; available again, the backlog drains to them. */
+static void
+test_rep_away_and_back(void **state)
+{
+	struct fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"solo\"; segments = [\"all\"]; } );\n";
+	const char *away = "{\"type\":\"rep_status\",\"rep\":\"solo\",\"status\":\"away\"}";
+	const char *back = "{\"type\":\"rep_status\",\"rep\":\"solo\",\"status\":\"available\"}";
+
+	start(f, body);
+	h_event(f->c, away);
+	assert_true(h_wait_field(f->c, "lr:rep:solo", "status", "away"));
+	h_push_lead(f->c, "{\"id\":\"w1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 1));
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:solo:inbox"), 0);
+	h_event(f->c, back);
+	assert_true(h_wait_field(f->c, "lr:lead:w1", "status", "assigned"));
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:solo:inbox"), 1);
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 0);
+	stop(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_assignment_json_and_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments_route_to_their_reps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_below_threshold_goes_to_nurture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_least_loaded_fairness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity_and_backlog_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rep_away_and_back, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
