@@ -21,6 +21,7 @@ struct consumer {
 	int commits;			/* commit calls in the air */
 	bool blocking;			/* a BLMOVE is in the air */
 	bool more;			/* the last claim came back full */
+	bool waiting;			/* a BLMOVE put one in our wait list */
 	bool stopped;
 	struct event *retry_ev;
 	struct score_hit *hits;		/* scratch for the scorer */
@@ -241,6 +242,8 @@ add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 		rc |= rds_argv_add(a, sha->str, sha->len);
 		return rc == 0 ? 0 : -1;
 	}
+	if (err.reason == DL_NONE)
+		return -1;	/* out of memory: no verdict on the event */
 	log_info("event dead-lettered: reason=%s detail=\"%s\"",
 	    dl_reason_name(err.reason), err.detail);
 	if ((dead = decide_event_dead(&err, raw->str, raw->len,
@@ -348,7 +351,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			goto out;
 		}
 	}
-	if (c->more)
+	if (c->more || c->waiting)
 		consumer_kick(c);
 	else if (c->claims == 0)
 		blocking_read(c);
@@ -365,7 +368,7 @@ consumer_kick(struct consumer *c)
 
 	while (!c->stopped && d->registered && rds_up(d->cmd) &&
 	    c->claims < 2 && c->claims + c->commits < LRD_MAX_IN_FLIGHT &&
-	    (c->claims == 0 || c->more)) {
+	    (c->claims == 0 || c->more || c->waiting)) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
 		if ((cl->k = call_new(c, "claim")) == NULL) {
@@ -386,6 +389,7 @@ consumer_kick(struct consumer *c)
 		}
 		d->next_seq += LRD_BATCH;
 		c->claims++;
+		c->waiting = false;	/* a claim takes the wait list first */
 		if (!c->more)
 			break;
 	}
@@ -407,8 +411,10 @@ block_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		retry_later(c);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_STRING)
-		consumer_kick(c);	/* one payload is in our wait list */
+	if (reply->type == REDIS_REPLY_STRING) {
+		c->waiting = true;	/* one payload is in our wait list */
+		consumer_kick(c);
+	}
 	else if (c->claims == 0 && !c->more)
 		blocking_read(c);	/* timed out: wait again */
 }
@@ -493,6 +499,7 @@ void
 consumer_reset(struct consumer *c)
 {
 	c->more = false;
+	c->waiting = false;	/* the old wait list is requeued with the rest */
 	/* A BLMOVE may target the old instance's wait list: start over. */
 	if (c->blocking)
 		rds_drop(c->blk, "instance changed");

@@ -14,7 +14,11 @@ dead(struct lead_decision *out, enum dl_reason reason, const char *detail,
 	out->kind = DECISION_DEAD;
 	out->reason = reason;
 	out->dead_json = dl_json(reason, detail, now_ms, "incoming", raw, len);
-	return out->dead_json == NULL ? -1 : 0;
+	if (out->dead_json == NULL) {
+		memset(out, 0, sizeof(*out));	/* as decide.h promises */
+		return -1;
+	}
+	return 0;
 }
 
 /* {"score":N,"mql_threshold":N,"config_version":"..","rules":[...]} */
@@ -67,8 +71,11 @@ decide_lead(const struct lr_config *cfg, const char *raw, size_t len,
 		    redeliveries);
 		return dead(out, DL_POISON, detail, raw, len, now_ms);
 	}
-	if (lead_parse(raw, len, cfg->intake.max_bytes, &lead, &err) == -1)
+	if (lead_parse(raw, len, cfg->intake.max_bytes, &lead, &err) == -1) {
+		if (err.reason == DL_NONE)
+			return -1;	/* out of memory: no verdict */
 		return dead(out, err.reason, err.detail, raw, len, now_ms);
+	}
 
 	out->kind = DECISION_LEAD;
 	snprintf(out->id, sizeof(out->id), "%s", lead.id);
@@ -103,12 +110,23 @@ lead_decision_clear(struct lead_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Does rep take leads of segment seg? */
+static bool
+rep_in_segment(const struct rep_cfg *rep, size_t seg)
+{
+	for (size_t k = 0; k < rep->nsegs; k++)
+		if (rep->segs[k] == seg)
+			return true;
+	return false;
+}
+
 char *
 decide_routing_json(const struct lr_config *cfg)
 {
 	json_t *o, *segs, *order, *reps, *list;
 	const struct rep_cfg *rep;
 	char *s = NULL;
+	int rc = 0;
 
 	o = json_object();
 	segs = json_object();
@@ -116,40 +134,42 @@ decide_routing_json(const struct lr_config *cfg)
 	reps = json_object();
 	if (o == NULL || segs == NULL || order == NULL || reps == NULL)
 		goto out;
+	/* Every call is checked: a table missing a rep must never go out. */
 	for (size_t i = 0; i < cfg->segments.n; i++) {
-		if ((list = json_array()) == NULL)
+		if ((list = json_array()) == NULL ||
+		    json_object_set_new(segs, cfg->segments.v[i].name,
+		    list) == -1)
 			goto out;
 		for (size_t r = 0; r < cfg->nreps; r++)
-			for (size_t k = 0; k < cfg->reps[r].nsegs; k++)
-				if (cfg->reps[r].segs[k] == i)
-					json_array_append_new(list,
-					    json_string(cfg->reps[r].id));
-		json_object_set_new(segs, cfg->segments.v[i].name, list);
-		json_array_append_new(order,
+			if (rep_in_segment(&cfg->reps[r], i))
+				rc |= json_array_append_new(list,
+				    json_string(cfg->reps[r].id));
+		rc |= json_array_append_new(order,
 		    json_string(cfg->segments.v[i].name));
 	}
 	for (size_t r = 0; r < cfg->nreps; r++) {
 		rep = &cfg->reps[r];
-		json_object_set_new(reps, rep->id, json_pack("[I, I]",
+		rc |= json_object_set_new(reps, rep->id, json_pack("[I, I]",
 		    (json_int_t)rep->max_open, (json_int_t)rep->max_per_period));
 	}
-	json_object_set(o, "segs", segs);
-	json_object_set(o, "seg_order", order);
-	json_object_set(o, "reps", reps);
-	json_object_set_new(o, "period", json_integer(cfg->capacity.period *
-	    1000));
-	json_object_set_new(o, "follow", json_integer(cfg->sla.follow_up *
-	    1000));
-	json_object_set_new(o, "warn", json_integer(cfg->sla.warn_before *
-	    1000));
-	json_object_set_new(o, "reassign", json_boolean(cfg->sla.on_breach ==
-	    SLA_ON_BREACH_REASSIGN));
-	json_object_set_new(o, "max_reassign",
+	rc |= json_object_set(o, "segs", segs);
+	rc |= json_object_set(o, "seg_order", order);
+	rc |= json_object_set(o, "reps", reps);
+	rc |= json_object_set_new(o, "period",
+	    json_integer(cfg->capacity.period * 1000));
+	rc |= json_object_set_new(o, "follow",
+	    json_integer(cfg->sla.follow_up * 1000));
+	rc |= json_object_set_new(o, "warn",
+	    json_integer(cfg->sla.warn_before * 1000));
+	rc |= json_object_set_new(o, "reassign",
+	    json_boolean(cfg->sla.on_breach == SLA_ON_BREACH_REASSIGN));
+	rc |= json_object_set_new(o, "max_reassign",
 	    json_integer(cfg->sla.max_reassign));
-	json_object_set_new(o, "alert_log_max",
+	rc |= json_object_set_new(o, "alert_log_max",
 	    json_integer(cfg->sla.alert_log_max));
-	json_object_set_new(o, "version", json_string(cfg->version));
-	s = json_dumps(o, JSON_COMPACT);
+	rc |= json_object_set_new(o, "version", json_string(cfg->version));
+	if (rc == 0)
+		s = json_dumps(o, JSON_COMPACT);
 out:
 	json_decref(segs);
 	json_decref(order);

@@ -114,7 +114,8 @@ event_parse(const char *buf, size_t len, size_t max_bytes,
 	err->detail[0] = '\0';
 	if (lead_check_bytes(buf, len, max_bytes, err) == -1 ||
 	    (o = lead_load_object(buf, len, err)) == NULL) {
-		err->reason = DL_BAD_EVENT;	/* keep the detail: it says why */
+		if (err->reason != DL_NONE)	/* DL_NONE: out of memory */
+			err->reason = DL_BAD_EVENT;	/* the detail says why */
 		return -1;
 	}
 	t = json_object_get(o, "type");

@@ -178,6 +178,11 @@ lead_load_object(const char *buf, size_t len, struct lead_error *err)
 	/* JSON_DECODE_ANY: a top-level scalar is not_object, not bad_json. */
 	obj = json_loadb(buf, len,
 	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+	if (obj == NULL && json_error_code(&jerr) == json_error_out_of_memory) {
+		/* Not the payload's fault: no verdict, the caller retries. */
+		fail(err, DL_NONE, "out of memory while parsing");
+		return NULL;
+	}
 	if (obj == NULL) {
 		fail(err, DL_BAD_JSON,
 		    "invalid JSON at line %d, column %d (offset %d): %s",

@@ -59,7 +59,8 @@ struct lead {
 /*
  * Parse and validate len bytes. On success returns 0 and fills *lead (free
  * it with lead_clear). Otherwise returns -1 with err filled in; *lead is
- * left empty. max_bytes is intake.max_bytes.
+ * left empty. max_bytes is intake.max_bytes. err->reason is DL_NONE when
+ * memory ran out: that is no verdict on the payload, which must be retried.
  */
 int lead_parse(const char *buf, size_t len, size_t max_bytes,
     struct lead *lead, struct lead_error *err);

@@ -395,6 +395,32 @@ wait_count(redisContext *c, const char *cmd, const char *key, long long n)
 	}
 }
 
+static bool
+wait_at_most(redisContext *c, const char *cmd, const char *key, long long n)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	for (;;) {
+		if (h_int(c, "%s %s", cmd, key) <= n)
+			return true;
+		if (h_now_ms() > until)
+			return false;
+		h_sleep_ms(5);
+	}
+}
+
+bool
+h_wait_llen_at_most(redisContext *c, const char *key, long long n)
+{
+	return wait_at_most(c, "LLEN", key, n);
+}
+
+bool
+h_wait_zcard_at_most(redisContext *c, const char *key, long long n)
+{
+	return wait_at_most(c, "ZCARD", key, n);
+}
+
 bool
 h_wait_llen(redisContext *c, const char *key, long long n)
 {

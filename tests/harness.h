@@ -79,6 +79,9 @@ void h_event(redisContext *c, const char *json);
 /* Poll until LLEN/ZCARD/SCARD of key reaches n, or the bound. */
 bool h_wait_llen(redisContext *c, const char *key, long long n);
 bool h_wait_zcard(redisContext *c, const char *key, long long n);
+/* Poll until LLEN/ZCARD of key is down to n or less. */
+bool h_wait_llen_at_most(redisContext *c, const char *key, long long n);
+bool h_wait_zcard_at_most(redisContext *c, const char *key, long long n);
 /* Poll until HGET key field equals value. */
 bool h_wait_field(redisContext *c, const char *key, const char *field,
     const char *value);

@@ -1,0 +1,425 @@
+/* itest_reliability.c - several instances, kill -9 under load, a stopped instance, Redis restarts: nothing lost, nothing doubled. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define MAX_LEADS 20000
+
+struct fx {
+	char dir[256];
+	char conf[600];
+	struct h_redis redis;
+	struct h_daemon d[3];
+	redisContext *c;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	h_tmpdir(f->dir, sizeof(f->dir));
+	h_redis_start(&f->redis, f->dir, true);
+	f->c = h_redis_connect(&f->redis);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	for (int i = 0; i < 3; i++)
+		if (f->d[i].pid > 0)
+			(void)h_daemon_stop(&f->d[i], SIGKILL);
+	if (f->c != NULL)
+		redisFree(f->c);
+	h_redis_stop(&f->redis, SIGKILL);
+	h_cleanup_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static const char *big_body =
+    "scoring = {\n"
+    "  mql_threshold = 50;\n"
+    "  rules = (\n"
+    "    { field = \"title\"; op = \"contains_any\"; values = [\"vp\"]; points = 20; },\n"
+    "    { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; }\n"
+    "  );\n"
+    "};\n"
+    "segments = (\n"
+    "  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
+    "  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 100; }\n"
+    ");\n"
+    "default_segment = \"small\";\n"
+    "reps = (\n"
+    "  { id = \"a1\"; segments = [\"small\"]; max_open = 100000; },\n"
+    "  { id = \"a2\"; segments = [\"small\"]; max_open = 100000; },\n"
+    "  { id = \"b1\"; segments = [\"large\"]; max_open = 100000; }\n"
+    ");\n";
+
+static const char *const big_reps[] = {"a1", "a2", "b1"};
+static const char *const big_segs[] = {"small", "large"};
+
+/* Lead i: 1% malformed, a third below the threshold, the rest MQLs. */
+static int
+make_lead(char *buf, size_t len, int i)
+{
+	if (i % 100 == 0)
+		return snprintf(buf, len, "{\"id\":\"k%05d\"}", i);
+	if (i % 3 == 0)
+		return snprintf(buf, len,
+		    "{\"id\":\"k%05d\",\"email\":\"x%d@corp.com\",\"employees\":%d}",
+		    i, i, i % 200);
+	return snprintf(buf, len,
+	    "{\"id\":\"k%05d\",\"email\":\"x%d@corp.com\",\"title\":\"VP\","
+	    "\"employees\":%d,\"activity\":{\"demo_request\":true}}", i, i,
+	    i % 200);
+}
+
+/* Push n leads in pipelined chunks. */
+static void
+push_leads(redisContext *c, int from, int n)
+{
+	char buf[256];
+	redisReply *r;
+	int len;
+
+	for (int i = from; i < from + n; i++) {
+		len = make_lead(buf, sizeof(buf), i);
+		redisAppendCommand(c, "LPUSH lr:incoming %b", buf, (size_t)len);
+	}
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+}
+
+/* Count lead ids found in one place: a list of JSON with key field. */
+static void
+count_list(redisContext *c, const char *key, const char *field, int *seen,
+    int *where, int tag)
+{
+	redisReply *r = h_cmd(c, "LRANGE %s 0 -1", key);
+	json_t *o, *v;
+	const char *id;
+	int n;
+
+	for (size_t i = 0; i < r->elements; i++) {
+		o = json_loadb(r->element[i]->str, r->element[i]->len, 0, NULL);
+		assert_non_null(o);
+		v = json_object_get(o, field);
+		if (json_is_string(v) && strcmp(field, "raw") == 0) {
+			json_t *lead = json_loads(json_string_value(v), 0, NULL);
+
+			assert_non_null(lead);
+			id = json_string_value(json_object_get(lead, "id"));
+			assert_non_null(id);
+			n = atoi(id + 1);
+			json_decref(lead);
+		} else {
+			assert_true(json_is_string(v));
+			n = atoi(json_string_value(v) + 1);
+		}
+		assert_true(n >= 0 && n < MAX_LEADS);
+		seen[n]++;
+		where[n] = tag;
+		json_decref(o);
+	}
+	freeReplyObject(r);
+}
+
+static void
+count_zset(redisContext *c, const char *key, int *seen)
+{
+	redisReply *r = h_cmd(c, "ZRANGE %s 0 -1", key);
+
+	for (size_t i = 0; i < r->elements; i++)
+		seen[atoi(r->element[i]->str + 1)]++;
+	freeReplyObject(r);
+}
+
+static int
+count_queued(redisContext *c, int *seen)
+{
+	redisReply *r = h_cmd(c, "LRANGE lr:incoming 0 -1");
+	int n = (int)r->elements;
+
+	for (size_t i = 0; i < r->elements; i++) {
+		const char *p = strstr(r->element[i]->str, "\"id\":\"k");
+
+		assert_non_null(p);
+		seen[atoi(p + 7)]++;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * The invariant: each of the n pushed leads is in exactly one place among
+ * the reps' inboxes, the backlogs, nurture, dead letters. Waits (bounded)
+ * for the queue and every in-flight hash to empty first.
+ */
+static void
+assert_accounted(redisContext *c, int n)
+{
+	static int seen[MAX_LEADS], where[MAX_LEADS];
+	char key[128];
+	long long until = h_now_ms() + 30000;
+	int total, missing = 0, doubled = 0;
+
+	for (;;) {
+		memset(seen, 0, sizeof(seen));
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(key, sizeof(key), "lr:rep:%s:inbox", big_reps[i]);
+			count_list(c, key, "lead_id", seen, where, 1);
+		}
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(key, sizeof(key), "lr:backlog:%s", big_segs[i]);
+			count_zset(c, key, seen);
+		}
+		count_list(c, "lr:nurture", "lead_id", seen, where, 2);
+		count_list(c, "lr:dead", "raw", seen, where, 3);
+		total = 0;
+		for (int i = 0; i < n; i++)
+			total += seen[i];
+		if ((total == n && count_queued(c, seen) == 0) ||
+		    h_now_ms() > until)
+			break;
+		h_sleep_ms(50);
+	}
+	assert_int_equal(h_int(c, "LLEN lr:incoming"), 0);
+	{
+		redisReply *r = h_cmd(c, "KEYS lr:inflight:*");
+
+		for (size_t i = 0; i < r->elements; i++)
+			fprintf(stderr, "left in flight: %s\n", r->element[i]->str);
+		assert_int_equal(r->elements, 0);
+		freeReplyObject(r);
+	}
+	for (int i = 0; i < n; i++) {
+		if (seen[i] == 0 && missing++ < 5)
+			fprintf(stderr, "lead k%05d is nowhere\n", i);
+		if (seen[i] > 1 && doubled++ < 5)
+			fprintf(stderr, "lead k%05d is in %d places\n", i,
+			    seen[i]);
+	}
+	assert_int_equal(missing, 0);
+	assert_int_equal(doubled, 0);
+	/* No dead letter but the malformed ones: nothing became a duplicate
+	 * or poison by being delivered twice. */
+	assert_int_equal(h_int(c, "LLEN lr:dead"), (n + 99) / 100);
+	assert_int_equal(h_int(c, "EXISTS lr:redeliveries"), 0);
+}
+
+static void
+start_n(struct fx *f, int n, const char *body)
+{
+	char name[16];
+
+	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
+	    f->redis.port, body);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		h_daemon_start(&f->d[i], f->conf, f->dir, name);
+	}
+	assert_true(h_wait_ready(f->c, n));
+}
+
+static void
+stop_all(struct fx *f)
+{
+	for (int i = 0; i < 3; i++) {
+		if (f->d[i].pid <= 0)
+			continue;
+		assert_int_equal(h_daemon_stop(&f->d[i], SIGTERM), 0);
+		h_assert_log_clean(&f->d[i]);
+	}
+}
+
+/* Two instances, small limits: no rep over a limit, no lead twice. */
+static void
+test_two_instances_hold_capacity(void **state)
+{
+	struct fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = (\n"
+	    "  { id = \"r1\"; segments = [\"all\"]; max_open = 3; },\n"
+	    "  { id = \"r2\"; segments = [\"all\"]; max_open = 4; max_per_period = 6; },\n"
+	    "  { id = \"r3\"; segments = [\"all\"]; max_open = 5; }\n"
+	    ");\n";
+	const int limits[] = {3, 4, 5};
+	char lead[96], ev[160], key[64];
+	redisReply *r;
+	int closed = 0;
+
+	start_n(f, 2, body);
+	for (int i = 0; i < 200; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"t%03d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 200 - 12));
+	for (int k = 0; k < 3; k++) {
+		snprintf(key, sizeof(key), "lr:rep:r%d:open", k + 1);
+		assert_int_equal(h_int(f->c, "SCARD %s", key), limits[k]);
+	}
+	/* Close r1's and r3's leads over and over, from both sides. */
+	for (int round = 0; round < 5; round++) {
+		for (int k = 1; k <= 3; k += 2) {
+			snprintf(key, sizeof(key), "lr:rep:r%d:open", k);
+			r = h_cmd(f->c, "SMEMBERS %s", key);
+			for (size_t i = 0; i < r->elements; i++) {
+				snprintf(ev, sizeof(ev),
+				    "{\"type\":\"closed\",\"lead_id\":\"%s\",\"rep\":\"r%d\",\"outcome\":\"won\"}",
+				    r->element[i]->str, k);
+				h_event(f->c, ev);
+				closed++;
+			}
+			freeReplyObject(r);
+		}
+		/* Each freed slot takes the next waiting lead at once. */
+		assert_true(h_wait_llen_at_most(f->c, "lr:events", 0));
+		assert_true(h_wait_zcard_at_most(f->c, "lr:backlog:all",
+		    200 - 12 - closed));
+		for (int k = 0; k < 3; k++) {
+			snprintf(key, sizeof(key), "lr:rep:r%d:open", k + 1);
+			assert_true(h_int(f->c, "SCARD %s", key) <= limits[k]);
+		}
+	}
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 200 - 12 - closed);
+	/* r2 never exceeded its period limit; no lead is in two inboxes. */
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r2:inbox"), 4);
+	{
+		static int seen[200];
+		int total = 0;
+
+		memset(seen, 0, sizeof(seen));
+		for (int k = 1; k <= 3; k++) {
+			snprintf(key, sizeof(key), "lr:rep:r%d:inbox", k);
+			r = h_cmd(f->c, "LRANGE %s 0 -1", key);
+			for (size_t i = 0; i < r->elements; i++) {
+				const char *p = strstr(r->element[i]->str, "\"lead_id\":\"t");
+
+				assert_non_null(p);
+				seen[atoi(p + 12)]++;
+			}
+			total += (int)r->elements;
+			freeReplyObject(r);
+		}
+		total += (int)h_int(f->c, "ZCARD lr:backlog:all");
+		assert_int_equal(total, 200);
+		for (int i = 0; i < 200; i++)
+			assert_true(seen[i] <= 1);
+	}
+	stop_all(f);
+}
+
+/* kill -9 in the middle of a 5,000-lead stream, then restart. */
+static void
+test_kill9_under_load(void **state)
+{
+	struct fx *f = *state;
+	const int n = 5000;
+
+	start_n(f, 1, big_body);
+	push_leads(f->c, 0, n);
+	/* Let it get going, then kill it mid-stream. */
+	while (h_int(f->c, "LLEN lr:incoming") > n * 3 / 4)
+		h_sleep_ms(1);
+	assert_int_equal(h_daemon_stop(&f->d[0], SIGKILL), 128 + SIGKILL);
+	assert_true(h_int(f->c, "LLEN lr:incoming") > 0);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0-restarted");
+	assert_accounted(f->c, n);
+	stop_all(f);
+}
+
+/* kill -9 of one of three instances, repeatedly, while all route. */
+static void
+test_kill9_among_three(void **state)
+{
+	struct fx *f = *state;
+	const int n = 6000;
+	char name[32];
+
+	start_n(f, 3, big_body);
+	for (int round = 0; round < 6; round++) {
+		push_leads(f->c, round * 1000, 1000);
+		h_sleep_ms(2 + round * 3);
+		(void)h_daemon_stop(&f->d[round % 3], SIGKILL);
+		snprintf(name, sizeof(name), "d%d-%d", round % 3, round);
+		h_daemon_start(&f->d[round % 3], f->conf, f->dir, name);
+	}
+	assert_accounted(f->c, n);
+	stop_all(f);
+}
+
+/* An instance stopped past its lease is fenced: its late work is refused. */
+static void
+test_stopped_instance_is_fenced(void **state)
+{
+	struct fx *f = *state;
+	const int n = 3000;
+
+	start_n(f, 2, big_body);
+	push_leads(f->c, 0, n / 2);
+	h_daemon_signal(&f->d[0], SIGSTOP);
+	push_leads(f->c, n / 2, n / 2);
+	/* Past the lease, the other instance takes back what it held. */
+	h_sleep_ms(7000);
+	h_daemon_signal(&f->d[0], SIGCONT);
+	assert_accounted(f->c, n);
+	/* The stopped one noticed, and goes on as a new instance. */
+	assert_true(h_wait_ready(f->c, 2));
+	stop_all(f);
+}
+
+/* Redis restarts mid-stream (AOF): the daemon reconnects and goes on. */
+static void
+test_redis_restart(void **state)
+{
+	struct fx *f = *state;
+	const int n = 4000;
+
+	start_n(f, 1, big_body);
+	push_leads(f->c, 0, n / 2);
+	while (h_int(f->c, "LLEN lr:incoming") > n / 4)
+		h_sleep_ms(1);
+	redisFree(f->c);
+	f->c = NULL;
+	h_redis_stop(&f->redis, SIGTERM);	/* writes the AOF out */
+	h_sleep_ms(300);
+	h_redis_restart(&f->redis);
+	f->c = h_redis_connect(&f->redis);
+	push_leads(f->c, n / 2, n / 2);
+	assert_accounted(f->c, n);
+	assert_true(h_log_contains(&f->d[0], "connected"));
+	stop_all(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_two_instances_hold_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_among_three, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_instance_is_fenced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_restart, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
