@@ -148,9 +148,14 @@ install: all
 	install -m 755 $(B)/leadctl $(DESTDIR)$(BINDIR)/leadctl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf ] || \
 	    install -m 644 conf/leadrouted.conf $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/leadrouted.service > $(DESTDIR)$(UNITDIR)/leadrouted.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/leadrouted.service
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/leadrouted $(DESTDIR)$(BINDIR)/leadctl
+	rm -f $(DESTDIR)$(SBINDIR)/leadrouted $(DESTDIR)$(BINDIR)/leadctl \
+	    $(DESTDIR)$(UNITDIR)/leadrouted.service
 
 clean:
 	rm -rf $(B)

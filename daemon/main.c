@@ -174,7 +174,8 @@ heartbeat_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!d->stopping)
 		heartbeat(d, !d->registered);
-	if (notify_watchdog_ms() > 0 && rds_up(d->cmd))
+	/* The loop is alive; Redis being down is not a reason to restart. */
+	if (notify_watchdog_ms() > 0)
 		notify_send("WATCHDOG=1");
 }
 
