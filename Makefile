@@ -38,7 +38,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools
 
 CORE    = log config match score segment lead event decide
-DAEMON  = main rds consumer notify lr_lua $(CORE)
+DAEMON  = main rds consumer sla notify lr_lua $(CORE)
 CTL     = leadctl $(CORE)
 UNIT    = match score segment lead config event decide
 SRC_DEPS = $(wildcard include/*.h) Makefile
@@ -98,7 +98,7 @@ $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing reliability
+ITEST   = routing reliability sla
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o

@@ -177,3 +177,20 @@ out:
 	json_decref(o);
 	return s;
 }
+
+long
+decide_sla_sleep_ms(long long next, long long now, bool more)
+{
+	long long ms;
+
+	if (more)
+		return 0;
+	if (next < 0)
+		return DECIDE_SLA_MAX_SLEEP_MS;
+	ms = next - now;
+	if (ms < 0)
+		ms = 0;
+	if (ms > DECIDE_SLA_MAX_SLEEP_MS)
+		ms = DECIDE_SLA_MAX_SLEEP_MS;
+	return (long)ms;
+}

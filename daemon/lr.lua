@@ -152,7 +152,8 @@ local function assign(id, seg, score, raw, r)
 	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
 	dirty_reps[r] = true
 	redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
-	    'assigned_at_ms', NOW, 'follow_up_due_ms', due, 'sla_breached', 0)
+	    'assigned_at_ms', NOW, 'follow_up_due_ms', due)
+	redis.call('HSETNX', lk, 'sla_breached', 0)	-- stays 1 once set
 	lpush_later(rep_key(r, ':inbox'), a)
 	redis.call('PUBLISH', P .. 'assignments', a)
 	due_z[#due_z + 1] = due
@@ -636,6 +637,111 @@ function ops.drain()
 	flush_pushes()
 	flush_stats()
 	return moved
+end
+
+-- ---------------------------------------------------------------------
+-- The follow-up SLA
+
+local function alert(typ, id, r, seg, assigned, due)
+	local a = '{"type":' .. jstr(typ) .. ',"lead_id":' .. jstr(id) ..
+	    ',"rep":' .. jstr(r) .. ',"segment":' .. jstr(seg) ..
+	    ',"assigned_at_ms":' .. fmt(assigned) .. ',"follow_up_due_ms":' ..
+	    fmt(due) .. ',"at_ms":' .. fmt(NOW) .. '}'
+	redis.call('PUBLISH', P .. 'alerts', a)
+	redis.call('XADD', P .. 'alerts:log', 'MAXLEN', '~', R.alert_log_max,
+	    '*', 'alert', a)
+	stat(typ .. ':' .. seg)
+	stat(typ .. '_rep:' .. r)
+end
+
+-- Escalate once per assignment chain: ops must step in.
+local function escalate(lk, id, r, seg, assigned, due)
+	if redis.call('HSETNX', lk, 'escalated', 1) == 1 then
+		alert('sla_escalation', id, r, seg, assigned, due)
+	end
+end
+
+-- A breach: flag the lead, alert, and in reassign mode move it on.
+local function breach(id)
+	local lk = P .. 'lead:' .. id
+	local rec = redis.call('HMGET', lk, 'status', 'rep', 'segment',
+	    'assigned_at_ms', 'follow_up_due_ms', 'breached_by', 'reassign_count',
+	    'score', 'lead')
+	if rec[1] ~= 'assigned' then
+		return false	-- acted on (followed up, rejected, closed) in time
+	end
+	local r, seg, assigned, due = rec[2], rec[3], tonumber(rec[4]),
+	    tonumber(rec[5])
+	redis.call('HSET', lk, 'sla_breached', 1)
+	alert('sla_breach', id, r, seg, assigned, due)
+	if not R.reassign then
+		return true
+	end
+	local by = rec[6] and (rec[6] .. ',' .. r) or r
+	local hops = tonumber(rec[7]) or 0
+	redis.call('HSET', lk, 'breached_by', by)
+	stat('sla_breached_by:' .. r)
+	if hops >= R.max_reassign then
+		escalate(lk, id, r, seg, assigned, due)
+		return true
+	end
+	local to = pick_rep(seg, set_of(by))
+	if not to then
+		escalate(lk, id, r, seg, assigned, due)
+		return true
+	end
+	release_lead(id, r)
+	redis.call('HSET', lk, 'reassign_count', hops + 1)
+	assign(id, seg, tonumber(rec[8]), rec[9], to)
+	stat('sla_reassigned:' .. seg)
+	drain_segments(rep_segments(r, nil))
+	return true
+end
+
+-- sla ROUTING LIMIT: fire the warnings and breaches that are due, at most
+-- LIMIT of each, once each whatever the number of instances. Returns
+-- {fired, next due time or -1, now, more (1 when LIMIT was reached)}.
+function ops.sla()
+	R = cjson.decode(ARGV[3])
+	local limit = tonumber(ARGV[4])
+	local fired, more = 0, 0
+	local dkey, wkey = P .. 'sla:due', P .. 'sla:warn'
+
+	local due = redis.call('ZRANGEBYSCORE', dkey, '-inf', NOW, 'LIMIT', 0, limit)
+	for _, id in ipairs(due) do
+		redis.call('ZREM', dkey, id)
+		redis.call('ZREM', wkey, id)	-- an overdue warning is skipped
+		if breach(id) then
+			fired = fired + 1
+		end
+	end
+	local warn = redis.call('ZRANGEBYSCORE', wkey, '-inf', NOW, 'LIMIT', 0, limit)
+	for _, id in ipairs(warn) do
+		redis.call('ZREM', wkey, id)
+		local rec = redis.call('HMGET', P .. 'lead:' .. id, 'status', 'rep',
+		    'segment', 'assigned_at_ms', 'follow_up_due_ms')
+		if rec[1] == 'assigned' and tonumber(rec[5]) > NOW then
+			alert('sla_warning', id, rec[2], rec[3], tonumber(rec[4]),
+			    tonumber(rec[5]))
+			fired = fired + 1
+		end
+	end
+	if #due == limit or #warn == limit then
+		more = 1
+	end
+	local nd = redis.call('ZRANGE', dkey, 0, 0, 'WITHSCORES')
+	local nw = redis.call('ZRANGE', wkey, 0, 0, 'WITHSCORES')
+	local nxt = -1
+	if #nd > 0 then
+		nxt = tonumber(nd[2])
+	end
+	if #nw > 0 and (nxt == -1 or tonumber(nw[2]) < nxt) then
+		nxt = tonumber(nw[2])
+	end
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+	return {fired, nxt, NOW, more}
 end
 
 local f = ops[OP]

@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "rds.h"
 #include "scripts.h"
+#include "sla.h"
 
 #ifndef LR_VERSION
 #define LR_VERSION "0.1.0"
@@ -123,6 +124,7 @@ heartbeat_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			notify_send("STATUS=routing leads");
 			consumer_kick(d->leads);
 			consumer_kick(d->events);
+			sla_kick(d->sla);	/* what fell due while no one ran */
 		}
 		return;
 	}
@@ -375,6 +377,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	d->stopping = true;
 	consumer_stop(d->leads);
 	consumer_stop(d->events);
+	sla_stop(d->sla);
 	evtimer_del(d->heartbeat_ev);
 	evtimer_del(d->drain_ev);
 	stop_poll_cb(-1, 0, d);
@@ -414,6 +417,7 @@ run(struct lrd *d)
 	    d)) == NULL ||
 	    (d->leads = consumer_new(d, "incoming")) == NULL ||
 	    (d->events = consumer_new(d, "events")) == NULL ||
+	    (d->sla = sla_new(d)) == NULL ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
 	for (int i = 0; i < 3; i++) {
@@ -439,6 +443,7 @@ run(struct lrd *d)
 	log_info("stopped");
 	consumer_free(d->leads);
 	consumer_free(d->events);
+	sla_free(d->sla);
 	rds_free(d->cmd);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);

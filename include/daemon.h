@@ -29,6 +29,7 @@
 
 struct lrd;
 struct consumer;
+struct sla;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -64,6 +65,7 @@ struct lrd {
 
 	struct consumer *leads;
 	struct consumer *events;
+	struct sla *sla;
 	struct event *heartbeat_ev;
 	struct event *drain_ev;
 	bool heartbeat_pending;

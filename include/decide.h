@@ -60,4 +60,15 @@ void lead_decision_clear(struct lead_decision *d);
  */
 char *decide_routing_json(const struct lr_config *cfg);
 
+/* The SLA loop re-reads the deadlines at least this often (ms). */
+#define DECIDE_SLA_MAX_SLEEP_MS 1000
+
+/*
+ * How long the SLA loop sleeps before its next look, in ms: until next
+ * (Redis time, -1 when nothing is pending) from now (Redis time), at least
+ * 0 and at most DECIDE_SLA_MAX_SLEEP_MS; 0 when a full batch was fired and
+ * more may be due.
+ */
+long decide_sla_sleep_ms(long long next, long long now, bool more);
+
 #endif

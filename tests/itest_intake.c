@@ -369,6 +369,10 @@ add_too_deep(struct plist *l)
 	s = deep_lead("deep-17o", 17, true);
 	add_bytes(l, "17 levels of objects", "too_deep", false, s, strlen(s));
 	free(s);
+	/* A string ending in an escaped backslash ends there: what follows nests. */
+	add_dead(l, "17 levels after a string ending in a backslash", "too_deep",
+	    "{\"id\":\"deep-bs\",\"email\":\"a@corp.com\",\"s\":\"x\\\\\",\"n\":"
+	    "[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]}");
 	/* Brackets inside strings (after an escaped quote) are no nesting. */
 	add_valid(l, "brackets inside a string", "deep-str",
 	    hot_lead("deep-str", ",\"s\":\"\\\"[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{\""));
@@ -784,7 +788,8 @@ test_duplicate_of_assigned_lead(void **state)
 	const char *first = HOT_HEAD("dup-1") "}";
 	/* Same id, other content: would go to kim if it were routed. */
 	const char *second = "{\"id\":\"dup-1\",\"email\":\"b@corp.com\",\"title\":\"VP\","
-	    "\"employees\":2000,\"activity\":{\"demo_request\":true}}";
+	    "\"employees\":2000,\"activity\":{\"demo_request\":true},"
+	    "\"name\":\"Zo\xc3\xab / \xe2\x82\xac \x7f \\\" \\u00e9 \xf0\x9f\x98\x80\"}";
 	char *before, *after;
 	json_t *d;
 
