@@ -37,10 +37,14 @@ bad(struct lead_error *err, const char *fmt, ...)
 	return -1;
 }
 
-/* A string member without NUL bytes, copied into out (size outsz). */
+/*
+ * A non-empty string member without NUL bytes, copied into out (size
+ * outsz). Longer than outsz - 1 it is refused, or, when cut is set, cut
+ * at the last whole UTF-8 character that fits.
+ */
 static int
-get_str(const json_t *o, const char *name, char *out, size_t outsz,
-    struct lead_error *err)
+get_text(const json_t *o, const char *name, char *out, size_t outsz,
+    bool cut, struct lead_error *err)
 {
 	const json_t *v = json_object_get(o, name);
 	size_t len;
@@ -50,13 +54,27 @@ get_str(const json_t *o, const char *name, char *out, size_t outsz,
 	if (!json_is_string(v))
 		return bad(err, "\"%s\" must be a string", name);
 	len = json_string_length(v);
+	if (len >= outsz && cut) {
+		len = outsz - 1;
+		while (len > 0 && ((unsigned char)json_string_value(v)[len] &
+		    0xc0) == 0x80)
+			len--;	/* not inside a character */
+	}
 	if (len == 0 || len >= outsz)
 		return bad(err, "\"%s\" must be 1-%zu bytes long", name,
 		    outsz - 1);
 	if (memchr(json_string_value(v), '\0', len) != NULL)
 		return bad(err, "\"%s\" must not contain NUL bytes", name);
-	memcpy(out, json_string_value(v), len + 1);
+	memcpy(out, json_string_value(v), len);
+	out[len] = '\0';
 	return 0;
+}
+
+static int
+get_str(const json_t *o, const char *name, char *out, size_t outsz,
+    struct lead_error *err)
+{
+	return get_text(o, name, out, outsz, false, err);
 }
 
 /* An outcome is one word: letters, digits, '_' and '-'. */
@@ -89,7 +107,9 @@ parse_fields(const json_t *o, struct event_msg *ev, struct lead_error *err)
 		return bad(err, "\"lead_id\" must be 1-%d characters of A-Z a-z 0-9 . _ : @ -",
 		    LEAD_ID_MAX);
 	if (ev->type == EVENT_REJECTED)
-		return get_str(o, "reason", ev->arg, sizeof(ev->arg), err);
+		/* A rep's free text: a long one is kept in part, never refused. */
+		return get_text(o, "reason", ev->arg, sizeof(ev->arg), true,
+		    err);
 	if (ev->type == EVENT_CLOSED) {
 		if (get_str(o, "outcome", ev->arg, EVENT_OUTCOME_MAX + 1,
 		    err) == -1)

@@ -21,7 +21,7 @@ enum event_type {
 	EVENT_REP_STATUS,
 };
 
-#define EVENT_ARG_MAX 256	/* reason, outcome */
+#define EVENT_ARG_MAX 1024	/* a longer rejection reason is cut here */
 #define EVENT_OUTCOME_MAX 64
 
 struct event_msg {

@@ -222,25 +222,44 @@ test_length_bounds_ok(void **state)
 	free(out64);
 }
 
+/* A long rejection reason is kept in part: the rejection is never lost. */
 static void
 test_reason_length(void **state)
 {
-	char *r256 = repeat_str('w', EVENT_ARG_MAX);
-	char *r257 = repeat_str('w', EVENT_ARG_MAX + 1);
-	char buf[1024];
+	char *rmax = repeat_str('w', EVENT_ARG_MAX);
+	char *rlong = repeat_str('w', EVENT_ARG_MAX + 600);
+	char buf[4096];
 	struct event_msg ev;
 
 	(void)state;
 	snprintf(buf, sizeof(buf), "{\"type\":\"rejected\",\"lead_id\":\"L\","
-	    "\"rep\":\"r\",\"reason\":%s}", r256);
+	    "\"rep\":\"r\",\"reason\":%s}", rmax);
 	parse_ok(buf, strlen(buf), &ev);
 	assert_int_equal(ev.type, EVENT_REJECTED);
 	assert_int_equal(strlen(ev.arg), EVENT_ARG_MAX);
 	snprintf(buf, sizeof(buf), "{\"type\":\"rejected\",\"lead_id\":\"L\","
-	    "\"rep\":\"r\",\"reason\":%s}", r257);
-	event_bad(buf, "\"reason\" must be 1-256 bytes long");
-	free(r256);
-	free(r257);
+	    "\"rep\":\"r\",\"reason\":%s}", rlong);
+	parse_ok(buf, strlen(buf), &ev);
+	assert_int_equal(strlen(ev.arg), EVENT_ARG_MAX);
+	assert_int_equal(strspn(ev.arg, "w"), EVENT_ARG_MAX);
+	/* Cut at a character boundary: "é" is two bytes. */
+	memset(buf, 0, sizeof(buf));
+	{
+		size_t o = (size_t)snprintf(buf, sizeof(buf),
+		    "{\"type\":\"rejected\",\"lead_id\":\"L\",\"rep\":\"r\","
+		    "\"reason\":\"w");
+		for (int i = 0; i < EVENT_ARG_MAX; i++) {
+			buf[o++] = (char)0xc3;
+			buf[o++] = (char)0xa9;
+		}
+		memcpy(buf + o, "\"}", 3);
+	}
+	parse_ok(buf, strlen(buf), &ev);
+	assert_int_equal(strlen(ev.arg), EVENT_ARG_MAX - 1);
+	assert_int_equal(ev.arg[0], 'w');
+	assert_int_equal((unsigned char)ev.arg[EVENT_ARG_MAX - 2], 0xa9);
+	free(rmax);
+	free(rlong);
 }
 
 static void
@@ -407,7 +426,7 @@ test_reason_bad(void **state)
 	event_bad("{\"type\":\"rejected\",\"lead_id\":\"L\",\"rep\":\"r\","
 	    "\"reason\":{\"why\":\"x\"}}", "\"reason\" must be a string");
 	event_bad("{\"type\":\"rejected\",\"lead_id\":\"L\",\"rep\":\"r\","
-	    "\"reason\":\"\"}", "\"reason\" must be 1-256 bytes long");
+	    "\"reason\":\"\"}", "\"reason\" must be 1-1024 bytes long");
 	event_bad("{\"type\":\"rejected\",\"lead_id\":\"L\",\"rep\":\"r\","
 	    "\"reason\":\"a\\u0000b\"}", "\"reason\" must not contain NUL bytes");
 }
@@ -454,7 +473,7 @@ test_status_bad(void **state)
 	event_bad("{\"type\":\"rep_status\",\"rep\":\"r\",\"status\":true}",
 	    "\"status\" must be a string");
 	event_bad("{\"type\":\"rep_status\",\"rep\":\"r\",\"status\":\"\"}",
-	    "\"status\" must be 1-256 bytes long");
+	    "\"status\" must be 1-1024 bytes long");
 	event_bad("{\"type\":\"rep_status\",\"rep\":\"r\",\"status\":\"busy\"}",
 	    "\"status\" must be \"available\" or \"away\"");
 	event_bad("{\"type\":\"rep_status\",\"rep\":\"r\",\"status\":\"Away\"}",
