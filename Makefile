@@ -47,6 +47,8 @@ B  = build
 BT = build/test
 
 .PHONY: all test check test-run unit itest deps run install uninstall clean
+# Keep the objects of test binaries between runs.
+.SECONDARY:
 
 all: $(B)/leadrouted $(B)/leadctl
 

@@ -410,6 +410,82 @@ test_redis_restart(void **state)
 	stop_all(f);
 }
 
+/* SCRIPT FLUSH while routing: the daemon sends the script again. */
+static void
+test_script_flush(void **state)
+{
+	struct fx *f = *state;
+	const int n = 3000;
+
+	start_n(f, 1, big_body);
+	push_leads(f->c, 0, n / 3);
+	freeReplyObject(h_cmd(f->c, "SCRIPT FLUSH"));
+	push_leads(f->c, n / 3, n / 3);
+	freeReplyObject(h_cmd(f->c, "SCRIPT FLUSH"));
+	push_leads(f->c, 2 * n / 3, n / 3);
+	assert_accounted(f->c, n);
+	stop_all(f);
+}
+
+/* A payload that was in flight in 5 crashes is set aside as poison. */
+static void
+test_poison_is_set_aside(void **state)
+{
+	struct fx *f = *state;
+	const char *lead = "{\"id\":\"p1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}";
+	char *sha;
+	json_t *dead, *e;
+
+	/* Record four crashes against it, as the reaper would have. */
+	sha = h_str(f->c, "EVAL %s 0 %s", "return redis.sha1hex(ARGV[1])", lead);
+	freeReplyObject(h_cmd(f->c, "HSET lr:redeliveries %s 4", sha));
+	h_push_lead(f->c, lead);
+	start_n(f, 1, big_body);
+	assert_true(h_wait_field(f->c, "lr:lead:p1", "status", "assigned"));
+	assert_int_equal(h_int(f->c, "EXISTS lr:redeliveries"), 0);
+
+	/* The fifth time it is dead-lettered unparsed. */
+	lead = "{\"id\":\"p2\",\"email\":\"a@b.c\"}";
+	free(sha);
+	sha = h_str(f->c, "EVAL %s 0 %s", "return redis.sha1hex(ARGV[1])", lead);
+	freeReplyObject(h_cmd(f->c, "HSET lr:redeliveries %s 5", sha));
+	h_push_lead(f->c, lead);
+	assert_true(h_wait_llen(f->c, "lr:dead", 1));
+	dead = h_list_json(f->c, "lr:dead");
+	e = json_array_get(dead, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "reason")), "poison");
+	assert_string_equal(json_string_value(json_object_get(e, "raw")), lead);
+	assert_string_equal(json_string_value(json_object_get(e, "source")), "incoming");
+	json_decref(dead);
+	assert_int_equal(h_int(f->c, "EXISTS lr:lead:p2"), 0);
+	assert_int_equal(h_int(f->c, "EXISTS lr:redeliveries"), 0);
+	free(sha);
+	stop_all(f);
+}
+
+/* Redis down when the daemon starts: it waits, then routes. */
+static void
+test_redis_down_at_start(void **state)
+{
+	struct fx *f = *state;
+
+	redisFree(f->c);
+	f->c = NULL;
+	h_redis_stop(&f->redis, SIGTERM);
+	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
+	    f->redis.port, big_body);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	h_sleep_ms(1500);
+	h_redis_restart(&f->redis);
+	f->c = h_redis_connect(&f->redis);
+	assert_true(h_wait_ready(f->c, 1));
+	push_leads(f->c, 0, 500);
+	assert_accounted(f->c, 500);
+	/* The outage was logged once, not once per retry. */
+	assert_true(h_log_contains(&f->d[0], "retrying"));
+	stop_all(f);
+}
+
 int
 main(void)
 {
@@ -419,6 +495,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kill9_among_three, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_instance_is_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redis_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_script_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poison_is_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_down_at_start, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
