@@ -38,7 +38,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools
 
 CORE    = log config match score segment lead event decide
-DAEMON  = main rds consumer sla notify lr_lua $(CORE)
+DAEMON  = main rds consumer sla http metrics notify lr_lua $(CORE)
 CTL     = leadctl $(CORE)
 UNIT    = match score segment lead config event decide
 SRC_DEPS = $(wildcard include/*.h) Makefile

@@ -260,8 +260,8 @@ add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 }
 
 /*
- * Turn a claim's reply (payload, sha, redeliveries triples) into a commit.
- * first_seq is the seq of the first payload.
+ * Turn a claim's reply (the claim's time, then payload, sha, redeliveries
+ * triples) into a commit. first_seq is the seq of the first payload.
  */
 static int
 build_commit(struct consumer *c, const redisReply *reply,
@@ -270,18 +270,20 @@ build_commit(struct consumer *c, const redisReply *reply,
 	struct call *k;
 	char seqbuf[32];
 	redisReply seq;
-	size_t n = reply->elements / 3;
+	size_t n = (reply->elements - 1) / 3;
 	int rc;
 
 	*out = NULL;
 	if ((k = call_new(c, c->leads ? "commit" : "events")) == NULL ||
 	    rds_argv_adds(&k->args, c->d->instance) == -1 ||
-	    rds_argv_adds(&k->args, c->d->routing) == -1)
+	    rds_argv_adds(&k->args, c->d->routing) == -1 ||
+	    (c->leads && rds_argv_addll(&k->args,
+	    reply->element[0]->integer) == -1))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		const redisReply *raw = reply->element[3 * i];
-		const redisReply *sha = reply->element[3 * i + 1];
-		const redisReply *cnt = reply->element[3 * i + 2];
+		const redisReply *raw = reply->element[1 + 3 * i];
+		const redisReply *sha = reply->element[1 + 3 * i + 1];
+		const redisReply *cnt = reply->element[1 + 3 * i + 2];
 
 		if (raw->type != REDIS_REPLY_STRING ||
 		    sha->type != REDIS_REPLY_STRING ||
@@ -329,7 +331,8 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		lrd_fenced(d, "a claim was refused: this instance is no longer registered");
 		goto out;
 	}
-	if (reply->type != REDIS_REPLY_ARRAY) {
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
 		log_warnx("claim from %s failed: %s; retrying", c->src,
 		    reply->type == REDIS_REPLY_ERROR ? reply->str :
 		    "unexpected reply");
@@ -337,7 +340,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		retry_later(c);
 		goto out;
 	}
-	n = reply->elements / 3;
+	n = (reply->elements - 1) / 3;
 	d->stats.leads_claimed += c->leads ? n : 0;
 	c->more = n == LRD_BATCH;
 	if (n > 0) {
@@ -509,6 +512,12 @@ bool
 consumer_idle(const struct consumer *c)
 {
 	return c->claims == 0 && c->commits == 0;
+}
+
+unsigned long
+consumer_reconnects(const struct consumer *c)
+{
+	return rds_reconnects(c->blk);
 }
 
 bool

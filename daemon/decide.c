@@ -120,10 +120,43 @@ rep_in_segment(const struct rep_cfg *rep, size_t seg)
 	return false;
 }
 
+static const long long latency_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500,
+	1000, 2500, 5000, 10000, 60000, 300000, 3600000};
+static const long long followup_ms[] = {30000, 60000, 120000, 180000,
+	300000, 600000, 1800000, 3600000, 14400000, 86400000};
+
+const struct decide_hist decide_hists[DECIDE_NHISTS] = {
+	{"latency", latency_ms, sizeof(latency_ms) / sizeof(latency_ms[0])},
+	{"followup", followup_ms, sizeof(followup_ms) / sizeof(followup_ms[0])},
+};
+
+/* {"latency":[ms...],"followup":[ms...]} */
+static json_t *
+hists_json(void)
+{
+	json_t *o = json_object(), *a;
+
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < DECIDE_NHISTS; i++) {
+		if ((a = json_array()) == NULL ||
+		    json_object_set_new(o, decide_hists[i].name, a) == -1)
+			goto fail;
+		for (size_t k = 0; k < decide_hists[i].n; k++)
+			if (json_array_append_new(a,
+			    json_integer(decide_hists[i].bounds_ms[k])) == -1)
+				goto fail;
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
 char *
 decide_routing_json(const struct lr_config *cfg)
 {
-	json_t *o, *segs, *order, *reps, *list;
+	json_t *o, *segs, *order, *reps, *list, *rep_order;
 	const struct rep_cfg *rep;
 	char *s = NULL;
 	int rc = 0;
@@ -132,7 +165,9 @@ decide_routing_json(const struct lr_config *cfg)
 	segs = json_object();
 	order = json_array();
 	reps = json_object();
-	if (o == NULL || segs == NULL || order == NULL || reps == NULL)
+	rep_order = json_array();
+	if (o == NULL || segs == NULL || order == NULL || reps == NULL ||
+	    rep_order == NULL)
 		goto out;
 	/* Every call is checked: a table missing a rep must never go out. */
 	for (size_t i = 0; i < cfg->segments.n; i++) {
@@ -151,7 +186,10 @@ decide_routing_json(const struct lr_config *cfg)
 		rep = &cfg->reps[r];
 		rc |= json_object_set_new(reps, rep->id, json_pack("[I, I]",
 		    (json_int_t)rep->max_open, (json_int_t)rep->max_per_period));
+		rc |= json_array_append_new(rep_order, json_string(rep->id));
 	}
+	rc |= json_object_set(o, "rep_order", rep_order);
+	rc |= json_object_set_new(o, "hist", hists_json());
 	rc |= json_object_set(o, "segs", segs);
 	rc |= json_object_set(o, "seg_order", order);
 	rc |= json_object_set(o, "reps", reps);
@@ -174,6 +212,7 @@ out:
 	json_decref(segs);
 	json_decref(order);
 	json_decref(reps);
+	json_decref(rep_order);
 	json_decref(o);
 	return s;
 }

@@ -36,6 +36,20 @@ local function stat(field, n)
 	stats[field] = (stats[field] or 0) + (n or 1)
 end
 
+-- A histogram observation: bounds (ms, ascending) come from the daemon.
+local function observe(name, bounds, ms)
+	local i = #bounds + 1
+	for k, b in ipairs(bounds) do
+		if ms <= b then
+			i = k
+			break
+		end
+	end
+	stat('h:' .. name .. ':' .. i)
+	stat('h:' .. name .. ':sum', ms)
+	stat('h:' .. name .. ':count')
+end
+
 local function flush_stats()
 	for f, n in pairs(stats) do
 		redis.call('HINCRBY', P .. 'stats', f, n)
@@ -138,7 +152,9 @@ end
 
 local dirty_reps, due_z, warn_z = {}, {}, {}
 
-local function assign(id, seg, score, raw, r)
+-- received: when the router took the lead (ms), for its own latency SLO;
+-- nil for a reassignment.
+local function assign(id, seg, score, raw, r, received)
 	local s = repst[r]
 	local due = NOW + R.follow
 	local lk = P .. 'lead:' .. id
@@ -164,6 +180,9 @@ local function assign(id, seg, score, raw, r)
 	end
 	stat('assigned:' .. seg)
 	stat('assigned_rep:' .. r)
+	if received then
+		observe('latency', R.hist.latency, NOW - received)
+	end
 end
 
 local function backlog_score(score, received)
@@ -204,14 +223,15 @@ local function drain(seg)
 		local id = top[1]
 		local lk = P .. 'lead:' .. id
 		local rec = redis.call('HMGET', lk, 'status', 'score', 'lead',
-		    'breached_by')
+		    'breached_by', 'received_at_ms')
 		if rec[1] ~= 'backlog' then
 			redis.call('ZREM', key, id)	-- stale entry
 		else
 			local r = pick_rep(seg, set_of(rec[4]))
 			if r then
 				redis.call('ZREM', key, id)
-				assign(id, seg, tonumber(rec[2]), rec[3], r)
+				assign(id, seg, tonumber(rec[2]), rec[3], r,
+				    tonumber(rec[5]))
 				moved = moved + 1
 			elseif rec[4] and pick_rep(seg, nil) then
 				skip = skip + 1	-- only reps it may not go back to have room
@@ -299,7 +319,7 @@ function ops.heartbeat()
 		moved = moved + requeue(d, true)
 		redis.call('ZREM', ikey, d)
 		redis.call('ZADD', reaped, NOW, d)
-		stat('instances_reaped')
+		stat('instances_reaped')	-- presumed dead
 	end
 	-- Work a dead instance's last commands moved after it was reaped.
 	redis.call('ZREMRANGEBYSCORE', reaped, '-inf', fmt(NOW - 600000))
@@ -322,8 +342,9 @@ function ops.release()
 end
 
 -- claim INSTANCE SOURCE MAX SEQ: move up to MAX payloads from the queue
--- into the instance's in-flight hash under SEQ, SEQ+1... Returns triples
--- (payload, sha1 or "", redeliveries) oldest first.
+-- into the instance's in-flight hash under SEQ, SEQ+1... Returns the time
+-- of the claim, then triples (payload, sha1 or "", redeliveries), oldest
+-- first.
 function ops.claim()
 	local inst, src, n, seq = ARGV[3], ARGV[4], tonumber(ARGV[5]),
 	    tonumber(ARGV[6])
@@ -350,7 +371,7 @@ function ops.claim()
 		end
 	end
 	if #items == 0 then
-		return {}
+		return {NOW}
 	end
 	local hs = {}
 	for i, v in ipairs(items) do
@@ -358,7 +379,7 @@ function ops.claim()
 		hs[#hs + 1] = v
 	end
 	push_all('HSET', h, hs)
-	local out = {}
+	local out = {NOW}
 	local check = redis.call('HLEN', P .. 'redeliveries') > 0
 	for _, v in ipairs(items) do
 		local sha, c = '', 0
@@ -398,7 +419,7 @@ local function finish(h, seqs, have)
 	end
 end
 
--- commit INSTANCE ROUTING then 10 fields per lead:
+-- commit INSTANCE ROUTING CLAIMED_AT then 10 fields per lead:
 --   seq, "lead", id, score, segment, mql (1/0), source, raw, receipt, sha
 --   seq, "dead", reason, dead-letter json, -, -, -, -, -, sha
 -- Returns one word per lead: assigned:REP, backlog, nurture, duplicate,
@@ -406,7 +427,8 @@ end
 function ops.commit()
 	local inst = ARGV[3]
 	R = cjson.decode(ARGV[4])
-	local F, base = 10, 5
+	local received = tonumber(ARGV[5])
+	local F, base = 10, 6
 	local n = (#ARGV - base + 1) / F
 	local h = inflight_key(inst, 'incoming')
 	local seqs = {}
@@ -438,7 +460,7 @@ function ops.commit()
 			else
 				stat('valid')
 				redis.call('HSET', lk, 'id', id, 'score', score,
-				    'segment', seg, 'received_at_ms', NOW, 'mql',
+				    'segment', seg, 'received_at_ms', received, 'mql',
 				    mql and 1 or 0, 'lead', raw, 'score_receipt',
 				    ARGV[a + 8], 'config_version', R.version)
 				if source ~= '' then
@@ -458,12 +480,12 @@ function ops.commit()
 					stat('mql:' .. seg)
 					local r = pick_rep(seg, nil)
 					if r then
-						assign(id, seg, score, raw, r)
+						assign(id, seg, score, raw, r, received)
 						res = 'assigned:' .. r
 					else
 						redis.call('HSET', lk, 'status', 'backlog')
 						redis.call('ZADD', P .. 'backlog:' .. seg,
-						    backlog_score(score, NOW), id)
+						    backlog_score(score, received), id)
 						stat('backlogged:' .. seg)
 						res = 'backlog'
 					end
@@ -511,7 +533,7 @@ end
 local function apply_lead_event(typ, id, r, arg, raw)
 	local lk = P .. 'lead:' .. id
 	local rec = redis.call('HMGET', lk, 'status', 'rep', 'segment', 'score',
-	    'lead')
+	    'lead', 'assigned_at_ms')
 	local status, holder = rec[1], rec[2]
 	if not status then
 		dead_letter_raw('unknown_lead', 'no lead "' .. id .. '" was accepted',
@@ -541,7 +563,7 @@ local function apply_lead_event(typ, id, r, arg, raw)
 			    'followed_up_at_ms', NOW)
 			redis.call('ZREM', P .. 'sla:due', id)
 			redis.call('ZREM', P .. 'sla:warn', id)
-			stat('followed_up')
+			observe('followup', R.hist.followup, NOW - tonumber(rec[6]))
 		end
 		return 'ok'
 	end
@@ -553,7 +575,6 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		    ',"score":' .. fmt(tonumber(rec[4])) ..
 		    ',"reason":"rejected_by_rep","segment":' .. jstr(rec[3]) ..
 		    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. rec[5] .. '}')
-		stat('rejected')
 		stat('nurture:rejected_by_rep')
 	else
 		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
@@ -609,7 +630,7 @@ function ops.events()
 			else
 				res = apply_lead_event(typ, id, r, arg, raw)
 			end
-			stat('events:' .. res)
+			stat('event:' .. typ .. ':' .. res)
 		end
 		if have[i + 1] and ARGV[a + 7] ~= '' then
 			redis.call('HDEL', P .. 'redeliveries', ARGV[a + 7])
@@ -642,6 +663,8 @@ end
 -- ---------------------------------------------------------------------
 -- The follow-up SLA
 
+local fired_log = {}	-- type, lead, rep, segment of each alert, for logs
+
 local function alert(typ, id, r, seg, assigned, due)
 	local a = '{"type":' .. jstr(typ) .. ',"lead_id":' .. jstr(id) ..
 	    ',"rep":' .. jstr(r) .. ',"segment":' .. jstr(seg) ..
@@ -650,8 +673,9 @@ local function alert(typ, id, r, seg, assigned, due)
 	redis.call('PUBLISH', P .. 'alerts', a)
 	redis.call('XADD', P .. 'alerts:log', 'MAXLEN', '~', R.alert_log_max,
 	    '*', 'alert', a)
-	stat(typ .. ':' .. seg)
-	stat(typ .. '_rep:' .. r)
+	stat('alert:' .. typ .. ':' .. seg .. ':' .. r)
+	fired_log[#fired_log + 1] = typ .. ' lead=' .. id .. ' rep=' .. r ..
+	    ' segment=' .. seg
 end
 
 -- Escalate once per assignment chain: ops must step in.
@@ -680,7 +704,6 @@ local function breach(id)
 	local by = rec[6] and (rec[6] .. ',' .. r) or r
 	local hops = tonumber(rec[7]) or 0
 	redis.call('HSET', lk, 'breached_by', by)
-	stat('sla_breached_by:' .. r)
 	if hops >= R.max_reassign then
 		escalate(lk, id, r, seg, assigned, due)
 		return true
@@ -692,15 +715,16 @@ local function breach(id)
 	end
 	release_lead(id, r)
 	redis.call('HSET', lk, 'reassign_count', hops + 1)
-	assign(id, seg, tonumber(rec[8]), rec[9], to)
-	stat('sla_reassigned:' .. seg)
+	assign(id, seg, tonumber(rec[8]), rec[9], to, nil)
+	stat('reassigned:' .. seg)
 	drain_segments(rep_segments(r, nil))
 	return true
 end
 
 -- sla ROUTING LIMIT: fire the warnings and breaches that are due, at most
 -- LIMIT of each, once each whatever the number of instances. Returns
--- {fired, next due time or -1, now, more (1 when LIMIT was reached)}.
+-- {fired, next due time or -1, now, more (1 when LIMIT was reached),
+-- the first 20 alerts as "type lead=.. rep=.. segment=.." for the log}.
 function ops.sla()
 	R = cjson.decode(ARGV[3])
 	local limit = tonumber(ARGV[4])
@@ -741,7 +765,34 @@ function ops.sla()
 	flush_assignments()
 	flush_pushes()
 	flush_stats()
-	return {fired, nxt, NOW, more}
+	local shown = {}
+	for i = 1, math.min(#fired_log, 20) do
+		shown[i] = fired_log[i]
+	end
+	return {fired, nxt, NOW, more, shown}
+end
+
+-- metrics ROUTING: what /metrics reports from shared state, in one read:
+-- {stats as field/value pairs, backlog size per segment (seg_order),
+--  per rep (rep_order) open, assignments in the period, available 1/0,
+--  incoming, events, dead, pending SLA timers, live instances}.
+function ops.metrics()
+	R = cjson.decode(ARGV[3])
+	local backlog, reps = {}, {}
+	for _, seg in ipairs(R.seg_order) do
+		backlog[#backlog + 1] = redis.call('ZCARD', P .. 'backlog:' .. seg)
+	end
+	for _, r in ipairs(R.rep_order) do
+		reps[#reps + 1] = redis.call('SCARD', rep_key(r, ':open'))
+		reps[#reps + 1] = redis.call('ZCOUNT', rep_key(r, ':window'),
+		    '(' .. fmt(NOW - R.period), '+inf')
+		reps[#reps + 1] = redis.call('HGET', rep_key(r, ''), 'status') ==
+		    'away' and 0 or 1
+	end
+	return {redis.call('HGETALL', P .. 'stats'), backlog, reps,
+	    redis.call('LLEN', P .. 'incoming'), redis.call('LLEN', P .. 'events'),
+	    redis.call('LLEN', P .. 'dead'), redis.call('ZCARD', P .. 'sla:due'),
+	    redis.call('ZCARD', P .. 'instances')}
 end
 
 local f = ops[OP]

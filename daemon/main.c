@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "http.h"
 #include "decide.h"
 #include "log.h"
 #include "notify.h"
@@ -433,6 +434,15 @@ run(struct lrd *d)
 	if (d->heartbeat_ev == NULL || d->drain_ev == NULL || stop_ev == NULL ||
 	    ready == NULL)
 		fatalx("cannot set up timers");
+	if (d->cfg->http.host != NULL) {
+		char err[300];
+
+		if ((d->http = http_new(d, d->cfg->http.host, d->cfg->http.port,
+		    err, sizeof(err))) == NULL)
+			fatalx("http: %s", err);
+		log_info("http: listening on '%s' (/healthz, /metrics)",
+		    d->cfg->http.listen);
+	}
 	event_add(d->heartbeat_ev, &hb);
 	event_add(d->drain_ev, &dr);
 	event_add(ready, &zero);
@@ -441,6 +451,7 @@ run(struct lrd *d)
 	event_base_dispatch(d->base);
 
 	log_info("stopped");
+	http_free(d->http);
 	consumer_free(d->leads);
 	consumer_free(d->events);
 	sla_free(d->sla);

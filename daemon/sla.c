@@ -35,7 +35,7 @@ fire_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	(void)conn;
 	s->pending = false;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 4) {
+	    reply->elements != 5) {
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 			log_warnx("sla timers: %s", reply->str);
 		arm(s, DECIDE_SLA_MAX_SLEEP_MS);
@@ -45,8 +45,11 @@ fire_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	next = reply->element[1]->integer;
 	now = reply->element[2]->integer;
 	more = reply->element[3]->integer;
-	if (fired > 0)
-		log_info("sla alerts fired: count=%lld", fired);
+	for (size_t i = 0; i < reply->element[4]->elements; i++)
+		log_warnx("%s", reply->element[4]->element[i]->str);
+	if (fired > (long long)reply->element[4]->elements)
+		log_warnx("sla alerts: %lld more in this batch (see lr:alerts:log)",
+		    fired - (long long)reply->element[4]->elements);
 	/* A timer fires at or after its time; never before (Redis's clock
 	 * decides), so a 1 ms margin keeps it from waking just too early. */
 	arm(s, decide_sla_sleep_ms(next, now, more != 0) + (more ? 0 : 1));

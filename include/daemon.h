@@ -30,6 +30,7 @@
 struct lrd;
 struct consumer;
 struct sla;
+struct http;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -66,6 +67,7 @@ struct lrd {
 	struct consumer *leads;
 	struct consumer *events;
 	struct sla *sla;
+	struct http *http;		/* NULL when http.listen is "" */
 	struct event *heartbeat_ev;
 	struct event *drain_ev;
 	bool heartbeat_pending;
@@ -94,6 +96,8 @@ void consumer_free(struct consumer *c);
 /* Size the scorer's scratch space for the current rules; 0 or -1 (ENOMEM). */
 int consumer_fit(struct consumer *c);
 bool consumer_blocking_up(const struct consumer *c);
+/* Reconnections of the consumer's blocking connection. */
+unsigned long consumer_reconnects(const struct consumer *c);
 
 /* The key (prefix + name) in buf. */
 const char *lrd_key(const struct lrd *d, char *buf, size_t len,

@@ -55,10 +55,24 @@ void lead_decision_clear(struct lead_decision *d);
 
 /*
  * The routing table the scripts work from, as compact JSON: segments in
- * order with their reps in config order, each rep's limits, and the
- * period, SLA and version. Built once per configuration. NULL on ENOMEM.
+ * order with their reps in config order, each rep's limits, the reps in
+ * config order, the period, SLA, histogram bounds and version. Built once
+ * per configuration. NULL on ENOMEM.
  */
 char *decide_routing_json(const struct lr_config *cfg);
+
+/*
+ * The histograms the scripts fill in lr:stats (h:NAME:INDEX, :sum, :count,
+ * in ms): the router's intake-to-assignment latency and the reps'
+ * follow-up time. Their bounds travel to the scripts in the routing table.
+ */
+struct decide_hist {
+	const char *name;
+	const long long *bounds_ms;
+	size_t n;
+};
+#define DECIDE_NHISTS 2
+extern const struct decide_hist decide_hists[DECIDE_NHISTS];
 
 /* The SLA loop re-reads the deadlines at least this often (ms). */
 #define DECIDE_SLA_MAX_SLEEP_MS 1000

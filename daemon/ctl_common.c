@@ -1,0 +1,308 @@
+/* ctl_common.c - leadctl's Redis connection, command helpers, messages and time formatting. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "ctl_common.h"
+
+void
+ctl_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("leadctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ctl_seterr(struct ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctl->err, sizeof(ctl->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+ctl_fail(const struct ctl *ctl)
+{
+	ctl_warnx("%s", ctl->err[0] != '\0' ? ctl->err : "unknown error");
+	return CTL_ERR;
+}
+
+static struct timeval
+ms_to_tv(long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return tv;
+}
+
+/* The address as the user would write it, for messages. */
+static void
+redis_addr(const struct lr_config *cfg, char *buf, size_t len)
+{
+	if (cfg->redis.unix_socket[0] != '\0')
+		snprintf(buf, len, "%s", cfg->redis.unix_socket);
+	else if (strchr(cfg->redis.host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%d", cfg->redis.host, cfg->redis.port);
+	else
+		snprintf(buf, len, "%s:%d", cfg->redis.host, cfg->redis.port);
+}
+
+/* AUTH and SELECT on a fresh connection. */
+static int
+handshake(struct ctl *ctl, const char *addr)
+{
+	const struct lr_config *cfg = ctl->cfg;
+	redisReply *r;
+
+	if (cfg->redis.password[0] != '\0') {
+		r = redisCommand(ctl->rc, "AUTH %s", cfg->redis.password);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			ctl_seterr(ctl, "cannot authenticate to redis '%s': %s",
+			    addr, r != NULL ? r->str : ctl->rc->errstr);
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	if (cfg->redis.db != 0) {
+		r = redisCommand(ctl->rc, "SELECT %d", cfg->redis.db);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			ctl_seterr(ctl, "cannot select redis db %d on '%s': %s",
+			    cfg->redis.db, addr,
+			    r != NULL ? r->str : ctl->rc->errstr);
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+int
+ctl_connect(struct ctl *ctl)
+{
+	const struct lr_config *cfg = ctl->cfg;
+	struct timeval tv = ms_to_tv(CTL_CONNECT_TIMEOUT_MS);
+	char addr[300];
+
+	redis_addr(cfg, addr, sizeof(addr));
+	if (cfg->redis.unix_socket[0] != '\0')
+		ctl->rc = redisConnectUnixWithTimeout(cfg->redis.unix_socket, tv);
+	else
+		ctl->rc = redisConnectWithTimeout(cfg->redis.host,
+		    cfg->redis.port, tv);
+	if (ctl->rc == NULL)
+		return ctl_seterr(ctl, "cannot connect to redis '%s': %s",
+		    addr, strerror(ENOMEM));
+	if (ctl->rc->err != 0) {
+		ctl_seterr(ctl, "cannot connect to redis '%s': %s", addr,
+		    ctl->rc->errstr);
+		goto out_free;
+	}
+	if (redisSetTimeout(ctl->rc, ms_to_tv(CTL_REPLY_TIMEOUT_MS)) != REDIS_OK) {
+		ctl_seterr(ctl, "cannot set a timeout on redis '%s': %s", addr,
+		    ctl->rc->errstr);
+		goto out_free;
+	}
+	if (handshake(ctl, addr) == -1)
+		goto out_free;
+	return 0;
+
+out_free:
+	redisFree(ctl->rc);
+	ctl->rc = NULL;
+	return -1;
+}
+
+void
+ctl_disconnect(struct ctl *ctl)
+{
+	if (ctl->rc != NULL)
+		redisFree(ctl->rc);
+	ctl->rc = NULL;
+}
+
+/* Check a reply; on failure fill ctl->err, free it and return NULL. */
+static redisReply *
+checked(struct ctl *ctl, redisReply *r, const char *name, int namelen)
+{
+	if (r == NULL) {
+		ctl_seterr(ctl, "redis command '%.*s' failed: %s", namelen,
+		    name, ctl->rc->errstr[0] != '\0' ? ctl->rc->errstr :
+		    "no reply");
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		ctl_seterr(ctl, "redis command '%.*s' failed: %s", namelen,
+		    name, r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+redisReply *
+ctl_cmd(struct ctl *ctl, const char *fmt, ...)
+{
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(ctl->rc, fmt, ap);
+	va_end(ap);
+	return checked(ctl, r, fmt, (int)strcspn(fmt, " "));
+}
+
+redisReply *
+ctl_get_reply(struct ctl *ctl, const char *name)
+{
+	void *p = NULL;
+
+	if (redisGetReply(ctl->rc, &p) != REDIS_OK)
+		p = NULL;
+	return checked(ctl, p, name, (int)strlen(name));
+}
+
+const char *
+ctl_hash_get(const redisReply *r, const char *field)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, field) == 0 &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING)
+			return r->element[i + 1]->str;
+	return NULL;
+}
+
+json_t *
+ctl_hash_json(const redisReply *r)
+{
+	json_t *o = json_object(), *v;
+	const redisReply *k, *e;
+
+	if (o == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return o;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		k = r->element[i];
+		e = r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || e->type != REDIS_REPLY_STRING)
+			continue;
+		if ((v = json_stringn(e->str, e->len)) == NULL)
+			v = json_null();
+		/* A field name that is not UTF-8 is left out. */
+		(void)json_object_set_new(o, k->str, v);
+	}
+	return o;
+}
+
+bool
+ctl_parse_ll(const char *s, long long *v)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+bool
+ctl_reply_ll(const redisReply *r, long long *v)
+{
+	if (r == NULL)
+		return false;
+	if (r->type == REDIS_REPLY_INTEGER) {
+		*v = r->integer;
+		return true;
+	}
+	if (r->type == REDIS_REPLY_STRING)
+		return ctl_parse_ll(r->str, v);
+	return false;
+}
+
+int
+ctl_redis_now(struct ctl *ctl, long long *now_ms)
+{
+	redisReply *r;
+	long long s, us;
+
+	if ((r = ctl_cmd(ctl, "TIME")) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    !ctl_reply_ll(r->element[0], &s) ||
+	    !ctl_reply_ll(r->element[1], &us)) {
+		freeReplyObject(r);
+		return ctl_seterr(ctl, "redis command 'TIME' failed: unexpected reply");
+	}
+	freeReplyObject(r);
+	*now_ms = s * 1000 + us / 1000;
+	return 0;
+}
+
+const char *
+ctl_fmt_time(long long ms, char *buf, size_t len)
+{
+	time_t t;
+	struct tm tm;
+	long long sec = ms / 1000, frac = ms % 1000;
+
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "@%lld", ms);
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+	return buf;
+}
+
+const char *
+ctl_fmt_rel(long long delta_ms, char *buf, size_t len)
+{
+	if (delta_ms >= 0)
+		snprintf(buf, len, "in %llds", delta_ms / 1000);
+	else if (delta_ms == LLONG_MIN)
+		snprintf(buf, len, "long ago");
+	else
+		snprintf(buf, len, "%llds ago", -delta_ms / 1000);
+	return buf;
+}
+
+int
+ctl_print_json(json_t *v)
+{
+	char *s;
+
+	if (v == NULL)
+		return -1;
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (s == NULL)
+		return -1;
+	puts(s);
+	fflush(stdout);
+	free(s);
+	return 0;
+}

@@ -1,0 +1,359 @@
+/* metrics.c - render lr:stats, shared gauges and process state as Prometheus text. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "lead.h"
+#include "metrics.h"
+
+/* How a family of lr:stats fields ("dead:bad_json") becomes a metric. */
+struct family {
+	const char *prefix;	/* "dead:"; a full field name when no labels */
+	const char *name;
+	const char *help;
+	const char *labels[3];	/* the parts after the prefix, split on ':' */
+	enum { SEED_NONE, SEED_SEGMENTS, SEED_REPS, SEED_REASONS,
+	    SEED_NURTURE } seed;
+};
+
+static const char *const nurture_reasons[] = {"below_threshold",
+	"rejected_by_rep"};
+
+static const struct family families[] = {
+	{"received", "leadrouted_leads_received_total",
+	    "Payloads taken from the intake list (valid or not), all instances.",
+	    {NULL}, SEED_NONE},
+	{"valid", "leadrouted_leads_valid_total",
+	    "Leads that passed validation and were recorded, all instances.",
+	    {NULL}, SEED_NONE},
+	{"duplicate", "leadrouted_leads_duplicate_total",
+	    "Leads refused because their id was already accepted.",
+	    {NULL}, SEED_NONE},
+	{"dead:", "leadrouted_dead_letters_total",
+	    "Payloads dead-lettered to the dead list, by reason.",
+	    {"reason"}, SEED_REASONS},
+	{"nurture:", "leadrouted_nurture_total",
+	    "Leads sent to the nurture list, by reason.",
+	    {"reason"}, SEED_NURTURE},
+	{"mql:", "leadrouted_mqls_total",
+	    "Leads scoring at or above the MQL threshold, by segment.",
+	    {"segment"}, SEED_SEGMENTS},
+	{"assigned:", "leadrouted_assignments_total",
+	    "Assignments of leads to reps (reassignments included), by segment.",
+	    {"segment"}, SEED_SEGMENTS},
+	{"assigned_rep:", "leadrouted_rep_assignments_total",
+	    "Assignments of leads to reps, by rep.",
+	    {"rep"}, SEED_REPS},
+	{"backlogged:", "leadrouted_backlogged_total",
+	    "MQLs that had to wait in a backlog, by segment.",
+	    {"segment"}, SEED_SEGMENTS},
+	{"closed:", "leadrouted_closed_total",
+	    "Leads closed by reps, by outcome.",
+	    {"outcome"}, SEED_NONE},
+	{"event:", "leadrouted_events_total",
+	    "Feedback events applied or refused, by type and result.",
+	    {"type", "result"}, SEED_NONE},
+	{"alert:", "leadrouted_sla_alerts_total",
+	    "Follow-up SLA alerts, by type (sla_warning, sla_breach, sla_escalation), segment and rep.",
+	    {"type", "segment", "rep"}, SEED_NONE},
+	{"reassigned:", "leadrouted_sla_reassignments_total",
+	    "Breached leads moved to another rep, by segment.",
+	    {"segment"}, SEED_SEGMENTS},
+	{"fenced", "leadrouted_fenced_total",
+	    "Commits refused because the instance had been presumed dead.",
+	    {NULL}, SEED_NONE},
+	{"instances_reaped", "leadrouted_instances_reaped_total",
+	    "Instances presumed dead whose work was requeued.",
+	    {NULL}, SEED_NONE},
+	{"requeued", "leadrouted_requeued_total",
+	    "Payloads requeued from instances presumed dead.",
+	    {NULL}, SEED_NONE},
+};
+
+static const char *const hist_help[DECIDE_NHISTS][2] = {
+	{"leadrouted_intake_to_assignment_seconds",
+	    "Time from the router taking a lead to its assignment (the router's own SLO; backlog waits included)."},
+	{"leadrouted_followup_seconds",
+	    "Time from assignment to the rep's followed_up event."},
+};
+
+static void
+label_value(struct evbuffer *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			evbuffer_add_printf(b, "\\%c", s[i]);
+		else if (s[i] == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, &s[i], 1);
+	}
+}
+
+static void
+header(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+static long long
+reply_ll(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer;
+	if (r->type == REDIS_REPLY_STRING)
+		return strtoll(r->str, NULL, 10);
+	return 0;
+}
+
+/* The value of a stats field, 0 when absent. */
+static long long
+stat_value(const struct metrics_shared *m, const char *field)
+{
+	for (size_t i = 0; i + 1 < m->stats->elements; i += 2)
+		if (strcmp(m->stats->element[i]->str, field) == 0)
+			return reply_ll(m->stats->element[i + 1]);
+	return 0;
+}
+
+/* A sample whose labels are the ':'-separated parts of rest. */
+static void
+sample(struct evbuffer *b, const struct family *f, const char *rest,
+    long long v)
+{
+	const char *p = rest, *colon;
+	size_t k;
+
+	evbuffer_add_printf(b, "%s", f->name);
+	if (f->labels[0] != NULL) {
+		evbuffer_add(b, "{", 1);
+		for (k = 0; k < 3 && f->labels[k] != NULL; k++) {
+			colon = f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
+			evbuffer_add_printf(b, "%s%s=\"", k ? "," : "",
+			    f->labels[k]);
+			label_value(b, p, colon ? (size_t)(colon - p) :
+			    strlen(p));
+			evbuffer_add(b, "\"", 1);
+			p = colon ? colon + 1 : p + strlen(p);
+		}
+		evbuffer_add(b, "}", 1);
+	}
+	evbuffer_add_printf(b, " %lld\n", v);
+}
+
+/* Does the family have this label value among its stats fields? */
+static bool
+has_field(const struct metrics_shared *m, const struct family *f,
+    const char *rest)
+{
+	char field[256];
+
+	snprintf(field, sizeof(field), "%s%s", f->prefix, rest);
+	for (size_t i = 0; i + 1 < m->stats->elements; i += 2)
+		if (strcmp(m->stats->element[i]->str, field) == 0)
+			return true;
+	return false;
+}
+
+static void
+render_family(struct evbuffer *b, const struct family *f,
+    const struct lr_config *cfg, const struct metrics_shared *m)
+{
+	size_t plen = strlen(f->prefix);
+	const char *field;
+
+	header(b, f->name, "counter", f->help);
+	if (f->labels[0] == NULL) {
+		evbuffer_add_printf(b, "%s %lld\n", f->name,
+		    stat_value(m, f->prefix));
+		return;
+	}
+	/* Known label values first, at 0 when nothing happened yet, so that
+	 * rate() and alerts work from the first scrape. */
+	if (f->seed == SEED_SEGMENTS)
+		for (size_t i = 0; i < cfg->segments.n; i++)
+			if (!has_field(m, f, cfg->segments.v[i].name))
+				sample(b, f, cfg->segments.v[i].name, 0);
+	if (f->seed == SEED_REPS)
+		for (size_t i = 0; i < cfg->nreps; i++)
+			if (!has_field(m, f, cfg->reps[i].id))
+				sample(b, f, cfg->reps[i].id, 0);
+	if (f->seed == SEED_NURTURE)
+		for (size_t i = 0; i < 2; i++)
+			if (!has_field(m, f, nurture_reasons[i]))
+				sample(b, f, nurture_reasons[i], 0);
+	if (f->seed == SEED_REASONS)
+		for (int r = DL_TOO_LARGE; r < DL_NREASONS; r++)
+			if (!has_field(m, f, dl_reason_name((enum dl_reason)r)))
+				sample(b, f, dl_reason_name((enum dl_reason)r), 0);
+	for (size_t i = 0; i + 1 < m->stats->elements; i += 2) {
+		field = m->stats->element[i]->str;
+		if (strncmp(field, f->prefix, plen) == 0)
+			sample(b, f, field + plen,
+			    reply_ll(m->stats->element[i + 1]));
+	}
+}
+
+static void
+render_histogram(struct evbuffer *b, size_t h, const struct metrics_shared *m)
+{
+	const struct decide_hist *d = &decide_hists[h];
+	const char *name = hist_help[h][0];
+	char field[64];
+	long long cum = 0;
+
+	header(b, name, "histogram", hist_help[h][1]);
+	for (size_t k = 0; k <= d->n; k++) {
+		snprintf(field, sizeof(field), "h:%s:%zu", d->name, k + 1);
+		cum += stat_value(m, field);
+		if (k < d->n)
+			evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %lld\n",
+			    name, (double)d->bounds_ms[k] / 1000.0, cum);
+		else
+			evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %lld\n",
+			    name, cum);
+	}
+	snprintf(field, sizeof(field), "h:%s:sum", d->name);
+	evbuffer_add_printf(b, "%s_sum %.3f\n", name,
+	    (double)stat_value(m, field) / 1000.0);
+	snprintf(field, sizeof(field), "h:%s:count", d->name);
+	evbuffer_add_printf(b, "%s_count %lld\n", name, stat_value(m, field));
+}
+
+static void
+rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
+    const char *help, const struct metrics_shared *m, int col,
+    bool from_config)
+{
+	header(b, name, "gauge", help);
+	for (size_t i = 0; i < cfg->nreps; i++) {
+		long long v;
+
+		if (from_config)
+			v = col == 0 ? cfg->reps[i].max_open :
+			    cfg->reps[i].max_per_period;
+		else
+			v = reply_ll(m->reps->element[3 * i + (size_t)col]);
+		evbuffer_add_printf(b, "%s{rep=\"", name);
+		label_value(b, cfg->reps[i].id, strlen(cfg->reps[i].id));
+		evbuffer_add_printf(b, "\"} %lld\n", v);
+	}
+}
+
+static void
+render_shared(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_shared *m)
+{
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		render_family(b, &families[i], cfg, m);
+	for (size_t h = 0; h < DECIDE_NHISTS; h++)
+		render_histogram(b, h, m);
+
+	header(b, "leadrouted_backlog_leads", "gauge",
+	    "MQLs waiting for a rep, by segment.");
+	for (size_t i = 0; i < cfg->segments.n; i++) {
+		evbuffer_add_printf(b, "leadrouted_backlog_leads{segment=\"");
+		label_value(b, cfg->segments.v[i].name,
+		    strlen(cfg->segments.v[i].name));
+		evbuffer_add_printf(b, "\"} %lld\n",
+		    reply_ll(m->backlog->element[i]));
+	}
+	rep_gauge(b, cfg, "leadrouted_rep_open_leads",
+	    "Leads a rep holds open (assigned or followed up).", m, 0, false);
+	rep_gauge(b, cfg, "leadrouted_rep_max_open",
+	    "The rep's max_open limit.", m, 0, true);
+	rep_gauge(b, cfg, "leadrouted_rep_period_assignments",
+	    "Assignments to the rep within the rolling capacity period.", m, 1,
+	    false);
+	rep_gauge(b, cfg, "leadrouted_rep_max_per_period",
+	    "The rep's max_per_period limit (0 = unlimited).", m, 1, true);
+	rep_gauge(b, cfg, "leadrouted_rep_available",
+	    "1 when the rep is available, 0 when away.", m, 2, false);
+
+	header(b, "leadrouted_queue_length", "gauge",
+	    "Items waiting in a Redis list.");
+	evbuffer_add_printf(b, "leadrouted_queue_length{queue=\"incoming\"} %lld\n"
+	    "leadrouted_queue_length{queue=\"events\"} %lld\n"
+	    "leadrouted_queue_length{queue=\"dead\"} %lld\n", m->incoming,
+	    m->events, m->dead);
+	header(b, "leadrouted_sla_pending_timers", "gauge",
+	    "Assignments waiting for their follow-up.");
+	evbuffer_add_printf(b, "leadrouted_sla_pending_timers %lld\n",
+	    m->sla_pending);
+	header(b, "leadrouted_instances", "gauge",
+	    "Live daemon instances sharing this Redis and prefix.");
+	evbuffer_add_printf(b, "leadrouted_instances %lld\n", m->instances);
+}
+
+static void
+render_local(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_local *l)
+{
+	header(b, "leadrouted_redis_up", "gauge",
+	    "1 when this instance's Redis command connection is up.");
+	evbuffer_add_printf(b, "leadrouted_redis_up %d\n", l->redis_up);
+	header(b, "leadrouted_registered", "gauge",
+	    "1 when this instance holds a lease in the fleet and routes.");
+	evbuffer_add_printf(b, "leadrouted_registered %d\n", l->registered);
+	header(b, "leadrouted_redis_reconnects_total", "counter",
+	    "Reconnections of this instance's Redis connections.");
+	evbuffer_add_printf(b, "leadrouted_redis_reconnects_total %llu\n",
+	    l->reconnects);
+	header(b, "leadrouted_config_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP) of this instance, by result.");
+	evbuffer_add_printf(b,
+	    "leadrouted_config_reloads_total{result=\"success\"} %llu\n"
+	    "leadrouted_config_reloads_total{result=\"failure\"} %llu\n",
+	    l->reloads_ok, l->reloads_failed);
+	header(b, "leadrouted_config_info", "gauge",
+	    "The configuration this instance runs (version: a hash of the file).");
+	evbuffer_add_printf(b, "leadrouted_config_info{version=\"%s\"} 1\n",
+	    cfg->version);
+	header(b, "leadrouted_build_info", "gauge", "The daemon's version.");
+	evbuffer_add_printf(b, "leadrouted_build_info{version=\"");
+	label_value(b, l->version, strlen(l->version));
+	evbuffer_add_printf(b, "\"} 1\n");
+}
+
+int
+metrics_parse(const redisReply *r, const struct lr_config *cfg,
+    struct metrics_shared *out)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 8)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (r->element[i]->type != REDIS_REPLY_ARRAY)
+			return -1;
+	for (size_t i = 3; i < 8; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER)
+			return -1;
+	out->stats = r->element[0];
+	out->backlog = r->element[1];
+	out->reps = r->element[2];
+	if (out->stats->elements % 2 != 0 ||
+	    out->backlog->elements != cfg->segments.n ||
+	    out->reps->elements != 3 * cfg->nreps)
+		return -1;
+	for (size_t i = 0; i < out->stats->elements; i++)
+		if (out->stats->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	out->incoming = r->element[3]->integer;
+	out->events = r->element[4]->integer;
+	out->dead = r->element[5]->integer;
+	out->sla_pending = r->element[6]->integer;
+	out->instances = r->element[7]->integer;
+	return 0;
+}
+
+int
+metrics_render(struct evbuffer *buf, const struct lr_config *cfg,
+    const struct metrics_shared *shared, const struct metrics_local *local)
+{
+	if (shared != NULL)
+		render_shared(buf, cfg, shared);
+	render_local(buf, cfg, local);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * ctl_common.h - what every leadctl command shares: the loaded
+ * configuration, one synchronous hiredis connection, command helpers that
+ * turn a failed reply into an error message, and time formatting.
+ *
+ * Commands return the process exit status (CTL_OK, CTL_ERR, CTL_USAGE).
+ * Helpers never print: they return NULL or -1 and leave the message in
+ * ctl->err, which the command prints once with ctl_fail().
+ */
+#ifndef LR_CTL_COMMON_H
+#define LR_CTL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "config.h"
+
+/* Exit statuses, as the usage text documents them. */
+#define CTL_OK 0
+#define CTL_ERR 1
+#define CTL_USAGE 2
+
+/* Bounds: connecting, and any one reply (a blocking read adds its block). */
+#define CTL_CONNECT_TIMEOUT_MS 3000
+#define CTL_REPLY_TIMEOUT_MS 10000
+
+struct ctl {
+	const struct lr_config *cfg;
+	const char *prefix;	/* cfg->redis.prefix */
+	redisContext *rc;	/* NULL until ctl_connect */
+	bool json;		/* --json: machine-readable output */
+	char err[512];		/* the last helper's error */
+};
+
+/*
+ * Connect to the configured Redis (unix socket or host:port, with the
+ * connect and reply timeouts above), AUTH when a password is set, SELECT
+ * the db. Returns 0, or -1 with "cannot connect to redis 'ADDR': REASON"
+ * (or the AUTH/SELECT failure) in ctl->err; the password is never shown.
+ */
+int ctl_connect(struct ctl *ctl);
+
+/* Close the connection; safe when not connected. */
+void ctl_disconnect(struct ctl *ctl);
+
+/*
+ * Run one command (hiredis format: "%s%s" inside one word joins both into
+ * one argument, "%b" takes a pointer and a length). Returns the reply
+ * (the caller frees it), or NULL with ctl->err filled in when the
+ * connection failed or Redis answered with an error.
+ */
+redisReply *ctl_cmd(struct ctl *ctl, const char *fmt, ...);
+
+/*
+ * Read the reply of a command queued with redisAppendCommand; what
+ * ctl_cmd returns for it. name is the command, for the message.
+ */
+redisReply *ctl_get_reply(struct ctl *ctl, const char *name);
+
+/* Redis's clock (TIME) in ms: the clock the daemon's scripts use. */
+int ctl_redis_now(struct ctl *ctl, long long *now_ms);
+
+/* Print "leadctl: <ctl->err>" to stderr and return CTL_ERR. */
+int ctl_fail(const struct ctl *ctl);
+
+/* Print "leadctl: <message>" to stderr. */
+void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fill ctl->err and return -1. */
+int ctl_seterr(struct ctl *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* An integer reply, or a string reply holding one, as a long long. */
+bool ctl_reply_ll(const redisReply *r, long long *v);
+
+/*
+ * The value of field in an HGETALL reply (field, value, ... pairs), or
+ * NULL when absent. Points into the reply.
+ */
+const char *ctl_hash_get(const redisReply *r, const char *field);
+
+/*
+ * An HGETALL reply as a JSON object of strings, in reply order; a value
+ * that is not UTF-8 becomes null, a field name that is not is left out.
+ * NULL when out of memory.
+ */
+json_t *ctl_hash_json(const redisReply *r);
+
+/* Parse a whole decimal integer string; false when it is not one. */
+bool ctl_parse_ll(const char *s, long long *v);
+
+/* "2025-01-31T12:00:00.250Z" (UTC) for epoch ms, into buf (>= 32 bytes). */
+const char *ctl_fmt_time(long long ms, char *buf, size_t len);
+
+/* "in 42s" for delta_ms >= 0, "42s ago" below, into buf (>= 32 bytes). */
+const char *ctl_fmt_rel(long long delta_ms, char *buf, size_t len);
+
+/*
+ * Print v as one compact JSON line on stdout and flush; v is released.
+ * Returns 0, or -1 when it cannot be encoded.
+ */
+int ctl_print_json(json_t *v);
+
+#endif
