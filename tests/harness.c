@@ -58,8 +58,8 @@ h_cleanup_dir(const char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-static int
-free_port(void)
+int
+h_free_port(void)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
@@ -152,7 +152,7 @@ h_redis_start(struct h_redis *r, const char *dir, bool aof)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	r->aof = aof;
-	r->port = free_port();
+	r->port = h_free_port();
 	redis_spawn(r);
 }
 

@@ -37,6 +37,8 @@ struct h_daemon {
 void h_tmpdir(char *out, size_t len);
 void h_cleanup_dir(const char *dir);
 
+/* A loopback TCP port that was free a moment ago. */
+int h_free_port(void);
 /* Start redis-server on a free port in dir (AOF on when aof). */
 void h_redis_start(struct h_redis *r, const char *dir, bool aof);
 /* Start it again on the same port and directory (after a stop or kill). */

@@ -1,0 +1,550 @@
+/* itest_ops.c - operating the daemon: /healthz, /metrics, SIGHUP reloads, sd_notify, the systemd unit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct fx {
+	char dir[256];
+	char conf[600];
+	struct h_redis redis;
+	struct h_daemon d;
+	redisContext *c;
+	int http_port;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	h_tmpdir(f->dir, sizeof(f->dir));
+	h_redis_start(&f->redis, f->dir, true);
+	f->c = h_redis_connect(&f->redis);
+	f->http_port = h_free_port();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->d.pid > 0)
+		(void)h_daemon_stop(&f->d, SIGKILL);
+	if (f->c != NULL)
+		redisFree(f->c);
+	h_redis_stop(&f->redis, SIGKILL);
+	h_cleanup_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static const char *reps_two =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 2; } );\n";
+
+static void
+write_conf(struct fx *f, const char *body)
+{
+	FILE *fp;
+
+	snprintf(f->conf, sizeof(f->conf), "%s/lr.conf", f->dir);
+	assert_non_null(fp = fopen(f->conf, "w"));
+	fprintf(fp, "redis = { host = \"127.0.0.1\"; port = %d; };\n"
+	    "http = { listen = \"127.0.0.1:%d\"; };\n%s", f->redis.port,
+	    f->http_port, body);
+	fclose(fp);
+}
+
+static void
+start(struct fx *f, const char *body)
+{
+	write_conf(f, body);
+	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
+	assert_true(h_wait_ready(f->c, 1));
+}
+
+/* A plain HTTP/1.0 request; returns the status, the body in *body. */
+static int
+http_get(int port, const char *method, const char *path, char **body)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = {5, 0};
+	char req[256], *buf = NULL, *p;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, code = -1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: x\r\n\r\n", method,
+	    path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			assert_non_null(buf = realloc(buf, cap));
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return -1;
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+		code = -1;
+	p = strstr(buf, "\r\n\r\n");
+	if (body != NULL)
+		*body = strdup(p ? p + 4 : "");
+	free(buf);
+	return code;
+}
+
+static bool
+wait_http(int port, int code)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	for (;;) {
+		if (http_get(port, "GET", "/healthz", NULL) == code)
+			return true;
+		if (h_now_ms() > until)
+			return false;
+		h_sleep_ms(50);
+	}
+}
+
+/*
+ * A small validator of the Prometheus text format 0.0.4: every sample
+ * belongs to a family announced by # HELP and # TYPE before it, families
+ * are contiguous, names and labels are well formed, values are numbers;
+ * histogram buckets are cumulative and end with +Inf equal to _count.
+ * Returns the number of samples.
+ */
+static int
+validate_prometheus(const char *text)
+{
+	char family[128] = "", type[32] = "", line[1024], name[128];
+	char seen[256][128];
+	int nseen = 0, samples = 0;
+	double last_bucket = -1;
+	const char *p = text, *nl;
+
+	while (*p != '\0') {
+		size_t len;
+
+		nl = strchr(p, '\n');
+		assert_non_null(nl);	/* every line ends with \n */
+		len = (size_t)(nl - p);
+		assert_true(len < sizeof(line));
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl + 1;
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			assert_int_equal(sscanf(line + 7, "%127s", family), 1);
+			for (int i = 0; i < nseen; i++)
+				if (strcmp(seen[i], family) == 0)
+					fail_msg("family %s appears twice", family);
+			assert_true(nseen < 256);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", family);
+			type[0] = '\0';
+			last_bucket = -1;
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_int_equal(sscanf(line + 7, "%127s %31s", name, type), 2);
+			assert_string_equal(name, family);
+			assert_true(strcmp(type, "counter") == 0 ||
+			    strcmp(type, "gauge") == 0 ||
+			    strcmp(type, "histogram") == 0);
+			continue;
+		}
+		assert_true(line[0] != '#' && line[0] != '\0');
+		/* name{labels} value */
+		{
+			size_t n = strspn(line, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+			const char *v;
+			char *end;
+			double val;
+
+			assert_true(n > 0 && !isdigit((unsigned char)line[0]));
+			memcpy(name, line, n);
+			name[n] = '\0';
+			assert_true(type[0] != '\0');
+			if (strcmp(type, "histogram") == 0) {
+				size_t fl = strlen(family);
+
+				assert_true(strncmp(name, family, fl) == 0);
+				assert_true(strcmp(name + fl, "_bucket") == 0 ||
+				    strcmp(name + fl, "_sum") == 0 ||
+				    strcmp(name + fl, "_count") == 0);
+			} else {
+				assert_string_equal(name, family);
+			}
+			v = line + n;
+			if (*v == '{') {
+				const char *close = strrchr(v, '}');
+
+				assert_non_null(close);
+				/* label="value" pairs, comma-separated */
+				for (const char *q = v + 1; q < close;) {
+					size_t ln = strspn(q, "abcdefghijklmnopqrstuvwxyz_");
+
+					assert_true(ln > 0 && q[ln] == '=' && q[ln + 1] == '"');
+					q += ln + 2;
+					while (*q != '"') {
+						if (*q == '\\')
+							q++;
+						q++;
+					}
+					q++;
+					if (*q == ',')
+						q++;
+				}
+				v = close + 1;
+			}
+			assert_true(*v == ' ');
+			if (strcmp(v + 1, "+Inf") == 0)
+				val = INFINITY;
+			else {
+				val = strtod(v + 1, &end);
+				assert_true(*end == '\0');
+			}
+			if (strstr(line, "_bucket{") != NULL) {
+				assert_true(val >= last_bucket);	/* cumulative */
+				last_bucket = val;
+			}
+			if (strcmp(type, "histogram") == 0 &&
+			    strstr(name, "_count") != NULL) {
+				assert_true(val == last_bucket);	/* +Inf == count */
+			}
+			samples++;
+		}
+	}
+	return samples;
+}
+
+/* The value of the sample whose line starts with prefix (name{labels}). */
+static double
+metric(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t len = strlen(prefix);
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+		p += len;
+	}
+	fail_msg("no sample %s", prefix);
+	return -1;
+}
+
+static char *
+scrape(struct fx *f)
+{
+	char *body = NULL;
+
+	assert_int_equal(http_get(f->http_port, "GET", "/metrics", &body), 200);
+	return body;
+}
+
+/* /healthz follows Redis: 200, 503 while it is down, 200 again. */
+static void
+test_healthz_follows_redis(void **state)
+{
+	struct fx *f = *state;
+	char *body = NULL;
+
+	start(f, reps_two);
+	assert_true(wait_http(f->http_port, 200));
+	assert_int_equal(http_get(f->http_port, "GET", "/healthz", &body), 200);
+	assert_string_equal(body, "ok\n");
+	free(body);
+	redisFree(f->c);
+	f->c = NULL;
+	h_redis_stop(&f->redis, SIGTERM);
+	assert_true(wait_http(f->http_port, 503));
+	assert_int_equal(http_get(f->http_port, "GET", "/healthz", &body), 503);
+	assert_non_null(strstr(body, "redis unreachable"));
+	free(body);
+	/* /metrics still answers, saying Redis is down. */
+	body = scrape(f);
+	assert_int_equal(metric(body, "leadrouted_redis_up"), 0);
+	free(body);
+	h_redis_restart(&f->redis);
+	f->c = h_redis_connect(&f->redis);
+	assert_true(wait_http(f->http_port, 200));
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* Unknown paths are 404, other methods 405, HEAD has no body. */
+static void
+test_http_paths_and_methods(void **state)
+{
+	struct fx *f = *state;
+	char *body = NULL;
+
+	start(f, reps_two);
+	assert_true(wait_http(f->http_port, 200));
+	assert_int_equal(http_get(f->http_port, "GET", "/nope", NULL), 404);
+	assert_int_equal(http_get(f->http_port, "GET", "/", NULL), 404);
+	assert_int_equal(http_get(f->http_port, "POST", "/metrics", NULL), 405);
+	assert_int_equal(http_get(f->http_port, "DELETE", "/healthz", NULL), 405);
+	assert_int_equal(http_get(f->http_port, "HEAD", "/metrics", &body), 200);
+	assert_string_equal(body, "");
+	free(body);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* /metrics is valid Prometheus text and its counters move exactly. */
+static void
+test_metrics_count_exactly(void **state)
+{
+	struct fx *f = *state;
+	char *before, *after, lead[128];
+	int n;
+
+	start(f, reps_two);
+	assert_true(wait_http(f->http_port, 200));
+	before = scrape(f);
+	n = validate_prometheus(before);
+	assert_true(n > 30);
+	assert_int_equal(metric(before, "leadrouted_leads_received_total"), 0);
+	assert_int_equal(metric(before, "leadrouted_assignments_total{segment=\"all\"}"), 0);
+	assert_int_equal(metric(before, "leadrouted_redis_up"), 1);
+
+	/* 5 valid leads (2 assigned, 3 wait), 2 dead letters, 1 duplicate. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"m%d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	h_push_lead(f->c, "not json");
+	h_push_lead(f->c, "{\"id\":\"m9\"}");
+	h_push_lead(f->c, "{\"id\":\"m0\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_llen(f->c, "lr:dead", 3));
+	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"m0\",\"rep\":\"r1\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:m0", "status", "followed_up"));
+
+	after = scrape(f);
+	validate_prometheus(after);
+	assert_int_equal(metric(after, "leadrouted_leads_received_total"), 8);
+	assert_int_equal(metric(after, "leadrouted_leads_valid_total"), 5);
+	assert_int_equal(metric(after, "leadrouted_leads_duplicate_total"), 1);
+	assert_int_equal(metric(after, "leadrouted_dead_letters_total{reason=\"bad_json\"}"), 1);
+	assert_int_equal(metric(after, "leadrouted_dead_letters_total{reason=\"missing_email\"}"), 1);
+	assert_int_equal(metric(after, "leadrouted_dead_letters_total{reason=\"duplicate\"}"), 1);
+	assert_int_equal(metric(after, "leadrouted_mqls_total{segment=\"all\"}"), 5);
+	assert_int_equal(metric(after, "leadrouted_assignments_total{segment=\"all\"}"), 2);
+	assert_int_equal(metric(after, "leadrouted_backlogged_total{segment=\"all\"}"), 3);
+	assert_int_equal(metric(after, "leadrouted_backlog_leads{segment=\"all\"}"), 3);
+	assert_int_equal(metric(after, "leadrouted_rep_open_leads{rep=\"r1\"}"), 2);
+	assert_int_equal(metric(after, "leadrouted_rep_max_open{rep=\"r1\"}"), 2);
+	assert_int_equal(metric(after, "leadrouted_rep_available{rep=\"r1\"}"), 1);
+	assert_int_equal(metric(after, "leadrouted_events_total{type=\"followed_up\",result=\"ok\"}"), 1);
+	assert_int_equal(metric(after, "leadrouted_intake_to_assignment_seconds_count"), 2);
+	assert_int_equal(metric(after, "leadrouted_followup_seconds_count"), 1);
+	assert_int_equal(metric(after, "leadrouted_queue_length{queue=\"dead\"}"), 3);
+	assert_int_equal(metric(after, "leadrouted_sla_pending_timers"), 1);
+	assert_int_equal(metric(after, "leadrouted_instances"), 1);
+	free(before);
+	free(after);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* SIGHUP adds a rep, who takes the waiting leads at once. */
+static void
+test_sighup_adds_rep(void **state)
+{
+	struct fx *f = *state;
+	char *m;
+
+	start(f, reps_two);
+	for (int i = 0; i < 4; i++) {
+		char lead[96];
+
+		snprintf(lead, sizeof(lead), "{\"id\":\"h%d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 2));
+	write_conf(f,
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 2; },\n"
+	    "         { id = \"r2\"; segments = [\"all\"]; max_open = 5; } );\n");
+	h_daemon_signal(&f->d, SIGHUP);
+	assert_true(h_wait_llen(f->c, "lr:rep:r2:inbox", 2));
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 0);
+	h_push_lead(f->c, "{\"id\":\"h9\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:h9", "rep", "r2"));
+	assert_true(h_log_contains(&f->d, "loaded (version"));
+	m = scrape(f);
+	assert_int_equal(metric(m, "leadrouted_config_reloads_total{result=\"success\"}"), 1);
+	free(m);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* A broken config on SIGHUP is refused; the old one keeps routing. */
+static void
+test_sighup_broken_config_keeps_old(void **state)
+{
+	struct fx *f = *state;
+	char *m;
+
+	start(f, reps_two);
+	write_conf(f, "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"nowhere\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 0; } );\n");
+	h_daemon_signal(&f->d, SIGHUP);
+	m = NULL;
+	for (long long until = h_now_ms() + H_WAIT_MS; h_now_ms() < until;) {
+		if (h_log_contains(&f->d, "keeping version"))
+			break;
+		h_sleep_ms(20);
+	}
+	assert_true(h_log_contains(&f->d, "keeping version"));
+	assert_true(h_log_contains(&f->d, "'default_segment' names \"nowhere\""));
+	assert_true(h_log_contains(&f->d, "'reps.[0].max_open' must be a positive integer"));
+	h_push_lead(f->c, "{\"id\":\"b1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:b1", "rep", "r1"));
+	m = scrape(f);
+	assert_int_equal(metric(m, "leadrouted_config_reloads_total{result=\"failure\"}"), 1);
+	free(m);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* Read one datagram from the notify socket, or "" after the bound. */
+static void
+notify_read(int fd, char *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static bool
+notify_wait(int fd, const char *want)
+{
+	char buf[512];
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	while (h_now_ms() < until) {
+		notify_read(fd, buf, sizeof(buf));
+		if (strstr(buf, want) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* READY, RELOADING, STOPPING and STATUS reach a NOTIFY_SOCKET. */
+static void
+test_sd_notify(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_un sun;
+	struct timeval tv = {0, 200000};
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/notify.sock", f->dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setenv("NOTIFY_SOCKET", path, 1);
+	start(f, reps_two);
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(notify_wait(fd, "READY=1"));
+	assert_true(notify_wait(fd, "STATUS=routing leads"));
+	h_daemon_signal(&f->d, SIGHUP);
+	assert_true(notify_wait(fd, "RELOADING=1"));
+	assert_true(notify_wait(fd, "READY=1"));
+	h_daemon_signal(&f->d, SIGTERM);
+	assert_true(notify_wait(fd, "STOPPING=1"));
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+	close(fd);
+}
+
+/* The unit passes systemd-analyze verify (where systemd is installed). */
+static void
+test_systemd_unit_verifies(void **state)
+{
+	struct fx *f = *state;
+	char cwd[512], cmd[2048];
+	int rc;
+
+	if (system("command -v systemd-analyze >/dev/null 2>&1") != 0) {
+		printf("skipped: systemd-analyze is not installed\n");
+		skip();
+	}
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(cmd, sizeof(cmd),
+	    "sed -e 's|@SBINDIR@|%s/build|g' "
+	    "-e 's|@SYSCONFDIR@/leadrouted/leadrouted.conf|%s/conf/leadrouted.conf|g' "
+	    "systemd/leadrouted.service > %s/leadrouted.service && "
+	    "systemd-analyze verify --man=no %s/leadrouted.service",
+	    cwd, cwd, f->dir, f->dir);
+	rc = system(cmd);
+	assert_int_equal(rc, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_healthz_follows_redis, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_paths_and_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_count_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_adds_rep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_broken_config_keeps_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sd_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_systemd_unit_verifies, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
