@@ -119,6 +119,55 @@ tally_event(struct lrd *d, const char *word)
 }
 
 static int send_commit(struct call *k);
+static int commit_later(struct call *k);
+
+/* Where item i's fields start in a commit's arguments (see lr.lua). */
+#define LEAD_BASE 5
+#define LEAD_FIELDS 10
+#define EVENT_BASE 4
+#define EVENT_FIELDS 8
+
+/* One log line per committed item: key=value fields for grepping. */
+static void
+log_result(const struct call *k, size_t i, const char *word)
+{
+	const struct rds_argv *a = &k->args;
+	const char *const *v;
+	size_t at;
+
+	if (strcmp(word, "fenced") == 0) {
+		log_warnx("%s payload was taken back from this instance; not committed",
+		    k->c->src);
+		return;
+	}
+	if (k->c->leads) {
+		at = LEAD_BASE + i * LEAD_FIELDS;
+		if (at + LEAD_FIELDS > (size_t)a->argc ||
+		    strcmp(a->argv[at + 1], "lead") != 0)
+			return;		/* dead letters were logged when decided */
+		v = (const char *const *)&a->argv[at];
+		if (strcmp(word, "duplicate") == 0)
+			log_info("lead refused: lead=%s reason=duplicate", v[2]);
+		else if (strncmp(word, "assigned:", 9) == 0)
+			log_debug("lead routed: lead=%s score=%s segment=%s result=assigned rep=%s",
+			    v[2], v[3], v[4], word + 9);
+		else
+			log_debug("lead routed: lead=%s score=%s segment=%s result=%s",
+			    v[2], v[3], v[4], word);
+		return;
+	}
+	at = EVENT_BASE + i * EVENT_FIELDS;
+	if (at + EVENT_FIELDS > (size_t)a->argc ||
+	    strcmp(a->argv[at + 1], "ev") != 0)
+		return;
+	v = (const char *const *)&a->argv[at];
+	if (strcmp(word, "ok") == 0)
+		log_debug("event applied: type=%s lead=%s rep=%s", v[2], v[3],
+		    v[4]);
+	else
+		log_info("event refused: type=%s lead=%s rep=%s reason=%s", v[2],
+		    v[3], v[4], word);
+}
 
 static void
 commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
@@ -140,7 +189,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * the commit script fails only there (OOM): send it again. */
 		log_warnx("commit of %s failed: %s; retrying", c->src,
 		    reply->str);
-		if (++k->tries < 1000 && send_commit(k) == 0)
+		if (++k->tries < 240 && commit_later(k) == 0)
 			return;
 		call_free(k);
 		lrd_fenced(d, "a commit kept failing");
@@ -156,15 +205,38 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 				tally_lead(d, w->str);
 			else
 				tally_event(d, w->str);
-			if (strcmp(w->str, "fenced") == 0)
-				log_warnx("%s payload was taken back from this instance; not committed",
-				    c->src);
-			else if (c->leads)
-				log_debug("lead committed: %s", w->str);
+			log_result(k, i, w->str);
 		}
 	}
 	call_free(k);
 	consumer_kick(c);
+}
+
+static void
+commit_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct call *k = arg;
+
+	(void)fd;
+	(void)what;
+	k->c->commits--;	/* counted again by send_commit */
+	if (k->generation != k->c->d->generation || send_commit(k) == -1) {
+		/* Our in-flight hash is requeued with the old instance. */
+		call_free(k);
+	}
+}
+
+/* Send a failed commit again after a pause (Redis out of memory...). */
+static int
+commit_later(struct call *k)
+{
+	struct timeval tv = {0, RETRY_MS * 1000};
+
+	if (event_base_once(k->c->d->base, -1, EV_TIMEOUT, commit_again_cb, k,
+	    &tv) == -1)
+		return -1;
+	k->c->commits++;	/* still in the air: the pipeline waits for it */
+	return 0;
 }
 
 static int
