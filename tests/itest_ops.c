@@ -533,6 +533,33 @@ test_systemd_unit_verifies(void **state)
 	assert_int_equal(rc, 0);
 }
 
+/* The shipped alerting rules and a live scrape pass promtool, if present. */
+static void
+test_promtool(void **state)
+{
+	struct fx *f = *state;
+	char path[600], cmd[1400];
+	char *body;
+	FILE *fp;
+
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		printf("skipped: promtool is not installed (Debian package prometheus)\n");
+		skip();
+	}
+	assert_int_equal(system("promtool check rules conf/leadrouted.rules.yml"), 0);
+	start(f, reps_two);
+	assert_true(wait_http(f->http_port, 200));
+	body = scrape(f);
+	snprintf(path, sizeof(path), "%s/metrics.txt", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(body, fp);
+	fclose(fp);
+	free(body);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -544,6 +571,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sighup_broken_config_keeps_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sd_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_systemd_unit_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_promtool, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
