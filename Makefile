@@ -39,7 +39,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 
 CORE    = log config match score segment lead event decide
 DAEMON  = main rds consumer sla http metrics notify lr_lua $(CORE)
-CTL     = leadctl $(CORE)
+CTL     = leadctl ctl_common ctl_send ctl_show $(CORE)
 UNIT    = match score segment lead config event decide
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
@@ -100,7 +100,7 @@ $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing ops intake events reliability sla
+ITEST   = routing ops intake events reliability sla leadctl
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o
@@ -113,7 +113,7 @@ test check: deps
 test-run: $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
 	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
-itest: $(ITEST_BINS) $(BT)/leadrouted
+itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
 	@tests/run-tests.sh $(ITEST_BINS)
 
 unit: $(UNIT_BINS)
@@ -150,6 +150,11 @@ install: all
 	install -m 755 $(B)/leadctl $(DESTDIR)$(BINDIR)/leadctl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf ] || \
 	    install -m 644 conf/leadrouted.conf $(DESTDIR)$(SYSCONFDIR)/leadrouted/leadrouted.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 644 daemon/man/leadctl.1 $(DESTDIR)$(MANDIR)/man1/leadctl.1
+	install -m 644 daemon/man/leadrouted.conf.5 $(DESTDIR)$(MANDIR)/man5/leadrouted.conf.5
+	install -m 644 daemon/man/leadrouted.8 $(DESTDIR)$(MANDIR)/man8/leadrouted.8
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    systemd/leadrouted.service > $(DESTDIR)$(UNITDIR)/leadrouted.service
@@ -157,7 +162,10 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/leadrouted $(DESTDIR)$(BINDIR)/leadctl \
-	    $(DESTDIR)$(UNITDIR)/leadrouted.service
+	    $(DESTDIR)$(UNITDIR)/leadrouted.service \
+	    $(DESTDIR)$(MANDIR)/man1/leadctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/leadrouted.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/leadrouted.8
 
 clean:
 	rm -rf $(B)

@@ -131,8 +131,7 @@ out_free:
 void
 ctl_disconnect(struct ctl *ctl)
 {
-	if (ctl->rc != NULL)
-		redisFree(ctl->rc);
+	redisFree(ctl->rc);	/* NULL is fine */
 	ctl->rc = NULL;
 }
 

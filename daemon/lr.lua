@@ -30,10 +30,33 @@ local function jstr(s)
 	return cjson.encode(s)
 end
 
+-- Lead ids, rep ids, segment names and alert types are of characters that
+-- need no JSON escaping (the daemon and the config check them): quoting is
+-- enough, and much cheaper than an encoder call per field.
+local function q(s)
+	return '"' .. s .. '"'
+end
+
 -- Counters accumulated during the call and written once at the end.
 local stats = {}
 local function stat(field, n)
 	stats[field] = (stats[field] or 0) + (n or 1)
+end
+
+-- prefix .. name, built once per call (stat fields by segment and rep).
+local names = {}
+local function name2(prefix, name)
+	local t = names[prefix]
+	if not t then
+		t = {}
+		names[prefix] = t
+	end
+	local v = t[name]
+	if not v then
+		v = prefix .. name
+		t[name] = v
+	end
+	return v
 end
 
 -- A histogram observation: bounds (ms, ascending) come from the daemon.
@@ -45,9 +68,9 @@ local function observe(name, bounds, ms)
 			break
 		end
 	end
-	stat('h:' .. name .. ':' .. i)
-	stat('h:' .. name .. ':sum', ms)
-	stat('h:' .. name .. ':count')
+	stat(name2('h:' .. name .. ':', i))
+	stat(name2('h:', name .. ':sum'), ms)
+	stat(name2('h:', name .. ':count'))
 end
 
 local function flush_stats()
@@ -150,26 +173,41 @@ local function pick_rep(seg, exclude)
 	return best
 end
 
-local dirty_reps, due_z, warn_z = {}, {}, {}
+local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
 
--- received: when the router took the lead (ms), for its own latency SLO;
--- nil for a reassignment.
-local function assign(id, seg, score, raw, r, received)
+-- Assign lead id to rep r. The record's fields go into rec (the caller
+-- writes them with one HSET) when rec is given: a first assignment, which
+-- also starts sla_breached at 0. Without rec (a reassignment) they are
+-- written here and sla_breached keeps its 1. received: when the router
+-- took the lead (ms), for its own latency SLO; nil for a reassignment.
+local function assign(id, seg, score, raw, r, received, rec)
 	local s = repst[r]
 	local due = NOW + R.follow
-	local lk = P .. 'lead:' .. id
-	local a = '{"lead_id":' .. jstr(id) .. ',"rep":' .. jstr(r) ..
-	    ',"segment":' .. jstr(seg) .. ',"score":' .. fmt(score) ..
+	local a = '{"lead_id":' .. q(id) .. ',"rep":' .. q(r) ..
+	    ',"segment":' .. q(seg) .. ',"score":' .. fmt(score) ..
 	    ',"assigned_at_ms":' .. fmt(NOW) .. ',"follow_up_due_ms":' ..
 	    fmt(due) .. ',"lead":' .. raw .. '}'
 
 	redis.call('SADD', rep_key(r, ':open'), id)
-	redis.call('ZADD', rep_key(r, ':window'), NOW, id)
 	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
-	dirty_reps[r] = true
-	redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
-	    'assigned_at_ms', NOW, 'follow_up_due_ms', due)
-	redis.call('HSETNX', lk, 'sla_breached', 0)	-- stays 1 once set
+	if not dirty_reps[r] then
+		dirty_reps[r] = true
+		window_z[r] = {}
+	end
+	local w = window_z[r]
+	w[#w + 1] = NOW
+	w[#w + 1] = id
+	if rec then
+		local n = #rec
+		rec[n + 1], rec[n + 2] = 'status', 'assigned'
+		rec[n + 3], rec[n + 4] = 'rep', r
+		rec[n + 5], rec[n + 6] = 'assigned_at_ms', NOW
+		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
+		rec[n + 9], rec[n + 10] = 'sla_breached', 0
+	else
+		redis.call('HSET', P .. 'lead:' .. id, 'status', 'assigned',
+		    'rep', r, 'assigned_at_ms', NOW, 'follow_up_due_ms', due)
+	end
 	lpush_later(rep_key(r, ':inbox'), a)
 	redis.call('PUBLISH', P .. 'assignments', a)
 	due_z[#due_z + 1] = due
@@ -178,8 +216,8 @@ local function assign(id, seg, score, raw, r, received)
 		warn_z[#warn_z + 1] = due - R.warn
 		warn_z[#warn_z + 1] = id
 	end
-	stat('assigned:' .. seg)
-	stat('assigned_rep:' .. r)
+	stat(name2('assigned:', seg))
+	stat(name2('assigned_rep:', r))
 	if received then
 		observe('latency', R.hist.latency, NOW - received)
 	end
@@ -192,6 +230,7 @@ end
 local function flush_assignments()
 	for r in pairs(dirty_reps) do
 		redis.call('HSET', rep_key(r, ''), 'last_assigned_ms', repst[r].last)
+		push_all('ZADD', rep_key(r, ':window'), window_z[r])
 	end
 	if #due_z > 0 then
 		push_all('ZADD', P .. 'sla:due', due_z)
@@ -229,9 +268,12 @@ local function drain(seg)
 		else
 			local r = pick_rep(seg, set_of(rec[4]))
 			if r then
+				local fields = {}
+
 				redis.call('ZREM', key, id)
 				assign(id, seg, tonumber(rec[2]), rec[3], r,
-				    tonumber(rec[5]))
+				    tonumber(rec[5]), fields)
+				redis.call('HSET', lk, unpack(fields))
 				moved = moved + 1
 			elseif rec[4] and pick_rep(seg, nil) then
 				skip = skip + 1	-- only reps it may not go back to have room
@@ -459,37 +501,41 @@ function ops.commit()
 				res = 'duplicate'
 			else
 				stat('valid')
-				redis.call('HSET', lk, 'id', id, 'score', score,
-				    'segment', seg, 'received_at_ms', received, 'mql',
-				    mql and 1 or 0, 'lead', raw, 'score_receipt',
-				    ARGV[a + 8], 'config_version', R.version)
+				local rec = {'score', score, 'segment', seg,
+				    'received_at_ms', received, 'mql', mql and 1 or 0,
+				    'lead', raw, 'score_receipt', ARGV[a + 8]}
 				if source ~= '' then
-					redis.call('HSET', lk, 'source', source)
+					rec[#rec + 1] = 'source'
+					rec[#rec + 1] = source
 				end
 				if not mql then
-					redis.call('HSET', lk, 'status', 'nurture',
-					    'nurture_reason', 'below_threshold')
+					rec[#rec + 1] = 'status'
+					rec[#rec + 1] = 'nurture'
+					rec[#rec + 1] = 'nurture_reason'
+					rec[#rec + 1] = 'below_threshold'
 					lpush_later(P .. 'nurture', '{"lead_id":' ..
-					    jstr(id) .. ',"score":' .. fmt(score) ..
+					    q(id) .. ',"score":' .. fmt(score) ..
 					    ',"reason":"below_threshold","segment":' ..
-					    jstr(seg) .. ',"at_ms":' .. fmt(NOW) ..
+					    q(seg) .. ',"at_ms":' .. fmt(NOW) ..
 					    ',"lead":' .. raw .. '}')
 					stat('nurture:below_threshold')
 					res = 'nurture'
 				else
-					stat('mql:' .. seg)
+					stat(name2('mql:', seg))
 					local r = pick_rep(seg, nil)
 					if r then
-						assign(id, seg, score, raw, r, received)
+						assign(id, seg, score, raw, r, received, rec)
 						res = 'assigned:' .. r
 					else
-						redis.call('HSET', lk, 'status', 'backlog')
+						rec[#rec + 1] = 'status'
+						rec[#rec + 1] = 'backlog'
 						redis.call('ZADD', P .. 'backlog:' .. seg,
 						    backlog_score(score, received), id)
 						stat('backlogged:' .. seg)
 						res = 'backlog'
 					end
 				end
+				redis.call('HSET', lk, unpack(rec))
 			end
 		end
 		if have[i + 1] and ARGV[a + 9] ~= '' then
@@ -571,9 +617,9 @@ local function apply_lead_event(typ, id, r, arg, raw)
 	if typ == 'rejected' then
 		redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms', NOW,
 		    'reject_reason', arg)
-		lpush_later(P .. 'nurture', '{"lead_id":' .. jstr(id) ..
+		lpush_later(P .. 'nurture', '{"lead_id":' .. q(id) ..
 		    ',"score":' .. fmt(tonumber(rec[4])) ..
-		    ',"reason":"rejected_by_rep","segment":' .. jstr(rec[3]) ..
+		    ',"reason":"rejected_by_rep","segment":' .. q(rec[3]) ..
 		    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. rec[5] .. '}')
 		stat('nurture:rejected_by_rep')
 	else
@@ -666,8 +712,8 @@ end
 local fired_log = {}	-- type, lead, rep, segment of each alert, for logs
 
 local function alert(typ, id, r, seg, assigned, due)
-	local a = '{"type":' .. jstr(typ) .. ',"lead_id":' .. jstr(id) ..
-	    ',"rep":' .. jstr(r) .. ',"segment":' .. jstr(seg) ..
+	local a = '{"type":' .. q(typ) .. ',"lead_id":' .. q(id) ..
+	    ',"rep":' .. q(r) .. ',"segment":' .. q(seg) ..
 	    ',"assigned_at_ms":' .. fmt(assigned) .. ',"follow_up_due_ms":' ..
 	    fmt(due) .. ',"at_ms":' .. fmt(NOW) .. '}'
 	redis.call('PUBLISH', P .. 'alerts', a)

@@ -304,11 +304,18 @@ reload(struct lrd *d)
 		log_warnx("configuration '%s' changes redis settings, which need a restart; keeping version %s",
 		    d->conf_path, d->cfg->version);
 		cfg_free(cfg);
+	} else if (strcmp(d->cfg->http.listen, cfg->http.listen) != 0) {
+		d->stats.reloads_failed++;
+		log_warnx("configuration '%s' changes http.listen, which needs a restart; keeping version %s",
+		    d->conf_path, d->cfg->version);
+		cfg_free(cfg);
 	} else if (apply_config(d, cfg) == -1) {
 		d->stats.reloads_failed++;
 		log_warnx("cannot apply configuration '%s': out of memory",
 		    d->conf_path);
 	} else {
+		if (!d->debug)
+			log_init((enum log_level)d->cfg->log.level, "leadrouted");
 		d->stats.reloads_ok++;
 		log_info("configuration '%s' loaded (version %s)",
 		    d->conf_path, d->cfg->version);
@@ -521,6 +528,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&d, 0, sizeof(d));
+	d.debug = debug;
 	d.conf_path = strdup(conf);
 	if ((d.base = event_base_new()) == NULL || d.conf_path == NULL)
 		fatalx("cannot create the event loop");

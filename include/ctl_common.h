@@ -4,8 +4,8 @@
  * turn a failed reply into an error message, and time formatting.
  *
  * Commands return the process exit status (CTL_OK, CTL_ERR, CTL_USAGE).
- * Helpers never print: they return NULL or -1 and leave the message in
- * ctl->err, which the command prints once with ctl_fail().
+ * The Redis helpers never print: they return NULL or -1 and leave the
+ * message in ctl->err, which the command prints once with ctl_fail().
  */
 #ifndef LR_CTL_COMMON_H
 #define LR_CTL_COMMON_H

@@ -53,6 +53,7 @@ struct lrd {
 	struct lr_config *cfg;
 	char *routing;			/* decide_routing_json(cfg) */
 	char *conf_path;
+	bool debug;			/* -d: debug logs whatever log.level says */
 
 	struct rds_opts ropts;
 	struct rds_conn *cmd;		/* scripts and plain commands */

@@ -1,0 +1,1163 @@
+/* itest_leadctl.c - leadctl as a user runs it, against a real redis-server and the real daemon. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct fx {
+	char dir[256];
+	char conf[600];
+	struct h_redis redis;
+	struct h_daemon d;
+	redisContext *c;
+	int runs;		/* names the output files of each run */
+};
+
+/* What one leadctl run left: exit status (128+signal when killed), output. */
+struct run {
+	int status;
+	char *out, *err;
+};
+
+/* A running leadctl, for --follow. */
+struct bg {
+	pid_t pid;
+	char out[600], err[600];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	h_tmpdir(f->dir, sizeof(f->dir));
+	h_redis_start(&f->redis, f->dir, false);
+	f->c = h_redis_connect(&f->redis);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->d.pid > 0)
+		(void)h_daemon_stop(&f->d, SIGKILL);
+	redisFree(f->c);
+	h_redis_stop(&f->redis, SIGKILL);
+	h_cleanup_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+write_conf(struct fx *f, const char *body)
+{
+	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
+	    body);
+}
+
+/* Write the configuration and start the daemon on it. */
+static void
+start(struct fx *f, const char *body)
+{
+	write_conf(f, body);
+	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
+	assert_true(h_wait_ready(f->c, 1));
+}
+
+static void
+stop(struct fx *f)
+{
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
+/* ---- running leadctl ---------------------------------------------------- */
+
+static const char *
+ctl_bin(void)
+{
+	const char *b = getenv("LEADCTL_BIN");
+
+	return b != NULL ? b : "build/test/leadctl";
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	assert_non_null(fp);
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			assert_non_null(buf = realloc(buf, cap + 1));
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	fclose(fp);
+	buf[len] = '\0';
+	return buf;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+redirect(const char *path, int fd, int flags)
+{
+	int t = open(path, flags, 0644);
+
+	if (t < 0)
+		_exit(126);
+	dup2(t, fd);
+	close(t);
+}
+
+/* Start leadctl with argv (NULL-terminated, without argv[0]). */
+static pid_t
+ctl_spawn(struct fx *f, const char *input, const char *const *argv,
+    char *out, char *err, size_t len)
+{
+	char in[600];
+	char *args[40];
+	int id = f->runs++, n = 0;
+	pid_t pid;
+
+	snprintf(in, sizeof(in), "%s/ctl%d.in", f->dir, id);
+	snprintf(out, len, "%s/ctl%d.out", f->dir, id);
+	snprintf(err, len, "%s/ctl%d.err", f->dir, id);
+	write_file(in, input != NULL ? input : "");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		redirect(in, STDIN_FILENO, O_RDONLY);
+		redirect(out, STDOUT_FILENO, O_WRONLY | O_CREAT | O_TRUNC);
+		redirect(err, STDERR_FILENO, O_WRONLY | O_CREAT | O_TRUNC);
+		args[n++] = strdup(ctl_bin());
+		for (; argv[n - 1] != NULL && n < 39; n++)
+			args[n] = strdup(argv[n - 1]);
+		args[n] = NULL;
+		execv(args[0], args);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait for a leadctl child (bounded); its exit status or 128+signal. */
+static int
+ctl_reap(pid_t pid)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (h_now_ms() > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fail_msg("leadctl did not finish within %d ms", H_WAIT_MS);
+		}
+		h_sleep_ms(5);
+	}
+	assert_int_equal(p, pid);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+	    WEXITSTATUS(status);
+}
+
+/* Fail on a sanitizer report in a child's stderr. */
+static void
+assert_clean(const char *err)
+{
+	assert_null(strstr(err, "Sanitizer"));
+	assert_null(strstr(err, "runtime error"));
+}
+
+static void run_ctl(struct fx *f, struct run *r, const char *input, ...)
+    __attribute__((sentinel));
+
+/* Run leadctl with the arguments (NULL-terminated), stdin from input. */
+static void
+run_ctl(struct fx *f, struct run *r, const char *input, ...)
+{
+	const char *argv[32];
+	char out[600], err[600];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, input);
+	while (n < 31 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	r->status = ctl_reap(ctl_spawn(f, input, argv, out, err, sizeof(out)));
+	r->out = slurp(out);
+	r->err = slurp(err);
+	assert_clean(r->err);
+}
+
+static void
+run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+static json_t *
+parse(const char *s)
+{
+	json_error_t e;
+	json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
+
+	if (v == NULL)
+		fail_msg("not JSON (%s): %s", e.text, s);
+	return v;
+}
+
+/* Each line of s parsed, as an array. */
+static json_t *
+parse_lines(const char *s)
+{
+	json_t *a = json_array();
+	const char *nl;
+	char *line;
+
+	while (*s != '\0') {
+		nl = strchr(s, '\n');
+		assert_non_null(nl);
+		line = strndup(s, (size_t)(nl - s));
+		json_array_append_new(a, parse(line));
+		free(line);
+		s = nl + 1;
+	}
+	return a;
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v))
+		fail_msg("'%s' is not a string", k);
+	return json_string_value(v);
+}
+
+static long long
+jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", k);
+	return json_integer_value(v);
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* ---- configurations ------------------------------------------------------ */
+
+/* Leads are MQLs when "hot"; employees < 100 is small, the rest mid. */
+static const char *two_seg_body =
+    "scoring = { mql_threshold = 10; rules = (\n"
+    "  { field = \"hot\"; op = \"is_true\"; points = 10; } ); };\n"
+    "segments = ( { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
+    "  { name = \"mid\"; } );\n"
+    "default_segment = \"mid\";\n"
+    "reps = (\n"
+    "  { id = \"ann\"; segments = [\"small\"]; max_open = 5; max_per_period = 10; },\n"
+    "  { id = \"john\"; segments = [\"mid\"]; max_open = 2; max_per_period = 3; }\n"
+    ");\n"
+    "capacity = { period = 3600; };\n";
+
+/* One segment, one rep, a one-second SLA without warnings. */
+static const char *sla_body =
+    "scoring = { mql_threshold = 60; rules = (\n"
+    "  { field = \"title\"; op = \"contains_any\"; values = [\"vp\"]; points = 20; },\n"
+    "  { field = \"activity.demo_request\"; op = \"is_true\"; points = 50; },\n"
+    "  { field = \"source\"; op = \"eq\"; value = \"partner\"; points = 10; } ); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"a\"; segments = [\"all\"]; max_open = 100; } );\n"
+    "sla = { follow_up = 1; warn_before = 0; };\n";
+
+#define HOT(id, emp) "{\"id\":\"" id "\",\"email\":\"x@y.z\",\"hot\":true,\"employees\":" #emp "}"
+
+static bool
+wait_xlen(redisContext *c, long long n)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	while (h_int(c, "XLEN lr:alerts:log") < n) {
+		if (h_now_ms() > until)
+			return false;
+		h_sleep_ms(20);
+	}
+	return true;
+}
+
+/* ---- push ---------------------------------------------------------------- */
+
+/* Bad lines are named by number and reason, not pushed; good ones route. */
+static void
+test_push_reports_bad_lines_and_routes_good_ones(void **state)
+{
+	struct fx *f = *state;
+	char path[600];
+	struct run r;
+
+	start(f, two_seg_body);
+	snprintf(path, sizeof(path), "%s/leads.jsonl", f->dir);
+	write_file(path,
+	    HOT("p1", 500) "\n"
+	    "\n"
+	    "{\"id\":\"p2\",\"email\":\"no-at-sign\"}\n"
+	    HOT("p3", 10) "\n"
+	    "   \n"
+	    "not json\n"
+	    "{\"email\":\"x@y.z\"}\n"
+	    HOT("p4", 600) "\r\n");
+	run_ctl(f, &r, NULL, "-c", f->conf, "push", path, NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "pushed 3 leads, rejected 3 lines"));
+	assert_non_null(strstr(r.err, "line 3: bad_email: "));
+	assert_non_null(strstr(r.err, "line 6: bad_json: "));
+	assert_non_null(strstr(r.err, "line 7: missing_id: "));
+	assert_null(strstr(r.err, "line 2:"));
+	assert_null(strstr(r.err, "line 5:"));
+	run_free(&r);
+
+	assert_true(h_wait_field(f->c, "lr:lead:p1", "rep", "john"));
+	assert_true(h_wait_field(f->c, "lr:lead:p3", "rep", "ann"));
+	assert_true(h_wait_field(f->c, "lr:lead:p4", "rep", "john"));
+	assert_int_equal(h_int(f->c, "EXISTS lr:lead:p2"), 0);
+	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
+
+	/* All good: exit 0. */
+	run_ctl(f, &r, HOT("p5", 1) "\n", "-c", f->conf, "push", "-", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "pushed 1 lead, rejected 0 lines"));
+	assert_string_equal(r.err, "");
+	run_free(&r);
+	assert_true(h_wait_field(f->c, "lr:lead:p5", "rep", "ann"));
+	stop(f);
+}
+
+/* Pushed in file order (the daemon takes the right end first); --json. */
+static void
+test_push_order_and_json(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *o, *e;
+	char *v;
+
+	write_conf(f, two_seg_body);
+	run_ctl(f, &r, HOT("o1", 1) "\n" HOT("o2", 1) "\n" HOT("o3", 1) "\n",
+	    "-c", f->conf, "push", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_int_equal(jint(o, "pushed"), 3);
+	assert_int_equal(jint(o, "rejected"), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "errors")), 0);
+	json_decref(o);
+	run_free(&r);
+	assert_int_equal(h_int(f->c, "LLEN lr:incoming"), 3);
+	for (int i = 1; i <= 3; i++) {
+		char want[16];
+
+		v = h_str(f->c, "RPOP lr:incoming");
+		snprintf(want, sizeof(want), "\"o%d\"", i);
+		assert_non_null(strstr(v, want));
+		free(v);
+	}
+
+	run_ctl(f, &r, HOT("o4", 1) "\n{\"id\":\"bad id!\",\"email\":\"a@b\"}\n",
+	    "--json", "-c", f->conf, "push", NULL);
+	assert_int_equal(r.status, 1);
+	o = parse(r.out);
+	assert_int_equal(jint(o, "pushed"), 1);
+	assert_int_equal(jint(o, "rejected"), 1);
+	e = json_array_get(json_object_get(o, "errors"), 0);
+	assert_int_equal(jint(e, "line"), 2);
+	assert_string_equal(jstr(e, "reason"), "bad_id");
+	assert_true(strlen(jstr(e, "detail")) > 0);
+	json_decref(o);
+	assert_non_null(strstr(r.err, "line 2: bad_id: "));
+	run_free(&r);
+	assert_int_equal(h_int(f->c, "LLEN lr:incoming"), 1);
+
+	/* A missing file is an error, not a usage error. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "push", "/nonexistent/leads", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "cannot open '/nonexistent/leads'"));
+	run_free(&r);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+/* followup, reject and close change the record as Redis shows it. */
+static void
+test_followup_reject_close(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *o, *rec;
+	char *v;
+
+	start(f, two_seg_body);
+	h_push_lead(f->c, HOT("e1", 500));
+	h_push_lead(f->c, HOT("e2", 500));
+	h_push_lead(f->c, HOT("e3", 5));
+	assert_true(h_wait_field(f->c, "lr:lead:e1", "rep", "john"));
+	assert_true(h_wait_field(f->c, "lr:lead:e2", "rep", "john"));
+	assert_true(h_wait_field(f->c, "lr:lead:e3", "rep", "ann"));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "followup", "e1", "--rep", "john",
+	    "--wait", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "sent to lr:events: {\"type\":\"followed_up\",\"lead_id\":\"e1\",\"rep\":\"john\"}"));
+	assert_non_null(strstr(r.out, "applied: lead 'e1' is followed_up"));
+	run_free(&r);
+	v = h_str(f->c, "HGET lr:lead:e1 status");
+	assert_string_equal(v, "followed_up");
+	free(v);
+	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:e1 followed_up_at_ms"), 1);
+	assert_int_equal(h_int(f->c, "ZSCORE lr:sla:due e1"), 0);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "reject", "e2", "--rep=john",
+	    "--reason", "no budget this year", "--wait", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_string_equal(jstr(o, "queue"), "lr:events");
+	assert_string_equal(jstr(json_object_get(o, "event"), "type"), "rejected");
+	assert_string_equal(jstr(json_object_get(o, "event"), "lead_id"), "e2");
+	assert_string_equal(jstr(json_object_get(o, "event"), "rep"), "john");
+	assert_string_equal(jstr(json_object_get(o, "event"), "reason"),
+	    "no budget this year");
+	assert_string_equal(jstr(o, "result"), "applied");
+	rec = json_object_get(o, "record");
+	assert_string_equal(jstr(rec, "status"), "rejected");
+	assert_string_equal(jstr(rec, "reject_reason"), "no budget this year");
+	json_decref(o);
+	run_free(&r);
+	v = h_str(f->c, "HGET lr:lead:e2 reject_reason");
+	assert_string_equal(v, "no budget this year");
+	free(v);
+	assert_int_equal(h_int(f->c, "SISMEMBER lr:rep:john:open e2"), 0);
+
+	/* Without --wait: sent, and the daemon applies it. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "close", "e3", "--rep", "ann",
+	    "--outcome", "won", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "{\"type\":\"closed\",\"lead_id\":\"e3\",\"rep\":\"ann\",\"outcome\":\"won\"}"));
+	run_free(&r);
+	assert_true(h_wait_field(f->c, "lr:lead:e3", "status", "closed"));
+	v = h_str(f->c, "HGET lr:lead:e3 outcome");
+	assert_string_equal(v, "won");
+	free(v);
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:ann:open"), 0);
+	stop(f);
+}
+
+/* An event the daemon refuses: --wait shows the dead letter's reason. */
+static void
+test_event_refused_shows_dead_letter(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *o;
+	char *v;
+
+	start(f, two_seg_body);
+	h_push_lead(f->c, HOT("d1", 500));
+	assert_true(h_wait_field(f->c, "lr:lead:d1", "rep", "john"));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "close", "d1", "--rep", "ann",
+	    "--outcome", "lost", "--wait", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "dead-lettered): not_assignee: "));
+	run_free(&r);
+	v = h_str(f->c, "HGET lr:lead:d1 status");
+	assert_string_equal(v, "assigned");
+	free(v);
+
+	run_ctl(f, &r, NULL, "--json", "-c", f->conf, "followup", "nope",
+	    "--rep", "john", "--wait", NULL);
+	assert_int_equal(r.status, 1);
+	o = parse(r.out);
+	assert_string_equal(jstr(o, "result"), "dead_letter");
+	assert_string_equal(jstr(json_object_get(o, "dead_letter"), "reason"),
+	    "unknown_lead");
+	assert_string_equal(jstr(json_object_get(o, "dead_letter"), "source"),
+	    "events");
+	json_decref(o);
+	assert_non_null(strstr(r.err, "unknown_lead"));
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "rep", "zed", "away", "--wait", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "unknown_rep"));
+	run_free(&r);
+	stop(f);
+}
+
+/* Without a daemon --wait gives up after its bound; the event is queued. */
+static void
+test_event_wait_without_daemon_times_out(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	long long t0 = h_now_ms();
+	char *v;
+
+	write_conf(f, two_seg_body);
+	run_ctl(f, &r, NULL, "-c", f->conf, "followup", "x1", "--rep", "ann",
+	    "--wait", NULL);
+	assert_int_equal(r.status, 1);
+	assert_true(h_now_ms() - t0 >= 5000);
+	assert_non_null(strstr(r.err, "not applied within 5 s"));
+	run_free(&r);
+	v = h_str(f->c, "LINDEX lr:events 0");
+	assert_string_equal(v, "{\"type\":\"followed_up\",\"lead_id\":\"x1\",\"rep\":\"ann\"}");
+	free(v);
+}
+
+/* rep away stops assignments; rep available drains the backlog. */
+static void
+test_rep_status(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *o;
+	char *v;
+
+	start(f, two_seg_body);
+	run_ctl(f, &r, NULL, "-c", f->conf, "rep", "john", "away", "--wait",
+	    "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_string_equal(jstr(json_object_get(o, "event"), "type"),
+	    "rep_status");
+	assert_string_equal(jstr(json_object_get(o, "event"), "rep"), "john");
+	assert_string_equal(jstr(json_object_get(o, "event"), "status"), "away");
+	assert_string_equal(jstr(o, "result"), "applied");
+	assert_string_equal(jstr(json_object_get(o, "rep_record"), "status"),
+	    "away");
+	json_decref(o);
+	run_free(&r);
+	v = h_str(f->c, "HGET lr:rep:john status");
+	assert_string_equal(v, "away");
+	free(v);
+
+	h_push_lead(f->c, HOT("w1", 500));
+	assert_true(h_wait_field(f->c, "lr:lead:w1", "status", "backlog"));
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:mid"), 1);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "rep", "john", "available", "--wait",
+	    NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "applied: rep 'john' is available"));
+	run_free(&r);
+	assert_true(h_wait_field(f->c, "lr:lead:w1", "rep", "john"));
+	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:mid"), 0);
+	stop(f);
+}
+
+/* What the daemon would refuse as bad_event is a usage error: nothing sent. */
+static void
+test_event_usage_errors(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	static const char *const cases[][8] = {
+		{"followup", "L1", NULL},
+		{"reject", "L1", "--rep", "ann", NULL},
+		{"close", "L1", "--rep", "ann", NULL},
+		{"close", "L1", "--rep", "ann", "--outcome", "two words", NULL},
+		{"close", "L1", "--rep", "ann", "--outcome", "", NULL},
+		{"followup", "bad id!", "--rep", "ann", NULL},
+		{"followup", "L1", "--rep", "bad rep", NULL},
+		{"rep", "ann", "busy", NULL},
+		{"rep", "ann", NULL},
+		{"followup", "L1", "L2", "--rep", "ann", NULL},
+		{"followup", "L1", "--rep", NULL},
+		{"followup", "L1", "--rep", "ann", "--count", "3", NULL},
+		{"followup", "L1", "--rep", "ann", "--wait=yes", NULL},
+	};
+
+	write_conf(f, two_seg_body);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *c = cases[i];
+
+		run_ctl(f, &r, NULL, "-c", f->conf, c[0], c[1], c[2], c[3], c[4],
+		    c[5], c[6], NULL);
+		if (r.status != 2)
+			fail_msg("case %zu (%s %s): exit %d, stderr %s", i, c[0],
+			    c[1], r.status, r.err);
+		assert_non_null(strstr(r.err, "leadctl: "));
+		assert_string_equal(r.out, "");
+		run_free(&r);
+	}
+	assert_int_equal(h_int(f->c, "LLEN lr:events"), 0);
+}
+
+/* ---- status --------------------------------------------------------------- */
+
+static const json_t *
+find_by(const json_t *arr, const char *key, const char *value)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+		if (strcmp(jstr(e, key), value) == 0)
+			return e;
+	fail_msg("no element with %s '%s'", key, value);
+	return NULL;
+}
+
+/* The figures of status --json are Redis's, after routing known leads. */
+static void
+test_status_matches_redis(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	const json_t *seg, *rep;
+	json_t *o;
+	long long next;
+
+	start(f, two_seg_body);
+	h_push_lead(f->c, HOT("s1", 500));
+	h_push_lead(f->c, HOT("s2", 500));
+	h_push_lead(f->c, HOT("s3", 500));	/* john is full: backlog */
+	h_push_lead(f->c, HOT("s4", 5));
+	h_push_lead(f->c, "{\"id\":\"s5\",\"email\":\"x@y.z\"}");	/* nurture */
+	h_push_lead(f->c, "not json");	/* dead letter */
+	assert_true(h_wait_field(f->c, "lr:lead:s3", "status", "backlog"));
+	assert_true(h_wait_field(f->c, "lr:lead:s4", "rep", "ann"));
+	assert_true(h_wait_llen(f->c, "lr:dead", 1));
+	assert_true(h_wait_llen(f->c, "lr:nurture", 1));
+	/* A closed lead frees a slot: s3 is assigned (3 in john's period). */
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"s1\",\"rep\":\"john\",\"outcome\":\"won\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:s3", "rep", "john"));
+	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"ann\",\"status\":\"away\"}");
+	assert_true(h_wait_field(f->c, "lr:rep:ann", "status", "away"));
+	h_push_lead(f->c, HOT("s6", 700));	/* john full again: backlog */
+	assert_true(h_wait_field(f->c, "lr:lead:s6", "status", "backlog"));
+	assert_true(h_wait_llen_at_most(f->c, "lr:incoming", 0));
+	assert_true(h_wait_llen_at_most(f->c, "lr:events", 0));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "status", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	run_free(&r);
+	assert_int_equal(jint(o, "capacity_period_s"), 3600);
+	assert_int_equal(json_array_size(json_object_get(o, "segments")), 2);
+	seg = json_array_get(json_object_get(o, "segments"), 0);
+	assert_string_equal(jstr(seg, "name"), "small");
+	assert_int_equal(jint(seg, "backlog"), 0);
+	rep = find_by(json_object_get(seg, "reps"), "id", "ann");
+	assert_string_equal(jstr(rep, "status"), "away");
+	assert_int_equal(jint(rep, "open"), 1);
+	assert_int_equal(jint(rep, "max_open"), 5);
+	assert_int_equal(jint(rep, "period_assignments"), 1);
+	assert_int_equal(jint(rep, "max_per_period"), 10);
+	assert_int_equal(jint(rep, "last_assigned_ms"),
+	    h_int(f->c, "HGET lr:rep:ann last_assigned_ms"));
+	seg = json_array_get(json_object_get(o, "segments"), 1);
+	assert_string_equal(jstr(seg, "name"), "mid");
+	assert_int_equal(jint(seg, "backlog"), 1);
+	assert_int_equal(json_array_size(json_object_get(seg, "reps")), 1);
+	rep = find_by(json_object_get(seg, "reps"), "id", "john");
+	assert_string_equal(jstr(rep, "status"), "available");
+	assert_int_equal(jint(rep, "open"), 2);
+	assert_int_equal(jint(rep, "open"), h_int(f->c, "SCARD lr:rep:john:open"));
+	assert_int_equal(jint(rep, "max_open"), 2);
+	assert_int_equal(jint(rep, "period_assignments"), 3);
+	assert_int_equal(jint(rep, "max_per_period"), 3);
+	assert_int_equal(jint(o, "incoming"), 0);
+	assert_int_equal(jint(o, "events"), 0);
+	assert_int_equal(jint(o, "dead_letters"), 1);
+	assert_int_equal(jint(o, "nurture"), 1);
+	assert_int_equal(jint(o, "sla_pending"), 3);	/* s2, s3, s4 */
+	assert_int_equal(jint(o, "sla_pending"), h_int(f->c, "ZCARD lr:sla:due"));
+	next = h_int(f->c, "HGET lr:lead:s2 follow_up_due_ms");
+	assert_int_equal(jint(o, "sla_next_due_ms"), next);
+	assert_true(jint(o, "sla_next_due_in_ms") > 250000);
+	assert_true(jint(o, "sla_next_due_in_ms") <= 300000);
+	assert_int_equal(strlen(jstr(o, "sla_next_due")), 24);
+	assert_int_equal(jint(o, "instances"), 1);
+	json_decref(o);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "status", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "segment mid: backlog 1"));
+	assert_non_null(strstr(r.out, "segment small: backlog 0"));
+	assert_non_null(strstr(r.out, "john"));
+	assert_non_null(strstr(r.out, "2/2"));
+	assert_non_null(strstr(r.out, "3/3"));
+	assert_non_null(strstr(r.out, "away"));
+	assert_non_null(strstr(r.out, "dead letters   1"));
+	assert_non_null(strstr(r.out, "3 pending, next due "));
+	assert_non_null(strstr(r.out, "(in 29"));
+	assert_non_null(strstr(r.out, "instances      1 live"));
+	run_free(&r);
+	stop(f);
+}
+
+/* ---- lead ----------------------------------------------------------------- */
+
+static const json_t *
+history_entry(const json_t *h, size_t i, const char *event)
+{
+	const json_t *e = json_array_get(h, i);
+
+	assert_non_null(e);
+	assert_string_equal(jstr(e, "event"), event);
+	return e;
+}
+
+/* The record, the receipt and a history with the assignment and a breach. */
+static void
+test_lead_record_receipt_history(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *o, *rec, *rc, *h;
+	const json_t *e, *rule;
+	long long assigned, due;
+
+	start(f, sla_body);
+	h_push_lead(f->c, "{\"id\":\"h1\",\"email\":\"x@y.z\",\"title\":\"VP Sales\","
+	    "\"activity\":{\"demo_request\":true}}");
+	h_push_lead(f->c, "{\"id\":\"h2\",\"email\":\"x@y.z\",\"title\":\"VP\","
+	    "\"activity\":{\"demo_request\":true}}");
+	assert_true(wait_xlen(f->c, 2));
+	assigned = h_int(f->c, "HGET lr:lead:h1 assigned_at_ms");
+	due = h_int(f->c, "HGET lr:lead:h1 follow_up_due_ms");
+	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"h1\",\"rep\":\"a\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:h1", "status", "followed_up"));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "lead", "h1", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	run_free(&r);
+	rec = json_object_get(o, "record");
+	assert_string_equal(jstr(rec, "status"), "followed_up");
+	assert_string_equal(jstr(rec, "rep"), "a");
+	assert_string_equal(jstr(rec, "score"), "70");
+	assert_string_equal(jstr(rec, "segment"), "all");
+	assert_string_equal(jstr(rec, "sla_breached"), "1");
+	assert_non_null(strstr(jstr(rec, "lead"), "\"VP Sales\""));
+	rc = json_object_get(o, "receipt");
+	assert_int_equal(jint(rc, "score"), 70);
+	assert_int_equal(jint(rc, "mql_threshold"), 60);
+	assert_int_equal(json_array_size(json_object_get(rc, "rules")), 2);
+	rule = json_array_get(json_object_get(rc, "rules"), 0);
+	assert_string_equal(jstr(rule, "field"), "title");
+	assert_string_equal(jstr(rule, "op"), "contains_any");
+	assert_int_equal(jint(rule, "points"), 20);
+	rule = json_array_get(json_object_get(rc, "rules"), 1);
+	assert_string_equal(jstr(rule, "field"), "activity.demo_request");
+	assert_string_equal(jstr(rule, "op"), "is_true");
+	assert_int_equal(jint(rule, "points"), 50);
+
+	h = json_object_get(o, "history");
+	assert_int_equal(json_array_size(h), 4);
+	e = history_entry(h, 0, "received");
+	assert_int_equal(jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 received_at_ms"));
+	assert_int_equal(jint(e, "score"), 70);
+	e = history_entry(h, 1, "assigned");
+	assert_string_equal(jstr(e, "rep"), "a");
+	assert_int_equal(jint(e, "at_ms"), assigned);
+	assert_int_equal(jint(e, "follow_up_due_ms"), due);
+	e = history_entry(h, 2, "sla_breach");
+	assert_string_equal(jstr(e, "rep"), "a");
+	assert_string_equal(jstr(e, "segment"), "all");
+	assert_true(jint(e, "at_ms") >= due);
+	assert_int_equal(jint(e, "follow_up_due_ms"), due);
+	e = history_entry(h, 3, "followed_up");
+	assert_int_equal(jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 followed_up_at_ms"));
+	json_decref(o);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "lead", "h1", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "lead h1\n"));
+	assert_non_null(strstr(r.out, "followed_up"));
+	assert_non_null(strstr(r.out, "score receipt: 70 (mql_threshold 60"));
+	assert_non_null(strstr(r.out, "+20  title"));
+	assert_non_null(strstr(r.out, "+50  activity.demo_request"));
+	assert_non_null(strstr(r.out, "assigned to a (follow-up due "));
+	assert_non_null(strstr(r.out, "sla_breach: rep a, due "));
+	assert_non_null(strstr(r.out, "followed up by a"));
+	/* The other lead's breach is not in this lead's history. */
+	assert_null(strstr(r.out, "h2"));
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "lead", "nope", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "leadctl: no lead 'nope'"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+	stop(f);
+}
+
+/* ---- alerts --------------------------------------------------------------- */
+
+/* The last N alerts, oldest first; --json one alert per line. */
+static void
+test_alerts_count_and_json(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	json_t *a;
+	redisReply *x;
+
+	start(f, sla_body);
+	h_push_lead(f->c, "{\"id\":\"a1\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
+	assert_true(wait_xlen(f->c, 1));
+	h_push_lead(f->c, "{\"id\":\"a2\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
+	assert_true(wait_xlen(f->c, 2));
+	h_push_lead(f->c, "{\"id\":\"a3\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
+	assert_true(wait_xlen(f->c, 3));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "alerts", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(count_lines(r.out), 3);
+	assert_true(strstr(r.out, "lead a1 ") < strstr(r.out, "lead a2 "));
+	assert_true(strstr(r.out, "lead a2 ") < strstr(r.out, "lead a3 "));
+	assert_non_null(strstr(r.out, "sla_breach"));
+	assert_non_null(strstr(r.out, "rep a  segment all  due "));
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "alerts", "--count", "2", "--json",
+	    NULL);
+	assert_int_equal(r.status, 0);
+	a = parse_lines(r.out);
+	run_free(&r);
+	assert_int_equal(json_array_size(a), 2);
+	x = h_cmd(f->c, "XRANGE lr:alerts:log - +");
+	assert_int_equal(x->elements, 3);
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *e = json_array_get(a, i);
+		json_t *want = parse(x->element[i + 1]->element[1]->element[1]->str);
+
+		assert_string_equal(jstr(e, "stream_id"), x->element[i + 1]->element[0]->str);
+		assert_string_equal(jstr(e, "type"), "sla_breach");
+		assert_string_equal(jstr(e, "lead_id"), i == 0 ? "a2" : "a3");
+		assert_string_equal(jstr(e, "rep"), "a");
+		assert_string_equal(jstr(e, "segment"), "all");
+		assert_int_equal(jint(e, "at_ms"), jint(want, "at_ms"));
+		assert_int_equal(jint(e, "assigned_at_ms"), jint(want, "assigned_at_ms"));
+		assert_int_equal(jint(e, "follow_up_due_ms"), jint(want, "follow_up_due_ms"));
+		json_decref(want);
+	}
+	freeReplyObject(x);
+	json_decref(a);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "alerts", "--count=0", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	run_free(&r);
+	stop(f);
+}
+
+/* Is a client of this redis blocked in XREAD? */
+static bool
+xread_waiting(redisContext *c)
+{
+	char *list = h_str(c, "CLIENT LIST");
+	bool found = list != NULL && strstr(list, "cmd=xread") != NULL;
+
+	free(list);
+	return found;
+}
+
+/* --follow shows an alert that fires after it started; SIGTERM ends it: 0. */
+static void
+test_alerts_follow(void **state)
+{
+	struct fx *f = *state;
+	const char *argv[] = {"-c", f->conf, "--json", "alerts", "--follow",
+	    "--count", "0", NULL};
+	struct bg b;
+	long long until;
+	char *out, *err;
+	json_t *a;
+
+	start(f, sla_body);
+	b.pid = ctl_spawn(f, NULL, argv, b.out, b.err, sizeof(b.out));
+	until = h_now_ms() + H_WAIT_MS;
+	while (!xread_waiting(f->c)) {
+		if (h_now_ms() > until)
+			fail_msg("leadctl alerts --follow never blocked in XREAD");
+		h_sleep_ms(20);
+	}
+	h_push_lead(f->c, "{\"id\":\"f1\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
+	assert_true(wait_xlen(f->c, 1));
+	until = h_now_ms() + H_WAIT_MS;
+	for (;;) {
+		out = slurp(b.out);
+		if (strchr(out, '\n') != NULL)
+			break;
+		free(out);
+		if (h_now_ms() > until)
+			fail_msg("leadctl alerts --follow showed nothing");
+		h_sleep_ms(20);
+	}
+	free(out);
+	kill(b.pid, SIGTERM);
+	assert_int_equal(ctl_reap(b.pid), 0);
+	out = slurp(b.out);
+	err = slurp(b.err);
+	assert_clean(err);
+	assert_string_equal(err, "");
+	a = parse_lines(out);
+	assert_int_equal(json_array_size(a), 1);
+	assert_string_equal(jstr(json_array_get(a, 0), "type"), "sla_breach");
+	assert_string_equal(jstr(json_array_get(a, 0), "lead_id"), "f1");
+	json_decref(a);
+	free(out);
+	free(err);
+	stop(f);
+}
+
+/* ---- check, usage, help, Redis down ---------------------------------------- */
+
+static void
+test_check(void **state)
+{
+	struct fx *f = *state;
+	struct run r;
+	char bad[600];
+
+	write_conf(f, two_seg_body);
+	run_ctl(f, &r, NULL, "-c", f->conf, "check", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "configuration OK\n");
+	run_free(&r);
+
+	h_write_conf(bad, sizeof(bad), f->dir, "bad.conf", f->redis.port,
+	    "scoring = { mql_threshold = 10; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"a\"; segments = [\"nowhere\"]; max_open = 0; } );\n");
+	run_ctl(f, &r, NULL, "check", "-c", bad, NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "bad.conf:"));
+	assert_non_null(strstr(r.err, "'reps.[0].max_open'"));
+	assert_non_null(strstr(r.err, "nowhere"));
+	run_free(&r);
+
+	/* Any other command refuses a bad configuration too. */
+	run_ctl(f, &r, NULL, "-c", bad, "status", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "'reps.[0].max_open'"));
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", "/nonexistent.conf", "check", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "/nonexistent.conf"));
+	run_free(&r);
+}
+
+static void
+test_usage_errors_and_help(void **state)
+{
+	struct fx *f = *state;
+	static const char *const cmds[] = {"push", "followup", "reject",
+		"close", "rep", "status", "lead", "alerts", "check"};
+	static const char *const bad[][4] = {
+		{NULL},
+		{"bogus", NULL},
+		{"--bogus", "status", NULL},
+		{"-x", "status", NULL},
+		{"status", "extra", NULL},
+		{"status", "--rep", "a", NULL},
+		{"lead", NULL},
+		{"lead", "a", "b", NULL},
+		{"alerts", "--count", "-1", NULL},
+		{"alerts", "--count", "many", NULL},
+		{"alerts", "--count", NULL},
+		{"push", "a", "b", NULL},
+		{"-c", NULL},
+	};
+	struct run r;
+	char want[64];
+
+	write_conf(f, two_seg_body);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run_ctl(f, &r, NULL, "-c", f->conf, bad[i][0], bad[i][1],
+		    bad[i][2], NULL);
+		if (r.status != 2)
+			fail_msg("case %zu (%s): exit %d", i, bad[i][0] ?
+			    bad[i][0] : "(none)", r.status);
+		assert_non_null(strstr(r.err, "usage: leadctl"));
+		assert_string_equal(r.out, "");
+		run_free(&r);
+	}
+
+	run_ctl(f, &r, NULL, "--help", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: leadctl [-c file] [--json] command"));
+	assert_non_null(strstr(r.out, "exit status:"));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		assert_non_null(strstr(r.out, cmds[i]));
+	assert_string_equal(r.err, "");
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-h", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: leadctl"));
+	run_free(&r);
+
+	/* Help needs no configuration and wins over missing arguments. */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		run_ctl(f, &r, NULL, "-c", "/nonexistent.conf", cmds[i], "--help",
+		    NULL);
+		assert_int_equal(r.status, 0);
+		snprintf(want, sizeof(want), "usage: leadctl [-c file] [--json] %s",
+		    cmds[i]);
+		assert_non_null(strstr(r.out, want));
+		assert_non_null(strstr(r.out, "exit status"));
+		assert_string_equal(r.err, "");
+		run_free(&r);
+	}
+}
+
+/* Redis unreachable: a clear message and exit 1, for every command. */
+static void
+test_redis_unreachable(void **state)
+{
+	struct fx *f = *state;
+	static const char *const cmds[][6] = {
+		{"status", NULL},
+		{"lead", "x", NULL},
+		{"alerts", NULL},
+		{"alerts", "--follow", NULL},
+		{"push", NULL},
+		{"followup", "x", "--rep", "ann", NULL},
+		{"rep", "ann", "away", "--wait", NULL},
+	};
+	char conf[600], want[128];
+	int port = h_free_port();
+	struct run r;
+
+	h_write_conf(conf, sizeof(conf), f->dir, "down.conf", port, two_seg_body);
+	snprintf(want, sizeof(want),
+	    "leadctl: cannot connect to redis '127.0.0.1:%d': Connection refused\n",
+	    port);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		run_ctl(f, &r, HOT("u1", 1) "\n", "-c", conf, cmds[i][0],
+		    cmds[i][1], cmds[i][2], cmds[i][3], cmds[i][4], NULL);
+		assert_int_equal(r.status, 1);
+		assert_string_equal(r.err, want);
+		run_free(&r);
+	}
+}
+
+/* Every key comes from redis.prefix; --json works before the command too. */
+static void
+test_prefix(void **state)
+{
+	struct fx *f = *state;
+	char conf[600];
+	struct run r;
+	json_t *o;
+	FILE *fp;
+
+	snprintf(conf, sizeof(conf), "%s/prefix.conf", f->dir);
+	assert_non_null(fp = fopen(conf, "w"));
+	fprintf(fp, "redis = { host = \"127.0.0.1\"; port = %d; prefix = \"{t1}:\"; };\n"
+	    "http = { listen = \"\"; };\n%s", f->redis.port, two_seg_body);
+	fclose(fp);
+	run_ctl(f, &r, HOT("x1", 1) "\n", "-c", conf, "push", NULL);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	assert_int_equal(h_int(f->c, "LLEN {t1}:incoming"), 1);
+	assert_int_equal(h_int(f->c, "LLEN lr:incoming"), 0);
+	run_ctl(f, &r, NULL, "-c", conf, "close", "x1", "--rep", "ann",
+	    "--outcome", "won", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "sent to {t1}:events: "));
+	run_free(&r);
+	assert_int_equal(h_int(f->c, "LLEN {t1}:events"), 1);
+	freeReplyObject(h_cmd(f->c, "ZADD {t1}:sla:due 5 x 7 y"));
+	freeReplyObject(h_cmd(f->c, "SADD {t1}:rep:ann:open x"));
+	run_ctl(f, &r, NULL, "--json", "-c", conf, "status", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_int_equal(jint(o, "incoming"), 1);
+	assert_int_equal(jint(o, "events"), 1);
+	assert_int_equal(jint(o, "sla_pending"), 2);
+	assert_int_equal(jint(o, "sla_next_due_ms"), 5);
+	assert_string_equal(jstr(o, "sla_next_due"), "1970-01-01T00:00:00.005Z");
+	assert_int_equal(jint(find_by(json_object_get(json_array_get(
+	    json_object_get(o, "segments"), 0), "reps"), "id", "ann"), "open"), 1);
+	assert_int_equal(jint(o, "instances"), 0);
+	json_decref(o);
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", conf, "status", NULL);
+	assert_non_null(strstr(r.out, "ago)"));
+	run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_push_reports_bad_lines_and_routes_good_ones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_order_and_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_followup_reject_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_refused_shows_dead_letter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_wait_without_daemon_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rep_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_usage_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_matches_redis, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lead_record_receipt_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_count_and_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_errors_and_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_unreachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
