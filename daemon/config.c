@@ -249,6 +249,26 @@ get_int(struct ctx *c, const config_setting_t *group, const char *pkey,
 	return 0;
 }
 
+/* A boolean member; 0 with *out set (def when absent), -1 on error. */
+static int
+get_bool(struct ctx *c, const config_setting_t *group, const char *pkey,
+    const char *name, bool def, bool *out)
+{
+	char key[KEY_MAX];
+	const config_setting_t *s = member(group, name);
+
+	*out = def;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		err_at(c, s, key_join(key, pkey, name),
+		    "must be true or false");
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
 /* Any number (int or float) member; 1 found, 0 absent, -1 wrong type. */
 static int
 get_number(struct ctx *c, const config_setting_t *group, const char *pkey,
@@ -941,12 +961,24 @@ load_capacity_sla(struct ctx *c, const config_setting_t *root,
 	    1000000000LL, "a positive integer", &cfg->sla.alert_log_max);
 }
 
+static void
+load_audit(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
+{
+	static const char *const known[] = {"enabled", "max_len", NULL};
+	const config_setting_t *g = get_group(c, root, "", "audit", false);
+
+	check_unknown(c, g, "audit", known);
+	(void)get_bool(c, g, "audit", "enabled", false, &cfg->audit.enabled);
+	(void)get_int(c, g, "audit", "max_len", false, 1000000, 1,
+	    1000000000LL, "a positive integer", &cfg->audit.max_len);
+}
+
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
 	static const char *const known[] = {"redis", "http", "intake",
 	    "scoring", "segments", "default_segment", "reps", "capacity",
-	    "sla", "log", NULL};
+	    "sla", "log", "audit", NULL};
 	struct ctx c = {diag, path, 1};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
@@ -1006,6 +1038,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 	if (diag->nerrors == 0)
 		check_coverage(&c, root, cfg);
 	load_capacity_sla(&c, root, cfg);
+	load_audit(&c, root, cfg);
 	config_destroy(&cf);
 	if (diag->nerrors > 0) {
 		cfg_free(cfg);

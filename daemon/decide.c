@@ -203,6 +203,8 @@ decide_routing_json(const struct lr_config *cfg)
 	    json_boolean(cfg->sla.on_breach == SLA_ON_BREACH_REASSIGN));
 	rc |= json_object_set_new(o, "max_reassign",
 	    json_integer(cfg->sla.max_reassign));
+	rc |= json_object_set_new(o, "audit", json_integer(cfg->audit.enabled ?
+	    cfg->audit.max_len : 0));
 	rc |= json_object_set_new(o, "alert_log_max",
 	    json_integer(cfg->sla.alert_log_max));
 	rc |= json_object_set_new(o, "version", json_string(cfg->version));

@@ -190,6 +190,13 @@ local function assign(id, seg, score, raw, r, received, rec)
 
 	redis.call('SADD', rep_key(r, ':open'), id)
 	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
+	if R.audit > 0 then
+		-- The counts as this script saw them, for an auditor to replay.
+		local c = R.reps[r]
+		redis.call('XADD', P .. 'audit', 'MAXLEN', '~', R.audit, '*',
+		    'op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
+		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
+	end
 	if not dirty_reps[r] then
 		dirty_reps[r] = true
 		window_z[r] = {}
@@ -558,6 +565,11 @@ local function release_lead(id, r)
 	end
 	redis.call('ZREM', P .. 'sla:due', id)
 	redis.call('ZREM', P .. 'sla:warn', id)
+	if R.audit > 0 then
+		redis.call('XADD', P .. 'audit', 'MAXLEN', '~', R.audit, '*',
+		    'op', 'release', 'lead', id, 'rep', r, 'open',
+		    redis.call('SCARD', rep_key(r, ':open')))
+	end
 end
 
 -- The segments to drain when rep r frees a slot.

@@ -71,6 +71,10 @@ struct lr_config {
 	struct {
 		int level;		/* enum log_level */
 	} log;
+	struct {
+		bool enabled;		/* every assignment and release to lr:audit */
+		long long max_len;	/* entries kept (MAXLEN ~) */
+	} audit;
 };
 
 /* Diagnostics of one load: errors make it fail, warnings do not. */

@@ -283,7 +283,7 @@ dead_as_parsed(const char *raw, size_t len, enum dl_reason reason)
 	dead_ok(raw, len, 0, reason, err.detail, NULL);
 }
 
-/* Parse a routing table, which has exactly its ten keys. */
+/* Parse a routing table, which has exactly its thirteen keys. */
 static json_t *
 load_routing(const struct lr_config *c)
 {
@@ -292,7 +292,7 @@ load_routing(const struct lr_config *c)
 
 	free(text);
 	assert_true(json_is_object(o));
-	assert_int_equal(json_object_size(o), 10);
+	assert_int_equal(json_object_size(o), 13);
 	return o;
 }
 
@@ -842,7 +842,45 @@ test_routing(void **state)
 	assert_int_equal(int_member(o, "alert_log_max"), 500);
 	assert_string_equal(str_member(o, "version"), cfg->version);
 	assert_int_equal(strlen(cfg->version), 16);
+	/* The reps in config order, for metrics. */
+	order = json_object_get(o, "rep_order");
+	assert_int_equal(json_array_size(order), 3);
+	assert_string_equal(json_string_value(json_array_get(order, 0)), "zed");
+	assert_string_equal(json_string_value(json_array_get(order, 1)), "ann");
+	assert_string_equal(json_string_value(json_array_get(order, 2)), "bob");
+	/* The histogram bounds the scripts fill, as decide_hists says. */
+	for (size_t h = 0; h < DECIDE_NHISTS; h++) {
+		const json_t *b = json_object_get(json_object_get(o, "hist"),
+		    decide_hists[h].name);
+
+		assert_int_equal(json_array_size(b), decide_hists[h].n);
+		for (size_t k = 0; k < decide_hists[h].n; k++) {
+			assert_int_equal(json_integer_value(json_array_get(b, k)),
+			    decide_hists[h].bounds_ms[k]);
+			if (k > 0)
+				assert_true(decide_hists[h].bounds_ms[k] >
+				    decide_hists[h].bounds_ms[k - 1]);
+		}
+	}
+	/* The audit trail is off unless configured: 0 = off. */
+	assert_int_equal(int_member(o, "audit"), 0);
 	json_decref(o);
+}
+
+/* decide_sla_sleep_ms: until the next deadline, within [0, 1 s]. */
+static void
+test_sla_sleep(void **state)
+{
+	(void)state;
+	assert_int_equal(decide_sla_sleep_ms(-1, 1000, false),
+	    DECIDE_SLA_MAX_SLEEP_MS);
+	assert_int_equal(decide_sla_sleep_ms(1500, 1000, false), 500);
+	assert_int_equal(decide_sla_sleep_ms(1000, 1000, false), 0);
+	assert_int_equal(decide_sla_sleep_ms(900, 1000, false), 0);
+	assert_int_equal(decide_sla_sleep_ms(1000 + DECIDE_SLA_MAX_SLEEP_MS + 1,
+	    1000, false), DECIDE_SLA_MAX_SLEEP_MS);
+	assert_int_equal(decide_sla_sleep_ms(5000, 1000, true), 0);
+	assert_int_equal(decide_sla_sleep_ms(-1, 1000, true), 0);
 }
 
 static void
@@ -1109,6 +1147,7 @@ main(void)
 		cmocka_unit_test(test_poison_unparsed),
 		cmocka_unit_test(test_event_dead),
 		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_sla_sleep),
 		cmocka_unit_test(test_routing_example),
 		cmocka_unit_test(test_routing_edges),
 		cmocka_unit_test(test_clear),
