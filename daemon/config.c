@@ -550,6 +550,16 @@ load_cond(struct ctx *c, const config_setting_t *g, const char *pkey,
 					rc = -1;
 					break;
 				}
+				/* "" would make contains_any match everything. */
+				if (config_setting_get_string(e)[0] == '\0') {
+					char ekey[KEY_MAX];
+
+					err_at(c, e, key_index(ekey, key_join(key,
+					    pkey, "values"), (unsigned int)i),
+					    "must not be empty");
+					rc = -1;
+					break;
+				}
 				if (match_add_str(cond,
 				    config_setting_get_string(e),
 				    strlen(config_setting_get_string(e))) ==
@@ -825,7 +835,15 @@ load_rep_segments(struct ctx *c, const config_setting_t *g, const char *pkey,
 			err_at(c, e, key, "names unknown segment \"%s\"", name);
 			continue;
 		}
-		rep->segs[rep->nsegs++] = (size_t)idx;
+		for (size_t k = 0; k < rep->nsegs; k++)
+			if (rep->segs[k] == (size_t)idx) {
+				err_at(c, e, key, "names segment \"%s\" twice",
+				    name);
+				idx = -1;
+				break;
+			}
+		if (idx != -1)
+			rep->segs[rep->nsegs++] = (size_t)idx;
 	}
 }
 

@@ -567,6 +567,42 @@ test_unknown_op(void **state)
 	    "between, exists, is_true, per)");
 }
 
+/* An empty string in values would make contains_any match anything. */
+static void
+test_empty_value_in_list(void **state)
+{
+	(void)state;
+	load_one_error(RULE_CONF("{ field = \"t\"; op = \"contains_any\"; "
+	    "values = [\"vp\", \"\"]; points = 1; }"), 2,
+	    "'scoring.rules.[0].values.[1]' must not be empty");
+}
+
+/* A rep listing a segment twice is a mistake, said as such. */
+static void
+test_rep_segment_twice(void **state)
+{
+	(void)state;
+	load_one_error(REP_CONF("{ id = \"ann\"; segments = [\"all\", \"all\"]; }"),
+	    5, "'reps.[0].segments' names segment \"all\" twice");
+}
+
+/* The audit trail: off by default; on with a bound; typed. */
+static void
+test_audit(void **state)
+{
+	(void)state;
+	load_ok(MINIMAL);
+	assert_false(cfg->audit.enabled);
+	assert_int_equal(cfg->audit.max_len, 1000000);
+	load_ok(MINIMAL "audit = { enabled = true; max_len = 500; };\n");
+	assert_true(cfg->audit.enabled);
+	assert_int_equal(cfg->audit.max_len, 500);
+	load_one_error(MINIMAL "audit = { enabled = 1; };\n", 5,
+	    "'audit.enabled' must be true or false");
+	load_one_error(MINIMAL "audit = { max_len = 0; };\n", 5,
+	    "'audit.max_len' must be a positive integer");
+}
+
 static void
 test_per_not_in_segment(void **state)
 {
@@ -1236,6 +1272,9 @@ main(void)
 		T(test_range_boundaries),
 		T(test_redis_strings),
 		T(test_unknown_op),
+		T(test_empty_value_in_list),
+		T(test_rep_segment_twice),
+		T(test_audit),
 		T(test_per_not_in_segment),
 		T(test_missing_operands),
 		T(test_bad_field),
