@@ -936,7 +936,7 @@ test_routing_edges(void **state)
 	    " { name = \"all\"; } );\n"
 	    "default_segment = \"all\";\n"
 	    "reps = ( { id = \"b\"; segments = [\"all\"]; },\n"
-	    "  { id = \"a\"; segments = [\"all\", \"other\", \"all\"]; } );\n"
+	    "  { id = \"a\"; segments = [\"other\", \"all\"]; } );\n"
 	    "sla = { warn_before = 0; };\n", 0);
 	unlink(path);
 	o = load_routing(c);
