@@ -37,10 +37,10 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools
 
-CORE    = log config match score segment lead event decide
+CORE    = log config match score segment lead event decide plan
 DAEMON  = main rds consumer sla http metrics notify lr_lua $(CORE)
-CTL     = leadctl ctl_common ctl_send ctl_show $(CORE)
-UNIT    = match score segment lead config event decide
+CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan $(CORE)
+UNIT    = match score segment lead config event decide plan
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -169,3 +169,89 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# --- bench -----------------------------------------------------------------
+
+# `make bench` (tests/bench/): the release daemon against a private
+# redis-server, redis-benchmark as the reference. Prints the table, writes
+# build/bench/results.json and the table in tests/bench/RESULTS.md.
+$(B)/bench/bench: tests/bench/bench.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(WARNINGS) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -O2 -g \
+	    -pthread $$(pkg-config --cflags hiredis jansson libconfig) -o $@ $< \
+	    $$(pkg-config --libs hiredis jansson libconfig) -lm
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory all || { \
+	    echo "bench: 'make all' failed; building $(B)/leadrouted only"; \
+	    $(MAKE) --no-print-directory $(B)/leadrouted; }
+	@$(MAKE) --no-print-directory $(B)/bench/bench
+	$(B)/bench/bench -d $(B)/leadrouted -c conf/leadrouted.conf \
+	    -w $(B)/bench -o $(B)/bench/results.json -r tests/bench/RESULTS.md
+
+# --- fuzzing and valgrind --------------------------------------------------
+
+# libFuzzer targets (clang) on the pure modules: lead parsing and scoring,
+# events, the configuration. `make fuzz` runs each for FUZZ_SECONDS on a
+# copy of its seed corpus (tests/fuzz/corpus/X) in build/fuzz/corpus-X;
+# findings are written to build/fuzz/ and fail the run. `make test` runs
+# `fuzz-short`.
+FUZZ_CC       = clang
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 20
+FUZZ_CFLAGS   = $(WARNINGS) $(DEFS) -Iinclude -Itests/fuzz $(PKG_CFLAGS) \
+		-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SAN      = address,undefined
+# NAME:MAX_LEN; each max_len is above the limit the target's too_large tests.
+FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+BF = build/fuzz
+FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
+
+$(BF)/obj/%.o: daemon/%.c $(SRC_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(BF)/tobj/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(SRC_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(BF)/fuzz_%: $(BF)/tobj/fuzz_%.o $(BF)/tobj/fuzz_common.o $(CORE:%=$(BF)/obj/%.o)
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-short test-valgrind
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-short: $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz.sh $(FUZZ_SHORT_SECONDS) $(FUZZ_TARGETS)
+
+# The daemon without sanitizers, under valgrind memcheck, for the
+# integration tests (tests/valgrind-leadrouted.sh): no error, no definite
+# leak in any daemon process.
+BV = build/valgrind
+VALGRIND_CFLAGS = $(WARNINGS) $(DEFS) -Iinclude $(PKG_CFLAGS) -O1 -g
+VALGRIND_ITEST_BINS = $(ITEST_BINS)
+
+$(BV)/obj/%.o: daemon/%.c $(SRC_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
+
+$(BV)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
+
+$(BV)/leadrouted: $(DAEMON:%=$(BV)/obj/%.o)
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+test-valgrind: deps
+	@$(MAKE) --no-print-directory $(BV)/leadrouted $(VALGRIND_ITEST_BINS) \
+	    $(BT)/leadctl all
+	@rm -rf $(BV)/logs && mkdir -p $(BV)/logs
+	@LEADROUTED_BIN=tests/valgrind-leadrouted.sh LR_VALGRIND_DIR=$(BV) \
+	    tests/run-tests.sh $(VALGRIND_ITEST_BINS); rc=$$?; \
+	bad=$$(grep -lE 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
+	    $(BV)/logs/*.log 2>/dev/null); \
+	echo "valgrind: $$(ls $(BV)/logs | wc -l) daemon processes checked$${bad:+; errors or definite leaks in:}"; \
+	for f in $$bad; do echo "  $$f"; grep -E 'ERROR SUMMARY|definitely lost' $$f; done; \
+	[ $$rc -eq 0 ] && [ -z "$$bad" ]

@@ -991,12 +991,180 @@ load_audit(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
 	    1000000000LL, "a positive integer", &cfg->audit.max_len);
 }
 
+/* The five conversion rates of a group; required ones must all be there. */
+static void
+load_conversions(struct ctx *c, const config_setting_t *g, const char *pkey,
+    bool required, double conv[PLAN_NCONV])
+{
+	char key[KEY_MAX];
+	double v;
+	int r;
+
+	for (int k = 0; k < PLAN_NCONV; k++) {
+		r = get_number(c, g, pkey, plan_conv_names[k], &v);
+		if (r == 0 && required)
+			err_at(c, g, key_join(key, pkey, plan_conv_names[k]),
+			    "is required (a fraction, e.g. 0.3 for 30%%)");
+		else if (r == 1 && !(v > 0 && v <= 1))
+			err_at(c, member(g, plan_conv_names[k]),
+			    key_join(key, pkey, plan_conv_names[k]),
+			    "must be a fraction above 0 and at most 1 (0.3 is 30%%)");
+		else if (r == 1)
+			conv[k] = v;
+	}
+	{
+		const char *known[PLAN_NCONV + 1];
+
+		for (int k = 0; k < PLAN_NCONV; k++)
+			known[k] = plan_conv_names[k];
+		known[PLAN_NCONV] = NULL;
+		check_unknown(c, g, pkey, known);
+	}
+}
+
+static void
+load_plan_segment(struct ctx *c, const config_setting_t *g, const char *pkey,
+    const struct segments *segs, struct plan *plan, size_t idx)
+{
+	static const char *const known[] = {"name", "target", "avg_deal",
+	    "conversion", NULL};
+	struct plan_segment *ps = &plan->segs[idx];
+	const config_setting_t *conv;
+	char key[KEY_MAX];
+	int r;
+
+	ps->line = config_setting_source_line(g);
+	memcpy(ps->conv, plan->conv, sizeof(ps->conv));
+	if (!config_setting_is_group(g)) {
+		err_at(c, g, pkey, "must be a group { name = ...; target = ...; avg_deal = ...; }");
+		return;
+	}
+	check_unknown(c, g, pkey, known);
+	if (get_string(c, g, pkey, "name", true, NULL, &ps->name) == 0) {
+		if (segment_find(segs, ps->name) == -1)
+			err_at(c, member(g, "name"), key_join(key, pkey, "name"),
+			    "names unknown segment \"%s\"", ps->name);
+		for (size_t j = 0; j < idx; j++)
+			if (plan->segs[j].name != NULL &&
+			    strcmp(plan->segs[j].name, ps->name) == 0)
+				err_at(c, member(g, "name"),
+				    key_join(key, pkey, "name"),
+				    "plans segment \"%s\" twice", ps->name);
+	}
+	r = get_number(c, g, pkey, "target", &ps->target);
+	if (r == 0)
+		err_at(c, g, key_join(key, pkey, "target"), "is required");
+	else if (r == 1 && !(ps->target >= 0))
+		err_at(c, member(g, "target"), key_join(key, pkey, "target"),
+		    "must be a revenue >= 0");
+	r = get_number(c, g, pkey, "avg_deal", &ps->avg_deal);
+	if (r == 0)
+		err_at(c, g, key_join(key, pkey, "avg_deal"), "is required");
+	else if (r == 1 && !(ps->avg_deal > 0))
+		err_at(c, member(g, "avg_deal"), key_join(key, pkey, "avg_deal"),
+		    "must be a deal size above 0");
+	if ((conv = member(g, "conversion")) != NULL) {
+		if (!config_setting_is_group(conv))
+			err_at(c, conv, key_join(key, pkey, "conversion"),
+			    "must be a group { mql_to_sql = ...; ... }");
+		else
+			load_conversions(c, conv, key_join(key, pkey,
+			    "conversion"), false, ps->conv);
+	}
+}
+
+/* The optional plan section (leadctl plan): targets, rates, capacity. */
+static void
+load_plan(struct ctx *c, const config_setting_t *root,
+    const struct segments *segs, struct plan *plan)
+{
+	static const char *const known[] = {"period_days",
+	    "mqls_per_rep_month", "conversion", "segments", NULL};
+	const config_setting_t *g, *conv, *list;
+	char key[KEY_MAX];
+	double v;
+	int r;
+
+	if ((g = get_group(c, root, "", "plan", false)) == NULL)
+		return;
+	plan->present = true;
+	check_unknown(c, g, "plan", known);
+	plan->period_days = 91;
+	if ((r = get_number(c, g, "plan", "period_days", &v)) == 1 &&
+	    !(v > 0 && v <= 3660))
+		err_at(c, member(g, "period_days"), "plan.period_days",
+		    "must be a number of days (above 0, at most 3660)");
+	else if (r == 1)
+		plan->period_days = v;
+	if ((r = get_number(c, g, "plan", "mqls_per_rep_month", &v)) == 1 &&
+	    !(v >= 0))
+		err_at(c, member(g, "mqls_per_rep_month"),
+		    "plan.mqls_per_rep_month", "must be a number >= 0");
+	else if (r == 1)
+		plan->mqls_per_rep_month = v;
+	conv = get_group(c, g, "plan", "conversion", true);
+	if (conv != NULL)
+		load_conversions(c, conv, "plan.conversion", true, plan->conv);
+	list = member(g, "segments");
+	if (list == NULL) {
+		err_at(c, g, "plan.segments", "is required");
+		return;
+	}
+	if (!is_collection(list) || config_setting_length(list) == 0) {
+		err_at(c, list, "plan.segments",
+		    "must be a non-empty list ( { name = ...; target = ...; avg_deal = ...; }, ... )");
+		return;
+	}
+	plan->nsegs = (size_t)config_setting_length(list);
+	if ((plan->segs = calloc(plan->nsegs, sizeof(*plan->segs))) == NULL) {
+		plan->nsegs = 0;
+		err_at(c, list, "plan.segments", "cannot be stored: %s",
+		    strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < plan->nsegs; i++)
+		load_plan_segment(c, config_setting_get_elem(list,
+		    (unsigned int)i), key_index(key, "plan.segments",
+		    (unsigned int)i), segs, plan, i);
+}
+
+int
+cfg_load_plan(const char *path, const struct lr_config *cfg,
+    struct plan *plan, struct cfg_diag *diag)
+{
+	static const char *const known[] = {"plan", NULL};
+	struct ctx c = {diag, path, 1};
+	config_t cf;
+	char msg[1024];
+
+	memset(plan, 0, sizeof(*plan));
+	config_init(&cf);
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		snprintf(msg, sizeof(msg), "%s:%d: %s", config_error_file(&cf) ?
+		    config_error_file(&cf) : path, config_error_line(&cf),
+		    config_error_text(&cf));
+		(void)diag_push(&diag->errors, &diag->nerrors, msg);
+		config_destroy(&cf);
+		return -1;
+	}
+	check_unknown(&c, config_root_setting(&cf), "", known);
+	load_plan(&c, config_root_setting(&cf), &cfg->segments, plan);
+	if (!plan->present)
+		err_at(&c, NULL, "plan", "is required in a plan file");
+	config_destroy(&cf);
+	if (diag->nerrors > 0) {
+		plan_clear(plan);
+		return -1;
+	}
+	return 0;
+}
+
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
 	static const char *const known[] = {"redis", "http", "intake",
 	    "scoring", "segments", "default_segment", "reps", "capacity",
-	    "sla", "log", "audit", NULL};
+	    "sla", "log", "audit", "plan", NULL};
 	struct ctx c = {diag, path, 1};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
@@ -1057,6 +1225,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 		check_coverage(&c, root, cfg);
 	load_capacity_sla(&c, root, cfg);
 	load_audit(&c, root, cfg);
+	load_plan(&c, root, &cfg->segments, &cfg->plan);
 	config_destroy(&cf);
 	if (diag->nerrors > 0) {
 		cfg_free(cfg);
@@ -1086,6 +1255,7 @@ cfg_free(struct lr_config *cfg)
 		free(cfg->reps[i].segs);
 	}
 	free(cfg->reps);
+	plan_clear(&cfg->plan);
 	free(cfg);
 }
 

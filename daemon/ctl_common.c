@@ -296,7 +296,7 @@ ctl_print_json(json_t *v)
 
 	if (v == NULL)
 		return -1;
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 	json_decref(v);
 	if (s == NULL)
 		return -1;

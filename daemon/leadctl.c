@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "ctl_common.h"
+#include "ctl_plan.h"
 #include "ctl_send.h"
 #include "ctl_show.h"
 #include "event.h"
@@ -27,6 +28,8 @@ enum {
 	OPT_WAIT = 1 << 3,
 	OPT_COUNT = 1 << 4,
 	OPT_FOLLOW = 1 << 5,
+	OPT_PLAN = 1 << 6,
+	OPT_ACTUAL = 1 << 7,
 };
 
 static const struct option_spec {
@@ -40,6 +43,8 @@ static const struct option_spec {
 	{"wait", OPT_WAIT, false},
 	{"count", OPT_COUNT, true},
 	{"follow", OPT_FOLLOW, false},
+	{"plan", OPT_PLAN, true},
+	{"actual", OPT_ACTUAL, false},
 };
 
 /* The command line, parsed. */
@@ -50,7 +55,7 @@ struct args {
 	const char *pos[MAX_ARGS];
 	int npos;
 	unsigned seen;			/* OPT_* given */
-	const char *rep, *reason, *outcome, *count;
+	const char *rep, *reason, *outcome, *count, *plan;
 };
 
 struct command {
@@ -71,6 +76,7 @@ static int run_rep(struct ctl *, const struct args *);
 static int run_status(struct ctl *, const struct args *);
 static int run_lead(struct ctl *, const struct args *);
 static int run_alerts(struct ctl *, const struct args *);
+static int run_plan(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -111,6 +117,16 @@ static const struct command commands[] = {
 	    "alerts as they come until interrupted (SIGINT or SIGTERM: exit 0).\n"
 	    "--json prints one alert object per line.\n",
 	    0, 0, OPT_COUNT | OPT_FOLLOW, true, run_alerts},
+	{"plan", "plan [--plan FILE] [--actual]",
+	    "The funnel planner: per segment of the plan section (or of FILE, a\n"
+	    "file with only a plan section), the deals the revenue target needs\n"
+	    "and, working back through the conversion rates, the contracts,\n"
+	    "proposals, opportunities, SQLs and MQLs (each computed from the\n"
+	    "deals and rounded up once); then MQLs a week against what the\n"
+	    "segment's reps can take a week, and the reps the plan needs.\n"
+	    "--actual adds the rates observed in Redis (SAL = followed up, win\n"
+	    "rate = won / (won + lost)) and the MQLs needed at those rates.\n",
+	    0, 0, OPT_PLAN | OPT_ACTUAL, true, run_plan},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -207,6 +223,8 @@ set_option(struct args *a, unsigned bit, const char *value)
 		a->outcome = value;
 	else if (bit == OPT_COUNT)
 		a->count = value;
+	else if (bit == OPT_PLAN)
+		a->plan = value;
 }
 
 /* A long option of the command at argv[*i] ("--rep R" or "--rep=R"). */
@@ -398,6 +416,12 @@ run_alerts(struct ctl *ctl, const struct args *a)
 		return CTL_USAGE;
 	}
 	return ctl_alerts(ctl, n, (a->seen & OPT_FOLLOW) != 0);
+}
+
+static int
+run_plan(struct ctl *ctl, const struct args *a)
+{
+	return ctl_plan(ctl, a->plan, (a->seen & OPT_ACTUAL) != 0);
 }
 
 /* Load the configuration quietly (its errors are printed). */

@@ -622,6 +622,7 @@ local function apply_lead_event(typ, id, r, arg, raw)
 			redis.call('ZREM', P .. 'sla:due', id)
 			redis.call('ZREM', P .. 'sla:warn', id)
 			observe('followup', R.hist.followup, NOW - tonumber(rec[6]))
+			stat(name2('followed_up:', rec[3]))
 		end
 		return 'ok'
 	end
@@ -634,10 +635,12 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		    ',"reason":"rejected_by_rep","segment":' .. q(rec[3]) ..
 		    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. rec[5] .. '}')
 		stat('nurture:rejected_by_rep')
+		stat(name2('rejected:', rec[3]))
 	else
 		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
 		    'outcome', arg)
 		stat('closed:' .. arg)
+		stat('outcome:' .. rec[3] .. ':' .. arg)	-- by segment, for plans
 	end
 	drain_segments(rep_segments(r, rec[3]))
 	return 'ok'

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "plan.h"
 #include "score.h"
 #include "segment.h"
 
@@ -75,6 +76,7 @@ struct lr_config {
 		bool enabled;		/* every assignment and release to lr:audit */
 		long long max_len;	/* entries kept (MAXLEN ~) */
 	} audit;
+	struct plan plan;		/* optional: leadctl plan */
 };
 
 /* Diagnostics of one load: errors make it fail, warnings do not. */
@@ -93,6 +95,13 @@ struct cfg_diag {
  * redis.password and redis.password_file.
  */
 struct lr_config *cfg_load(const char *path, struct cfg_diag *diag);
+
+/*
+ * Load only a plan section (`plan = { ... }`) from path, checking its
+ * segment names against cfg's segments. 0, or -1 with the errors in diag.
+ */
+int cfg_load_plan(const char *path, const struct lr_config *cfg,
+    struct plan *plan, struct cfg_diag *diag);
 
 /* Free a configuration; NULL is fine. */
 void cfg_free(struct lr_config *cfg);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1137,6 +1138,83 @@ test_prefix(void **state)
 	run_free(&r);
 }
 
+/* plan: the worked figures of the example; --actual adds observed rates. */
+static void
+test_plan_and_actual(void **state)
+{
+	struct fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"small\"; } );\n"
+	    "default_segment = \"small\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"small\"]; max_open = 100; max_per_period = 30; } );\n"
+	    "plan = { conversion = { mql_to_sql = 0.3; sql_to_opportunity = 0.7;\n"
+	    "  opportunity_to_proposal = 0.6; proposal_to_contract = 0.6; contract_to_deal = 0.9; };\n"
+	    "  segments = ( { name = \"small\"; target = 150000; avg_deal = 10000; } ); };\n";
+	struct run r;
+	json_t *o, *seg, *act;
+	char lead[96], ev[160];
+
+	start(f, body);
+	run_ctl(f, &r, NULL, "-c", f->conf, "plan", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "221 (220.5)"));
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "plan", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	seg = json_array_get(json_object_get(o, "segments"), 0);
+	assert_string_equal(jstr(seg, "segment"), "small");
+	assert_int_equal(jint(json_object_get(seg, "needed"), "deal"), 15);
+	assert_int_equal(jint(json_object_get(seg, "needed"), "sql"), 67);
+	assert_int_equal(jint(json_object_get(seg, "needed"), "mql"), 221);
+	/* 221 MQLs over 13 weeks = 17 a week; one rep takes 30: enough. */
+	assert_int_equal(jint(seg, "reps_needed"), 1);
+	assert_true(json_is_true(json_object_get(seg, "enough_capacity")));
+	json_decref(o);
+	run_free(&r);
+
+	/* 10 MQLs: 8 followed up, 2 won, 2 lost: SAL 80%, win 50%. */
+	for (int i = 0; i < 10; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"p%d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_llen(f->c, "lr:rep:r1:inbox", 10));
+	for (int i = 0; i < 8; i++) {
+		snprintf(ev, sizeof(ev), "{\"type\":\"followed_up\",\"lead_id\":\"p%d\",\"rep\":\"r1\"}", i);
+		h_event(f->c, ev);
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(ev, sizeof(ev), "{\"type\":\"closed\",\"lead_id\":\"p%d\",\"rep\":\"r1\",\"outcome\":\"%s\"}",
+		    i, i < 2 ? "won" : "lost");
+		h_event(f->c, ev);
+	}
+	assert_true(h_wait_field(f->c, "lr:lead:p3", "status", "closed"));
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "plan",
+	    "--actual", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	act = json_object_get(json_array_get(json_object_get(o, "segments"), 0),
+	    "actual");
+	assert_int_equal(jint(act, "mqls"), 10);
+	assert_int_equal(jint(act, "followed_up"), 8);
+	assert_int_equal(jint(act, "won"), 2);
+	assert_int_equal(jint(act, "lost"), 2);
+	assert_true(fabs(json_real_value(json_object_get(act, "mql_to_sal")) - 0.8) < 1e-9);
+	assert_true(fabs(json_real_value(json_object_get(act, "sal_to_deal")) - 0.5) < 1e-9);
+	/* 15 deals at 0.8 x 0.5 = 37.5 -> 38 MQLs. */
+	assert_int_equal(jint(act, "mqls_needed"), 38);
+	json_decref(o);
+	run_free(&r);
+	/* No plan section: a clear error. */
+	write_conf(f, two_seg_body);
+	run_ctl(f, &r, NULL, "-c", f->conf, "plan", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "has no plan section"));
+	run_free(&r);
+	stop(f);
+}
+
 int
 main(void)
 {
@@ -1156,6 +1234,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_usage_errors_and_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redis_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_and_actual, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
