@@ -468,24 +468,20 @@ local function finish(h, seqs, have)
 	end
 end
 
--- commit INSTANCE ROUTING CLAIMED_AT then 10 fields per lead:
---   seq, "lead", id, score, segment, mql (1/0), source, raw, receipt, sha
---   seq, "dead", reason, dead-letter json, -, -, -, -, -, sha
--- Returns one word per lead: assigned:REP, backlog, nurture, duplicate,
--- dead, or fenced.
-function ops.commit()
-	local inst = ARGV[3]
-	R = cjson.decode(ARGV[4])
-	local received = tonumber(ARGV[5])
-	local F, base = 10, 6
+-- Apply a batch of claimed items, F arguments each from ARGV[base] (seq
+-- first, then the kind, ..., the redelivery sha last): refuse those no
+-- longer in the instance's in-flight hash (fenced), dead-letter the "dead"
+-- ones, hand the rest to apply(a) (a: the item's first argument), then
+-- drop the batch from in-flight and write what was deferred. Returns one
+-- result word per item.
+local function commit_batch(src, base, F, apply)
+	local h = inflight_key(ARGV[3], src)
 	local n = (#ARGV - base + 1) / F
-	local h = inflight_key(inst, 'incoming')
-	local seqs = {}
+	local seqs, out = {}, {}
 	for i = 0, n - 1 do
 		seqs[#seqs + 1] = ARGV[base + i * F]
 	end
 	local have = still_ours(h, seqs)
-	local out = {}
 	for i = 0, n - 1 do
 		local a = base + i * F
 		local res
@@ -494,59 +490,15 @@ function ops.commit()
 			stat('fenced')
 		elseif ARGV[a + 1] == 'dead' then
 			dead_letter(ARGV[a + 3], ARGV[a + 2])
-			stat('received')
+			if src == 'incoming' then
+				stat('received')
+			end
 			res = 'dead'
 		else
-			local id, score, seg = ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4]
-			local mql, source, raw = ARGV[a + 5] == '1', ARGV[a + 6], ARGV[a + 7]
-			local lk = P .. 'lead:' .. id
-			stat('received')
-			if redis.call('HSETNX', lk, 'status', 'new') == 0 then
-				dead_letter_raw('duplicate', 'lead id "' .. id ..
-				    '" was already accepted', 'incoming', raw)
-				stat('duplicate')
-				res = 'duplicate'
-			else
-				stat('valid')
-				local rec = {'score', score, 'segment', seg,
-				    'received_at_ms', received, 'mql', mql and 1 or 0,
-				    'lead', raw, 'score_receipt', ARGV[a + 8]}
-				if source ~= '' then
-					rec[#rec + 1] = 'source'
-					rec[#rec + 1] = source
-				end
-				if not mql then
-					rec[#rec + 1] = 'status'
-					rec[#rec + 1] = 'nurture'
-					rec[#rec + 1] = 'nurture_reason'
-					rec[#rec + 1] = 'below_threshold'
-					lpush_later(P .. 'nurture', '{"lead_id":' ..
-					    q(id) .. ',"score":' .. fmt(score) ..
-					    ',"reason":"below_threshold","segment":' ..
-					    q(seg) .. ',"at_ms":' .. fmt(NOW) ..
-					    ',"lead":' .. raw .. '}')
-					stat('nurture:below_threshold')
-					res = 'nurture'
-				else
-					stat(name2('mql:', seg))
-					local r = pick_rep(seg, nil)
-					if r then
-						assign(id, seg, score, raw, r, received, rec)
-						res = 'assigned:' .. r
-					else
-						rec[#rec + 1] = 'status'
-						rec[#rec + 1] = 'backlog'
-						redis.call('ZADD', P .. 'backlog:' .. seg,
-						    backlog_score(score, received), id)
-						stat('backlogged:' .. seg)
-						res = 'backlog'
-					end
-				end
-				redis.call('HSET', lk, unpack(rec))
-			end
+			res = apply(a)
 		end
-		if have[i + 1] and ARGV[a + 9] ~= '' then
-			redis.call('HDEL', P .. 'redeliveries', ARGV[a + 9])
+		if have[i + 1] and ARGV[a + F - 1] ~= '' then
+			redis.call('HDEL', P .. 'redeliveries', ARGV[a + F - 1])
 		end
 		out[#out + 1] = res
 	end
@@ -555,6 +507,65 @@ function ops.commit()
 	flush_pushes()
 	flush_stats()
 	return out
+end
+
+-- commit INSTANCE ROUTING CLAIMED_AT then 10 fields per lead:
+--   seq, "lead", id, score, segment, mql (1/0), source, raw, receipt, sha
+--   seq, "dead", reason, dead-letter json, -, -, -, -, -, sha
+-- Returns one word per lead: assigned:REP, backlog, nurture, duplicate,
+-- dead, or fenced.
+function ops.commit()
+	R = cjson.decode(ARGV[4])
+	local received = tonumber(ARGV[5])
+	return commit_batch('incoming', 6, 10, function(a)
+		local id, score, seg = ARGV[a + 2], tonumber(ARGV[a + 3]), ARGV[a + 4]
+		local mql, source, raw = ARGV[a + 5] == '1', ARGV[a + 6], ARGV[a + 7]
+		local lk = P .. 'lead:' .. id
+		stat('received')
+		if redis.call('HSETNX', lk, 'status', 'new') == 0 then
+			dead_letter_raw('duplicate', 'lead id "' .. id ..
+			    '" was already accepted', 'incoming', raw)
+			stat('duplicate')
+			return 'duplicate'
+		end
+		stat('valid')
+		local rec = {'score', score, 'segment', seg, 'received_at_ms',
+		    received, 'mql', mql and 1 or 0, 'lead', raw, 'score_receipt',
+		    ARGV[a + 8]}
+		local res
+		if source ~= '' then
+			rec[#rec + 1] = 'source'
+			rec[#rec + 1] = source
+		end
+		if not mql then
+			rec[#rec + 1] = 'status'
+			rec[#rec + 1] = 'nurture'
+			rec[#rec + 1] = 'nurture_reason'
+			rec[#rec + 1] = 'below_threshold'
+			lpush_later(P .. 'nurture', '{"lead_id":' .. q(id) ..
+			    ',"score":' .. fmt(score) ..
+			    ',"reason":"below_threshold","segment":' .. q(seg) ..
+			    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. raw .. '}')
+			stat('nurture:below_threshold')
+			res = 'nurture'
+		else
+			stat(name2('mql:', seg))
+			local r = pick_rep(seg, nil)
+			if r then
+				assign(id, seg, score, raw, r, received, rec)
+				res = 'assigned:' .. r
+			else
+				rec[#rec + 1] = 'status'
+				rec[#rec + 1] = 'backlog'
+				redis.call('ZADD', P .. 'backlog:' .. seg,
+				    backlog_score(score, received), id)
+				stat('backlogged:' .. seg)
+				res = 'backlog'
+			end
+		end
+		redis.call('HSET', lk, unpack(rec))
+		return res
+	end)
 end
 
 -- A lead leaves its rep (closed or rejected): free the slot, stop timers.
@@ -650,59 +661,30 @@ end
 --   seq, "ev", type, lead_id, rep, reason|outcome|status, raw, sha
 --   seq, "dead", reason, dead-letter json, -, -, -, sha
 function ops.events()
-	local inst = ARGV[3]
 	R = cjson.decode(ARGV[4])
-	local F, base = 8, 5
-	local n = (#ARGV - base + 1) / F
-	local h = inflight_key(inst, 'events')
-	local seqs = {}
-	for i = 0, n - 1 do
-		seqs[#seqs + 1] = ARGV[base + i * F]
-	end
-	local have = still_ours(h, seqs)
-	local out = {}
-	for i = 0, n - 1 do
-		local a = base + i * F
+	return commit_batch('events', 5, 8, function(a)
+		local typ, id, r, arg, raw = ARGV[a + 2], ARGV[a + 3],
+		    ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
 		local res
-		if not have[i + 1] then
-			res = 'fenced'
-			stat('fenced')
-		elseif ARGV[a + 1] == 'dead' then
-			dead_letter(ARGV[a + 3], ARGV[a + 2])
-			res = 'dead'
+		if typ ~= 'rep_status' then
+			res = apply_lead_event(typ, id, r, arg, raw)
+		elseif not R.reps[r] then
+			dead_letter_raw('unknown_rep', 'rep "' .. r ..
+			    '" is not in the configuration', 'events', raw)
+			res = 'unknown_rep'
 		else
-			local typ, id, r, arg, raw = ARGV[a + 2], ARGV[a + 3],
-			    ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
-			if typ == 'rep_status' then
-				if not R.reps[r] then
-					dead_letter_raw('unknown_rep', 'rep "' .. r ..
-					    '" is not in the configuration', 'events', raw)
-					res = 'unknown_rep'
-				else
-					redis.call('HSET', rep_key(r, ''), 'status', arg)
-					if repst[r] then
-						repst[r].status = arg
-					end
-					if arg == 'available' then
-						drain_segments(rep_segments(r, nil))
-					end
-					res = 'ok'
-				end
-			else
-				res = apply_lead_event(typ, id, r, arg, raw)
+			redis.call('HSET', rep_key(r, ''), 'status', arg)
+			if repst[r] then
+				repst[r].status = arg
 			end
-			stat('event:' .. typ .. ':' .. res)
+			if arg == 'available' then
+				drain_segments(rep_segments(r, nil))
+			end
+			res = 'ok'
 		end
-		if have[i + 1] and ARGV[a + 7] ~= '' then
-			redis.call('HDEL', P .. 'redeliveries', ARGV[a + 7])
-		end
-		out[#out + 1] = res
-	end
-	finish(h, seqs, have)
-	flush_assignments()
-	flush_pushes()
-	flush_stats()
-	return out
+		stat('event:' .. typ .. ':' .. res)
+		return res
+	end)
 end
 
 -- drain ROUTING: assign whatever the backlogs hold and reps can take
