@@ -170,6 +170,21 @@ pending_pop(struct rds_conn *c)
 	return p;
 }
 
+/* Append p to the replies owed, due within timeout_ms (0: the default). */
+static void
+pending_append(struct rds_conn *c, struct pending *p, long timeout_ms)
+{
+	p->next = NULL;
+	p->deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms :
+	    c->reply_timeout_ms);
+	if (c->tail != NULL)
+		c->tail->next = p;
+	else
+		c->head = p;
+	c->tail = p;
+	c->npending++;
+}
+
 static struct pending *
 pending_push(struct rds_conn *c, rds_reply_cb *cb, void *arg, long timeout_ms)
 {
@@ -180,14 +195,7 @@ pending_push(struct rds_conn *c, rds_reply_cb *cb, void *arg, long timeout_ms)
 	p->conn = c;
 	p->cb = cb;
 	p->arg = arg;
-	p->deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms :
-	    c->reply_timeout_ms);
-	if (c->tail != NULL)
-		c->tail->next = p;
-	else
-		c->head = p;
-	c->tail = p;
-	c->npending++;
+	pending_append(c, p, timeout_ms);
 	return p;
 }
 
@@ -236,14 +244,7 @@ reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	    rds_is_error(reply, "NOSCRIPT")) {
 		/* The script cache was flushed: send the body this time. */
 		p->script->sha[0] = '\0';
-		p->next = NULL;
-		p->deadline = mono_ms() + c->reply_timeout_ms;
-		if (c->tail != NULL)
-			c->tail->next = p;
-		else
-			c->head = p;
-		c->tail = p;
-		c->npending++;
+		pending_append(c, p, 0);
 		if (send_script(c, p, false) == 0)
 			return;
 		pending_unlink_tail(c, p);
