@@ -37,10 +37,10 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools
 
-CORE    = log config match score segment lead event decide plan
+CORE    = log config match score segment lead event decide plan sources
 DAEMON  = main rds consumer sla http metrics notify lr_lua $(CORE)
-CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan $(CORE)
-UNIT    = match score segment lead config event decide plan
+CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan ctl_sources $(CORE)
+UNIT    = match score segment lead config event decide plan sources
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build

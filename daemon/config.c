@@ -980,6 +980,18 @@ load_capacity_sla(struct ctx *c, const config_setting_t *root,
 }
 
 static void
+load_insight(struct ctx *c, const config_setting_t *root,
+    struct lr_config *cfg)
+{
+	static const char *const known[] = {"top_sources", NULL};
+	const config_setting_t *g = get_group(c, root, "", "insight", false);
+
+	check_unknown(c, g, "insight", known);
+	(void)get_int(c, g, "insight", "top_sources", false, 10, 0, 1000,
+	    "a number of sources between 0 and 1000", &cfg->insight.top_sources);
+}
+
+static void
 load_audit(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
 {
 	static const char *const known[] = {"enabled", "max_len", NULL};
@@ -1164,7 +1176,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 {
 	static const char *const known[] = {"redis", "http", "intake",
 	    "scoring", "segments", "default_segment", "reps", "capacity",
-	    "sla", "log", "audit", "plan", NULL};
+	    "sla", "log", "audit", "plan", "insight", NULL};
 	struct ctx c = {diag, path, 1};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
@@ -1225,6 +1237,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 		check_coverage(&c, root, cfg);
 	load_capacity_sla(&c, root, cfg);
 	load_audit(&c, root, cfg);
+	load_insight(&c, root, cfg);
 	load_plan(&c, root, &cfg->segments, &cfg->plan);
 	config_destroy(&cf);
 	if (diag->nerrors > 0) {

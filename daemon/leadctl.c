@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ctl_common.h"
 #include "ctl_plan.h"
+#include "ctl_sources.h"
 #include "ctl_send.h"
 #include "ctl_show.h"
 #include "event.h"
@@ -30,6 +31,7 @@ enum {
 	OPT_FOLLOW = 1 << 5,
 	OPT_PLAN = 1 << 6,
 	OPT_ACTUAL = 1 << 7,
+	OPT_SINCE = 1 << 8,
 };
 
 static const struct option_spec {
@@ -45,6 +47,7 @@ static const struct option_spec {
 	{"follow", OPT_FOLLOW, false},
 	{"plan", OPT_PLAN, true},
 	{"actual", OPT_ACTUAL, false},
+	{"since", OPT_SINCE, true},
 };
 
 /* The command line, parsed. */
@@ -55,7 +58,7 @@ struct args {
 	const char *pos[MAX_ARGS];
 	int npos;
 	unsigned seen;			/* OPT_* given */
-	const char *rep, *reason, *outcome, *count, *plan;
+	const char *rep, *reason, *outcome, *count, *plan, *since;
 };
 
 struct command {
@@ -77,6 +80,7 @@ static int run_status(struct ctl *, const struct args *);
 static int run_lead(struct ctl *, const struct args *);
 static int run_alerts(struct ctl *, const struct args *);
 static int run_plan(struct ctl *, const struct args *);
+static int run_sources(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -127,6 +131,14 @@ static const struct command commands[] = {
 	    "--actual adds the rates observed in Redis (SAL = followed up, win\n"
 	    "rate = won / (won + lost)) and the MQLs needed at those rates.\n",
 	    0, 0, OPT_PLAN | OPT_ACTUAL, true, run_plan},
+	{"sources", "sources [--since DAYS]",
+	    "Lead sources ranked by volume: leads, MQLs and MQL rate, acceptance\n"
+	    "(assigned leads not rejected by reps), SLA met (followed up in time),\n"
+	    "win rate (won / (won + lost)) and the median time to follow-up, all\n"
+	    "time or over the last DAYS days. A source at or above the median\n"
+	    "volume (and at least 20 leads) that is below the median on every\n"
+	    "measure is flagged \"consider sunsetting\".\n",
+	    0, 0, OPT_SINCE, true, run_sources},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -225,6 +237,8 @@ set_option(struct args *a, unsigned bit, const char *value)
 		a->count = value;
 	else if (bit == OPT_PLAN)
 		a->plan = value;
+	else if (bit == OPT_SINCE)
+		a->since = value;
 }
 
 /* A long option of the command at argv[*i] ("--rep R" or "--rep=R"). */
@@ -422,6 +436,20 @@ static int
 run_plan(struct ctl *ctl, const struct args *a)
 {
 	return ctl_plan(ctl, a->plan, (a->seen & OPT_ACTUAL) != 0);
+}
+
+static int
+run_sources(struct ctl *ctl, const struct args *a)
+{
+	long long days = 0;
+
+	if (a->since != NULL && (!ctl_parse_ll(a->since, &days) || days < 1 ||
+	    days > 400)) {
+		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
+		    a->since);
+		return CTL_USAGE;
+	}
+	return ctl_sources(ctl, days);
 }
 
 /* Load the configuration quietly (its errors are printed). */

@@ -73,9 +73,35 @@ local function observe(name, bounds, ms)
 	stat(name2('h:', name .. ':count'))
 end
 
+-- Per lead source, all time (src:all) and per day (src:DAY, days since
+-- the epoch, kept 400 days): fields "SOURCE|received", "|mql", "|assigned",
+-- "|followed_up", "|followed_up_in_sla", "|rejected", "|won", "|lost",
+-- "|fu:INDEX" (follow-up time histogram, the bounds of R.hist.followup).
+local srcstats = {}
+local function source_key(source)
+	if not source or source == '' then	-- HMGET gives false when absent
+		return 'unknown'
+	end
+	local k = string.lower(source):gsub('[^%w%._%-]', '_')
+	return string.sub(k, 1, 64)
+end
+
+local function src_stat(source, what)
+	local f = source_key(source) .. '|' .. what
+	srcstats[f] = (srcstats[f] or 0) + 1
+end
+
 local function flush_stats()
 	for f, n in pairs(stats) do
 		redis.call('HINCRBY', P .. 'stats', f, n)
+	end
+	if next(srcstats) then
+		local day = P .. 'src:' .. fmt(math.floor(NOW / 86400000))
+		for f, n in pairs(srcstats) do
+			redis.call('HINCRBY', P .. 'src:all', f, n)
+			redis.call('HINCRBY', day, f, n)
+		end
+		redis.call('EXPIRE', day, 400 * 86400)
 	end
 end
 
@@ -269,7 +295,7 @@ local function drain(seg)
 		local id = top[1]
 		local lk = P .. 'lead:' .. id
 		local rec = redis.call('HMGET', lk, 'status', 'score', 'lead',
-		    'breached_by', 'received_at_ms')
+		    'breached_by', 'received_at_ms', 'source')
 		if rec[1] ~= 'backlog' then
 			redis.call('ZREM', key, id)	-- stale entry
 		else
@@ -281,6 +307,7 @@ local function drain(seg)
 				assign(id, seg, tonumber(rec[2]), rec[3], r,
 				    tonumber(rec[5]), fields)
 				redis.call('HSET', lk, unpack(fields))
+				src_stat(rec[6], 'assigned')
 				moved = moved + 1
 			elseif rec[4] and pick_rep(seg, nil) then
 				skip = skip + 1	-- only reps it may not go back to have room
@@ -529,6 +556,7 @@ function ops.commit()
 			return 'duplicate'
 		end
 		stat('valid')
+		src_stat(source, 'received')
 		local rec = {'score', score, 'segment', seg, 'received_at_ms',
 		    received, 'mql', mql and 1 or 0, 'lead', raw, 'score_receipt',
 		    ARGV[a + 8]}
@@ -550,9 +578,11 @@ function ops.commit()
 			res = 'nurture'
 		else
 			stat(name2('mql:', seg))
+			src_stat(source, 'mql')
 			local r = pick_rep(seg, nil)
 			if r then
 				assign(id, seg, score, raw, r, received, rec)
+				src_stat(source, 'assigned')
 				res = 'assigned:' .. r
 			else
 				rec[#rec + 1] = 'status'
@@ -602,7 +632,7 @@ end
 local function apply_lead_event(typ, id, r, arg, raw)
 	local lk = P .. 'lead:' .. id
 	local rec = redis.call('HMGET', lk, 'status', 'rep', 'segment', 'score',
-	    'lead', 'assigned_at_ms')
+	    'lead', 'assigned_at_ms', 'follow_up_due_ms', 'source')
 	local status, holder = rec[1], rec[2]
 	if not status then
 		dead_letter_raw('unknown_lead', 'no lead "' .. id .. '" was accepted',
@@ -632,8 +662,21 @@ local function apply_lead_event(typ, id, r, arg, raw)
 			    'followed_up_at_ms', NOW)
 			redis.call('ZREM', P .. 'sla:due', id)
 			redis.call('ZREM', P .. 'sla:warn', id)
-			observe('followup', R.hist.followup, NOW - tonumber(rec[6]))
+			local took = NOW - (tonumber(rec[6]) or NOW)
+			observe('followup', R.hist.followup, took)
 			stat(name2('followed_up:', rec[3]))
+			src_stat(rec[8], 'followed_up')
+			if NOW <= (tonumber(rec[7]) or 0) then
+				src_stat(rec[8], 'followed_up_in_sla')
+			end
+			local b = #R.hist.followup + 1
+			for k, bound in ipairs(R.hist.followup) do
+				if took <= bound then
+					b = k
+					break
+				end
+			end
+			src_stat(rec[8], 'fu:' .. b)
 		end
 		return 'ok'
 	end
@@ -647,11 +690,15 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		    ',"at_ms":' .. fmt(NOW) .. ',"lead":' .. rec[5] .. '}')
 		stat('nurture:rejected_by_rep')
 		stat(name2('rejected:', rec[3]))
+		src_stat(rec[8], 'rejected')
 	else
 		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
 		    'outcome', arg)
 		stat('closed:' .. arg)
 		stat('outcome:' .. rec[3] .. ':' .. arg)	-- by segment, for plans
+		if arg == 'won' or arg == 'lost' then
+			src_stat(rec[8], arg)
+		end
 	end
 	drain_segments(rep_segments(r, rec[3]))
 	return 'ok'
@@ -818,7 +865,8 @@ end
 -- metrics ROUTING: what /metrics reports from shared state, in one read:
 -- {stats as field/value pairs, backlog size per segment (seg_order),
 --  per rep (rep_order) open, assignments in the period, available 1/0,
---  incoming, events, dead, pending SLA timers, live instances}.
+--  incoming, events, dead, pending SLA timers, live instances,
+--  per-source counters as field/value pairs}.
 function ops.metrics()
 	R = cjson.decode(ARGV[3])
 	local backlog, reps = {}, {}
@@ -835,7 +883,8 @@ function ops.metrics()
 	return {redis.call('HGETALL', P .. 'stats'), backlog, reps,
 	    redis.call('LLEN', P .. 'incoming'), redis.call('LLEN', P .. 'events'),
 	    redis.call('LLEN', P .. 'dead'), redis.call('ZCARD', P .. 'sla:due'),
-	    redis.call('ZCARD', P .. 'instances')}
+	    redis.call('ZCARD', P .. 'instances'),
+	    redis.call('HGETALL', P .. 'src:all')}
 end
 
 local f = ops[OP]

@@ -6,6 +6,7 @@
 #include "decide.h"
 #include "lead.h"
 #include "metrics.h"
+#include "sources.h"
 
 /* How a family of lr:stats fields ("dead:bad_json") becomes a metric. */
 struct family {
@@ -243,6 +244,9 @@ rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
 	}
 }
 
+static void render_sources(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_shared *m);
+
 static void
 render_shared(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m)
@@ -286,6 +290,51 @@ render_shared(struct evbuffer *b, const struct lr_config *cfg,
 	header(b, "leadrouted_instances", "gauge",
 	    "Live daemon instances sharing this Redis and prefix.");
 	evbuffer_add_printf(b, "leadrouted_instances %lld\n", m->instances);
+	render_sources(b, cfg, m);
+}
+
+/* Lead sources: the top_n by volume by name, the rest as "other". */
+static void
+render_sources(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_shared *m)
+{
+	static const char *const stages[] = {"received", "mql", "assigned",
+	    "followed_up", "followed_up_in_sla", "rejected", "won", "lost"};
+	const struct decide_hist *fu = &decide_hists[1];
+	struct sources s = {0};
+	long long other[8] = {0};
+	bool has_other = false;
+
+	for (size_t i = 0; i + 1 < m->sources->elements; i += 2)
+		(void)sources_add(&s, m->sources->element[i]->str,
+		    reply_ll(m->sources->element[i + 1]));
+	sources_assess(&s, fu->bounds_ms, fu->n, 0);
+	header(b, "leadrouted_source_leads_total", "counter",
+	    "Leads by source and funnel stage (received, mql, assigned, followed_up, followed_up_in_sla, rejected, won, lost); sources beyond the top insight.top_sources by volume are \"other\".");
+	for (size_t i = 0; i < s.n; i++) {
+		const struct source_stats *st = &s.v[i];
+		const long long v[8] = {st->received, st->mql, st->assigned,
+		    st->followed_up, st->in_sla, st->rejected, st->won, st->lost};
+
+		if ((long long)i >= cfg->insight.top_sources) {
+			for (size_t k = 0; k < 8; k++)
+				other[k] += v[k];
+			has_other = true;
+			continue;
+		}
+		for (size_t k = 0; k < 8; k++) {
+			evbuffer_add_printf(b, "leadrouted_source_leads_total{source=\"");
+			label_value(b, st->name, strlen(st->name));
+			evbuffer_add_printf(b, "\",stage=\"%s\"} %lld\n", stages[k],
+			    v[k]);
+		}
+	}
+	if (has_other)
+		for (size_t k = 0; k < 8; k++)
+			evbuffer_add_printf(b,
+			    "leadrouted_source_leads_total{source=\"other\",stage=\"%s\"} %lld\n",
+			    stages[k], other[k]);
+	sources_clear(&s);
 }
 
 static void
@@ -322,11 +371,18 @@ int
 metrics_parse(const redisReply *r, const struct lr_config *cfg,
     struct metrics_shared *out)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 8)
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 9)
 		return -1;
 	for (size_t i = 0; i < 3; i++)
 		if (r->element[i]->type != REDIS_REPLY_ARRAY)
 			return -1;
+	if (r->element[8]->type != REDIS_REPLY_ARRAY ||
+	    r->element[8]->elements % 2 != 0)
+		return -1;
+	for (size_t i = 0; i < r->element[8]->elements; i++)
+		if (r->element[8]->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	out->sources = r->element[8];
 	for (size_t i = 3; i < 8; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;

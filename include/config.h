@@ -77,6 +77,9 @@ struct lr_config {
 		long long max_len;	/* entries kept (MAXLEN ~) */
 	} audit;
 	struct plan plan;		/* optional: leadctl plan */
+	struct {
+		long long top_sources;	/* lead sources with their own label */
+	} insight;
 };
 
 /* Diagnostics of one load: errors make it fail, warnings do not. */

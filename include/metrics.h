@@ -24,6 +24,7 @@ struct metrics_shared {
 	const redisReply *backlog;	/* per segment, in config order */
 	const redisReply *reps;		/* open, period, available per rep */
 	long long incoming, events, dead, sla_pending, instances;
+	const redisReply *sources;	/* "SOURCE|what", value pairs */
 };
 
 /* This process. */

@@ -1215,6 +1215,68 @@ test_plan_and_actual(void **state)
 	stop(f);
 }
 
+/* sources: per-source counts and rates from what the daemon recorded. */
+static void
+test_sources(void **state)
+{
+	struct fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 10; rules = (\n"
+	    "  { field = \"hot\"; op = \"is_true\"; points = 10; } ); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 100; } );\n";
+	struct run r;
+	json_t *o, *list, *w;
+	char lead[160], ev[160];
+
+	start(f, body);
+	/* Webinar: 4 leads, 3 MQLs; Ads: 2 leads, no MQL. */
+	for (int i = 0; i < 6; i++) {
+		snprintf(lead, sizeof(lead),
+		    "{\"id\":\"q%d\",\"email\":\"a@b.c\",\"source\":\"%s\",\"hot\":%s}",
+		    i, i < 4 ? "Webinar" : "ads", i < 3 ? "true" : "false");
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_llen(f->c, "lr:rep:r1:inbox", 3));
+	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"q0\",\"rep\":\"r1\"}");
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"q0\",\"rep\":\"r1\",\"outcome\":\"won\"}");
+	snprintf(ev, sizeof(ev), "{\"type\":\"rejected\",\"lead_id\":\"q1\",\"rep\":\"r1\",\"reason\":\"spam\"}");
+	h_event(f->c, ev);
+	assert_true(h_wait_field(f->c, "lr:lead:q1", "status", "rejected"));
+	assert_true(h_wait_field(f->c, "lr:lead:q0", "status", "closed"));
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "sources", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	list = json_object_get(o, "sources");
+	assert_int_equal(json_array_size(list), 2);
+	w = json_array_get(list, 0);	/* by volume: webinar first */
+	assert_string_equal(jstr(w, "source"), "webinar");	/* normalised */
+	assert_int_equal(jint(w, "received"), 4);
+	assert_int_equal(jint(w, "mqls"), 3);
+	assert_int_equal(jint(w, "assigned"), 3);
+	assert_int_equal(jint(w, "followed_up"), 1);
+	assert_int_equal(jint(w, "followed_up_in_sla"), 1);
+	assert_int_equal(jint(w, "rejected"), 1);
+	assert_int_equal(jint(w, "won"), 1);
+	assert_true(fabs(json_real_value(json_object_get(w, "mql_rate")) - 0.75) < 1e-9);
+	assert_true(fabs(json_real_value(json_object_get(w, "win_rate")) - 1.0) < 1e-9);
+	assert_string_equal(jstr(json_array_get(list, 1), "source"), "ads");
+	assert_int_equal(jint(json_array_get(list, 1), "mqls"), 0);
+	json_decref(o);
+	run_free(&r);
+	/* --since 1: today only, the same figures; a bad --since is usage. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "sources", "--since", "1", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "last 1 days"));
+	assert_non_null(strstr(r.out, "webinar"));
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "sources", "--since", "0", NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	stop(f);
+}
+
 int
 main(void)
 {
@@ -1235,6 +1297,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_redis_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_and_actual, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -382,6 +382,10 @@ test_metrics_count_exactly(void **state)
 	assert_int_equal(metric(after, "leadrouted_queue_length{queue=\"dead\"}"), 3);
 	assert_int_equal(metric(after, "leadrouted_sla_pending_timers"), 1);
 	assert_int_equal(metric(after, "leadrouted_instances"), 1);
+	/* By source: these leads have none, so "unknown". */
+	assert_int_equal(metric(after, "leadrouted_source_leads_total{source=\"unknown\",stage=\"received\"}"), 5);
+	assert_int_equal(metric(after, "leadrouted_source_leads_total{source=\"unknown\",stage=\"assigned\"}"), 2);
+	assert_int_equal(metric(after, "leadrouted_source_leads_total{source=\"unknown\",stage=\"followed_up\"}"), 1);
 	free(before);
 	free(after);
 	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
