@@ -255,23 +255,26 @@ drain_timer_cb(evutil_socket_t fd, short what, void *arg)
 static int
 apply_config(struct lrd *d, struct lr_config *cfg)
 {
-	char *routing, *key;
+	char *routing, *key = NULL;
 	size_t klen;
 
 	if ((routing = decide_routing_json(cfg)) == NULL)
 		return -1;
-	klen = strlen(cfg->redis.prefix) + sizeof("incoming");
-	if ((key = malloc(klen)) == NULL) {
-		free(routing);
-		return -1;
+	/* The key stays: script calls in the air point to it, and a reload
+	 * cannot change the prefix. */
+	if (d->key == NULL) {
+		klen = strlen(cfg->redis.prefix) + sizeof("incoming");
+		if ((key = malloc(klen)) == NULL) {
+			free(routing);
+			return -1;
+		}
+		snprintf(key, klen, "%sincoming", cfg->redis.prefix);
+		d->key = key;
 	}
-	snprintf(key, klen, "%sincoming", cfg->redis.prefix);
 	cfg_free(d->cfg);
 	free(d->routing);
-	free(d->key);
 	d->cfg = cfg;
 	d->routing = routing;
-	d->key = key;
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
