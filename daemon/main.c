@@ -112,6 +112,10 @@ heartbeat_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	d->heartbeat_pending = false;
 	if (reply == NULL || d->stopping)
 		return;
+	if (d->hb_generation != d->generation) {
+		heartbeat(d, true);	/* it renewed the instance we were */
+		return;
+	}
 	if (reply->type == REDIS_REPLY_STATUS || reply->type ==
 	    REDIS_REPLY_STRING) {
 		if (strcmp(reply->str, "fenced") == 0) {
@@ -147,8 +151,10 @@ heartbeat(struct lrd *d, bool reg)
 	    rds_argv_addll(a, LRD_LEASE_MS) == -1 ||
 	    rds_argv_adds(a, reg ? "register" : "renew") == -1)
 		return;
-	if (rds_script(d->cmd, &d->script, d->key, a, heartbeat_cb, d) == 0)
+	if (rds_script(d->cmd, &d->script, d->key, a, heartbeat_cb, d) == 0) {
 		d->heartbeat_pending = true;
+		d->hb_generation = d->generation;
+	}
 }
 
 void

@@ -72,6 +72,7 @@ struct lrd {
 	struct event *heartbeat_ev;
 	struct event *drain_ev;
 	bool heartbeat_pending;
+	unsigned int hb_generation;	/* of the heartbeat in the air */
 	struct rds_argv hb_args;	/* of the heartbeat in the air */
 	struct rds_argv stop_args;	/* of the release at stop */
 	bool stopping;
