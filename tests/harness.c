@@ -130,11 +130,16 @@ static void
 redis_spawn(struct h_redis *r)
 {
 	char port[16], log[300];
-	const char *const argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
+	const char *argv[32] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
 	    "--dir", r->dir, "--save", "", "--appendonly",
 	    r->aof ? "yes" : "no", "--appendfsync", "everysec",
 	    "--daemonize", "no", "--protected-mode", "no", NULL};
 	long long until = h_now_ms() + H_WAIT_MS;
+	size_t n = 17;
+
+	for (size_t i = 0; i < 7 && r->extra[i] != NULL; i++)
+		argv[n++] = r->extra[i];
+	argv[n] = NULL;
 
 	snprintf(port, sizeof(port), "%d", r->port);
 	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
@@ -152,6 +157,19 @@ h_redis_start(struct h_redis *r, const char *dir, bool aof)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	r->aof = aof;
+	r->port = h_free_port();
+	redis_spawn(r);
+}
+
+void
+h_redis_start_args(struct h_redis *r, const char *dir, bool aof,
+    const char *const *extra)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	r->aof = aof;
+	for (size_t i = 0; i < 7 && extra != NULL && extra[i] != NULL; i++)
+		r->extra[i] = extra[i];
 	r->port = h_free_port();
 	redis_spawn(r);
 }
@@ -278,6 +296,46 @@ h_daemon_stop(struct h_daemon *d, int sig)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+bool
+h_daemon_alive(const struct h_daemon *d)
+{
+	int status;
+
+	return d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == 0;
+}
+
+long
+h_daemon_rss_kb(const struct h_daemon *d)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)d->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+int
+h_log_count(const struct h_daemon *d, const char *s)
+{
+	char line[4096];
+	int n = 0;
+	FILE *f = fopen(d->log, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
 }
 
 bool
@@ -476,4 +534,17 @@ h_list_json(redisContext *c, const char *key)
 	}
 	freeReplyObject(r);
 	return a;
+}
+
+long long
+h_redis_time_ms(redisContext *c)
+{
+	redisReply *r = h_cmd(c, "TIME");
+	long long ms;
+
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	ms = strtoll(r->element[0]->str, NULL, 10) * 1000 +
+	    strtoll(r->element[1]->str, NULL, 10) / 1000;
+	freeReplyObject(r);
+	return ms;
 }

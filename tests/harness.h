@@ -25,6 +25,7 @@ struct h_redis {
 	int port;
 	bool aof;
 	char dir[256];
+	const char *extra[8];	/* more redis-server arguments (static strings) */
 };
 
 struct h_daemon {
@@ -41,6 +42,10 @@ void h_cleanup_dir(const char *dir);
 int h_free_port(void);
 /* Start redis-server on a free port in dir (AOF on when aof). */
 void h_redis_start(struct h_redis *r, const char *dir, bool aof);
+/* The same, with more redis-server arguments (NULL-terminated, at most 7,
+ * static strings: they are used again by h_redis_restart). */
+void h_redis_start_args(struct h_redis *r, const char *dir, bool aof,
+    const char *const *extra);
 /* Start it again on the same port and directory (after a stop or kill). */
 void h_redis_restart(struct h_redis *r);
 /* SIGTERM (graceful, writes AOF) or SIGKILL, then reap. */
@@ -63,6 +68,12 @@ void h_daemon_start(struct h_daemon *d, const char *conf, const char *dir,
 /* Send sig and wait for the exit; returns the exit status (or 128+signal). */
 int h_daemon_stop(struct h_daemon *d, int sig);
 void h_daemon_signal(const struct h_daemon *d, int sig);
+/* Is the daemon's process still there (not exited, not reaped)? */
+bool h_daemon_alive(const struct h_daemon *d);
+/* Its resident set size in KiB (from /proc), or -1. */
+long h_daemon_rss_kb(const struct h_daemon *d);
+/* How many lines of the daemon's log contain s? */
+int h_log_count(const struct h_daemon *d, const char *s);
 /* Does the daemon's log contain s? */
 bool h_log_contains(const struct h_daemon *d, const char *s);
 /* Fail the test when the log shows a sanitizer report. */
@@ -95,5 +106,7 @@ json_t *h_list_json(redisContext *c, const char *key);
 /* The elements of a list parsed, their count in *n (array, caller frees). */
 void h_sleep_ms(long ms);
 long long h_now_ms(void);
+/* Redis's clock (TIME) in ms: the clock of SLA deadlines and the audit. */
+long long h_redis_time_ms(redisContext *c);
 
 #endif
