@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <libconfig.h>
 
 #include "config.h"
@@ -1171,6 +1173,51 @@ cfg_load_plan(const char *path, const struct lr_config *cfg,
 	return 0;
 }
 
+/*
+ * libconfig 1.5 exits the process when an @include names a directory (its
+ * scanner fails). Check every @include (and theirs, a few levels deep)
+ * names a regular file before libconfig reads anything: for the daemon a
+ * bad file on SIGHUP must be an error, never an exit.
+ */
+static int
+check_includes(struct ctx *c, const char *file, const char *dir, int depth)
+{
+	char *bytes, *p, *line, *end, target[PATH_MAX], msg[1024];
+	struct stat st;
+	size_t len;
+	int lineno = 0, rc = 0;
+
+	if (depth > 10 || (bytes = read_file(file, &len)) == NULL)
+		return 0;	/* libconfig reports what it cannot read */
+	for (line = bytes; line != NULL && *line != '\0'; line = p) {
+		p = strchr(line, '\n');
+		if (p != NULL)
+			*p++ = '\0';
+		lineno++;
+		line += strspn(line, " \t");
+		if (strncmp(line, "@include", 8) != 0)
+			continue;
+		line = strchr(line, '"');
+		if (line == NULL || (end = strchr(line + 1, '"')) == NULL)
+			continue;	/* a syntax error libconfig names */
+		*end = '\0';
+		if (line[1] == '/' || dir == NULL)
+			snprintf(target, sizeof(target), "%s", line + 1);
+		else
+			snprintf(target, sizeof(target), "%s/%s", dir, line + 1);
+		if (stat(target, &st) == -1 || !S_ISREG(st.st_mode)) {
+			snprintf(msg, sizeof(msg),
+			    "%s:%d: '@include' names \"%s\", which is not a readable file",
+			    file, lineno, line + 1);
+			(void)diag_push(&c->diag->errors, &c->diag->nerrors, msg);
+			rc = -1;
+		} else if (check_includes(c, target, dir, depth + 1) == -1)
+			rc = -1;
+	}
+	free(bytes);
+	return rc;
+}
+
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
@@ -1212,8 +1259,15 @@ cfg_load(const char *path, struct cfg_diag *diag)
 			*slash = '\0';
 			config_set_include_dir(&cf, dir[0] ? dir : "/");
 		}
-		free(dir);
 	}
+	if (check_includes(&c, path, dir != NULL && strrchr(path, '/') ?
+	    (dir[0] ? dir : "/") : NULL, 0) == -1) {
+		free(dir);
+		config_destroy(&cf);
+		cfg_free(cfg);
+		return NULL;
+	}
+	free(dir);
 	if (config_read_file(&cf, path) != CONFIG_TRUE) {
 		const char *text = config_error_text(&cf);
 
