@@ -36,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -497,12 +498,19 @@ static void
 rsrv_stop(struct rsrv *r)
 {
 	char aof[PATH_MAX + 32];
+	glob_t g;
 
 	if (r->pid > 0)
 		stop_pid(r->pid, SIGKILL, 5000);
 	r->pid = 0;
 	snprintf(aof, sizeof(aof), "%s/appendonlydir", r->dir);
 	rm_rf(aof);
+	/* A rewrite killed with its server leaves its temporary file. */
+	snprintf(aof, sizeof(aof), "%s/temp-*", r->dir);
+	if (glob(aof, 0, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
 }
 
 /* --- Redis helpers -------------------------------------------------------- */
@@ -2191,9 +2199,10 @@ report_md(FILE *f, const struct results *R)
 			fprintf(f, "| %s | %s | not measured | – |\n", t[i].what,
 			    t[i].goal);
 		else
-			fprintf(f, "| %s | %s | %.*f %s | %s |\n", t[i].what,
+			fprintf(f, "| %s | %s | %.*f%s%s | %s |\n", t[i].what,
 			    t[i].goal, t[i].value >= 100 ? 0 : 2, t[i].value,
-			    t[i].unit, t[i].met ? "yes" : "**no**");
+			    *t[i].unit ? " " : "", t[i].unit,
+			    t[i].met ? "yes" : "**no**");
 	}
 	if (R->ran_ref) {
 		fprintf(f, "\n**Reference** (`redis-benchmark -t lpush,rpop -n %ld -q --csv`, "
