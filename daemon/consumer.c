@@ -184,15 +184,26 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		call_free(k);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		/* A failed script writes nothing before its first write, and
-		 * the commit script fails only there (OOM): send it again. */
-		log_warnx("commit of %s failed: %s; retrying", c->src,
+	if (reply->type == REDIS_REPLY_ERROR && (rds_is_error(reply, "OOM") ||
+	    rds_is_error(reply, "BUSY") || rds_is_error(reply, "LOADING"))) {
+		/* Refused before its first write (out of memory, a busy or
+		 * loading server): nothing was written; send it again. */
+		log_warnx("commit of %s refused: %s; retrying", c->src,
 		    reply->str);
 		if (++k->tries < 240 && commit_later(k) == 0)
 			return;
 		call_free(k);
-		lrd_fenced(d, "a commit kept failing");
+		lrd_fenced(d, "a commit kept being refused");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* A script error may come after writes, which Redis does not
+		 * undo: sending the batch again would apply them twice. Hand
+		 * the work back instead (as a new instance); the requeue counts
+		 * a redelivery, so a payload that keeps failing ends as poison. */
+		log_warnx("commit of %s failed: %s", c->src, reply->str);
+		call_free(k);
+		lrd_fenced(d, "a commit failed");
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY) {
