@@ -994,6 +994,48 @@ load_insight(struct ctx *c, const config_setting_t *root,
 }
 
 static void
+load_forecast(struct ctx *c, const config_setting_t *root,
+    struct lr_config *cfg)
+{
+	static const char *const known[] = {"horizon", "half_life", "interval",
+	    NULL};
+	const config_setting_t *g = get_group(c, root, "", "forecast", false);
+
+	check_unknown(c, g, "forecast", known);
+	(void)get_int(c, g, "forecast", "horizon", false, 3600, 0, 86400 * 30,
+	    "a number of seconds between 0 and 2592000 (0 = no alert)",
+	    &cfg->forecast.horizon);
+	(void)get_int(c, g, "forecast", "half_life", false, 900, 1, 86400 * 7,
+	    "a number of seconds between 1 and 604800",
+	    &cfg->forecast.half_life);
+	(void)get_int(c, g, "forecast", "interval", false, 15, 1, 3600,
+	    "a number of seconds between 1 and 3600", &cfg->forecast.interval);
+}
+
+static void
+load_calibrate(struct ctx *c, const config_setting_t *root,
+    struct lr_config *cfg)
+{
+	static const char *const known[] = {"max_reject_rate", "min_outcomes",
+	    NULL};
+	const config_setting_t *g = get_group(c, root, "", "calibrate", false);
+	double rate = 0.2;
+	char key[KEY_MAX];
+
+	check_unknown(c, g, "calibrate", known);
+	if (g != NULL && get_number(c, g, "calibrate", "max_reject_rate",
+	    &rate) == 1 && !(rate >= 0 && rate <= 1)) {
+		err_at(c, member(g, "max_reject_rate"),
+		    key_join(key, "calibrate", "max_reject_rate"),
+		    "must be a fraction between 0 and 1");
+		rate = 0.2;
+	}
+	cfg->calibrate.max_reject_rate = rate;
+	(void)get_int(c, g, "calibrate", "min_outcomes", false, 20, 1,
+	    1000000000LL, "a positive integer", &cfg->calibrate.min_outcomes);
+}
+
+static void
 load_audit(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
 {
 	static const char *const known[] = {"enabled", "max_len", NULL};
@@ -1223,7 +1265,8 @@ cfg_load(const char *path, struct cfg_diag *diag)
 {
 	static const char *const known[] = {"redis", "http", "intake",
 	    "scoring", "segments", "default_segment", "reps", "capacity",
-	    "sla", "log", "audit", "plan", "insight", NULL};
+	    "sla", "log", "audit", "plan", "insight", "forecast", "calibrate",
+	    NULL};
 	struct ctx c = {diag, path, 1};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
@@ -1292,6 +1335,8 @@ cfg_load(const char *path, struct cfg_diag *diag)
 	load_capacity_sla(&c, root, cfg);
 	load_audit(&c, root, cfg);
 	load_insight(&c, root, cfg);
+	load_forecast(&c, root, cfg);
+	load_calibrate(&c, root, cfg);
 	load_plan(&c, root, &cfg->segments, &cfg->plan);
 	config_destroy(&cf);
 	if (diag->nerrors > 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_calibrate.h"
 #include "ctl_common.h"
 #include "ctl_plan.h"
 #include "ctl_sources.h"
@@ -32,6 +33,8 @@ enum {
 	OPT_PLAN = 1 << 6,
 	OPT_ACTUAL = 1 << 7,
 	OPT_SINCE = 1 << 8,
+	OPT_MAX_REJECT = 1 << 9,
+	OPT_MIN_OUTCOMES = 1 << 10,
 };
 
 static const struct option_spec {
@@ -48,6 +51,8 @@ static const struct option_spec {
 	{"plan", OPT_PLAN, true},
 	{"actual", OPT_ACTUAL, false},
 	{"since", OPT_SINCE, true},
+	{"max-reject-rate", OPT_MAX_REJECT, true},
+	{"min-outcomes", OPT_MIN_OUTCOMES, true},
 };
 
 /* The command line, parsed. */
@@ -59,6 +64,7 @@ struct args {
 	int npos;
 	unsigned seen;			/* OPT_* given */
 	const char *rep, *reason, *outcome, *count, *plan, *since;
+	const char *max_reject, *min_outcomes;
 };
 
 struct command {
@@ -81,6 +87,7 @@ static int run_lead(struct ctl *, const struct args *);
 static int run_alerts(struct ctl *, const struct args *);
 static int run_plan(struct ctl *, const struct args *);
 static int run_sources(struct ctl *, const struct args *);
+static int run_calibrate(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -139,6 +146,19 @@ static const struct command commands[] = {
 	    "volume (and at least 20 leads) that is below the median on every\n"
 	    "measure is flagged \"consider sunsetting\".\n",
 	    0, 0, OPT_SINCE, true, run_sources},
+	{"calibrate",
+	    "calibrate [--since DAYS] [--max-reject-rate R] [--min-outcomes N]",
+	    "Threshold calibration from the outcomes of MQLs (followed up or\n"
+	    "closed = accepted; rejected or closed as disqualified = rejected),\n"
+	    "per segment and overall, all time or over the last DAYS days: the\n"
+	    "precision of scoring.mql_threshold (accepted / decided) and the\n"
+	    "lowest threshold that would have kept rejections at or under R (a\n"
+	    "fraction, default calibrate.max_reject_rate) with at least N decided\n"
+	    "MQLs (default calibrate.min_outcomes), i.e. the one keeping the most\n"
+	    "accepted MQLs; then the most frequent rejection reasons. It only\n"
+	    "suggests: the configuration is never changed.\n",
+	    0, 0, OPT_SINCE | OPT_MAX_REJECT | OPT_MIN_OUTCOMES, true,
+	    run_calibrate},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -239,6 +259,10 @@ set_option(struct args *a, unsigned bit, const char *value)
 		a->plan = value;
 	else if (bit == OPT_SINCE)
 		a->since = value;
+	else if (bit == OPT_MAX_REJECT)
+		a->max_reject = value;
+	else if (bit == OPT_MIN_OUTCOMES)
+		a->min_outcomes = value;
 }
 
 /* A long option of the command at argv[*i] ("--rep R" or "--rep=R"). */
@@ -450,6 +474,37 @@ run_sources(struct ctl *ctl, const struct args *a)
 		return CTL_USAGE;
 	}
 	return ctl_sources(ctl, days);
+}
+
+static int
+run_calibrate(struct ctl *ctl, const struct args *a)
+{
+	double rate = ctl->cfg->calibrate.max_reject_rate;
+	long long days = 0, min = ctl->cfg->calibrate.min_outcomes;
+	char *end;
+
+	if (a->since != NULL && (!ctl_parse_ll(a->since, &days) || days < 1 ||
+	    days > 400)) {
+		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
+		    a->since);
+		return CTL_USAGE;
+	}
+	if (a->max_reject != NULL) {
+		rate = strtod(a->max_reject, &end);
+		if (end == a->max_reject || *end != '\0' || !(rate >= 0 &&
+		    rate <= 1)) {
+			usage_error(a->cmd, "--max-reject-rate wants a fraction between 0 and 1, not '%s'",
+			    a->max_reject);
+			return CTL_USAGE;
+		}
+	}
+	if (a->min_outcomes != NULL && (!ctl_parse_ll(a->min_outcomes, &min) ||
+	    min < 1)) {
+		usage_error(a->cmd, "--min-outcomes wants a positive integer, not '%s'",
+		    a->min_outcomes);
+		return CTL_USAGE;
+	}
+	return ctl_calibrate(ctl, days, rate, min);
 }
 
 /* Load the configuration quietly (its errors are printed). */

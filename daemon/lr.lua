@@ -91,9 +91,57 @@ local function src_stat(source, what)
 	srcstats[f] = (srcstats[f] or 0) + 1
 end
 
+-- Outcomes of MQLs by segment and score, all time (calib:all) and per day
+-- (calib:DAY, kept 400 days), for leadctl calibrate: fields
+-- "SEGMENT|SCORE|what", what as calib.h says (a, r, ra, w, l).
+local calstats = {}
+local function cal_stat(seg, score, what)
+	score = tonumber(score)
+	if not seg or not score then
+		return	-- HMGET gives false for an absent field
+	end
+	local f = seg .. '|' .. fmt(score) .. '|' .. what
+	calstats[f] = (calstats[f] or 0) + 1
+end
+
+-- A rejection's reason, by segment, in calib:reasons: lowercased, blanks
+-- folded, cut to 128 bytes on a UTF-8 boundary; at most 1000 distinct
+-- ones, the rest counted as "(other)".
+local function cal_reason(seg, reason)
+	if not seg or not reason then
+		return
+	end
+	local text = string.lower(reason):gsub('%s+', ' '):gsub('^ ', '')
+	    :gsub(' $', '')
+	if text == '' then
+		return
+	end
+	if #text > 128 then
+		local n = 128
+		while n > 0 and string.byte(text, n + 1) >= 0x80 and
+		    string.byte(text, n + 1) < 0xC0 do
+			n = n - 1
+		end
+		text = string.sub(text, 1, n)
+	end
+	local k, f = P .. 'calib:reasons', seg .. '|' .. text
+	if redis.call('HEXISTS', k, f) == 0 and redis.call('HLEN', k) >= 1000 then
+		f = seg .. '|(other)'
+	end
+	redis.call('HINCRBY', k, f, 1)
+end
+
 local function flush_stats()
 	for f, n in pairs(stats) do
 		redis.call('HINCRBY', P .. 'stats', f, n)
+	end
+	if next(calstats) then
+		local day = P .. 'calib:' .. fmt(math.floor(NOW / 86400000))
+		for f, n in pairs(calstats) do
+			redis.call('HINCRBY', P .. 'calib:all', f, n)
+			redis.call('HINCRBY', day, f, n)
+		end
+		redis.call('EXPIRE', day, 400 * 86400)
 	end
 	if next(srcstats) then
 		local day = P .. 'src:' .. fmt(math.floor(NOW / 86400000))
@@ -677,11 +725,21 @@ local function apply_lead_event(typ, id, r, arg, raw)
 				end
 			end
 			src_stat(rec[8], 'fu:' .. b)
+			cal_stat(rec[3], rec[4], 'a')
 		end
 		return 'ok'
 	end
 	release_lead(id, r)
+	if typ == 'rejected' or arg == 'disqualified' then
+		cal_stat(rec[3], rec[4], 'r')
+		if status == 'followed_up' then
+			cal_stat(rec[3], rec[4], 'ra')
+		end
+	elseif status == 'assigned' then
+		cal_stat(rec[3], rec[4], 'a')	-- closed without a follow-up
+	end
 	if typ == 'rejected' then
+		cal_reason(rec[3], arg)
 		redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms', NOW,
 		    'reject_reason', arg)
 		lpush_later(P .. 'nurture', '{"lead_id":' .. q(id) ..
@@ -698,6 +756,7 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		stat('outcome:' .. rec[3] .. ':' .. arg)	-- by segment, for plans
 		if arg == 'won' or arg == 'lost' then
 			src_stat(rec[8], arg)
+			cal_stat(rec[3], rec[4], arg == 'won' and 'w' or 'l')
 		end
 	end
 	drain_segments(rep_segments(r, rec[3]))
@@ -862,11 +921,139 @@ function ops.sla()
 	return {fired, nxt, NOW, more, shown}
 end
 
+-- ---------------------------------------------------------------------
+-- The capacity forecast
+
+-- A rep's room for new leads: what is left under both limits, 0 when away.
+local function rep_room(r)
+	local c = R.reps[r]
+	local s = rep_state(r)
+	if not c or s.status == 'away' then
+		return 0
+	end
+	local room = c[1] - s.open
+	if c[2] > 0 and c[2] - s.win < room then
+		room = c[2] - s.win
+	end
+	return math.max(room, 0)
+end
+
+local function fnum(x)
+	return string.format('%.6g', x)
+end
+
+-- forecast ROUTING HORIZON_MS HALF_LIFE_MS: per segment, update the MQL
+-- arrival rate (an exponentially weighted moving average of the mql:SEG
+-- counter whose weights halve every HALF_LIFE_MS), weigh it against the
+-- room the segment's available reps have left (a rep of several segments
+-- shares its room among them in proportion to their rates), less the
+-- segment's backlog, and fire one capacity_forecast alert per episode when
+-- the first lead is expected to wait within HORIZON_MS (0: no alerts). An
+-- episode ends when that time is back above 1.25 x HORIZON_MS.
+-- State, in the hash forecast: SEG|n, SEG|t (the counter and time of the
+-- last update), SEG|rate (MQLs/s), SEG|room, SEG|backlog, SEG|eta (seconds
+-- until the room is used up, -1 for never), SEG|at (time of the forecast),
+-- SEG|episode (at_ms of the episode's alert, while it lasts).
+-- Returns the alerts fired, as "capacity_forecast segment=.. ..." lines.
+function ops.forecast()
+	R = cjson.decode(ARGV[3])
+	local horizon, hl = tonumber(ARGV[4]) / 1000, tonumber(ARGV[5]) / 1000
+	local fk = P .. 'forecast'
+	local rate, share, room, fired, fields = {}, {}, {}, {}, {}
+
+	for i, seg in ipairs(R.seg_order) do
+		fields[i] = 'mql:' .. seg
+	end
+	if #fields == 0 then
+		return fired
+	end
+	local counts = redis.call('HMGET', P .. 'stats', unpack(fields))
+
+	for i, seg in ipairs(R.seg_order) do
+		local h = redis.call('HMGET', fk, seg .. '|n', seg .. '|t',
+		    seg .. '|rate')
+		local count = tonumber(counts[i]) or 0
+		local n, t, r = tonumber(h[1]), tonumber(h[2]), tonumber(h[3]) or 0
+		if not n or not t or count < n or t > NOW then
+			-- First look, or the counters were reset: count from now.
+			redis.call('HSET', fk, seg .. '|n', count, seg .. '|t', NOW,
+			    seg .. '|rate', string.format('%.17g', r))
+		elseif NOW - t >= 1000 then
+			local dt = (NOW - t) / 1000
+			local alpha = 1 - math.exp(-dt * math.log(2) / hl)
+			r = r + alpha * ((count - n) / dt - r)
+			redis.call('HSET', fk, seg .. '|n', count, seg .. '|t', NOW,
+			    seg .. '|rate', string.format('%.17g', r))
+		end
+		rate[seg], share[seg], room[seg] = r, 0, 0
+	end
+	for _, r in ipairs(R.rep_order) do
+		local segs = rep_segments(r, nil)
+		local free = #segs > 0 and rep_room(r) or 0
+		if free > 0 then
+			local total = 0
+			for _, seg in ipairs(segs) do
+				total = total + rate[seg]
+			end
+			for _, seg in ipairs(segs) do
+				room[seg] = room[seg] + free
+				if total > 0 then
+					share[seg] = share[seg] + free * rate[seg] / total
+				else
+					share[seg] = share[seg] + free / #segs
+				end
+			end
+		end
+	end
+	for _, seg in ipairs(R.seg_order) do
+		local backlog = redis.call('ZCARD', P .. 'backlog:' .. seg)
+		local left, r = math.max(share[seg] - backlog, 0), rate[seg]
+		local eta, wait = -1, -1
+		if left < 1e-9 then
+			eta = 0
+		elseif r > 0 then
+			eta = left / r
+		end
+		if r > 0 then
+			wait = (left + 1) / r	-- until the first lead has to wait
+		end
+		redis.call('HSET', fk, seg .. '|room', room[seg], seg .. '|backlog',
+		    backlog, seg .. '|eta', fnum(eta), seg .. '|at', NOW)
+		local open = redis.call('HGET', fk, seg .. '|episode')
+		if horizon > 0 and wait >= 0 and wait <= horizon then
+			if not open then
+				redis.call('HSET', fk, seg .. '|episode', NOW)
+				local a = '{"type":"capacity_forecast","segment":' ..
+				    q(seg) .. ',"room":' .. fmt(room[seg]) ..
+				    ',"backlog":' .. fmt(backlog) ..
+				    ',"mql_per_hour":' .. fnum(r * 3600) ..
+				    ',"exhausted_in_s":' .. fmt(math.floor(eta)) ..
+				    ',"horizon_s":' .. fmt(horizon) ..
+				    ',"at_ms":' .. fmt(NOW) .. '}'
+				redis.call('PUBLISH', P .. 'alerts', a)
+				redis.call('XADD', P .. 'alerts:log', 'MAXLEN', '~',
+				    R.alert_log_max, '*', 'alert', a)
+				stat(name2('forecast_alert:', seg))
+				fired[#fired + 1] = 'capacity_forecast segment=' .. seg ..
+				    ' room=' .. fmt(room[seg]) .. ' backlog=' ..
+				    fmt(backlog) .. ' mql_per_hour=' .. fnum(r * 3600) ..
+				    ' exhausted_in_s=' .. fmt(math.floor(eta))
+			end
+		elseif open and (horizon == 0 or wait < 0 or
+		    wait > horizon * 1.25) then
+			redis.call('HDEL', fk, seg .. '|episode')
+		end
+	end
+	flush_stats()
+	return fired
+end
+
 -- metrics ROUTING: what /metrics reports from shared state, in one read:
 -- {stats as field/value pairs, backlog size per segment (seg_order),
 --  per rep (rep_order) open, assignments in the period, available 1/0,
 --  incoming, events, dead, pending SLA timers, live instances,
---  per-source counters as field/value pairs}.
+--  per-source counters as field/value pairs, the forecast hash as
+--  field/value pairs}.
 function ops.metrics()
 	R = cjson.decode(ARGV[3])
 	local backlog, reps = {}, {}
@@ -884,7 +1071,8 @@ function ops.metrics()
 	    redis.call('LLEN', P .. 'incoming'), redis.call('LLEN', P .. 'events'),
 	    redis.call('LLEN', P .. 'dead'), redis.call('ZCARD', P .. 'sla:due'),
 	    redis.call('ZCARD', P .. 'instances'),
-	    redis.call('HGETALL', P .. 'src:all')}
+	    redis.call('HGETALL', P .. 'src:all'),
+	    redis.call('HGETALL', P .. 'forecast')}
 end
 
 local f = ops[OP]

@@ -19,6 +19,7 @@
 #include "notify.h"
 #include "rds.h"
 #include "scripts.h"
+#include "forecast.h"
 #include "sla.h"
 
 #ifndef LR_VERSION
@@ -130,6 +131,7 @@ heartbeat_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			consumer_kick(d->leads);
 			consumer_kick(d->events);
 			sla_kick(d->sla);	/* what fell due while no one ran */
+			forecast_kick(d->forecast);
 		}
 		return;
 	}
@@ -329,6 +331,7 @@ reload(struct lrd *d)
 		log_info("configuration '%s' loaded (version %s)",
 		    d->conf_path, d->cfg->version);
 		drain(d);	/* new reps or higher limits take waiting leads */
+		forecast_kick(d->forecast);
 	}
 	notify_send("READY=1");
 }
@@ -395,6 +398,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	consumer_stop(d->leads);
 	consumer_stop(d->events);
 	sla_stop(d->sla);
+	forecast_stop(d->forecast);
 	evtimer_del(d->heartbeat_ev);
 	evtimer_del(d->drain_ev);
 	stop_poll_cb(-1, 0, d);
@@ -435,6 +439,7 @@ run(struct lrd *d)
 	    (d->leads = consumer_new(d, "incoming")) == NULL ||
 	    (d->events = consumer_new(d, "events")) == NULL ||
 	    (d->sla = sla_new(d)) == NULL ||
+	    (d->forecast = forecast_new(d)) == NULL ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
 	for (int i = 0; i < 3; i++) {
@@ -471,6 +476,7 @@ run(struct lrd *d)
 	consumer_free(d->leads);
 	consumer_free(d->events);
 	sla_free(d->sla);
+	forecast_free(d->forecast);
 	rds_free(d->cmd);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);

@@ -58,6 +58,9 @@ static const struct family families[] = {
 	{"alert:", "leadrouted_sla_alerts_total",
 	    "Follow-up SLA alerts, by type (sla_warning, sla_breach, sla_escalation), segment and rep.",
 	    {"type", "segment", "rep"}, SEED_NONE},
+	{"forecast_alert:", "leadrouted_capacity_forecast_alerts_total",
+	    "capacity_forecast alerts (one per episode), by segment.",
+	    {"segment"}, SEED_SEGMENTS},
 	{"reassigned:", "leadrouted_sla_reassignments_total",
 	    "Breached leads moved to another rep, by segment.",
 	    {"segment"}, SEED_SEGMENTS},
@@ -246,6 +249,8 @@ rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
 
 static void render_sources(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m);
+static void render_forecast(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_shared *m);
 
 static void
 render_shared(struct evbuffer *b, const struct lr_config *cfg,
@@ -291,6 +296,69 @@ render_shared(struct evbuffer *b, const struct lr_config *cfg,
 	    "Live daemon instances sharing this Redis and prefix.");
 	evbuffer_add_printf(b, "leadrouted_instances %lld\n", m->instances);
 	render_sources(b, cfg, m);
+	render_forecast(b, cfg, m);
+}
+
+/* The forecast hash's field "SEGMENT|what", or NULL. */
+static const char *
+forecast_field(const struct metrics_shared *m, const char *seg,
+    const char *what)
+{
+	const redisReply *f = m->forecast;
+	size_t slen = strlen(seg);
+	const char *k;
+
+	for (size_t i = 0; i + 1 < f->elements; i += 2) {
+		k = f->element[i]->str;
+		if (strncmp(k, seg, slen) == 0 && k[slen] == '|' &&
+		    strcmp(k + slen + 1, what) == 0)
+			return f->element[i + 1]->type == REDIS_REPLY_STRING ?
+			    f->element[i + 1]->str : NULL;
+	}
+	return NULL;
+}
+
+/* Per segment, the capacity forecast's figures as the last forecast left
+ * them; segments not forecast yet are left out rather than shown as 0. */
+static void
+render_forecast(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_shared *m)
+{
+	static const struct {
+		const char *what, *name, *help;
+	} gauges[] = {
+		{"rate", "leadrouted_mql_arrival_rate",
+		    "MQLs arriving per second, by segment: an exponentially weighted moving average (forecast.half_life)."},
+		{"room", "leadrouted_capacity_room_leads",
+		    "New leads the segment's available reps can still take under max_open and max_per_period."},
+		{"eta", "leadrouted_capacity_exhaustion_seconds",
+		    "Seconds until the segment's reps have no room left at the current MQL arrival rate, backlog counted (0: none left now; +Inf: never)."},
+		{"episode", "leadrouted_capacity_forecast_episode",
+		    "1 while a capacity_forecast episode lasts for the segment (leads expected to wait within forecast.horizon)."},
+	};
+	const char *seg, *v, *at;
+	char *end;
+	double x;
+
+	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+		header(b, gauges[g].name, "gauge", gauges[g].help);
+		for (size_t i = 0; i < cfg->segments.n; i++) {
+			seg = cfg->segments.v[i].name;
+			if ((at = forecast_field(m, seg, "at")) == NULL)
+				continue;	/* no forecast yet */
+			v = forecast_field(m, seg, gauges[g].what);
+			if (strcmp(gauges[g].what, "episode") == 0)
+				x = v != NULL ? 1 : 0;
+			else if (v == NULL || (x = strtod(v, &end), end == v))
+				continue;
+			evbuffer_add_printf(b, "%s{segment=\"", gauges[g].name);
+			label_value(b, seg, strlen(seg));
+			if (strcmp(gauges[g].what, "eta") == 0 && x < 0)
+				evbuffer_add_printf(b, "\"} +Inf\n");
+			else
+				evbuffer_add_printf(b, "\"} %.6g\n", x);
+		}
+	}
 }
 
 /* Lead sources: the top_n by volume by name, the rest as "other". */
@@ -371,7 +439,7 @@ int
 metrics_parse(const redisReply *r, const struct lr_config *cfg,
     struct metrics_shared *out)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 9)
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10)
 		return -1;
 	for (size_t i = 0; i < 3; i++)
 		if (r->element[i]->type != REDIS_REPLY_ARRAY)
@@ -383,6 +451,13 @@ metrics_parse(const redisReply *r, const struct lr_config *cfg,
 		if (r->element[8]->element[i]->type != REDIS_REPLY_STRING)
 			return -1;
 	out->sources = r->element[8];
+	if (r->element[9]->type != REDIS_REPLY_ARRAY ||
+	    r->element[9]->elements % 2 != 0)
+		return -1;
+	for (size_t i = 0; i < r->element[9]->elements; i++)
+		if (r->element[9]->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	out->forecast = r->element[9];
 	for (size_t i = 3; i < 8; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;

@@ -80,6 +80,15 @@ struct lr_config {
 	struct {
 		long long top_sources;	/* lead sources with their own label */
 	} insight;
+	struct {
+		long long horizon;	/* seconds; alert below it; 0 = no alert */
+		long long half_life;	/* seconds; of the MQL arrival rate */
+		long long interval;	/* seconds between forecasts */
+	} forecast;
+	struct {
+		double max_reject_rate;	/* leadctl calibrate's limit, in [0, 1] */
+		long long min_outcomes;	/* decided MQLs a threshold needs */
+	} calibrate;
 };
 
 /* Diagnostics of one load: errors make it fail, warnings do not. */

@@ -30,6 +30,7 @@
 struct lrd;
 struct consumer;
 struct sla;
+struct forecast;
 struct http;
 
 /* Counters of this process, for logs and metrics. */
@@ -68,6 +69,7 @@ struct lrd {
 	struct consumer *leads;
 	struct consumer *events;
 	struct sla *sla;
+	struct forecast *forecast;
 	struct http *http;		/* NULL when http.listen is "" */
 	struct event *heartbeat_ev;
 	struct event *drain_ev;

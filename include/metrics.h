@@ -25,6 +25,7 @@ struct metrics_shared {
 	const redisReply *reps;		/* open, period, available per rep */
 	long long incoming, events, dead, sla_pending, instances;
 	const redisReply *sources;	/* "SOURCE|what", value pairs */
+	const redisReply *forecast;	/* "SEGMENT|what", value pairs */
 };
 
 /* This process. */

@@ -1277,6 +1277,142 @@ test_sources(void **state)
 	stop(f);
 }
 
+/*
+ * calibrate: outcomes by score, and the threshold they argue for.
+ * Scores (the lead's "pts") and what the rep did:
+ *   10: 3 rejected (no budget x2, student), 1 followed up
+ *   20: 1 rejected ("No  Budget "), 3 followed up (1 won, 1 lost later)
+ *   30: 4 closed won without a follow-up
+ *   40: 1 followed up, then rejected (timing)
+ *   50: 1 closed as disqualified
+ * At threshold 10: 8 accepted, 6 rejected (42.9%). From 20 up: 7 and 3,
+ * exactly 30%, the lowest threshold at or under a 30% limit.
+ */
+static void
+test_calibrate(void **state)
+{
+	struct fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 10; rules = (\n"
+	    "  { field = \"pts\"; op = \"per\"; points = 1; max = 100; } ); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 100; } );\n"
+	    "calibrate = { max_reject_rate = 0.1; min_outcomes = 4; };\n";
+	static const struct {
+		int pts;
+		const char *events[2];	/* in order; %s is the lead id */
+	} leads[] = {
+		{10, {"rejected\",\"reason\":\"no budget", NULL}},
+		{10, {"rejected\",\"reason\":\"No budget", NULL}},
+		{10, {"rejected\",\"reason\":\"student", NULL}},
+		{10, {"followed_up", NULL}},
+		{20, {"rejected\",\"reason\":\"No  Budget ", NULL}},
+		{20, {"followed_up", "closed\",\"outcome\":\"won"}},
+		{20, {"followed_up", "closed\",\"outcome\":\"lost"}},
+		{20, {"followed_up", NULL}},
+		{30, {"closed\",\"outcome\":\"won", NULL}},
+		{30, {"closed\",\"outcome\":\"won", NULL}},
+		{30, {"closed\",\"outcome\":\"won", NULL}},
+		{30, {"closed\",\"outcome\":\"won", NULL}},
+		{40, {"followed_up", "rejected\",\"reason\":\"timing"}},
+		{50, {"closed\",\"outcome\":\"disqualified", NULL}},
+	};
+	const size_t n = sizeof(leads) / sizeof(leads[0]);
+	struct run r;
+	json_t *o, *all, *at, *reasons;
+	char buf[256];
+
+	start(f, body);
+	/* Nothing decided yet: no data, and it says so. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "not enough outcomes yet"));
+	run_free(&r);
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf),
+		    "{\"id\":\"k%zu\",\"email\":\"a@b.c\",\"pts\":%d}", i,
+		    leads[i].pts);
+		h_push_lead(f->c, buf);
+	}
+	assert_true(h_wait_llen(f->c, "lr:rep:r1:inbox", (long long)n));
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 2 && leads[i].events[k] != NULL; k++) {
+			snprintf(buf, sizeof(buf),
+			    "{\"type\":\"%s\",\"lead_id\":\"k%zu\",\"rep\":\"r1\"}",
+			    leads[i].events[k], i);
+			h_event(f->c, buf);
+		}
+	/* Events apply in push order: the last one's effect means all. */
+	assert_true(h_wait_field(f->c, "lr:lead:k13", "status", "closed"));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "calibrate",
+	    "--max-reject-rate", "0.3", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_int_equal(jint(o, "threshold"), 10);
+	assert_int_equal(jint(o, "min_outcomes"), 4);	/* from the config */
+	all = json_object_get(o, "all");
+	assert_int_equal(jint(all, "accepted"), 8);
+	assert_int_equal(jint(all, "rejected"), 6);
+	assert_true(fabs(json_real_value(json_object_get(all, "precision")) -
+	    8.0 / 14) < 1e-9);
+	assert_int_equal(jint(all, "won"), 5);
+	assert_int_equal(jint(all, "lost"), 1);
+	assert_string_equal(jstr(all, "verdict"), "raise");
+	assert_int_equal(jint(all, "suggested_threshold"), 20);
+	at = json_object_get(all, "at_suggested");
+	assert_int_equal(jint(at, "accepted"), 7);
+	assert_int_equal(jint(at, "rejected"), 3);
+	/* Reasons folded to one spelling, most frequent first. */
+	reasons = json_object_get(json_array_get(json_object_get(o,
+	    "segments"), 0), "top_reasons");
+	assert_string_equal(jstr(json_array_get(reasons, 0), "reason"),
+	    "no budget");
+	assert_int_equal(jint(json_array_get(reasons, 0), "count"), 3);
+	assert_string_equal(jstr(json_array_get(reasons, 1), "reason"),
+	    "student");
+	assert_string_equal(jstr(json_array_get(reasons, 2), "reason"),
+	    "timing");
+	json_decref(o);
+	run_free(&r);
+
+	/* The table says the same and changes nothing. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", "--max-reject-rate",
+	    "0.3", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out,
+	    "raise scoring.mql_threshold from 10 to 20"));
+	assert_non_null(strstr(r.out, "\"no budget\" 3"));
+	run_free(&r);
+	/* The config's 10% limit: no threshold gets there. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "no threshold with at least 4"));
+	run_free(&r);
+	/* More decided MQLs than there are: no data. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "calibrate",
+	    "--min-outcomes", "15", "--since", "1", NULL);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	assert_string_equal(jstr(json_object_get(o, "all"), "verdict"),
+	    "no_data");
+	assert_int_equal(jint(json_object_get(o, "all"), "accepted"), 8);
+	json_decref(o);
+	run_free(&r);
+	/* Usage errors exit 2. */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", "--max-reject-rate",
+	    "1.5", NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", "--min-outcomes",
+	    "0", NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	stop(f);
+}
+
 int
 main(void)
 {
@@ -1298,6 +1434,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_and_actual, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calibrate, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

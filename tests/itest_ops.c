@@ -564,6 +564,157 @@ test_promtool(void **state)
 	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
 }
 
+/* The capacity_forecast alerts in lr:alerts:log (their JSON, oldest first). */
+static json_t *
+forecast_alerts(redisContext *c)
+{
+	redisReply *r = h_cmd(c, "XRANGE lr:alerts:log - +");
+	json_t *out = json_array(), *a;
+
+	for (size_t i = 0; i < r->elements; i++) {
+		redisReply *fv = r->element[i]->element[1];
+
+		assert_int_equal(fv->elements, 2);
+		a = json_loads(fv->element[1]->str, 0, NULL);
+		assert_non_null(a);
+		if (strcmp(json_string_value(json_object_get(a, "type")),
+		    "capacity_forecast") == 0)
+			json_array_append(out, a);
+		json_decref(a);
+	}
+	freeReplyObject(r);
+	return out;
+}
+
+/* Wait until n more forecasts ran (the segment's "at" moved n times). */
+static void
+wait_forecasts(redisContext *c, const char *seg, int n)
+{
+	char *last = h_str(c, "HGET lr:forecast %s|at", seg), *now;
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	while (n > 0) {
+		assert_true(h_now_ms() < until);
+		h_sleep_ms(50);
+		now = h_str(c, "HGET lr:forecast %s|at", seg);
+		if (now != NULL && (last == NULL || strcmp(now, last) != 0)) {
+			n--;
+			free(last);
+			last = now;
+		} else {
+			free(now);
+		}
+	}
+	free(last);
+}
+
+static const char *forecast_body =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = ( { name = \"mid\"; field = \"employees\"; op = \"gte\"; value = 100; },\n"
+    "             { name = \"small\"; } );\n"
+    "default_segment = \"small\";\n"
+    "forecast = { horizon = 600; half_life = 60; interval = 1; };\n";
+
+/* f->conf, and conf2 for a second instance without HTTP. */
+static void
+write_forecast_conf(struct fx *f, char *conf2, size_t len, int mid_max_open)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body), "%s"
+	    "reps = ( { id = \"r1\"; segments = [\"mid\"]; max_open = %d; },\n"
+	    "         { id = \"r2\"; segments = [\"small\"]; max_open = 100; } );\n",
+	    forecast_body, mid_max_open);
+	write_conf(f, body);
+	h_write_conf(conf2, len, f->dir, "lr2.conf", f->redis.port, body);
+}
+
+/*
+ * 4 MQLs for a rep with room for 5: at that arrival rate the fifth fills
+ * him within the horizon, so one capacity_forecast alert fires, and only
+ * one while the episode lasts, with two instances forecasting. More room
+ * (a reload) ends the episode; less room again starts a new one.
+ */
+static void
+test_capacity_forecast_once_per_episode(void **state)
+{
+	struct fx *f = *state;
+	struct h_daemon d2 = {0};
+	json_t *alerts, *a;
+	char lead[128], conf2[600], *m;
+
+	write_forecast_conf(f, conf2, sizeof(conf2), 5);
+	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
+	h_daemon_start(&d2, conf2, f->dir, "leadrouted2");
+	assert_true(h_wait_ready(f->c, 2));
+	wait_forecasts(f->c, "mid", 1);		/* the rate counts from here */
+	for (int i = 0; i < 4; i++) {
+		snprintf(lead, sizeof(lead),
+		    "{\"id\":\"c%d\",\"email\":\"a@b.c\",\"employees\":500}", i);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_llen(f->c, "lr:rep:r1:inbox", 4));
+	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "1"));
+	wait_forecasts(f->c, "mid", 5);
+	alerts = forecast_alerts(f->c);
+	assert_int_equal(json_array_size(alerts), 1);
+	a = json_array_get(alerts, 0);
+	assert_string_equal(json_string_value(json_object_get(a, "segment")),
+	    "mid");
+	assert_int_equal(json_integer_value(json_object_get(a, "room")), 1);
+	assert_int_equal(json_integer_value(json_object_get(a, "backlog")), 0);
+	assert_int_equal(json_integer_value(json_object_get(a, "horizon_s")),
+	    600);
+	assert_true(json_number_value(json_object_get(a, "mql_per_hour")) > 0);
+	assert_true(json_integer_value(json_object_get(a, "exhausted_in_s")) <
+	    600);
+	assert_true(json_integer_value(json_object_get(a, "at_ms")) > 0);
+	json_decref(alerts);
+	/* The quiet segment has room and no arrivals: never exhausted. */
+	assert_null(h_str(f->c, "HGET lr:forecast small|episode"));
+
+	m = scrape(f);
+	validate_prometheus(m);
+	assert_int_equal(metric(m, "leadrouted_capacity_forecast_episode{segment=\"mid\"}"), 1);
+	assert_int_equal(metric(m, "leadrouted_capacity_forecast_episode{segment=\"small\"}"), 0);
+	assert_int_equal(metric(m, "leadrouted_capacity_room_leads{segment=\"mid\"}"), 1);
+	assert_int_equal(metric(m, "leadrouted_capacity_room_leads{segment=\"small\"}"), 100);
+	assert_int_equal(metric(m, "leadrouted_capacity_forecast_alerts_total{segment=\"mid\"}"), 1);
+	assert_int_equal(metric(m, "leadrouted_capacity_forecast_alerts_total{segment=\"small\"}"), 0);
+	assert_true(metric(m, "leadrouted_mql_arrival_rate{segment=\"mid\"}") > 0);
+	assert_true(metric(m, "leadrouted_capacity_exhaustion_seconds{segment=\"mid\"}") < 600);
+	assert_true(isinf(metric(m, "leadrouted_capacity_exhaustion_seconds{segment=\"small\"}")));
+	free(m);
+
+	/* Room for 1000: the episode ends, without another alert. */
+	write_forecast_conf(f, conf2, sizeof(conf2), 1000);
+	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&d2, SIGHUP);
+	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "996"));
+	wait_forecasts(f->c, "mid", 2);
+	assert_null(h_str(f->c, "HGET lr:forecast mid|episode"));
+	alerts = forecast_alerts(f->c);
+	assert_int_equal(json_array_size(alerts), 1);
+	json_decref(alerts);
+
+	/* Back to 5: a new episode, a second alert. */
+	write_forecast_conf(f, conf2, sizeof(conf2), 5);
+	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&d2, SIGHUP);
+	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "1"));
+	wait_forecasts(f->c, "mid", 3);
+	alerts = forecast_alerts(f->c);
+	assert_int_equal(json_array_size(alerts), 2);
+	json_decref(alerts);
+	assert_true(h_log_contains(&f->d, "capacity_forecast segment=mid") ||
+	    h_log_contains(&d2, "capacity_forecast segment=mid"));
+
+	assert_int_equal(h_daemon_stop(&d2, SIGTERM), 0);
+	h_assert_log_clean(&d2);
+	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	h_assert_log_clean(&f->d);
+}
+
 int
 main(void)
 {
@@ -571,6 +722,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_healthz_follows_redis, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_paths_and_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_count_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity_forecast_once_per_episode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_adds_rep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_broken_config_keeps_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sd_notify, setup, teardown),
