@@ -52,7 +52,7 @@ fmt_rate(char *buf, size_t len, double x)
 }
 
 static void
-print_row(const struct calib_segment *s)
+print_row(const struct calib_segment *s, const char *name)
 {
 	char prec[16], win[16], rej[16];
 
@@ -60,7 +60,7 @@ print_row(const struct calib_segment *s)
 	fmt_rate(win, sizeof(win), s->win_rate);
 	fmt_rate(rej, sizeof(rej), s->s_reject_rate);
 	printf("%-16s %8lld %9lld %9lld %10s %7s   %9lld %9lld %9lld %8s  %s\n",
-	    s->name, s->accepted + s->rejected, s->accepted, s->rejected, prec,
+	    name, s->accepted + s->rejected, s->accepted, s->rejected, prec,
 	    win, s->suggested, s->s_accepted, s->s_rejected, rej,
 	    calib_verdict_name(s->verdict));
 }
@@ -115,8 +115,8 @@ print_table(const struct calib *c, long long threshold, double max_rate,
 	    "DECIDED", "ACCEPTED", "REJECTED", "PRECISION", "WIN%",
 	    "BEST", "ACCEPTED", "REJECTED", "REJECT%", "VERDICT");
 	for (size_t i = 0; i < c->n; i++)
-		print_row(&c->v[i]);
-	print_row(&c->all);
+		print_row(&c->v[i], c->v[i].name);
+	print_row(&c->all, "(all segments)");
 	print_advice(&c->all, threshold, max_rate, min_outcomes);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct calib_segment *s = &c->v[i];

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Reasons kept per segment by calib_assess, most frequent first. */
+/* Reasons a report shows per segment (calib_assess keeps and sorts all). */
 #define CALIB_TOP_REASONS 5
 
 struct calib_bucket {
@@ -52,7 +52,8 @@ enum calib_verdict {
 
 struct calib_segment {
 	char name[65];
-	struct calib_bucket *v;		/* ascending by score after assess */
+	struct calib_bucket *v;		/* ascending by score after assess;
+					 * later calib_add calls append */
 	size_t n, cap;
 	struct calib_reason *reasons;	/* all of them; sorted after assess */
 	size_t nreasons, reasons_cap;
@@ -86,12 +87,13 @@ int calib_add_reason(struct calib *c, const char *field, long long count);
 
 /*
  * Derive, for each segment and for "all" (the buckets of every segment
- * merged by score, and the reasons merged by text), everything above for
- * the threshold in force, a limit on the rejection rate in [0, 1] and the
- * least number of decided MQLs a threshold needs to be judged (>= 1). The
- * suggested threshold is a score with outcomes, or the current threshold
- * when every score from the lowest feasible one up to it gives the same
- * decided set. Reasons are sorted by count, then text.
+ * merged by score, the reasons merged by text; rebuilt on every call, and
+ * left empty, so no_data, if memory runs out while building it),
+ * everything above for the threshold in force, a limit on the rejection
+ * rate in [0, 1] and the least number of decided MQLs a threshold needs to
+ * be judged (>= 1). The suggested threshold is a score with outcomes, or
+ * the current threshold when every score from the lowest feasible one up
+ * to it gives the same decided set. Reasons are sorted by count, then text.
  */
 void calib_assess(struct calib *c, long long threshold, double max_reject_rate,
     long long min_outcomes);
