@@ -97,13 +97,16 @@ print_alert_line(const json_t *a)
 	char t[40], due[40];
 
 	if (strcmp(jstr(a, "type", "?"), "capacity_forecast") == 0) {
+		long long eta = jint(a, "exhausted_in_s", 0);
+
+		if (eta > 0)
+			ctl_fmt_rel(eta * 1000, due, sizeof(due));
 		printf("%s  %-14s  segment %s  room %lld  backlog %lld  %.1f MQLs/h  full %s\n",
 		    ctl_fmt_time(jint(a, "at_ms", 0), t, sizeof(t)),
-		    "capacity", jstr(a, "segment", "?"), jint(a, "room", 0),
-		    jint(a, "backlog", 0),
+		    "capacity_forecast", jstr(a, "segment", "?"),
+		    jint(a, "room", 0), jint(a, "backlog", 0),
 		    json_number_value(json_object_get(a, "mql_per_hour")),
-		    ctl_fmt_rel(jint(a, "exhausted_in_s", 0) * 1000, due,
-		    sizeof(due)));
+		    eta > 0 ? due : "now");
 		return;
 	}
 	printf("%s  %-14s  lead %s  rep %s  segment %s  due %s\n",
