@@ -608,6 +608,42 @@ test_audit(void **state)
 	    "'audit.max_len' must be a positive integer");
 }
 
+/* forecast and calibrate: defaults, bounds, and errors naming the key. */
+static void
+test_forecast_calibrate(void **state)
+{
+	(void)state;
+	load_ok(MINIMAL);
+	assert_int_equal(cfg->forecast.horizon, 3600);
+	assert_int_equal(cfg->forecast.half_life, 900);
+	assert_int_equal(cfg->forecast.interval, 15);
+	assert_true(cfg->calibrate.max_reject_rate == 0.2);
+	assert_int_equal(cfg->calibrate.min_outcomes, 20);
+	load_ok(MINIMAL "forecast = { horizon = 0; half_life = 1; interval = 3600; };\n"
+	    "calibrate = { max_reject_rate = 1; min_outcomes = 1; };\n");
+	assert_int_equal(cfg->forecast.horizon, 0);	/* 0: no alerts */
+	assert_int_equal(cfg->forecast.half_life, 1);
+	assert_int_equal(cfg->forecast.interval, 3600);
+	assert_true(cfg->calibrate.max_reject_rate == 1.0);
+	assert_int_equal(cfg->calibrate.min_outcomes, 1);
+	load_ok(MINIMAL "calibrate = { max_reject_rate = 0.05; };\n");
+	assert_true(cfg->calibrate.max_reject_rate == 0.05);
+	load_one_error(MINIMAL "forecast = { horizon = -1; };\n", 5,
+	    "'forecast.horizon' must be a number of seconds between 0 and 2592000 (0 = no alert)");
+	load_one_error(MINIMAL "forecast = { half_life = 0; };\n", 5,
+	    "'forecast.half_life' must be a number of seconds between 1 and 604800");
+	load_one_error(MINIMAL "forecast = {\n interval = 3601; };\n", 6,
+	    "'forecast.interval' must be a number of seconds between 1 and 3600");
+	load_one_error(MINIMAL "calibrate = { max_reject_rate = 1.5; };\n", 5,
+	    "'calibrate.max_reject_rate' must be a fraction between 0 and 1");
+	load_one_error(MINIMAL "calibrate = { max_reject_rate = \"low\"; };\n", 5,
+	    "'calibrate.max_reject_rate' must be a number");
+	load_one_error(MINIMAL "calibrate = { min_outcomes = 0; };\n", 5,
+	    "'calibrate.min_outcomes' must be a positive integer");
+	load_one_error(MINIMAL "forecast = 5;\n", 5,
+	    "'forecast' must be a group { ... }");
+}
+
 static void
 test_per_not_in_segment(void **state)
 {
@@ -1280,6 +1316,7 @@ main(void)
 		T(test_empty_value_in_list),
 		T(test_rep_segment_twice),
 		T(test_audit),
+		T(test_forecast_calibrate),
 		T(test_per_not_in_segment),
 		T(test_missing_operands),
 		T(test_bad_field),
