@@ -123,8 +123,10 @@ static const struct command commands[] = {
 	    "{\"record\",\"receipt\",\"history\"}. Exits 1 when there is no such lead.\n",
 	    1, 1, 0, true, run_lead},
 	{"alerts", "alerts [--count N] [--follow]",
-	    "The last N SLA alerts (default 20), oldest first, one line each:\n"
-	    "time, type, lead, rep, segment, due time. --follow then shows new\n"
+	    "The last N alerts (default 20), oldest first, one line each: for SLA\n"
+	    "alerts time, type, lead, rep, segment, due time; for capacity_forecast\n"
+	    "time, segment, room, backlog, MQLs an hour, time until full.\n"
+	    "--follow then shows new\n"
 	    "alerts as they come until interrupted (SIGINT or SIGTERM: exit 0).\n"
 	    "--json prints one alert object per line.\n",
 	    0, 0, OPT_COUNT | OPT_FOLLOW, true, run_alerts},
@@ -155,8 +157,8 @@ static const struct command commands[] = {
 	    "lowest threshold that would have kept rejections at or under R (a\n"
 	    "fraction, default calibrate.max_reject_rate) with at least N decided\n"
 	    "MQLs (default calibrate.min_outcomes), i.e. the one keeping the most\n"
-	    "accepted MQLs; then the most frequent rejection reasons. It only\n"
-	    "suggests: the configuration is never changed.\n",
+	    "accepted MQLs; then the most frequent rejection reasons (all time).\n"
+	    "It only suggests: the configuration is never changed.\n",
 	    0, 0, OPT_SINCE | OPT_MAX_REJECT | OPT_MIN_OUTCOMES, true,
 	    run_calibrate},
 	{"check", "check",
