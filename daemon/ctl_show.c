@@ -144,9 +144,14 @@ status_append(struct ctl *ctl, long long now)
 		rc |= redisAppendCommand(c, "ZCOUNT %srep:%s:window %s +inf", p, id,
 		    since);
 	}
-	for (size_t i = 0; i < cfg->segments.n; i++)
-		rc |= redisAppendCommand(c, "ZCARD %sbacklog:%s", p,
-		    cfg->segments.v[i].name);
+	for (size_t i = 0; i < cfg->segments.n; i++) {
+		const char *seg = cfg->segments.v[i].name;
+
+		rc |= redisAppendCommand(c, "ZCARD %sbacklog:%s", p, seg);
+		rc |= redisAppendCommand(c,
+		    "HMGET %sforecast %s|rate %s|room %s|eta %s|episode", p, seg,
+		    seg, seg, seg);
+	}
 	rc |= redisAppendCommand(c, "LLEN %sincoming", p);
 	rc |= redisAppendCommand(c, "LLEN %sevents", p);
 	rc |= redisAppendCommand(c, "LLEN %sdead", p);
@@ -205,19 +210,51 @@ rep_serves(const struct rep_cfg *rep, size_t seg)
 	return false;
 }
 
+/* The segment's capacity forecast from its HMGET reply; null before the
+ * first forecast. */
+static json_t *
+status_forecast(struct ctl *ctl)
+{
+	redisReply *h;
+	const redisReply *e[4];
+	json_t *o;
+	double rate, eta;
+
+	if ((h = ctl_get_reply(ctl, "HMGET")) == NULL)
+		return NULL;
+	if (h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+	    h->element[0]->type != REDIS_REPLY_STRING ||
+	    h->element[1]->type != REDIS_REPLY_STRING ||
+	    h->element[2]->type != REDIS_REPLY_STRING) {
+		freeReplyObject(h);
+		return json_null();
+	}
+	for (size_t k = 0; k < 4; k++)
+		e[k] = h->element[k];
+	rate = strtod(e[0]->str, NULL);
+	eta = strtod(e[2]->str, NULL);
+	o = json_pack("{s:f, s:I, s:o, s:b}", "mql_per_hour", rate * 3600,
+	    "room", (json_int_t)strtoll(e[1]->str, NULL, 10),
+	    "exhausted_in_s", eta < 0 ? json_null() : json_integer((json_int_t)eta),
+	    "episode", e[3]->type == REDIS_REPLY_STRING);
+	freeReplyObject(h);
+	return o;
+}
+
 /* The segments array: each with its reps (rows, indexed like cfg->reps). */
 static json_t *
 status_segments(struct ctl *ctl, json_t *const *rows)
 {
 	const struct lr_config *cfg = ctl->cfg;
-	json_t *segs = json_array(), *reps, *s;
+	json_t *segs = json_array(), *reps, *s, *fc;
 	long long backlog;
 	int rc = 0;
 
 	if (segs == NULL)
 		return NULL;
 	for (size_t i = 0; i < cfg->segments.n; i++) {
-		if (reply_ll(ctl, "ZCARD", &backlog) == -1) {
+		if (reply_ll(ctl, "ZCARD", &backlog) == -1 ||
+		    (fc = status_forecast(ctl)) == NULL) {
 			json_decref(segs);
 			return NULL;
 		}
@@ -225,8 +262,9 @@ status_segments(struct ctl *ctl, json_t *const *rows)
 		for (size_t r = 0; r < cfg->nreps; r++)
 			if (rep_serves(&cfg->reps[r], i))
 				rc |= json_array_append(reps, rows[r]);
-		s = json_pack("{s:s, s:I, s:o}", "name", cfg->segments.v[i].name,
-		    "backlog", (json_int_t)backlog, "reps", reps);
+		s = json_pack("{s:s, s:I, s:o, s:o}", "name",
+		    cfg->segments.v[i].name, "backlog", (json_int_t)backlog,
+		    "forecast", fc, "reps", reps);
 		rc |= json_array_append_new(segs, s);
 	}
 	if (rc != 0) {
@@ -317,8 +355,25 @@ print_segment(const json_t *seg)
 	char open[48], period[48];
 	size_t i;
 
-	printf("segment %s: backlog %lld\n", jstr(seg, "name", "?"),
+	const json_t *fc = json_object_get(seg, "forecast");
+	char full[32];
+
+	printf("segment %s: backlog %lld", jstr(seg, "name", "?"),
 	    jint(seg, "backlog", 0));
+	if (json_is_object(fc)) {
+		if (json_is_null(json_object_get(fc, "exhausted_in_s")))
+			snprintf(full, sizeof(full), "never full");
+		else if (jint(fc, "exhausted_in_s", 0) == 0)
+			snprintf(full, sizeof(full), "full now");
+		else
+			snprintf(full, sizeof(full), "full in %llds",
+			    jint(fc, "exhausted_in_s", 0));
+		printf("; room %lld, %.1f MQLs/h, %s%s", jint(fc, "room", 0),
+		    json_number_value(json_object_get(fc, "mql_per_hour")), full,
+		    json_is_true(json_object_get(fc, "episode")) ?
+		    " (capacity_forecast)" : "");
+	}
+	printf("\n");
 	if (json_array_size(reps) == 0) {
 		printf("  (no reps)\n");
 		return;

@@ -953,7 +953,8 @@ end
 -- State, in the hash forecast: SEG|n, SEG|t (the counter and time of the
 -- last update), SEG|rate (MQLs/s), SEG|room, SEG|backlog, SEG|eta (seconds
 -- until the room is used up, -1 for never), SEG|at (time of the forecast),
--- SEG|episode (at_ms of the episode's alert, while it lasts).
+-- SEG|episode (at_ms of the episode's alert, while it lasts), SEG|ended
+-- (episodes ended so far: a segment never has more alerts than that + 1).
 -- Returns the alerts fired, as "capacity_forecast segment=.. ..." lines.
 function ops.forecast()
 	R = cjson.decode(ARGV[3])
@@ -1042,6 +1043,7 @@ function ops.forecast()
 		elseif open and (horizon == 0 or wait < 0 or
 		    wait > horizon * 1.25) then
 			redis.call('HDEL', fk, seg .. '|episode')
+			redis.call('HINCRBY', fk, seg .. '|ended', 1)
 		end
 	end
 	flush_stats()

@@ -166,6 +166,7 @@ struct ctx {
 
 	struct smap replay;		/* lead id -> rep index + 1 while open */
 	struct smap asg_of;		/* "id\1rep\1at" -> assignment index */
+	struct smap forecasts;		/* segment -> capacity_forecast alerts */
 	struct asg *asgs;
 	size_t nasgs, capasgs;
 
@@ -979,6 +980,47 @@ audit_cb(struct ctx *x, const char *sid, const redisReply *f)
 
 /* --- alerts ---------------------------------------------------------------- */
 
+/* A capacity_forecast alert: well formed, and counted per segment. */
+static void
+forecast_alert(struct ctx *x, const char *sid, const json_t *o)
+{
+	const char *seg = json_string_value(json_object_get(o, "segment"));
+	const json_t *room = json_object_get(o, "room");
+	const json_t *at = json_object_get(o, "at_ms");
+	long *v;
+
+	if (seg == NULL || !json_is_integer(room) ||
+	    json_integer_value(room) < 0 || !json_is_integer(at) ||
+	    json_integer_value(at) <= 0 ||
+	    !json_is_number(json_object_get(o, "mql_per_hour"))) {
+		problem(x, K_STRAY, "capacity_forecast alert %s is malformed", sid);
+		return;
+	}
+	x->r->forecasts++;
+	if ((v = smap_get(&x->forecasts, seg)) != NULL)
+		(*v)++;
+	else if (smap_put(&x->forecasts, seg, 1) == NULL)
+		x->err = true;
+}
+
+/* Once per episode: never more alerts for a segment than episodes began,
+ * i.e. those that ended (counted by the script that ends them) + 1. */
+static void
+check_forecasts(struct ctx *x)
+{
+	long long ended;
+
+	for (size_t k = 0; k < x->forecasts.cap; k++) {
+		if (x->forecasts.keys[k] == NULL)
+			continue;
+		ended = int_of(x, "HGET %sforecast %s|ended", x->P,
+		    x->forecasts.keys[k]);
+		if (x->forecasts.vals[k] > ended + 1)
+			problem(x, K_DOUBLED, "segment '%s': %ld capacity_forecast alerts for %lld episodes",
+			    x->forecasts.keys[k], x->forecasts.vals[k], ended + 1);
+	}
+}
+
 static void
 alert_cb(struct ctx *x, const char *sid, const redisReply *f)
 {
@@ -993,6 +1035,10 @@ alert_cb(struct ctx *x, const char *sid, const redisReply *f)
 	type = json_string_value(json_object_get(o, "type"));
 	id = json_string_value(json_object_get(o, "lead_id"));
 	rep = json_string_value(json_object_get(o, "rep"));
+	if (type != NULL && strcmp(type, "capacity_forecast") == 0) {
+		forecast_alert(x, sid, o);
+		goto out;
+	}
 	if (type == NULL || id == NULL || rep == NULL) {
 		problem(x, K_STRAY, "alert %s is malformed", sid);
 		goto out;
@@ -1356,6 +1402,7 @@ read_all(struct ctx *x)
 	}
 	snprintf(key, sizeof(key), "%salerts:log", x->P);
 	each_stream(x, key, alert_cb);
+	check_forecasts(x);
 	x->r->fenced = int_of(x, "HGET %sstats fenced", x->P);
 }
 
@@ -1418,6 +1465,7 @@ chk_run(redisContext *c, const struct chk_spec *spec, struct chk_result *res)
 	smap_free(&x.reps);
 	smap_free(&x.replay);
 	smap_free(&x.asg_of);
+	smap_free(&x.forecasts);
 	for (size_t i = 0; i < x.nreps; i++) {
 		free(x.rep_names[i]);
 		free(x.win[i]);
@@ -1450,11 +1498,12 @@ chk_print(FILE *f, const char *name, const struct chk_result *r)
 	    "stale_inflight=%ld strays=%ld wrong_reason=%ld audit_mismatch=%ld"
 	    " | assigned=%ld backlog=%ld nurture=%ld closed=%ld dead=%ld "
 	    "queued=%ld poison=%ld assignments=%ld breaches=%ld warnings=%ld "
-	    "escalations=%ld pending_alerts=%ld fenced=%lld settled=%d\n",
+	    "escalations=%ld forecasts=%ld pending_alerts=%ld fenced=%lld "
+	    "settled=%d\n",
 	    name, r->pushed, r->lost, r->duplicated, r->capacity_violations,
 	    r->alerts_missed, r->alerts_doubled, r->stale_inflight, r->strays,
 	    r->wrong_reason, r->audit_mismatch, r->assigned, r->backlog,
 	    r->nurture, r->closed, r->dead, r->queued, r->poison,
 	    r->assignments, r->breaches, r->warnings, r->escalations,
-	    r->pending_alerts, r->fenced, r->settled);
+	    r->forecasts, r->pending_alerts, r->fenced, r->settled);
 }

@@ -83,6 +83,7 @@ struct chk_result {
 	/* What was found, for the record. */
 	long assigned, backlog, nurture, closed, dead, queued, poison;
 	long assignments, breaches, warnings, escalations, pending_alerts;
+	long forecasts;			/* capacity_forecast alerts */
 	long long fenced;		/* commits refused (lr:stats fenced) */
 	bool settled;			/* queue, in-flight and timers went quiet */
 };

@@ -608,6 +608,12 @@ test_checker_sees_faults(void **state)
 	freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
 	    r->element[0]->element[1]->element[1]->str));
 	freeReplyObject(r);
+	/* Two capacity alerts for one episode, and a malformed one. */
+	for (int k = 0; k < 2; k++)
+		freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
+		    "{\"type\":\"capacity_forecast\",\"segment\":\"ghost\",\"room\":0,\"backlog\":0,\"mql_per_hour\":1,\"exhausted_in_s\":0,\"horizon_s\":3600,\"at_ms\":1}"));
+	freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
+	    "{\"type\":\"capacity_forecast\",\"segment\":\"ghost\"}"));
 
 	spec.items = f->items;
 	spec.nitems = f->nitems;
@@ -621,7 +627,8 @@ test_checker_sees_faults(void **state)
 	assert_true(res.duplicated >= 1);
 	assert_true(res.capacity_violations >= 2);
 	assert_true(res.alerts_missed >= 1);
-	assert_true(res.alerts_doubled >= 1);
+	assert_true(res.alerts_doubled >= 2);	/* a breach, a forecast */
+	assert_true(res.forecasts >= 2);
 	assert_int_equal(res.stale_inflight, 1);
 	assert_true(res.strays >= 1);
 	assert_int_equal(res.wrong_reason, 1);

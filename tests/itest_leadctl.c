@@ -682,11 +682,20 @@ test_status_matches_redis(void **state)
 	assert_true(h_wait_field(f->c, "lr:lead:s6", "status", "backlog"));
 	assert_true(h_wait_llen_at_most(f->c, "lr:incoming", 0));
 	assert_true(h_wait_llen_at_most(f->c, "lr:events", 0));
+	/* A reload forecasts at once: john is full, ann away, no room. */
+	h_daemon_signal(&f->d, SIGHUP);
+	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "0"));
+	assert_true(h_wait_field(f->c, "lr:forecast", "small|room", "0"));
 
 	run_ctl(f, &r, NULL, "-c", f->conf, "status", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
 	run_free(&r);
+	seg = json_array_get(json_object_get(o, "segments"), 1);
+	assert_int_equal(jint(json_object_get(seg, "forecast"), "room"), 0);
+	assert_int_equal(jint(json_object_get(seg, "forecast"), "exhausted_in_s"), 0);
+	assert_true(json_number_value(json_object_get(json_object_get(seg,
+	    "forecast"), "mql_per_hour")) >= 0);
 	assert_int_equal(jint(o, "capacity_period_s"), 3600);
 	assert_int_equal(json_array_size(json_object_get(o, "segments")), 2);
 	seg = json_array_get(json_object_get(o, "segments"), 0);
@@ -727,7 +736,8 @@ test_status_matches_redis(void **state)
 
 	run_ctl(f, &r, NULL, "-c", f->conf, "status", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "segment mid: backlog 1"));
+	assert_non_null(strstr(r.out, "segment mid: backlog 1; room 0, "));
+	assert_non_null(strstr(r.out, "full now"));
 	assert_non_null(strstr(r.out, "segment small: backlog 0"));
 	assert_non_null(strstr(r.out, "john"));
 	assert_non_null(strstr(r.out, "2/2"));
