@@ -111,10 +111,12 @@ static const struct command commands[] = {
 	    "Send a rep_status event: an away rep gets no new leads.\n",
 	    2, 2, OPT_WAIT, true, run_rep},
 	{"status", "status",
-	    "Per segment, its reps (availability, open/max_open, assignments in\n"
-	    "the capacity period/max_per_period) and its backlog; then the\n"
-	    "incoming, events, dead-letter and nurture queues, the pending SLA\n"
-	    "timers with the next due time, and the live daemon instances.\n",
+	    "Per segment, its backlog, the last capacity forecast (room left,\n"
+	    "MQLs an hour, time until full) and its reps (availability,\n"
+	    "open/max_open, assignments in the capacity period/max_per_period);\n"
+	    "then the incoming, events, dead-letter and nurture queues, the\n"
+	    "pending SLA timers with the next due time, and the live daemon\n"
+	    "instances.\n",
 	    0, 0, 0, true, run_status},
 	{"lead", "lead ID",
 	    "A lead's record, its score receipt (the rules that gave points) and\n"
