@@ -948,8 +948,11 @@ end
 -- room the segment's available reps have left (a rep of several segments
 -- shares its room among them in proportion to their rates), less the
 -- segment's backlog, and fire one capacity_forecast alert per episode when
--- the first lead is expected to wait within HORIZON_MS (0: no alerts). An
--- episode ends when that time is back above 1.25 x HORIZON_MS.
+-- that room runs out within HORIZON_MS (0: no alerts) and at least one MQL
+-- is expected within it (a segment without room but without arrivals keeps
+-- no lead waiting). An episode ends when the time to exhaustion is back
+-- above 1.25 x HORIZON_MS, or fewer than half an MQL is expected within it:
+-- the margins keep a segment at the edge from alerting again and again.
 -- State, in the hash forecast: SEG|n, SEG|t (the counter and time of the
 -- last update), SEG|rate (MQLs/s), SEG|room, SEG|backlog, SEG|eta (seconds
 -- until the room is used up, -1 for never), SEG|at (time of the forecast),
@@ -1009,19 +1012,16 @@ function ops.forecast()
 	for _, seg in ipairs(R.seg_order) do
 		local backlog = redis.call('ZCARD', P .. 'backlog:' .. seg)
 		local left, r = math.max(share[seg] - backlog, 0), rate[seg]
-		local eta, wait = -1, -1
+		local eta, expected = -1, r * horizon	-- MQLs within the horizon
 		if left < 1e-9 then
 			eta = 0
 		elseif r > 0 then
 			eta = left / r
 		end
-		if r > 0 then
-			wait = (left + 1) / r	-- until the first lead has to wait
-		end
 		redis.call('HSET', fk, seg .. '|room', room[seg], seg .. '|backlog',
 		    backlog, seg .. '|eta', fnum(eta), seg .. '|at', NOW)
 		local open = redis.call('HGET', fk, seg .. '|episode')
-		if horizon > 0 and wait >= 0 and wait <= horizon then
+		if horizon > 0 and expected >= 1 and eta >= 0 and eta < horizon then
 			if not open then
 				redis.call('HSET', fk, seg .. '|episode', NOW)
 				local a = '{"type":"capacity_forecast","segment":' ..
@@ -1040,8 +1040,8 @@ function ops.forecast()
 				    fmt(backlog) .. ' mql_per_hour=' .. fnum(r * 3600) ..
 				    ' exhausted_in_s=' .. fmt(math.floor(eta))
 			end
-		elseif open and (horizon == 0 or wait < 0 or
-		    wait > horizon * 1.25) then
+		elseif open and (horizon == 0 or expected < 0.5 or eta < 0 or
+		    eta > horizon * 1.25) then
 			redis.call('HDEL', fk, seg .. '|episode')
 			redis.call('HINCRBY', fk, seg .. '|ended', 1)
 		end

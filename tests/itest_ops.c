@@ -630,10 +630,11 @@ write_forecast_conf(struct fx *f, char *conf2, size_t len, int mid_max_open)
 }
 
 /*
- * 4 MQLs for a rep with room for 5: at that arrival rate the fifth fills
- * him within the horizon, so one capacity_forecast alert fires, and only
+ * 4 MQLs for a rep with room for 5: at that arrival rate the last slot
+ * goes within the horizon, so one capacity_forecast alert fires, and only
  * one while the episode lasts, with two instances forecasting. More room
- * (a reload) ends the episode; less room again starts a new one.
+ * (a reload) ends the episode; less room again starts a new one. A
+ * segment without room but without arrivals does not alert.
  */
 static void
 test_capacity_forecast_once_per_episode(void **state)
@@ -708,6 +709,15 @@ test_capacity_forecast_once_per_episode(void **state)
 	json_decref(alerts);
 	assert_true(h_log_contains(&f->d, "capacity_forecast segment=mid") ||
 	    h_log_contains(&d2, "capacity_forecast segment=mid"));
+	/* No room but nothing arriving: no lead will wait, no alert. */
+	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"r2\",\"status\":\"away\"}");
+	assert_true(h_wait_field(f->c, "lr:forecast", "small|room", "0"));
+	wait_forecasts(f->c, "small", 2);
+	assert_null(h_str(f->c, "HGET lr:forecast small|episode"));
+	assert_int_equal(h_int(f->c, "HGET lr:forecast small|eta"), 0);
+	alerts = forecast_alerts(f->c);
+	assert_int_equal(json_array_size(alerts), 2);
+	json_decref(alerts);
 
 	assert_int_equal(h_daemon_stop(&d2, SIGTERM), 0);
 	h_assert_log_clean(&d2);
