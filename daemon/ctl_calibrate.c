@@ -12,43 +12,16 @@
 /* Rejection reasons shown per segment in the table's footnotes. */
 #define SHOW_REASONS 3
 
-/* Add an outcome hash (reasons: the calib:reasons hash) to c. */
 static int
-add_hash(struct ctl *ctl, struct calib *c, const char *key, bool reasons)
+add_cb(void *arg, const char *field, long long n)
 {
-	redisReply *r = ctl_cmd(ctl, "HGETALL %s", key);
-	long long n;
-	int rc;
-
-	if (r == NULL)
-		return -1;
-	for (size_t i = 0; i + 1 < r->elements; i += 2) {
-		if (!ctl_reply_ll(r->element[i + 1], &n))
-			continue;
-		rc = reasons ? calib_add_reason(c, r->element[i]->str, n) :
-		    calib_add(c, r->element[i]->str, n);
-		if (rc == -1) {
-			freeReplyObject(r);
-			return ctl_seterr(ctl, "out of memory");
-		}
-	}
-	freeReplyObject(r);
-	return 0;
+	return calib_add(arg, field, n);
 }
 
-static json_t *
-rate(double x)
+static int
+add_reason_cb(void *arg, const char *field, long long n)
 {
-	return x < 0 ? json_null() : json_real(x);
-}
-
-static void
-fmt_rate(char *buf, size_t len, double x)
-{
-	if (x < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f%%", x * 100);
+	return calib_add_reason(arg, field, n);
 }
 
 static void
@@ -56,9 +29,9 @@ print_row(const struct calib_segment *s, const char *name)
 {
 	char prec[16], win[16], rej[16];
 
-	fmt_rate(prec, sizeof(prec), s->precision);
-	fmt_rate(win, sizeof(win), s->win_rate);
-	fmt_rate(rej, sizeof(rej), s->s_reject_rate);
+	ctl_fmt_rate(s->precision, prec, sizeof(prec));
+	ctl_fmt_rate(s->win_rate, win, sizeof(win));
+	ctl_fmt_rate(s->s_reject_rate, rej, sizeof(rej));
 	printf("%-16s %8lld %9lld %9lld %10s %7s   %9lld %9lld %9lld %8s  %s\n",
 	    name, s->accepted + s->rejected, s->accepted, s->rejected, prec,
 	    win, s->suggested, s->s_accepted, s->s_rejected, rej,
@@ -72,9 +45,9 @@ print_advice(const struct calib_segment *a, long long threshold,
 {
 	char now[16], then[16];
 
-	fmt_rate(now, sizeof(now), a->accepted + a->rejected > 0 ?
-	    (double)a->rejected / (double)(a->accepted + a->rejected) : -1);
-	fmt_rate(then, sizeof(then), a->s_reject_rate);
+	ctl_fmt_rate(a->accepted + a->rejected > 0 ? (double)a->rejected /
+	    (double)(a->accepted + a->rejected) : -1, now, sizeof(now));
+	ctl_fmt_rate(a->s_reject_rate, then, sizeof(then));
 	switch (a->verdict) {
 	case CALIB_NO_DATA:
 		printf("\nnot enough outcomes yet: a threshold is judged on at least %lld decided MQLs (accepted or rejected).\n",
@@ -146,13 +119,13 @@ segment_json(const struct calib_segment *s)
 	return json_pack("{s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:s, s:I, s:{s:I, s:I, s:o}, s:o}",
 	    "segment", s->name, "decided", (json_int_t)(s->accepted + s->rejected),
 	    "accepted", (json_int_t)s->accepted, "rejected",
-	    (json_int_t)s->rejected, "precision", rate(s->precision),
+	    (json_int_t)s->rejected, "precision", ctl_json_rate(s->precision),
 	    "won", (json_int_t)s->won, "lost", (json_int_t)s->lost,
-	    "win_rate", rate(s->win_rate), "verdict",
+	    "win_rate", ctl_json_rate(s->win_rate), "verdict",
 	    calib_verdict_name(s->verdict), "suggested_threshold",
 	    (json_int_t)s->suggested, "at_suggested", "accepted",
 	    (json_int_t)s->s_accepted, "rejected", (json_int_t)s->s_rejected,
-	    "reject_rate", rate(s->s_reject_rate), "top_reasons", reasons);
+	    "reject_rate", ctl_json_rate(s->s_reject_rate), "top_reasons", reasons);
 }
 
 static json_t *
@@ -174,31 +147,20 @@ int
 ctl_calibrate(struct ctl *ctl, long long since_days, double max_reject_rate,
     long long min_outcomes)
 {
-	long long threshold = ctl->cfg->scoring.mql_threshold, now, today;
+	long long threshold = ctl->cfg->scoring.mql_threshold;
 	struct calib c = {0};
 	char key[256];
 	int rc = CTL_OK;
 
 	if (ctl_connect(ctl) == -1)
 		return ctl_fail(ctl);
-	if (since_days <= 0) {
-		snprintf(key, sizeof(key), "%scalib:all", ctl->prefix);
-		if (add_hash(ctl, &c, key, false) == -1)
-			goto fail;
-	} else {
-		if (ctl_redis_now(ctl, &now) == -1)
-			goto fail;
-		today = now / 86400000;
-		for (long long d = today - since_days + 1; d <= today; d++) {
-			snprintf(key, sizeof(key), "%scalib:%lld", ctl->prefix, d);
-			if (add_hash(ctl, &c, key, false) == -1)
-				goto fail;
-		}
-	}
 	/* Reasons are kept all time only. */
 	snprintf(key, sizeof(key), "%scalib:reasons", ctl->prefix);
-	if (add_hash(ctl, &c, key, true) == -1)
-		goto fail;
+	if (ctl_read_counters(ctl, "calib", since_days, add_cb, &c) == -1 ||
+	    ctl_read_hash(ctl, key, add_reason_cb, &c) == -1) {
+		calib_clear(&c);
+		return ctl_fail(ctl);
+	}
 	calib_assess(&c, threshold, max_reject_rate, min_outcomes);
 	if (ctl->json) {
 		if (ctl_print_json(to_json(&c, threshold, max_reject_rate,
@@ -210,7 +172,4 @@ ctl_calibrate(struct ctl *ctl, long long since_days, double max_reject_rate,
 	}
 	calib_clear(&c);
 	return rc;
-fail:
-	calib_clear(&c);
-	return ctl_fail(ctl);
 }

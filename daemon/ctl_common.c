@@ -305,3 +305,59 @@ ctl_print_json(json_t *v)
 	free(s);
 	return 0;
 }
+
+int
+ctl_read_hash(struct ctl *ctl, const char *key, ctl_counter_fn add, void *arg)
+{
+	redisReply *r = ctl_cmd(ctl, "HGETALL %s", key);
+	long long n;
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i + 1 < r->elements; i += 2)
+		if (ctl_reply_ll(r->element[i + 1], &n) &&
+		    add(arg, r->element[i]->str, n) == -1) {
+			freeReplyObject(r);
+			return ctl_seterr(ctl, "out of memory");
+		}
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
+    ctl_counter_fn add, void *arg)
+{
+	char key[256];
+	long long now, today;
+
+	if (since_days <= 0) {
+		snprintf(key, sizeof(key), "%s%s:all", ctl->prefix, name);
+		return ctl_read_hash(ctl, key, add, arg);
+	}
+	if (ctl_redis_now(ctl, &now) == -1)
+		return -1;
+	today = now / 86400000;
+	for (long long d = today - since_days + 1; d <= today; d++) {
+		snprintf(key, sizeof(key), "%s%s:%lld", ctl->prefix, name, d);
+		if (ctl_read_hash(ctl, key, add, arg) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+json_t *
+ctl_json_rate(double x)
+{
+	return x < 0 ? json_null() : json_real(x);
+}
+
+const char *
+ctl_fmt_rate(double x, char *buf, size_t len)
+{
+	if (x < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%", x * 100);
+	return buf;
+}

@@ -216,9 +216,8 @@ static json_t *
 status_forecast(struct ctl *ctl)
 {
 	redisReply *h;
-	const redisReply *e[4];
 	json_t *o;
-	double rate, eta;
+	double eta;
 
 	if ((h = ctl_get_reply(ctl, "HMGET")) == NULL)
 		return NULL;
@@ -229,14 +228,12 @@ status_forecast(struct ctl *ctl)
 		freeReplyObject(h);
 		return json_null();
 	}
-	for (size_t k = 0; k < 4; k++)
-		e[k] = h->element[k];
-	rate = strtod(e[0]->str, NULL);
-	eta = strtod(e[2]->str, NULL);
-	o = json_pack("{s:f, s:I, s:o, s:b}", "mql_per_hour", rate * 3600,
-	    "room", (json_int_t)strtoll(e[1]->str, NULL, 10),
+	eta = strtod(h->element[2]->str, NULL);
+	o = json_pack("{s:f, s:I, s:o, s:b}", "mql_per_hour",
+	    strtod(h->element[0]->str, NULL) * 3600, "room",
+	    (json_int_t)strtoll(h->element[1]->str, NULL, 10),
 	    "exhausted_in_s", eta < 0 ? json_null() : json_integer((json_int_t)eta),
-	    "episode", e[3]->type == REDIS_REPLY_STRING);
+	    "episode", h->element[3]->type == REDIS_REPLY_STRING);
 	freeReplyObject(h);
 	return o;
 }

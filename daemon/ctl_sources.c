@@ -14,36 +14,9 @@
 #define SUNSET_MIN_VOLUME 20
 
 static int
-add_hash(struct ctl *ctl, struct sources *s, const char *key)
+add_cb(void *arg, const char *field, long long n)
 {
-	redisReply *r = ctl_cmd(ctl, "HGETALL %s", key);
-	long long n;
-
-	if (r == NULL)
-		return -1;
-	for (size_t i = 0; i + 1 < r->elements; i += 2)
-		if (ctl_reply_ll(r->element[i + 1], &n) &&
-		    sources_add(s, r->element[i]->str, n) == -1) {
-			freeReplyObject(r);
-			return ctl_seterr(ctl, "out of memory");
-		}
-	freeReplyObject(r);
-	return 0;
-}
-
-static json_t *
-rate(double x)
-{
-	return x < 0 ? json_null() : json_real(x);
-}
-
-static void
-fmt_rate(char *buf, size_t len, double x)
-{
-	if (x < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.1f%%", x * 100);
+	return sources_add(arg, field, n);
 }
 
 static void
@@ -62,10 +35,10 @@ print_table(const struct sources *s, long long since_days)
 		const struct source_stats *st = &s->v[i];
 		char wl[32];
 
-		fmt_rate(r[0], sizeof(r[0]), st->mql_rate);
-		fmt_rate(r[1], sizeof(r[1]), st->acceptance);
-		fmt_rate(r[2], sizeof(r[2]), st->sla_met);
-		fmt_rate(r[3], sizeof(r[3]), st->win_rate);
+		ctl_fmt_rate(st->mql_rate, r[0], sizeof(r[0]));
+		ctl_fmt_rate(st->acceptance, r[1], sizeof(r[1]));
+		ctl_fmt_rate(st->sla_met, r[2], sizeof(r[2]));
+		ctl_fmt_rate(st->win_rate, r[3], sizeof(r[3]));
 		if (st->median_fu_s == -1)
 			snprintf(fu, sizeof(fu), "-");
 		else if (st->median_fu_s == -2)
@@ -95,9 +68,10 @@ to_json(const struct sources *s, long long since_days)
 		    (json_int_t)st->followed_up, "followed_up_in_sla",
 		    (json_int_t)st->in_sla, "rejected", (json_int_t)st->rejected,
 		    "won", (json_int_t)st->won, "lost", (json_int_t)st->lost,
-		    "mql_rate", rate(st->mql_rate), "acceptance",
-		    rate(st->acceptance), "sla_met", rate(st->sla_met),
-		    "win_rate", rate(st->win_rate), "median_followup_s",
+		    "mql_rate", ctl_json_rate(st->mql_rate), "acceptance",
+		    ctl_json_rate(st->acceptance), "sla_met",
+		    ctl_json_rate(st->sla_met), "win_rate",
+		    ctl_json_rate(st->win_rate), "median_followup_s",
 		    st->median_fu_s == -1 ? json_null() :
 		    st->median_fu_s == -2 ? json_string("beyond") :
 		    json_real(st->median_fu_s), "consider_sunsetting",
@@ -112,25 +86,13 @@ ctl_sources(struct ctl *ctl, long long since_days)
 {
 	const struct decide_hist *fu = &decide_hists[1];
 	struct sources s = {0};
-	char key[256];
-	long long now, today;
 	int rc = CTL_OK;
 
 	if (ctl_connect(ctl) == -1)
 		return ctl_fail(ctl);
-	if (since_days <= 0) {
-		snprintf(key, sizeof(key), "%ssrc:all", ctl->prefix);
-		if (add_hash(ctl, &s, key) == -1)
-			goto fail;
-	} else {
-		if (ctl_redis_now(ctl, &now) == -1)
-			goto fail;
-		today = now / 86400000;
-		for (long long d = today - since_days + 1; d <= today; d++) {
-			snprintf(key, sizeof(key), "%ssrc:%lld", ctl->prefix, d);
-			if (add_hash(ctl, &s, key) == -1)
-				goto fail;
-		}
+	if (ctl_read_counters(ctl, "src", since_days, add_cb, &s) == -1) {
+		sources_clear(&s);
+		return ctl_fail(ctl);
 	}
 	sources_assess(&s, fu->bounds_ms, fu->n, SUNSET_MIN_VOLUME);
 	if (ctl->json) {
@@ -141,7 +103,4 @@ ctl_sources(struct ctl *ctl, long long since_days)
 	}
 	sources_clear(&s);
 	return rc;
-fail:
-	sources_clear(&s);
-	return ctl_fail(ctl);
 }

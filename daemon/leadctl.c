@@ -466,17 +466,27 @@ run_plan(struct ctl *ctl, const struct args *a)
 	return ctl_plan(ctl, a->plan, (a->seen & OPT_ACTUAL) != 0);
 }
 
+/* --since DAYS into *days (0 when absent); -1 after a usage error. */
+static int
+parse_since(const struct args *a, long long *days)
+{
+	*days = 0;
+	if (a->since != NULL && (!ctl_parse_ll(a->since, days) || *days < 1 ||
+	    *days > 400)) {
+		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
+		    a->since);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 run_sources(struct ctl *ctl, const struct args *a)
 {
-	long long days = 0;
+	long long days;
 
-	if (a->since != NULL && (!ctl_parse_ll(a->since, &days) || days < 1 ||
-	    days > 400)) {
-		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
-		    a->since);
+	if (parse_since(a, &days) == -1)
 		return CTL_USAGE;
-	}
 	return ctl_sources(ctl, days);
 }
 
@@ -484,15 +494,11 @@ static int
 run_calibrate(struct ctl *ctl, const struct args *a)
 {
 	double rate = ctl->cfg->calibrate.max_reject_rate;
-	long long days = 0, min = ctl->cfg->calibrate.min_outcomes;
+	long long days, min = ctl->cfg->calibrate.min_outcomes;
 	char *end;
 
-	if (a->since != NULL && (!ctl_parse_ll(a->since, &days) || days < 1 ||
-	    days > 400)) {
-		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
-		    a->since);
+	if (parse_since(a, &days) == -1)
 		return CTL_USAGE;
-	}
 	if (a->max_reject != NULL) {
 		rate = strtod(a->max_reject, &end);
 		if (end == a->max_reject || *end != '\0' || !(rate >= 0 &&

@@ -131,26 +131,26 @@ local function cal_reason(seg, reason)
 	redis.call('HINCRBY', k, f, 1)
 end
 
+-- Add counters to NAME:all and to NAME:DAY (days since the epoch, kept 400
+-- days), the pair leadctl reads all time or --since DAYS.
+local function flush_daily(name, counters)
+	if next(counters) then
+		local all = P .. name .. ':all'
+		local day = P .. name .. ':' .. fmt(math.floor(NOW / 86400000))
+		for f, n in pairs(counters) do
+			redis.call('HINCRBY', all, f, n)
+			redis.call('HINCRBY', day, f, n)
+		end
+		redis.call('EXPIRE', day, 400 * 86400)
+	end
+end
+
 local function flush_stats()
 	for f, n in pairs(stats) do
 		redis.call('HINCRBY', P .. 'stats', f, n)
 	end
-	if next(calstats) then
-		local day = P .. 'calib:' .. fmt(math.floor(NOW / 86400000))
-		for f, n in pairs(calstats) do
-			redis.call('HINCRBY', P .. 'calib:all', f, n)
-			redis.call('HINCRBY', day, f, n)
-		end
-		redis.call('EXPIRE', day, 400 * 86400)
-	end
-	if next(srcstats) then
-		local day = P .. 'src:' .. fmt(math.floor(NOW / 86400000))
-		for f, n in pairs(srcstats) do
-			redis.call('HINCRBY', P .. 'src:all', f, n)
-			redis.call('HINCRBY', day, f, n)
-		end
-		redis.call('EXPIRE', day, 400 * 86400)
-	end
+	flush_daily('calib', calstats)
+	flush_daily('src', srcstats)
 end
 
 -- Push values onto a list in chunks (unpack has a C-stack limit).

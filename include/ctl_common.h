@@ -92,6 +92,30 @@ json_t *ctl_hash_json(const redisReply *r);
 /* Parse a whole decimal integer string; false when it is not one. */
 bool ctl_parse_ll(const char *s, long long *v);
 
+/* Called with each field of a counters hash and its value. 0, or -1 (ENOMEM). */
+typedef int (*ctl_counter_fn)(void *arg, const char *field, long long n);
+
+/*
+ * Feed every field of the hash key whose value is an integer to add.
+ * 0, or -1 with ctl->err filled in (Redis, or add failing: out of memory).
+ */
+int ctl_read_hash(struct ctl *ctl, const char *key, ctl_counter_fn add,
+    void *arg);
+
+/*
+ * The counters the scripts keep all time in <prefix>NAME:all and per day
+ * in <prefix>NAME:<days since 1970>: since_days 0 reads the first, else
+ * the last since_days days (UTC, Redis's clock). As ctl_read_hash.
+ */
+int ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
+    ctl_counter_fn add, void *arg);
+
+/* A fraction as JSON: null when below 0 (nothing to divide). */
+json_t *ctl_json_rate(double x);
+
+/* A fraction as "12.5%", or "-" when below 0, into buf (>= 16 bytes). */
+const char *ctl_fmt_rate(double x, char *buf, size_t len);
+
 /* "2025-01-31T12:00:00.250Z" (UTC) for epoch ms, into buf (>= 32 bytes). */
 const char *ctl_fmt_time(long long ms, char *buf, size_t len);
 
