@@ -47,20 +47,24 @@ SRC_DEPS = $(wildcard include/*.h) Makefile
 B  = build
 BT = build/test
 
+# Where the sources live (README "Layout"): the daemon's event-loop modules
+# in daemon/, the pure modules in daemon/core/, leadctl in daemon/ctl/.
+vpath %.c daemon daemon/core daemon/ctl
+
 .PHONY: all test check test-run unit itest deps run install uninstall clean
 # Keep the objects of test binaries between runs.
 .SECONDARY:
 
 all: $(B)/leadrouted $(B)/leadctl
 
-$(B)/obj/%.o: daemon/%.c $(SRC_DEPS)
+$(B)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The Lua script, compiled in as a C string.
-$(B)/gen/lr_lua.c: daemon/lr.lua
+$(B)/gen/lr_lua.c: daemon/lua/lr.lua
 	@mkdir -p $(@D)
-	@{ echo '/* generated from daemon/lr.lua; do not edit */'; \
+	@{ echo '/* generated from daemon/lua/lr.lua; do not edit */'; \
 	  echo '#include "scripts.h"'; echo 'const char lr_lua[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; echo 'const size_t lr_lua_len = sizeof(lr_lua) - 1;'; } > $@
@@ -81,7 +85,7 @@ $(B)/leadctl: $(CTL:%=$(B)/obj/%.o)
 
 # --- tests -----------------------------------------------------------------
 
-$(BT)/obj/%.o: daemon/%.c $(SRC_DEPS)
+$(BT)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
@@ -111,8 +115,22 @@ $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 test check: deps
 	@$(MAKE) --no-print-directory test-run
 
-test-run: $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short
+test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short
 	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+
+# daemon/core/ is pure: no event loop, no hiredis, not even through a
+# header it includes (README "Layout"). gcc -M lists every header a file
+# pulls in.
+.PHONY: check-layout
+check-layout:
+	@bad=""; for f in daemon/core/*.c; do \
+		$(CC) -M $(DEFS) -Iinclude $(PKG_CFLAGS) $$f | \
+		    grep -qE '(event2|hiredis)/' && bad="$$bad $$f"; \
+	done; \
+	if [ -n "$$bad" ]; then \
+		echo "check-layout: daemon/core/ must not include event2/ or hiredis/:$$bad"; \
+		exit 1; \
+	fi; echo "check-layout: daemon/core/ includes neither event2/ nor hiredis/"
 
 itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
 	@tests/run-tests.sh $(ITEST_BINS)
@@ -210,7 +228,7 @@ FUZZ_TARGETS  = lead:8192 event:4096 config:16384
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 
-$(BF)/obj/%.o: daemon/%.c $(SRC_DEPS)
+$(BF)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
@@ -240,7 +258,7 @@ VALGRIND_ITEST_BINS = $(filter-out $(BT)/itest_faults,$(ITEST_BINS))
 # A process killed by a test (kill -9) writes no summary: its errors count.
 VALGRIND_BAD = ERROR SUMMARY: [1-9]|definitely lost: [1-9]|== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap)
 
-$(BV)/obj/%.o: daemon/%.c $(SRC_DEPS)
+$(BV)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
 

@@ -1,5 +1,5 @@
 /*
- * scripts.h - the Lua source of daemon/lr.lua, compiled into the binary
+ * scripts.h - the Lua source of daemon/lua/, compiled into the binary
  * (the Makefile generates build/.../lr_lua.c from it).
  */
 #ifndef LR_SCRIPTS_H
