@@ -1,7 +1,7 @@
 /*
  * config.h - load and validate leadrouted's configuration (libconfig).
  *
- * cfg_load() reads one file, checks every key of CONTRACT section 7 and
+ * cfg_load() reads one file, checks every key of README "Configuration" and
  * fills in the defaults. It reports every problem it finds, not just the
  * first, each as "FILE:LINE: 'KEY' ..." in a diagnostics list owned by
  * the caller; it never logs and never exits. A configuration that loaded

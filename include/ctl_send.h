@@ -1,6 +1,6 @@
 /*
  * ctl_send.h - leadctl's writing commands: push leads onto the intake
- * queue, and send feedback events (CONTRACT sections 1 and 4).
+ * queue, and send feedback events (README "Input: leads" and "Feedback: events").
  *
  * Both connect to Redis themselves, after checking their input, so that a
  * bad argument is reported as such even when Redis is down. They return

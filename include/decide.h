@@ -32,7 +32,7 @@ struct lead_decision {
 	char *receipt;		/* JSON: why it scored what it scored */
 	/* DECISION_DEAD */
 	enum dl_reason reason;
-	char *dead_json;	/* the dead-letter JSON of CONTRACT section 6 */
+	char *dead_json;	/* the dead-letter JSON of README "Dead letters" */
 };
 
 /*

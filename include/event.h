@@ -1,6 +1,6 @@
 /*
  * event.h - validate the feedback events reps and the CRM push onto
- * lr:events (CONTRACT section 4). Pure: no I/O.
+ * lr:events (README "Feedback: events"). Pure: no I/O.
  *
  * Whether the lead or rep exists, or holds the lead, is Redis's state and
  * is decided by the commit script; here only the shape is checked. Every

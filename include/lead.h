@@ -14,12 +14,12 @@
 
 #include <jansson.h>
 
-/* Nesting limit of CONTRACT section 1: the top-level object is level 1. */
+/* Nesting limit of README "Input: leads": the top-level object is level 1. */
 #define LEAD_MAX_DEPTH 16
 #define LEAD_ID_MAX 128
 #define LEAD_EMAIL_MAX 254
 
-/* Dead-letter reasons of CONTRACT section 6. */
+/* Dead-letter reasons of README "Dead letters". */
 enum dl_reason {
 	DL_NONE = 0,
 	DL_TOO_LARGE,
@@ -96,7 +96,7 @@ long json_depth_exceeds(const char *s, size_t len, int limit);
 char *base64_encode(const char *buf, size_t len);
 
 /*
- * The dead-letter JSON of CONTRACT section 6, compact, malloc'd:
+ * The dead-letter JSON of README "Dead letters", compact, malloc'd:
  * {"reason","detail","at_ms","source","raw"} or "raw_base64" instead of
  * "raw" when the bytes are not UTF-8. NULL only on allocation failure.
  */

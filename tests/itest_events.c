@@ -244,7 +244,7 @@ wall_ms(void)
 }
 
 /*
- * One dead letter of CONTRACT section 6 from lr:events: reason, a
+ * One dead letter of README "Dead letters" from lr:events: reason, a
  * non-empty detail, source "events", an epoch-ms at_ms, and the pushed
  * bytes in raw (or, when b64, in raw_base64 and no raw).
  */
@@ -644,7 +644,7 @@ wait_status_or_dead(struct fx *f, const char *key, const char *want)
 }
 
 /*
- * A reason is the rep's free text and CONTRACT section 4 sets no limit on
+ * A reason is the rep's free text and README "Feedback: events" sets no limit on
  * it: a rejection with a long one is still a rejection.
  */
 static void

@@ -171,7 +171,7 @@ wall_ms(void)
 }
 
 /*
- * One dead letter of CONTRACT section 6: reason, a non-empty detail,
+ * One dead letter of README "Dead letters": reason, a non-empty detail,
  * source, an epoch-ms at_ms, and the pushed bytes in raw (or, when b64,
  * in raw_base64 and no raw). what names the case in failure messages.
  */

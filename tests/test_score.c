@@ -122,7 +122,7 @@ assert_no_match(const struct score_rule *r, const char *text)
 		    matched);
 }
 
-/* The example rules of CONTRACT section 7. */
+/* The example rules of README "Configuration". */
 static void
 example_rules(struct scoring *s)
 {

@@ -47,7 +47,7 @@ seg_at(struct segments *s, size_t i, const char *name, const char *field,
 }
 
 /*
- * The example segments of CONTRACT section 7 (small lt 100, mid between
+ * The example segments of README "Configuration" (small lt 100, mid between
  * 100 and 999, large gte 1000), then n_extra plain segments after them.
  */
 static void
