@@ -743,16 +743,84 @@ test_exists(void **state)
 	struct match_cond c;
 
 	(void)state;
-	cond_init(&c, "company", MATCH_EXISTS);
-	assert_true(eval(&c, "{\"company\": \"Acme\"}"));
-	assert_true(eval(&c, "{\"company\": \"\"}"));
-	assert_true(eval(&c, "{\"company\": 0}"));
-	assert_true(eval(&c, "{\"company\": false}"));
-	assert_true(eval(&c, "{\"company\": {}}"));
-	assert_true(eval(&c, "{\"company\": []}"));
-	assert_false(eval(&c, "{\"company\": null}"));
+	/* A field the lead format does not define: any value but null. */
+	cond_init(&c, "nickname", MATCH_EXISTS);
+	assert_true(eval(&c, "{\"nickname\": \"Acme\"}"));
+	assert_true(eval(&c, "{\"nickname\": \"\"}"));
+	assert_true(eval(&c, "{\"nickname\": 0}"));
+	assert_true(eval(&c, "{\"nickname\": false}"));
+	assert_true(eval(&c, "{\"nickname\": {}}"));
+	assert_true(eval(&c, "{\"nickname\": []}"));
+	assert_false(eval(&c, "{\"nickname\": null}"));
 	assert_false(eval(&c, "{}"));
-	assert_false(eval(&c, "{\"Company\": \"Acme\"}"));
+	assert_false(eval(&c, "{\"Nickname\": \"Acme\"}"));
+	match_cond_clear(&c);
+}
+
+/*
+ * A field the lead format defines, of the wrong type, counts as missing
+ * (README "Input: leads"): "employees": "many" exists for no rule.
+ */
+static void
+test_known_field_wrong_type_is_missing(void **state)
+{
+	static const struct {
+		const char *field;
+		const char *good, *bad[4];
+	} cases[] = {
+		{"company", "{\"company\": \"Acme\"}", {"{\"company\": 0}",
+		    "{\"company\": false}", "{\"company\": {}}",
+		    "{\"company\": []}"}},
+		{"employees", "{\"employees\": 0}", {"{\"employees\": \"many\"}",
+		    "{\"employees\": [1]}", "{\"employees\": {}}",
+		    "{\"employees\": true}"}},
+		{"revenue", "{\"revenue\": 2.5e6}", {"{\"revenue\": \"2m\"}",
+		    "{\"revenue\": {}}", "{\"revenue\": [1]}",
+		    "{\"revenue\": false}"}},
+		{"activity.demo_request", "{\"activity\": {\"demo_request\": false}}",
+		    {"{\"activity\": {\"demo_request\": \"yes\"}}",
+		    "{\"activity\": {\"demo_request\": {}}}",
+		    "{\"activity\": {\"demo_request\": [true]}}",
+		    "{\"activity\": {\"demo_request\": \"\"}}"}},
+		{"created_at_ms", "{\"created_at_ms\": 1700000000000}",
+		    {"{\"created_at_ms\": \"today\"}",
+		    "{\"created_at_ms\": [1]}", "{\"created_at_ms\": {}}",
+		    "{\"created_at_ms\": true}"}},
+	};
+	struct match_cond c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cond_init(&c, cases[i].field, MATCH_EXISTS);
+		assert_true(eval(&c, cases[i].good));
+		for (size_t j = 0; j < 4; j++) {
+			if (eval(&c, cases[i].bad[j]))
+				fail_msg("'%s' exists in %s", cases[i].field,
+				    cases[i].bad[j]);
+		}
+		match_cond_clear(&c);
+	}
+	/* Every operator sees it as missing: ne matches no missing field. */
+	cond_strs(&c, "employees", MATCH_NE, (const char *const[]){"x"}, 1);
+	assert_false(eval(&c, "{\"employees\": \"many\"}"));
+	match_cond_clear(&c);
+	cond_strs(&c, "employees", MATCH_EQ, (const char *const[]){"many"}, 1);
+	assert_false(eval(&c, "{\"employees\": \"many\"}"));
+	match_cond_clear(&c);
+	/* activity is an object: a scalar there is missing, and so is a
+	 * path through it. */
+	cond_init(&c, "activity", MATCH_EXISTS);
+	assert_true(eval(&c, "{\"activity\": {}}"));
+	assert_false(eval(&c, "{\"activity\": 5}"));
+	match_cond_clear(&c);
+	/* Extra fields of activity are numbers or booleans, any name. */
+	cond_init(&c, "activity.webinar_minutes", MATCH_EXISTS);
+	assert_true(eval(&c, "{\"activity\": {\"webinar_minutes\": 12}}"));
+	assert_false(eval(&c, "{\"activity\": {\"webinar_minutes\": \"12\"}}"));
+	match_cond_clear(&c);
+	/* A string field holds nothing below it. */
+	cond_init(&c, "company.name", MATCH_EXISTS);
+	assert_false(eval(&c, "{\"company\": {\"name\": \"Acme\"}}"));
 	match_cond_clear(&c);
 }
 
@@ -856,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_between_inclusive),
 		cmocka_unit_test(test_wrong_type_matches_no_numeric_op),
 		cmocka_unit_test(test_exists),
+		cmocka_unit_test(test_known_field_wrong_type_is_missing),
 		cmocka_unit_test(test_is_true),
 		cmocka_unit_test(test_dotted_paths),
 		cmocka_unit_test(test_lead_not_an_object),

@@ -121,6 +121,65 @@ match_add_str(struct match_cond *c, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * The types the lead format gives its known fields (README "Input:
+ * leads"). A known field of another type counts as missing for every
+ * operator; fields it does not define may hold anything.
+ */
+enum known_type {
+	KNOWN_STRING,
+	KNOWN_NUMBER,
+	KNOWN_OBJECT,
+	KNOWN_SIGNAL,		/* a number or a boolean (activity.*) */
+};
+
+static const struct {
+	const char *name;
+	enum known_type type;
+} known_fields[] = {
+	{"id", KNOWN_STRING}, {"email", KNOWN_STRING},
+	{"name", KNOWN_STRING}, {"company", KNOWN_STRING},
+	{"title", KNOWN_STRING}, {"industry", KNOWN_STRING},
+	{"country", KNOWN_STRING}, {"source", KNOWN_STRING},
+	{"employees", KNOWN_NUMBER}, {"revenue", KNOWN_NUMBER},
+	{"activity", KNOWN_OBJECT}, {"created_at_ms", KNOWN_NUMBER},
+};
+
+/* The JSON type only: a range the format names (employees >= 0) is the
+ * rules' business, not a reason to hide the field. */
+static bool
+type_ok(enum known_type t, const json_t *v)
+{
+	switch (t) {
+	case KNOWN_STRING:
+		return json_is_string(v);
+	case KNOWN_NUMBER:
+		return json_is_number(v);
+	case KNOWN_OBJECT:
+		return json_is_object(v);
+	case KNOWN_SIGNAL:
+		return json_is_number(v) || json_is_boolean(v);
+	}
+	return true;
+}
+
+/* Is v, found at c->path[0..depth], of the type the lead format gives it? */
+static bool
+known_type_ok(const struct match_cond *c, size_t depth, const json_t *v)
+{
+	if (json_is_null(v))
+		return true;	/* null is absent already for every operator */
+	if (depth == 1 && strcmp(c->path[0], "activity") == 0)
+		return type_ok(KNOWN_SIGNAL, v);
+	if (depth != 0)
+		return true;
+	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]);
+	    i++)
+		if (strcmp(c->path[0], known_fields[i].name) == 0)
+			return type_ok(known_fields[i].type, v);
+	return true;
+}
+
 const json_t *
 match_lookup(const struct match_cond *c, const json_t *lead)
 {
@@ -130,6 +189,8 @@ match_lookup(const struct match_cond *c, const json_t *lead)
 		if (!json_is_object(v))
 			return NULL;
 		v = json_object_get(v, c->path[i]);
+		if (v != NULL && !known_type_ok(c, i, v))
+			return NULL;
 	}
 	return v;
 }
