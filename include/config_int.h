@@ -146,6 +146,12 @@ config_setting_t *cfg_get_group(struct cfg_ctx *c,
 int cfg_get_string(struct cfg_ctx *c, const config_setting_t *group,
     const char *pkey, const char *name, bool required, const char *def,
     char **out);
+/*
+ * A list ( ... ) or array [ ... ], key naming it: NULL when absent ("is
+ * required"), not a list, or empty unless may_be_empty ("must be WHAT").
+ */
+config_setting_t *cfg_get_list(struct cfg_ctx *c, const config_setting_t *group,
+    const char *key, const char *name, bool may_be_empty, const char *what);
 /* An integer in [min, max], else "must be WHAT": 0 with *out (def if absent). */
 int cfg_get_int(struct cfg_ctx *c, const config_setting_t *group,
     const char *pkey, const char *name, bool required, long long def,

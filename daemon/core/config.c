@@ -37,6 +37,10 @@ cfg_diag_error(struct cfg_diag *diag, const char *msg)
 	(void)diag_push(&diag->errors, &diag->nerrors, msg);
 }
 
+static void vreport(struct cfg_ctx *c, bool error, const config_setting_t *at,
+    const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 static void
 vreport(struct cfg_ctx *c, bool error, const config_setting_t *at,
     const char *key, const char *fmt, va_list ap)
@@ -219,6 +223,25 @@ cfg_get_group(struct cfg_ctx *c, const config_setting_t *parent, const char *pke
 		return NULL;
 	}
 	return s;
+}
+
+config_setting_t *
+cfg_get_list(struct cfg_ctx *c, const config_setting_t *group,
+    const char *key, const char *name, bool may_be_empty, const char *what)
+{
+	config_setting_t *list = cfg_member(group, name);
+
+	if (list == NULL) {
+		cfg_err(c, group, key, may_be_empty ?
+		    "is required (it may be empty: ())" : "is required");
+		return NULL;
+	}
+	if (!cfg_is_list(list) ||
+	    (!may_be_empty && config_setting_length(list) == 0)) {
+		cfg_err(c, list, key, "must be %s", what);
+		return NULL;
+	}
+	return list;
 }
 
 /* A string member: 0 with *out set (a copy, or of def), -1 on error. */
@@ -682,16 +705,10 @@ load_rep_segments(struct cfg_ctx *c, const config_setting_t *g, const char *pkey
 	unsigned int n;
 	int idx;
 
-	cfg_key_join(key, pkey, "segments");
-	list = cfg_member(g, "segments");
-	if (list == NULL) {
-		cfg_err(c, g, key, "is required");
+	list = cfg_get_list(c, g, cfg_key_join(key, pkey, "segments"),
+	    "segments", false, "a non-empty list of segment names");
+	if (list == NULL)
 		return;
-	}
-	if (!cfg_is_list(list) || config_setting_length(list) == 0) {
-		cfg_err(c, list, key, "must be a non-empty list of segment names");
-		return;
-	}
 	n = (unsigned int)config_setting_length(list);
 	if ((rep->segs = calloc(n, sizeof(*rep->segs))) == NULL)
 		return;
@@ -784,15 +801,10 @@ load_reps(struct cfg_ctx *c, const config_setting_t *root, void *base)
 	const config_setting_t *list;
 	unsigned int n;
 
-	list = cfg_member(root, "reps");
-	if (list == NULL) {
-		cfg_err(c, root, "reps", "is required");
+	list = cfg_get_list(c, root, "reps", "reps", false,
+	    "a non-empty list of reps ( { id = ...; }, ... )");
+	if (list == NULL)
 		return;
-	}
-	if (!cfg_is_list(list) || config_setting_length(list) == 0) {
-		cfg_err(c, list, "reps", "must be a non-empty list of reps ( { id = ...; }, ... )");
-		return;
-	}
 	n = (unsigned int)config_setting_length(list);
 	if ((cfg->reps = calloc(n, sizeof(*cfg->reps))) == NULL)
 		return;

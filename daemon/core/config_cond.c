@@ -192,17 +192,10 @@ cfg_load_rules(struct cfg_ctx *c, const config_setting_t *g, void *base)
 	const config_setting_t *rules;
 	unsigned int n;
 
-	rules = cfg_member(g, "rules");
-	if (rules == NULL) {
-		cfg_err(c, g, "scoring.rules", "is required (it may be empty: ())");
-		return;
-	}
-	if (!cfg_is_list(rules)) {
-		cfg_err(c, rules, "scoring.rules", "must be a list ( ... )");
-		return;
-	}
-	n = (unsigned int)config_setting_length(rules);
-	if (n == 0)
+	rules = cfg_get_list(c, g, "scoring.rules", "rules", true,
+	    "a list ( ... )");
+	if (rules == NULL || (n = (unsigned int)config_setting_length(rules)) ==
+	    0)
 		return;
 	if ((cfg->scoring.rules = calloc(n, sizeof(struct score_rule))) ==
 	    NULL) {
@@ -265,24 +258,20 @@ cfg_load_segments(struct cfg_ctx *c, const config_setting_t *root, void *base)
 	struct segments *segs = &cfg->segments;
 	unsigned int n;
 
-	list = cfg_member(root, "segments");
-	if (list == NULL) {
-		cfg_err(c, root, "segments", "is required");
-	} else if (!cfg_is_list(list) || config_setting_length(list) == 0) {
-		cfg_err(c, list, "segments", "must be a non-empty list ( ... )");
-	} else {
-		n = (unsigned int)config_setting_length(list);
-		if ((segs->v = calloc(n, sizeof(*segs->v))) == NULL) {
-			cfg_err(c, list, "segments", "cannot be stored: %s",
-			    strerror(errno));
-			return;
-		}
-		segs->n = n;
-		for (unsigned int i = 0; i < n; i++)
-			load_segment(c, config_setting_get_elem(list, i),
-			    cfg_key_index(key, "segments", i), &segs->v[i], segs,
-			    i);
+	list = cfg_get_list(c, root, "segments", "segments", false,
+	    "a non-empty list ( ... )");
+	if (list == NULL)
+		return;
+	n = (unsigned int)config_setting_length(list);
+	if ((segs->v = calloc(n, sizeof(*segs->v))) == NULL) {
+		cfg_err(c, list, "segments", "cannot be stored: %s",
+		    strerror(errno));
+		return;
 	}
+	segs->n = n;
+	for (unsigned int i = 0; i < n; i++)
+		load_segment(c, config_setting_get_elem(list, i),
+		    cfg_key_index(key, "segments", i), &segs->v[i], segs, i);
 }
 
 /* default_segment, from the root: one of the segments loaded before it. */

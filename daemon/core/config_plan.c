@@ -117,16 +117,10 @@ load_plan(struct cfg_ctx *c, const config_setting_t *root,
 	conv = cfg_get_group(c, g, "plan", "conversion", true);
 	if (conv != NULL)
 		load_conversions(c, conv, "plan.conversion", true, plan->conv);
-	list = cfg_member(g, "segments");
-	if (list == NULL) {
-		cfg_err(c, g, "plan.segments", "is required");
+	list = cfg_get_list(c, g, "plan.segments", "segments", false,
+	    "a non-empty list ( { name = ...; target = ...; avg_deal = ...; }, ... )");
+	if (list == NULL)
 		return;
-	}
-	if (!cfg_is_list(list) || config_setting_length(list) == 0) {
-		cfg_err(c, list, "plan.segments",
-		    "must be a non-empty list ( { name = ...; target = ...; avg_deal = ...; }, ... )");
-		return;
-	}
 	plan->nsegs = (size_t)config_setting_length(list);
 	if ((plan->segs = calloc(plan->nsegs, sizeof(*plan->segs))) == NULL) {
 		plan->nsegs = 0;
