@@ -22,7 +22,7 @@
 
 /* Bounds several keys share; each key's own are in config.c's key table. */
 #define CFG_DAY_S	86400LL		/* a day, in seconds */
-#define CFG_MONTH_S	(30 * CFG_DAY_S)	/* sla.follow_up, forecast.horizon */
+#define CFG_MONTH_S	(30 * CFG_DAY_S)	/* sla.*, forecast.horizon */
 #define CFG_COUNT_MAX	1000000000LL	/* kept entries, outcomes, points */
 
 enum sla_on_breach {

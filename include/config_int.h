@@ -160,7 +160,10 @@ int cfg_get_int(struct cfg_ctx *c, const config_setting_t *group,
 int cfg_get_number(struct cfg_ctx *c, const config_setting_t *group,
     const char *pkey, const char *name, double *out);
 
-/* config_cond.c: the loaders of scoring.rules, segments, default_segment. */
+/*
+ * config_cond.c: the CFG_T_OWN loaders of scoring.rules, segments and
+ * default_segment; cfg is the struct lr_config being loaded.
+ */
 void cfg_load_rules(struct cfg_ctx *c, const config_setting_t *scoring,
     void *cfg);
 void cfg_load_segments(struct cfg_ctx *c, const config_setting_t *root,
@@ -168,7 +171,7 @@ void cfg_load_segments(struct cfg_ctx *c, const config_setting_t *root,
 void cfg_load_default_segment(struct cfg_ctx *c, const config_setting_t *root,
     void *cfg);
 
-/* config_plan.c: the loader of the optional plan section of a config. */
+/* config_plan.c: the CFG_T_OWN loader of the optional plan section. */
 void cfg_load_plan_section(struct cfg_ctx *c, const config_setting_t *root,
     void *cfg);
 
