@@ -38,7 +38,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind
 
-CORE    = log config match score segment lead event decide plan sources calib
+CORE    = log config config_cond config_plan match score segment lead event decide plan sources calib
 DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan ctl_sources ctl_calibrate $(CORE)
 UNIT    = match score segment lead config event decide plan sources calib

@@ -20,6 +20,11 @@
 /* Rep ids are used in Redis keys and metric labels. */
 #define CFG_REP_ID_MAX 64
 
+/* Bounds several keys share; each key's own are in config.c's key table. */
+#define CFG_DAY_S	86400LL		/* a day, in seconds */
+#define CFG_MONTH_S	(30 * CFG_DAY_S)	/* sla.*, forecast.horizon */
+#define CFG_COUNT_MAX	1000000000LL	/* kept entries, outcomes, points */
+
 enum sla_on_breach {
 	SLA_ON_BREACH_ALERT,
 	SLA_ON_BREACH_REASSIGN,
@@ -126,6 +131,13 @@ void cfg_diag_clear(struct cfg_diag *diag);
  * Returns 0, or -1 when s is not of that form or the port is not 1-65535.
  */
 int cfg_parse_listen(const char *s, char **host, int *port);
+
+/*
+ * The name of the i-th key of the key table, as README "Configuration"
+ * documents it ("redis.port", "reps.[i].max_open"), or NULL after the
+ * last. The plan section's own keys ("Planning and insight") are not in it.
+ */
+const char *cfg_key_name(size_t i);
 
 /* The rep with this id, or NULL. */
 const struct rep_cfg *cfg_rep_find(const struct lr_config *cfg,

@@ -1165,6 +1165,118 @@ test_version(void **state)
 	assert_string_not_equal(cfg->version, v2);
 }
 
+/* --- the plan section ------------------------------------------------------ */
+
+#define PLAN_CONV \
+	"conversion = { mql_to_sql = 0.3; sql_to_opportunity = 0.7;" \
+	" opportunity_to_proposal = 0.6; proposal_to_contract = 0.6;" \
+	" contract_to_deal = 0.9; };"
+
+static void
+test_plan_section(void **state)
+{
+	(void)state;
+	load_ok(MINIMAL "plan = { " PLAN_CONV "\n"
+	    "segments = ( { name = \"all\"; target = 1000; avg_deal = 10;"
+	    " conversion = { mql_to_sql = 0.5; }; } ); };\n");
+	assert_true(cfg->plan.present);
+	assert_true(cfg->plan.period_days == 91);
+	assert_true(cfg->plan.mqls_per_rep_month == 0);
+	assert_int_equal(cfg->plan.nsegs, 1);
+	assert_true(cfg->plan.segs[0].target == 1000);
+	assert_true(cfg->plan.segs[0].avg_deal == 10);
+	assert_true(cfg->plan.segs[0].conv[0] == 0.5);
+	assert_true(cfg->plan.segs[0].conv[1] == 0.7);
+
+	load_fails(MINIMAL "plan = { period_days = 0; mqls_per_rep_month = -1;"
+	    " conversion = { mql_to_sql = 1.5; };\n"
+	    "segments = ( { name = \"none\"; target = -1; },\n"
+	    "{ name = \"all\"; avg_deal = 0; }, 7 ); };\n", 13);
+	assert_error(0, 5, "'plan.period_days' must be a number of days "
+	    "(above 0, at most 3660)");
+	assert_error(1, 5, "'plan.mqls_per_rep_month' must be a number >= 0");
+	assert_error(2, 5, "'plan.conversion.mql_to_sql' must be a fraction "
+	    "above 0 and at most 1 (0.3 is 30%)");
+	assert_error(3, 5, "'plan.conversion.sql_to_opportunity' is required "
+	    "(a fraction, e.g. 0.3 for 30%)");
+	assert_error(7, 6, "'plan.segments.[0].name' names unknown segment "
+	    "\"none\"");
+	assert_error(8, 6, "'plan.segments.[0].target' must be a revenue >= 0");
+	assert_error(9, 6, "'plan.segments.[0].avg_deal' is required");
+	assert_error(10, 7, "'plan.segments.[1].target' is required");
+	assert_error(11, 7, "'plan.segments.[1].avg_deal' must be a deal size "
+	    "above 0");
+	assert_error(12, 7, "'plan.segments.[2]' must be a group { name = ...; "
+	    "target = ...; avg_deal = ...; }");
+}
+
+/* A plan file (leadctl plan --plan) holds a plan section and nothing else. */
+static void
+test_plan_file(void **state)
+{
+	struct plan plan;
+	char want[256];
+
+	(void)state;
+	load_ok(MINIMAL);
+	tmp_write(aux_path, sizeof(aux_path), "plan = { period_days = 30; "
+	    PLAN_CONV "\nsegments = ( { name = \"all\"; target = 5;"
+	    " avg_deal = 1; } ); };\n");
+	assert_int_equal(cfg_load_plan(aux_path, cfg, &plan, &diag), 0);
+	assert_true(plan.present);
+	assert_true(plan.period_days == 30);
+	assert_int_equal(plan.nsegs, 1);
+	plan_clear(&plan);
+
+	tmp_write(aux_path, sizeof(aux_path), "scoring = 1;\n");
+	assert_int_equal(cfg_load_plan(aux_path, cfg, &plan, &diag), -1);
+	assert_int_equal(diag.nerrors, 1);
+	snprintf(want, sizeof(want), "%s:1: 'plan' is required in a plan file",
+	    aux_path);
+	assert_string_equal(diag.errors[0], want);
+	assert_int_equal(diag.nwarnings, 1);
+	snprintf(want, sizeof(want), "%s:1: 'scoring' is not a known key; "
+	    "ignored", aux_path);
+	assert_string_equal(diag.warnings[0], want);
+}
+
+/* --- the key table --------------------------------------------------------- */
+
+/* Every key of the key table has its row in README's Configuration table. */
+static void
+test_keys_documented(void **state)
+{
+	char *readme, *section, *end, row[128];
+	size_t len, i, missing = 0;
+	const char *name;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = fopen("README.md", "rb"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = (size_t)ftell(f);
+	rewind(f);
+	assert_non_null(readme = malloc(len + 1));
+	assert_int_equal(fread(readme, 1, len, f), len);
+	fclose(f);
+	readme[len] = '\0';
+	section = strstr(readme, "\n## Configuration\n");
+	if (section != NULL && (end = strstr(section + 1, "\n## ")) != NULL)
+		*end = '\0';
+	for (i = 0; (name = cfg_key_name(i)) != NULL; i++) {
+		snprintf(row, sizeof(row), "\n| `%s` |", name);
+		if (section == NULL || strstr(section, row) == NULL) {
+			print_message("'%s' has no row in README.md's "
+			    "Configuration table\n", name);
+			missing++;
+		}
+	}
+	free(readme);
+	assert_non_null(section);
+	assert_true(i >= 30);	/* the table, not an empty list */
+	assert_int_equal(missing, 0);
+}
+
 /* --- the loaded rules are compiled and evaluate ---------------------------- */
 
 static void
@@ -1345,6 +1457,9 @@ main(void)
 		T(test_valid_name),
 		T(test_rep_find),
 		T(test_version),
+		T(test_plan_section),
+		T(test_plan_file),
+		T(test_keys_documented),
 		T(test_example_rules_evaluate),
 		T(test_operands_compiled),
 	};

@@ -1,4 +1,4 @@
-/* config.c - load leadrouted.conf with libconfig, check every key, report all errors. */
+/* config.c - load leadrouted.conf with libconfig: the key table, its reader, the reps; every error reported, none logged. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,20 +10,10 @@
 
 #include <sys/stat.h>
 
-#include <libconfig.h>
-
-#include "config.h"
+#include "config_int.h"
 #include "log.h"
 
 #define CFG_MAX_DIAG 200
-#define KEY_MAX 256
-
-/* What one load needs to report problems: the diagnostics and the file. */
-struct ctx {
-	struct cfg_diag *diag;
-	const char *path;
-	int last_line;		/* where a missing top-level key is reported */
-};
 
 static int
 diag_push(char ***v, size_t *n, const char *msg)
@@ -41,8 +31,18 @@ diag_push(char ***v, size_t *n, const char *msg)
 	return 0;
 }
 
+void
+cfg_diag_error(struct cfg_diag *diag, const char *msg)
+{
+	(void)diag_push(&diag->errors, &diag->nerrors, msg);
+}
+
+static void vreport(struct cfg_ctx *c, bool error, const config_setting_t *at,
+    const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 static void
-vreport(struct ctx *c, bool error, const config_setting_t *at,
+vreport(struct cfg_ctx *c, bool error, const config_setting_t *at,
     const char *key, const char *fmt, va_list ap)
 {
 	char msg[1024], text[768];
@@ -66,13 +66,8 @@ vreport(struct ctx *c, bool error, const config_setting_t *at,
 		(void)diag_push(&c->diag->warnings, &c->diag->nwarnings, msg);
 }
 
-static void err_at(struct ctx *c, const config_setting_t *at, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void warn_at(struct ctx *c, const config_setting_t *at, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-err_at(struct ctx *c, const config_setting_t *at, const char *key,
+void
+cfg_err(struct cfg_ctx *c, const config_setting_t *at, const char *key,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -82,8 +77,8 @@ err_at(struct ctx *c, const config_setting_t *at, const char *key,
 	va_end(ap);
 }
 
-static void
-warn_at(struct ctx *c, const config_setting_t *at, const char *key,
+void
+cfg_warn(struct cfg_ctx *c, const config_setting_t *at, const char *key,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -94,113 +89,179 @@ warn_at(struct ctx *c, const config_setting_t *at, const char *key,
 }
 
 /* Join a parent key and a member name: "reps.[3]" + "max_open". */
-static const char *
-key_join(char *buf, const char *parent, const char *name)
+const char *
+cfg_key_join(char *buf, const char *parent, const char *name)
 {
 	int n;
 
 	if (parent == NULL || parent[0] == '\0')
-		n = snprintf(buf, KEY_MAX, "%s", name);
+		n = snprintf(buf, CFG_KEY_MAX, "%s", name);
 	else
-		n = snprintf(buf, KEY_MAX, "%s.%s", parent, name);
-	if (n < 0 || n >= KEY_MAX)
-		buf[KEY_MAX - 1] = '\0';	/* a long key is cut, not lost */
+		n = snprintf(buf, CFG_KEY_MAX, "%s.%s", parent, name);
+	if (n < 0 || n >= CFG_KEY_MAX)
+		buf[CFG_KEY_MAX - 1] = '\0';	/* a long key is cut, not lost */
 	return buf;
 }
 
-static const char *
-key_index(char *buf, const char *parent, unsigned int i)
+const char *
+cfg_key_index(char *buf, const char *parent, unsigned int i)
 {
-	int n = snprintf(buf, KEY_MAX, "%s.[%u]", parent, i);
+	int n = snprintf(buf, CFG_KEY_MAX, "%s.[%u]", parent, i);
 
-	if (n < 0 || n >= KEY_MAX)
-		buf[KEY_MAX - 1] = '\0';
+	if (n < 0 || n >= CFG_KEY_MAX)
+		buf[CFG_KEY_MAX - 1] = '\0';
 	return buf;
 }
 
-/* A group's member, or NULL; a NULL group has no members. */
-static config_setting_t *
-member(const config_setting_t *group, const char *name)
+config_setting_t *
+cfg_member(const config_setting_t *group, const char *name)
 {
 	if (group == NULL || !config_setting_is_group(group))
 		return NULL;
 	return config_setting_get_member(group, name);
 }
 
-static bool
-is_collection(const config_setting_t *s)
+bool
+cfg_is_list(const config_setting_t *s)
 {
 	return config_setting_is_list(s) || config_setting_is_array(s);
 }
 
-/* Warn about members of group that are not in the NULL-terminated known list. */
-static void
-check_unknown(struct ctx *c, const config_setting_t *group, const char *parent,
-    const char *const *known)
+/* The member a key names in its group: "port" of "redis.port". */
+static const char *
+key_member(const struct cfg_key *k)
 {
-	char key[KEY_MAX];
+	const char *dot = strrchr(k->name, '.');
+
+	return dot != NULL ? dot + 1 : k->name;
+}
+
+/* Warn about the members of group for which known() is false. */
+static void
+check_unknown_by(struct cfg_ctx *c, const config_setting_t *group,
+    const char *parent, bool (*known)(const char *name, const void *arg),
+    const void *arg)
+{
+	char key[CFG_KEY_MAX];
 	const config_setting_t *m;
 	const char *name;
-	size_t k;
 
 	if (group == NULL || !config_setting_is_group(group))
 		return;
 	for (unsigned int i = 0; (m = config_setting_get_elem(group, i)); i++) {
 		name = config_setting_name(m);
-		if (name == NULL)
-			continue;
-		for (k = 0; known[k] != NULL; k++)
-			if (strcmp(known[k], name) == 0)
-				break;
-		if (known[k] == NULL)
-			warn_at(c, m, key_join(key, parent, name),
+		if (name != NULL && !known(name, arg))
+			cfg_warn(c, m, cfg_key_join(key, parent, name),
 			    "is not a known key; ignored");
 	}
+}
+
+/* Is name in the NULL-terminated list arg? */
+static bool
+in_names(const char *name, const void *arg)
+{
+	for (const char *const *known = arg; *known != NULL; known++)
+		if (strcmp(*known, name) == 0)
+			return true;
+	return false;
+}
+
+void
+cfg_check_unknown(struct cfg_ctx *c, const config_setting_t *group,
+    const char *pkey, const char *const *known)
+{
+	check_unknown_by(c, group, pkey, in_names, known);
+}
+
+/* Some keys of a table. */
+struct key_span {
+	const struct cfg_key *keys;
+	size_t n;
+};
+
+/* Does a key of the span arg name member name? */
+static bool
+in_keys(const char *name, const void *arg)
+{
+	const struct key_span *span = arg;
+
+	for (size_t i = 0; i < span->n; i++)
+		if (strcmp(key_member(&span->keys[i]), name) == 0)
+			return true;
+	return false;
+}
+
+void
+cfg_check_unknown_keys(struct cfg_ctx *c, const config_setting_t *group,
+    const char *pkey, const struct cfg_key *keys, size_t n)
+{
+	struct key_span span = {keys, n};
+
+	check_unknown_by(c, group, pkey, in_keys, &span);
 }
 
 /*
  * A group member that must be a group when present. Returns it, or NULL
  * when absent (an error if required) or of another type (always an error).
  */
-static config_setting_t *
-get_group(struct ctx *c, const config_setting_t *parent, const char *pkey,
+config_setting_t *
+cfg_get_group(struct cfg_ctx *c, const config_setting_t *parent, const char *pkey,
     const char *name, bool required)
 {
-	char key[KEY_MAX];
-	config_setting_t *s = member(parent, name);
+	char key[CFG_KEY_MAX];
+	config_setting_t *s = cfg_member(parent, name);
 
 	if (s == NULL) {
 		if (required)
-			err_at(c, parent, key_join(key, pkey, name),
+			cfg_err(c, parent, cfg_key_join(key, pkey, name),
 			    "is required");
 		return NULL;
 	}
 	if (!config_setting_is_group(s)) {
-		err_at(c, s, key_join(key, pkey, name),
+		cfg_err(c, s, cfg_key_join(key, pkey, name),
 		    "must be a group { ... }");
 		return NULL;
 	}
 	return s;
 }
 
+config_setting_t *
+cfg_get_list(struct cfg_ctx *c, const config_setting_t *group,
+    const char *key, const char *name, bool may_be_empty, const char *what)
+{
+	config_setting_t *list = cfg_member(group, name);
+
+	if (list == NULL) {
+		cfg_err(c, group, key, may_be_empty ?
+		    "is required (it may be empty: ())" : "is required");
+		return NULL;
+	}
+	if (!cfg_is_list(list) ||
+	    (!may_be_empty && config_setting_length(list) == 0)) {
+		cfg_err(c, list, key, "must be %s", what);
+		return NULL;
+	}
+	return list;
+}
+
 /* A string member: 0 with *out set (a copy, or of def), -1 on error. */
-static int
-get_string(struct ctx *c, const config_setting_t *group, const char *pkey,
+int
+cfg_get_string(struct cfg_ctx *c, const config_setting_t *group, const char *pkey,
     const char *name, bool required, const char *def, char **out)
 {
-	char key[KEY_MAX];
+	char key[CFG_KEY_MAX];
 	const config_setting_t *s = NULL;
 	const char *v = def;
 
 	if (group != NULL)
-		s = member(group, name);
+		s = cfg_member(group, name);
 	if (s == NULL && required) {
-		err_at(c, group, key_join(key, pkey, name), "is required");
+		cfg_err(c, group, cfg_key_join(key, pkey, name), "is required");
 		return -1;
 	}
 	if (s != NULL) {
 		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-			err_at(c, s, key_join(key, pkey, name),
+			cfg_err(c, s, cfg_key_join(key, pkey, name),
 			    "must be a string");
 			return -1;
 		}
@@ -211,7 +272,7 @@ get_string(struct ctx *c, const config_setting_t *group, const char *pkey,
 		return 0;
 	}
 	if ((*out = strdup(v)) == NULL) {
-		err_at(c, s, key_join(key, pkey, name), "cannot be stored: %s",
+		cfg_err(c, s, cfg_key_join(key, pkey, name), "cannot be stored: %s",
 		    strerror(errno));
 		return -1;
 	}
@@ -219,32 +280,32 @@ get_string(struct ctx *c, const config_setting_t *group, const char *pkey,
 }
 
 /* An integer member within [min, max]; 0 with *out set, -1 on error. */
-static int
-get_int(struct ctx *c, const config_setting_t *group, const char *pkey,
+int
+cfg_get_int(struct cfg_ctx *c, const config_setting_t *group, const char *pkey,
     const char *name, bool required, long long def, long long min,
     long long max, const char *what, long long *out)
 {
-	char key[KEY_MAX];
+	char key[CFG_KEY_MAX];
 	const config_setting_t *s = NULL;
 	long long v;
 
 	*out = def;
 	if (group != NULL)
-		s = member(group, name);
+		s = cfg_member(group, name);
 	if (s == NULL) {
 		if (!required)
 			return 0;
-		err_at(c, group, key_join(key, pkey, name), "is required");
+		cfg_err(c, group, cfg_key_join(key, pkey, name), "is required");
 		return -1;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		err_at(c, s, key_join(key, pkey, name), "must be %s", what);
+		cfg_err(c, s, cfg_key_join(key, pkey, name), "must be %s", what);
 		return -1;
 	}
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		err_at(c, s, key_join(key, pkey, name), "must be %s", what);
+		cfg_err(c, s, cfg_key_join(key, pkey, name), "must be %s", what);
 		return -1;
 	}
 	*out = v;
@@ -253,17 +314,17 @@ get_int(struct ctx *c, const config_setting_t *group, const char *pkey,
 
 /* A boolean member; 0 with *out set (def when absent), -1 on error. */
 static int
-get_bool(struct ctx *c, const config_setting_t *group, const char *pkey,
+get_bool(struct cfg_ctx *c, const config_setting_t *group, const char *pkey,
     const char *name, bool def, bool *out)
 {
-	char key[KEY_MAX];
-	const config_setting_t *s = member(group, name);
+	char key[CFG_KEY_MAX];
+	const config_setting_t *s = cfg_member(group, name);
 
 	*out = def;
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		err_at(c, s, key_join(key, pkey, name),
+		cfg_err(c, s, cfg_key_join(key, pkey, name),
 		    "must be true or false");
 		return -1;
 	}
@@ -272,12 +333,12 @@ get_bool(struct ctx *c, const config_setting_t *group, const char *pkey,
 }
 
 /* Any number (int or float) member; 1 found, 0 absent, -1 wrong type. */
-static int
-get_number(struct ctx *c, const config_setting_t *group, const char *pkey,
+int
+cfg_get_number(struct cfg_ctx *c, const config_setting_t *group, const char *pkey,
     const char *name, double *out)
 {
-	char key[KEY_MAX];
-	const config_setting_t *s = member(group, name);
+	char key[CFG_KEY_MAX];
+	const config_setting_t *s = cfg_member(group, name);
 
 	if (s == NULL)
 		return 0;
@@ -290,9 +351,149 @@ get_number(struct ctx *c, const config_setting_t *group, const char *pkey,
 		*out = config_setting_get_float(s);
 		return 1;
 	default:
-		err_at(c, s, key_join(key, pkey, name), "must be a number");
+		cfg_err(c, s, cfg_key_join(key, pkey, name), "must be a number");
 		return -1;
 	}
+}
+
+/* Store an integer key's value v, in range, as the key's type wants it. */
+static void
+store_int(const struct cfg_key *k, void *p, long long v)
+{
+	switch (k->type) {
+	case CFG_T_INT:
+		*(int *)p = (int)v;
+		break;
+	case CFG_T_SIZE:
+		*(size_t *)p = (size_t)v;
+		break;
+	default:
+		*(long long *)p = v;
+		break;
+	}
+}
+
+/* A key's absence: an error when it is required, else its default. */
+static int
+absent(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
+    const struct cfg_key *k)
+{
+	char key[CFG_KEY_MAX];
+
+	if ((k->flags & CFG_REQUIRED) == 0)
+		return 0;
+	cfg_err(c, g, cfg_key_join(key, pkey, key_member(k)), "is required");
+	return -1;
+}
+
+/* A CFG_T_ENUM key: a string its parse() knows; 0 with *out set, or -1. */
+static int
+read_enum(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
+    const struct cfg_key *k, int *out)
+{
+	char key[CFG_KEY_MAX];
+	const config_setting_t *s = cfg_member(g, key_member(k));
+	const char *v;
+	int e;
+
+	if (s == NULL)
+		return absent(c, g, pkey, k);
+	cfg_key_join(key, pkey, key_member(k));
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cfg_err(c, s, key, "must be a string");
+		return -1;
+	}
+	v = config_setting_get_string(s);
+	if ((e = k->parse(v)) == -1) {
+		if (k->flags & CFG_SAY_VALUE)
+			cfg_err(c, s, key, "must be %s, not \"%s\"", k->what, v);
+		else
+			cfg_err(c, s, key, "must be %s", k->what);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+/* A CFG_T_NUMBER key in its bounds; 0 with *out set, or -1. */
+static int
+read_number(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
+    const struct cfg_key *k, double *out)
+{
+	char key[CFG_KEY_MAX];
+	double v;
+	bool above;
+	int r;
+
+	if ((r = cfg_get_number(c, g, pkey, key_member(k), &v)) == -1)
+		return -1;
+	if (r == 0)
+		return absent(c, g, pkey, k);
+	above = (k->flags & CFG_ABOVE_MIN) ? v > k->fmin : v >= k->fmin;
+	if (!(above && v <= k->fmax)) {
+		cfg_err(c, cfg_member(g, key_member(k)),
+		    cfg_key_join(key, pkey, key_member(k)), "must be %s",
+		    k->what);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * One key of a table from group g into base; 0, or -1 when it failed. A
+ * key that failed keeps its default, a string NULL.
+ */
+static int
+read_key(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
+    const struct cfg_key *k, void *base)
+{
+	bool required = (k->flags & CFG_REQUIRED) != 0;
+	void *p = (char *)base + k->off;
+	long long v;
+
+	switch (k->type) {
+	case CFG_T_STRING:
+		return cfg_get_string(c, g, pkey, key_member(k), required,
+		    k->sdef, p);
+	case CFG_T_INT:
+	case CFG_T_LLONG:
+	case CFG_T_SIZE:
+		store_int(k, p, k->def);
+		if (cfg_get_int(c, g, pkey, key_member(k), required, k->def,
+		    k->min, k->max, k->what, &v) == -1)
+			return -1;
+		store_int(k, p, v);
+		return 0;
+	case CFG_T_BOOL:
+		return get_bool(c, g, pkey, key_member(k), k->def != 0, p);
+	case CFG_T_ENUM:
+		*(int *)p = (int)k->def;
+		return read_enum(c, g, pkey, k, p);
+	case CFG_T_NUMBER:
+		*(double *)p = k->fdef;
+		return read_number(c, g, pkey, k, p);
+	case CFG_T_OWN:
+		if (k->load != NULL)
+			k->load(c, g, base);
+		return 0;
+	}
+	return 0;
+}
+
+int
+cfg_read_keys(struct cfg_ctx *c, const config_setting_t *group,
+    const char *pkey, const struct cfg_key *keys, size_t n, void *base)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (read_key(c, group, pkey, &keys[i], base) == -1)
+			ok = false;
+		if (keys[i].after != NULL)
+			keys[i].after(c, group, base, ok);
+	}
+	return ok ? 0 : -1;
 }
 
 bool
@@ -391,55 +592,36 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* The redis keys together: a host or a socket, a prefix, one password. */
 static void
-load_redis(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
+check_redis(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 {
-	static const char *const known[] = {"host", "port", "unix_socket",
-	    "password", "password_file", "db", "prefix", NULL};
-	const config_setting_t *g = get_group(c, root, "", "redis", false);
+	struct lr_config *cfg = base;
 	const char *env;
 	char *secret;
 	size_t len;
-	long long v;
 
-	check_unknown(c, g, "redis", known);
-	(void)get_string(c, g, "redis", "host", false, "127.0.0.1",
-	    &cfg->redis.host);
-	if (get_int(c, g, "redis", "port", false, 6379, 1, 65535,
-	    "a port number (1-65535)", &v) == 0)
-		cfg->redis.port = (int)v;
-	(void)get_string(c, g, "redis", "unix_socket", false, "",
-	    &cfg->redis.unix_socket);
-	(void)get_string(c, g, "redis", "password", false, "",
-	    &cfg->redis.password);
-	(void)get_string(c, g, "redis", "password_file", false, "",
-	    &cfg->redis.password_file);
-	if (get_int(c, g, "redis", "db", false, 0, 0, INT_MAX,
-	    "a database number >= 0", &v) == 0)
-		cfg->redis.db = (int)v;
-	(void)get_string(c, g, "redis", "prefix", false, "lr:",
-	    &cfg->redis.prefix);
-
+	(void)ok;	/* each check stands on the values that loaded */
 	if (cfg->redis.host != NULL && cfg->redis.host[0] == '\0' &&
 	    cfg->redis.unix_socket != NULL &&
 	    cfg->redis.unix_socket[0] == '\0')
-		err_at(c, member(g, "host"), "redis.host",
+		cfg_err(c, cfg_member(g, "host"), "redis.host",
 		    "must not be empty unless redis.unix_socket is set");
 	if (cfg->redis.prefix != NULL && (cfg->redis.prefix[0] == '\0' ||
 	    strpbrk(cfg->redis.prefix, " \t\r\n") != NULL))
-		err_at(c, member(g, "prefix"),
+		cfg_err(c, cfg_member(g, "prefix"),
 		    "redis.prefix", "must be a non-empty string without spaces");
 	if (cfg->redis.password != NULL && cfg->redis.password[0] != '\0' &&
 	    cfg->redis.password_file != NULL &&
 	    cfg->redis.password_file[0] != '\0')
-		err_at(c, member(g, "password_file"),
+		cfg_err(c, cfg_member(g, "password_file"),
 		    "redis.password_file",
 		    "cannot be used together with redis.password");
 	else if (cfg->redis.password_file != NULL &&
 	    cfg->redis.password_file[0] != '\0') {
 		if ((secret = read_file(cfg->redis.password_file, &len)) ==
 		    NULL) {
-			err_at(c, member(g, "password_file"),
+			cfg_err(c, cfg_member(g, "password_file"),
 			    "redis.password_file", "cannot be read: '%s': %s",
 			    cfg->redis.password_file, strerror(errno));
 		} else {
@@ -457,389 +639,95 @@ load_redis(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
 	}
 }
 
+/* http.listen: "host:port", "[v6]:port" or "" (no HTTP server). */
 static void
-load_http_intake_log(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
+check_listen(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 {
-	static const char *const http_known[] = {"listen", NULL};
-	static const char *const intake_known[] = {"max_bytes", NULL};
-	static const char *const log_known[] = {"level", NULL};
-	const config_setting_t *g;
-	char *level = NULL;
-	long long v;
-	int lv;
+	struct lr_config *cfg = base;
 
-	g = get_group(c, root, "", "http", false);
-	check_unknown(c, g, "http", http_known);
-	if (get_string(c, g, "http", "listen", false, "127.0.0.1:9464",
-	    &cfg->http.listen) == 0 && cfg->http.listen[0] != '\0' &&
+	if (ok && cfg->http.listen[0] != '\0' &&
 	    cfg_parse_listen(cfg->http.listen, &cfg->http.host,
 	    &cfg->http.port) == -1)
-		err_at(c, member(g, "listen"),
+		cfg_err(c, cfg_member(g, "listen"),
 		    "http.listen",
 		    "must be \"host:port\" or \"[ipv6]:port\" (or \"\" to disable), not \"%s\"",
 		    cfg->http.listen);
-
-	g = get_group(c, root, "", "intake", false);
-	check_unknown(c, g, "intake", intake_known);
-	if (get_int(c, g, "intake", "max_bytes", false, 65536, 64,
-	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)",
-	    &v) == 0)
-		cfg->intake.max_bytes = (size_t)v;
-
-	g = get_group(c, root, "", "log", false);
-	check_unknown(c, g, "log", log_known);
-	cfg->log.level = LOG_LEVEL_INFO;
-	if (get_string(c, g, "log", "level", false, "info", &level) == 0) {
-		if ((lv = log_level_parse(level)) == -1)
-			err_at(c, member(g, "level"),
-			    "log.level",
-			    "must be one of \"error\", \"warning\", \"info\", \"debug\"");
-		else
-			cfg->log.level = lv;
-	}
-	free(level);
 }
 
-/* Compile the operands of one condition (rule or segment); -1 on error. */
+/* sla.warn_before, once it and sla.follow_up loaded: before the due time. */
+static void
+check_warn_before(struct cfg_ctx *c, const config_setting_t *g, void *base,
+    bool ok)
+{
+	struct lr_config *cfg = base;
+
+	if (ok && cfg->sla.warn_before > 0 &&
+	    cfg->sla.warn_before >= cfg->sla.follow_up)
+		cfg_err(c, cfg_member(g, "warn_before"),
+		    "sla.warn_before", "must be smaller than sla.follow_up (%lld >= %lld)",
+		    cfg->sla.warn_before, cfg->sla.follow_up);
+}
+
+/* sla.on_breach: "alert" or "reassign", as written; -1 otherwise. */
 static int
-load_cond(struct ctx *c, const config_setting_t *g, const char *pkey,
-    struct match_cond *cond, bool scoring)
+parse_on_breach(const char *s)
 {
-	char key[KEY_MAX];
-	const config_setting_t *s, *vals, *e;
-	char *field = NULL, *op = NULL;
-	int rc = -1, r1, r2;
-
-	r1 = get_string(c, g, pkey, "field", true, NULL, &field);
-	r2 = get_string(c, g, pkey, "op", true, NULL, &op);
-	if (r1 == -1 || r2 == -1)
-		goto out;
-	if (match_set_field(cond, field) == -1) {
-		err_at(c, member(g, "field"),
-		    key_join(key, pkey, "field"),
-		    "must be a dotted path like \"activity.page_views\"");
-		goto out;
-	}
-	if (match_op_parse(op, &cond->op) == -1 ||
-	    (!scoring && cond->op == MATCH_PER)) {
-		err_at(c, member(g, "op"),
-		    key_join(key, pkey, "op"),
-		    "has unknown operator \"%s\" (expected eq, ne, in, contains_any, ends_with_any, lt, lte, gt, gte, between, exists, is_true%s)",
-		    op, scoring ? ", per" : "");
-		goto out;
-	}
-	rc = 0;
-	if (match_op_takes_list(cond->op)) {
-		vals = member(g, "values");
-		if (vals == NULL) {
-			err_at(c, g, key_join(key, pkey, "values"),
-			    "is required for op \"%s\"", op);
-			rc = -1;
-		} else if (!is_collection(vals) ||
-		    config_setting_length(vals) == 0) {
-			err_at(c, vals, key_join(key, pkey, "values"),
-			    "must be a non-empty list of strings");
-			rc = -1;
-		} else {
-			for (int i = 0; (e = config_setting_get_elem(vals,
-			    (unsigned int)i)) != NULL; i++) {
-				if (config_setting_type(e) !=
-				    CONFIG_TYPE_STRING) {
-					err_at(c, e, key_join(key, pkey,
-					    "values"),
-					    "must be a non-empty list of strings");
-					rc = -1;
-					break;
-				}
-				/* "" would make contains_any match everything. */
-				if (config_setting_get_string(e)[0] == '\0') {
-					char ekey[KEY_MAX];
-
-					err_at(c, e, key_index(ekey, key_join(key,
-					    pkey, "values"), (unsigned int)i),
-					    "must not be empty");
-					rc = -1;
-					break;
-				}
-				if (match_add_str(cond,
-				    config_setting_get_string(e),
-				    strlen(config_setting_get_string(e))) ==
-				    -1) {
-					rc = -1;
-					break;
-				}
-			}
-		}
-	} else if (cond->op == MATCH_EQ || cond->op == MATCH_NE) {
-		s = member(g, "value");
-		if (s == NULL) {
-			err_at(c, g, key_join(key, pkey, "value"),
-			    "is required for op \"%s\"", op);
-			rc = -1;
-		} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-			cond->kind = MATCH_KIND_STRING;
-			rc = match_add_str(cond, config_setting_get_string(s),
-			    strlen(config_setting_get_string(s)));
-		} else if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
-			cond->kind = MATCH_KIND_BOOL;
-			cond->boolean = config_setting_get_bool(s) != 0;
-		} else if (get_number(c, g, pkey, "value", &cond->num) == 1) {
-			cond->kind = MATCH_KIND_NUMBER;
-		} else {
-			rc = -1;
-		}
-	} else if (match_op_is_numeric(cond->op)) {
-		r1 = get_number(c, g, pkey, "value", &cond->num);
-		if (r1 == 0)
-			err_at(c, g, key_join(key, pkey, "value"),
-			    "is required for op \"%s\"", op);
-		if (r1 != 1)
-			rc = -1;
-	} else if (cond->op == MATCH_BETWEEN) {
-		r1 = get_number(c, g, pkey, "min", &cond->min);
-		r2 = get_number(c, g, pkey, "max", &cond->max);
-		if (r1 == 0)
-			err_at(c, g, key_join(key, pkey, "min"),
-			    "is required for op \"between\"");
-		if (r2 == 0)
-			err_at(c, g, key_join(key, pkey, "max"),
-			    "is required for op \"between\"");
-		if (r1 != 1 || r2 != 1)
-			rc = -1;
-		else if (cond->min > cond->max) {
-			err_at(c, member(g, "max"),
-			    key_join(key, pkey, "max"),
-			    "must not be smaller than min (%g > %g)",
-			    cond->min, cond->max);
-			rc = -1;
-		}
-	}
-out:
-	free(field);
-	free(op);
-	return rc;
+	if (strcmp(s, "alert") == 0)
+		return SLA_ON_BREACH_ALERT;
+	if (strcmp(s, "reassign") == 0)
+		return SLA_ON_BREACH_REASSIGN;
+	return -1;
 }
 
-/* The member names a condition of this op may have, for check_unknown. */
-static void
-cond_known(enum match_op op, bool scoring, const char **known)
-{
-	size_t n = 0;
+_Static_assert(sizeof(enum sla_on_breach) == sizeof(int),
+    "a CFG_T_ENUM key stores an int");
 
-	known[n++] = "field";
-	known[n++] = "op";
-	known[n++] = scoring ? "points" : "name";
-	if (match_op_takes_list(op))
-		known[n++] = "values";
-	else if (op == MATCH_EQ || op == MATCH_NE || match_op_is_numeric(op))
-		known[n++] = "value";
-	else if (op == MATCH_BETWEEN) {
-		known[n++] = "min";
-		known[n++] = "max";
-	} else if (op == MATCH_PER)
-		known[n++] = "max";
-	known[n] = NULL;
-}
+#define REP(f) offsetof(struct rep_cfg, f)
+
+/* The members of one rep; load_rep reads the CFG_T_OWN ones first. */
+static const struct cfg_key rep_keys[] = {
+	{ CFG_OWN("reps.[i].id", NULL), .flags = CFG_REQUIRED },
+	{ CFG_OWN("reps.[i].name", NULL) },
+	{ CFG_OWN("reps.[i].segments", NULL), .flags = CFG_REQUIRED },
+	{ CFG_LLONG("reps.[i].max_open", REP(max_open), 25, 1, 1000000,
+	    "a positive integer") },
+	{ CFG_LLONG("reps.[i].max_per_period", REP(max_per_period), 0, 0,
+	    100000000, "an integer >= 0 (0 = unlimited)") },
+};
 
 static void
-load_rule(struct ctx *c, const config_setting_t *g, const char *pkey,
-    struct score_rule *r)
-{
-	const char *known[8];
-	double cap;
-	int rc;
-
-	r->line = config_setting_source_line(g);
-	if (!config_setting_is_group(g)) {
-		err_at(c, g, pkey,
-		    "must be a group { field = ...; op = ...; points = ...; }");
-		return;
-	}
-	rc = load_cond(c, g, pkey, &r->cond, true);
-	if (rc == 0) {
-		cond_known(r->cond.op, true, known);
-		check_unknown(c, g, pkey, known);
-	}
-	(void)get_int(c, g, pkey, "points", true, 0, -1000000000LL,
-	    1000000000LL, "an integer between -1000000000 and 1000000000",
-	    &r->points);
-	if (rc == 0 && r->cond.op == MATCH_PER) {
-		char key[KEY_MAX];
-
-		rc = get_number(c, g, pkey, "max", &cap);
-		if (rc == 1 && (cap < 0 || cap > (double)SCORE_LIMIT))
-			err_at(c, member(g, "max"),
-			    key_join(key, pkey, "max"),
-			    "must be a number of points >= 0");
-		else if (rc == 1) {
-			r->has_cap = true;
-			r->cap = (long long)cap;
-		}
-	}
-}
-
-static void
-load_scoring(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
-{
-	static const char *const known[] = {"mql_threshold", "rules", NULL};
-	char key[KEY_MAX];
-	const config_setting_t *g, *rules;
-	unsigned int n;
-
-	if ((g = get_group(c, root, "", "scoring", true)) == NULL)
-		return;
-	check_unknown(c, g, "scoring", known);
-	(void)get_int(c, g, "scoring", "mql_threshold", true, 0,
-	    -SCORE_LIMIT, SCORE_LIMIT, "an integer", &cfg->scoring.mql_threshold);
-	rules = member(g, "rules");
-	if (rules == NULL) {
-		err_at(c, g, "scoring.rules", "is required (it may be empty: ())");
-		return;
-	}
-	if (!is_collection(rules)) {
-		err_at(c, rules, "scoring.rules", "must be a list ( ... )");
-		return;
-	}
-	n = (unsigned int)config_setting_length(rules);
-	if (n == 0)
-		return;
-	if ((cfg->scoring.rules = calloc(n, sizeof(struct score_rule))) ==
-	    NULL) {
-		err_at(c, rules, "scoring.rules", "cannot be stored: %s",
-		    strerror(errno));
-		return;
-	}
-	cfg->scoring.nrules = n;
-	for (unsigned int i = 0; i < n; i++)
-		load_rule(c, config_setting_get_elem(rules, i),
-		    key_index(key, "scoring.rules", i), &cfg->scoring.rules[i]);
-}
-
-static void
-load_segment(struct ctx *c, const config_setting_t *g, const char *pkey,
-    struct segment *seg, struct segments *segs, size_t idx)
-{
-	static const char *const name_only[] = {"name", NULL};
-	const char *known[8];
-	char key[KEY_MAX];
-
-	seg->line = config_setting_source_line(g);
-	if (!config_setting_is_group(g)) {
-		err_at(c, g, pkey,
-		    "must be a group { name = ...; field = ...; op = ...; }");
-		return;
-	}
-	if (get_string(c, g, pkey, "name", true, NULL, &seg->name) == 0) {
-		if (!cfg_valid_name(seg->name))
-			err_at(c, member(g, "name"),
-			    key_join(key, pkey, "name"),
-			    "must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
-		for (size_t j = 0; j < idx; j++)
-			if (segs->v[j].name != NULL &&
-			    strcmp(segs->v[j].name, seg->name) == 0)
-				err_at(c, member(g, "name"),
-				    key_join(key, pkey, "name"),
-				    "duplicates segment \"%s\" of line %d",
-				    seg->name, segs->v[j].line);
-	}
-	if (member(g, "field") == NULL &&
-	    member(g, "op") == NULL) {
-		check_unknown(c, g, pkey, name_only);
-		return;		/* matches only as the default segment */
-	}
-	seg->has_cond = true;
-	if (load_cond(c, g, pkey, &seg->cond, false) == 0) {
-		cond_known(seg->cond.op, false, known);
-		check_unknown(c, g, pkey, known);
-	}
-}
-
-static void
-load_segments(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
-{
-	char key[KEY_MAX];
-	const config_setting_t *list, *def;
-	struct segments *segs = &cfg->segments;
-	unsigned int n;
-	int idx;
-
-	list = member(root, "segments");
-	if (list == NULL) {
-		err_at(c, root, "segments", "is required");
-	} else if (!is_collection(list) || config_setting_length(list) == 0) {
-		err_at(c, list, "segments", "must be a non-empty list ( ... )");
-	} else {
-		n = (unsigned int)config_setting_length(list);
-		if ((segs->v = calloc(n, sizeof(*segs->v))) == NULL) {
-			err_at(c, list, "segments", "cannot be stored: %s",
-			    strerror(errno));
-			return;
-		}
-		segs->n = n;
-		for (unsigned int i = 0; i < n; i++)
-			load_segment(c, config_setting_get_elem(list, i),
-			    key_index(key, "segments", i), &segs->v[i], segs,
-			    i);
-	}
-
-	def = member(root, "default_segment");
-	if (def == NULL) {
-		err_at(c, root, "default_segment", "is required");
-	} else if (config_setting_type(def) != CONFIG_TYPE_STRING) {
-		err_at(c, def, "default_segment", "must be a string");
-	} else if (segs->n > 0) {
-		idx = segment_find(segs, config_setting_get_string(def));
-		if (idx == -1)
-			err_at(c, def, "default_segment",
-			    "names \"%s\", which is not one of the segments",
-			    config_setting_get_string(def));
-		else
-			segs->default_idx = (size_t)idx;
-	}
-}
-
-static void
-load_rep_segments(struct ctx *c, const config_setting_t *g, const char *pkey,
+load_rep_segments(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
     struct lr_config *cfg, struct rep_cfg *rep)
 {
-	char key[KEY_MAX];
+	char key[CFG_KEY_MAX];
 	const config_setting_t *list, *e;
 	const char *name;
 	unsigned int n;
 	int idx;
 
-	key_join(key, pkey, "segments");
-	list = member(g, "segments");
-	if (list == NULL) {
-		err_at(c, g, key, "is required");
+	list = cfg_get_list(c, g, cfg_key_join(key, pkey, "segments"),
+	    "segments", false, "a non-empty list of segment names");
+	if (list == NULL)
 		return;
-	}
-	if (!is_collection(list) || config_setting_length(list) == 0) {
-		err_at(c, list, key, "must be a non-empty list of segment names");
-		return;
-	}
 	n = (unsigned int)config_setting_length(list);
 	if ((rep->segs = calloc(n, sizeof(*rep->segs))) == NULL)
 		return;
 	for (unsigned int i = 0; i < n; i++) {
 		e = config_setting_get_elem(list, i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			err_at(c, e, key, "must be a non-empty list of segment names");
+			cfg_err(c, e, key, "must be a non-empty list of segment names");
 			continue;
 		}
 		name = config_setting_get_string(e);
 		if (cfg->segments.n == 0)
 			continue;	/* already reported */
 		if ((idx = segment_find(&cfg->segments, name)) == -1) {
-			err_at(c, e, key, "names unknown segment \"%s\"", name);
+			cfg_err(c, e, key, "names unknown segment \"%s\"", name);
 			continue;
 		}
 		for (size_t k = 0; k < rep->nsegs; k++)
 			if (rep->segs[k] == (size_t)idx) {
-				err_at(c, e, key, "names segment \"%s\" twice",
+				cfg_err(c, e, key, "names segment \"%s\" twice",
 				    name);
 				idx = -1;
 				break;
@@ -850,73 +738,43 @@ load_rep_segments(struct ctx *c, const config_setting_t *g, const char *pkey,
 }
 
 static void
-load_rep(struct ctx *c, const config_setting_t *g, const char *pkey,
+load_rep(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
     struct lr_config *cfg, size_t idx)
 {
-	static const char *const known[] = {"id", "name", "segments",
-	    "max_open", "max_per_period", NULL};
-	char key[KEY_MAX];
+	char key[CFG_KEY_MAX];
 	struct rep_cfg *rep = &cfg->reps[idx];
 
 	rep->line = config_setting_source_line(g);
 	if (!config_setting_is_group(g)) {
-		err_at(c, g, pkey, "must be a group { id = ...; segments = [...]; }");
+		cfg_err(c, g, pkey, "must be a group { id = ...; segments = [...]; }");
 		return;
 	}
-	check_unknown(c, g, pkey, known);
-	if (get_string(c, g, pkey, "id", true, NULL, &rep->id) == 0) {
+	cfg_check_unknown_keys(c, g, pkey, rep_keys, CFG_NKEYS(rep_keys));
+	if (cfg_get_string(c, g, pkey, "id", true, NULL, &rep->id) == 0) {
 		if (!cfg_valid_name(rep->id))
-			err_at(c, member(g, "id"),
-			    key_join(key, pkey, "id"),
+			cfg_err(c, cfg_member(g, "id"),
+			    cfg_key_join(key, pkey, "id"),
 			    "must be 1-64 characters of A-Z a-z 0-9 . _ @ -");
 		for (size_t j = 0; j < idx; j++)
 			if (cfg->reps[j].id != NULL &&
 			    strcmp(cfg->reps[j].id, rep->id) == 0)
-				err_at(c, member(g, "id"),
-				    key_join(key, pkey, "id"),
+				cfg_err(c, cfg_member(g, "id"),
+				    cfg_key_join(key, pkey, "id"),
 				    "duplicates rep \"%s\" of line %d", rep->id,
 				    cfg->reps[j].line);
 	}
-	(void)get_string(c, g, pkey, "name", false, rep->id ? rep->id : "",
+	(void)cfg_get_string(c, g, pkey, "name", false, rep->id ? rep->id : "",
 	    &rep->name);
 	load_rep_segments(c, g, pkey, cfg, rep);
-	(void)get_int(c, g, pkey, "max_open", false, 25, 1, 1000000,
-	    "a positive integer", &rep->max_open);
-	(void)get_int(c, g, pkey, "max_per_period", false, 0, 0, 100000000,
-	    "an integer >= 0 (0 = unlimited)", &rep->max_per_period);
-}
-
-static void
-load_reps(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
-{
-	char key[KEY_MAX];
-	const config_setting_t *list;
-	unsigned int n;
-
-	list = member(root, "reps");
-	if (list == NULL) {
-		err_at(c, root, "reps", "is required");
-		return;
-	}
-	if (!is_collection(list) || config_setting_length(list) == 0) {
-		err_at(c, list, "reps", "must be a non-empty list of reps ( { id = ...; }, ... )");
-		return;
-	}
-	n = (unsigned int)config_setting_length(list);
-	if ((cfg->reps = calloc(n, sizeof(*cfg->reps))) == NULL)
-		return;
-	cfg->nreps = n;
-	for (unsigned int i = 0; i < n; i++)
-		load_rep(c, config_setting_get_elem(list, i),
-		    key_index(key, "reps", i), cfg, i);
+	(void)cfg_read_keys(c, g, pkey, rep_keys, CFG_NKEYS(rep_keys), rep);
 }
 
 /* Warn about segments no rep serves: their MQLs can only wait. */
 static void
-check_coverage(struct ctx *c, const config_setting_t *root,
+check_coverage(struct cfg_ctx *c, const config_setting_t *root,
     const struct lr_config *cfg)
 {
-	const config_setting_t *list = member(root,
+	const config_setting_t *list = cfg_member(root,
 	    "segments");
 	bool served;
 
@@ -927,292 +785,178 @@ check_coverage(struct ctx *c, const config_setting_t *root,
 				if (cfg->reps[r].segs[k] == s)
 					served = true;
 		if (!served && cfg->segments.v[s].name != NULL)
-			warn_at(c, config_setting_get_elem(list,
+			cfg_warn(c, config_setting_get_elem(list,
 			    (unsigned int)s), NULL,
 			    "segment \"%s\" has no reps: its MQLs will wait in its backlog",
 			    cfg->segments.v[s].name);
 	}
 }
 
+/* The non-empty list of reps, from the root; then the segments they leave unserved. */
 static void
-load_capacity_sla(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
+load_reps(struct cfg_ctx *c, const config_setting_t *root, void *base)
 {
-	static const char *const cap_known[] = {"period", NULL};
-	static const char *const sla_known[] = {"follow_up", "warn_before",
-	    "on_breach", "max_reassign", "alert_log_max", NULL};
+	struct lr_config *cfg = base;
+	char key[CFG_KEY_MAX];
+	const config_setting_t *list;
+	unsigned int n;
+
+	list = cfg_get_list(c, root, "reps", "reps", false,
+	    "a non-empty list of reps ( { id = ...; }, ... )");
+	if (list == NULL)
+		return;
+	n = (unsigned int)config_setting_length(list);
+	if ((cfg->reps = calloc(n, sizeof(*cfg->reps))) == NULL)
+		return;
+	cfg->nreps = n;
+	for (unsigned int i = 0; i < n; i++)
+		load_rep(c, config_setting_get_elem(list, i),
+		    cfg_key_index(key, "reps", i), cfg, i);
+	if (c->diag->nerrors == 0)
+		check_coverage(c, root, cfg);
+}
+
+#define LR(f) offsetof(struct lr_config, f)
+
+/*
+ * The key table: every key of a configuration, in the order they are
+ * read (and their errors reported). Keys of a group ("sla.follow_up") are
+ * consecutive; a group is required when one of its keys is. Top-level keys
+ * without a dot have their own loaders.
+ */
+static const struct cfg_key cfg_keys[] = {
+	{ CFG_STRING("redis.host", LR(redis.host), "127.0.0.1") },
+	{ CFG_INT("redis.port", LR(redis.port), 6379, 1, 65535,
+	    "a port number (1-65535)") },
+	{ CFG_STRING("redis.unix_socket", LR(redis.unix_socket), "") },
+	{ CFG_STRING("redis.password", LR(redis.password), "") },
+	{ CFG_STRING("redis.password_file", LR(redis.password_file), "") },
+	{ CFG_INT("redis.db", LR(redis.db), 0, 0, INT_MAX,
+	    "a database number >= 0") },
+	{ CFG_STRING("redis.prefix", LR(redis.prefix), "lr:"),
+	    .after = check_redis },
+	{ CFG_STRING("http.listen", LR(http.listen), "127.0.0.1:9464"),
+	    .after = check_listen },
+	{ CFG_SIZE("intake.max_bytes", LR(intake.max_bytes), 65536, 64,
+	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
+	{ CFG_ENUM("log.level", LR(log.level), LOG_LEVEL_INFO, log_level_parse,
+	    "one of \"error\", \"warning\", \"info\", \"debug\"") },
+	{ CFG_LLONG("scoring.mql_threshold", LR(scoring.mql_threshold), 0,
+	    -SCORE_LIMIT, SCORE_LIMIT, "an integer"), .flags = CFG_REQUIRED },
+	{ CFG_OWN("scoring.rules", cfg_load_rules), .flags = CFG_REQUIRED },
+	{ CFG_OWN("segments", cfg_load_segments), .flags = CFG_REQUIRED },
+	{ CFG_OWN("default_segment", cfg_load_default_segment),
+	    .flags = CFG_REQUIRED },
+	{ CFG_OWN("reps", load_reps), .flags = CFG_REQUIRED },
+	{ CFG_LLONG("capacity.period", LR(capacity.period), 7 * CFG_DAY_S, 1,
+	    366 * CFG_DAY_S, "a number of seconds (1 to 31622400)") },
+	{ CFG_LLONG("sla.follow_up", LR(sla.follow_up), 300, 1, CFG_MONTH_S,
+	    "a number of seconds (1 to 2592000)") },
+	{ CFG_LLONG("sla.warn_before", LR(sla.warn_before), 60, 0, CFG_MONTH_S,
+	    "a number of seconds >= 0 (0 = no warning)"),
+	    .after = check_warn_before },
+	{ CFG_ENUM("sla.on_breach", LR(sla.on_breach), SLA_ON_BREACH_ALERT,
+	    parse_on_breach, "\"alert\" or \"reassign\""),
+	    .flags = CFG_SAY_VALUE },
+	{ CFG_LLONG("sla.max_reassign", LR(sla.max_reassign), 2, 0, 1000,
+	    "an integer between 0 and 1000") },
+	{ CFG_LLONG("sla.alert_log_max", LR(sla.alert_log_max), 100000, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_BOOL("audit.enabled", LR(audit.enabled), false) },
+	{ CFG_LLONG("audit.max_len", LR(audit.max_len), 1000000, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_LLONG("insight.top_sources", LR(insight.top_sources), 10, 0, 1000,
+	    "a number of sources between 0 and 1000") },
+	{ CFG_LLONG("forecast.horizon", LR(forecast.horizon), 3600, 0,
+	    CFG_MONTH_S,
+	    "a number of seconds between 0 and 2592000 (0 = no alert)") },
+	{ CFG_LLONG("forecast.half_life", LR(forecast.half_life), 900, 1,
+	    7 * CFG_DAY_S, "a number of seconds between 1 and 604800") },
+	{ CFG_LLONG("forecast.interval", LR(forecast.interval), 15, 1, 3600,
+	    "a number of seconds between 1 and 3600") },
+	{ CFG_NUMBER("calibrate.max_reject_rate", LR(calibrate.max_reject_rate),
+	    0.2, 0, 1, "a fraction between 0 and 1") },
+	{ CFG_LLONG("calibrate.min_outcomes", LR(calibrate.min_outcomes), 20, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_OWN("plan", cfg_load_plan_section) },
+};
+
+const char *
+cfg_key_name(size_t i)
+{
+	if (i < CFG_NKEYS(cfg_keys))
+		return cfg_keys[i].name;
+	i -= CFG_NKEYS(cfg_keys);
+	if (i < CFG_NKEYS(rep_keys))
+		return rep_keys[i].name;
+	return NULL;
+}
+
+/* The length of the group a key of cfg_keys is in; of its name at top level. */
+static size_t
+group_len(const struct cfg_key *k)
+{
+	return strcspn(k->name, ".");
+}
+
+/* Is name a top-level key of cfg_keys: a group or a key of its own? */
+static bool
+in_top_level(const char *name, const void *arg)
+{
+	size_t len;
+
+	(void)arg;
+	for (size_t i = 0; i < CFG_NKEYS(cfg_keys); i++) {
+		len = group_len(&cfg_keys[i]);
+		if (strlen(name) == len &&
+		    strncmp(cfg_keys[i].name, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One group of cfg_keys: keys[0..n), all in the same group. */
+static void
+load_group(struct cfg_ctx *c, const config_setting_t *root,
+    const struct cfg_key *keys, size_t n, struct lr_config *cfg)
+{
+	char name[CFG_KEY_MAX];
 	const config_setting_t *g;
-	char *on_breach = NULL;
-	int r1, r2;
+	bool required = false;
 
-	g = get_group(c, root, "", "capacity", false);
-	check_unknown(c, g, "capacity", cap_known);
-	(void)get_int(c, g, "capacity", "period", false, 604800, 1,
-	    366LL * 86400, "a number of seconds (1 to 31622400)",
-	    &cfg->capacity.period);
-
-	g = get_group(c, root, "", "sla", false);
-	check_unknown(c, g, "sla", sla_known);
-	r1 = get_int(c, g, "sla", "follow_up", false, 300, 1, 30LL * 86400,
-	    "a number of seconds (1 to 2592000)", &cfg->sla.follow_up);
-	r2 = get_int(c, g, "sla", "warn_before", false, 60, 0, 30LL * 86400,
-	    "a number of seconds >= 0 (0 = no warning)", &cfg->sla.warn_before);
-	if (r1 == 0 && r2 == 0 && cfg->sla.warn_before > 0 &&
-	    cfg->sla.warn_before >= cfg->sla.follow_up)
-		err_at(c, member(g, "warn_before"),
-		    "sla.warn_before", "must be smaller than sla.follow_up (%lld >= %lld)",
-		    cfg->sla.warn_before, cfg->sla.follow_up);
-	if (get_string(c, g, "sla", "on_breach", false, "alert",
-	    &on_breach) == 0) {
-		if (strcmp(on_breach, "alert") == 0)
-			cfg->sla.on_breach = SLA_ON_BREACH_ALERT;
-		else if (strcmp(on_breach, "reassign") == 0)
-			cfg->sla.on_breach = SLA_ON_BREACH_REASSIGN;
-		else
-			err_at(c, member(g, "on_breach"),
-			    "sla.on_breach",
-			    "must be \"alert\" or \"reassign\", not \"%s\"",
-			    on_breach);
-	}
-	free(on_breach);
-	(void)get_int(c, g, "sla", "max_reassign", false, 2, 0, 1000,
-	    "an integer between 0 and 1000", &cfg->sla.max_reassign);
-	(void)get_int(c, g, "sla", "alert_log_max", false, 100000, 1,
-	    1000000000LL, "a positive integer", &cfg->sla.alert_log_max);
+	snprintf(name, sizeof(name), "%.*s", (int)group_len(keys), keys->name);
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].flags & CFG_REQUIRED)
+			required = true;
+	g = cfg_get_group(c, root, "", name, required);
+	if (g == NULL && required)
+		return;
+	cfg_check_unknown_keys(c, g, name, keys, n);
+	(void)cfg_read_keys(c, g, name, keys, n, cfg);
 }
 
+/* Every key of the table, group by group, in table order. */
 static void
-load_insight(struct ctx *c, const config_setting_t *root,
+load_keys(struct cfg_ctx *c, const config_setting_t *root,
     struct lr_config *cfg)
 {
-	static const char *const known[] = {"top_sources", NULL};
-	const config_setting_t *g = get_group(c, root, "", "insight", false);
+	const struct cfg_key *k;
+	size_t len, n;
 
-	check_unknown(c, g, "insight", known);
-	(void)get_int(c, g, "insight", "top_sources", false, 10, 0, 1000,
-	    "a number of sources between 0 and 1000", &cfg->insight.top_sources);
-}
-
-static void
-load_forecast(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
-{
-	static const char *const known[] = {"horizon", "half_life", "interval",
-	    NULL};
-	const config_setting_t *g = get_group(c, root, "", "forecast", false);
-
-	check_unknown(c, g, "forecast", known);
-	(void)get_int(c, g, "forecast", "horizon", false, 3600, 0, 86400 * 30,
-	    "a number of seconds between 0 and 2592000 (0 = no alert)",
-	    &cfg->forecast.horizon);
-	(void)get_int(c, g, "forecast", "half_life", false, 900, 1, 86400 * 7,
-	    "a number of seconds between 1 and 604800",
-	    &cfg->forecast.half_life);
-	(void)get_int(c, g, "forecast", "interval", false, 15, 1, 3600,
-	    "a number of seconds between 1 and 3600", &cfg->forecast.interval);
-}
-
-static void
-load_calibrate(struct ctx *c, const config_setting_t *root,
-    struct lr_config *cfg)
-{
-	static const char *const known[] = {"max_reject_rate", "min_outcomes",
-	    NULL};
-	const config_setting_t *g = get_group(c, root, "", "calibrate", false);
-	double rate = 0.2;
-	char key[KEY_MAX];
-
-	check_unknown(c, g, "calibrate", known);
-	if (g != NULL && get_number(c, g, "calibrate", "max_reject_rate",
-	    &rate) == 1 && !(rate >= 0 && rate <= 1)) {
-		err_at(c, member(g, "max_reject_rate"),
-		    key_join(key, "calibrate", "max_reject_rate"),
-		    "must be a fraction between 0 and 1");
-		rate = 0.2;
+	check_unknown_by(c, root, "", in_top_level, NULL);
+	for (size_t i = 0; i < CFG_NKEYS(cfg_keys); i += n) {
+		k = &cfg_keys[i];
+		len = group_len(k);
+		if (k->name[len] == '\0') {
+			(void)cfg_read_keys(c, root, "", k, 1, cfg);
+			n = 1;
+			continue;
+		}
+		for (n = 1; i + n < CFG_NKEYS(cfg_keys) &&
+		    strncmp(cfg_keys[i + n].name, k->name, len + 1) == 0; n++)
+			;
+		load_group(c, root, k, n, cfg);
 	}
-	cfg->calibrate.max_reject_rate = rate;
-	(void)get_int(c, g, "calibrate", "min_outcomes", false, 20, 1,
-	    1000000000LL, "a positive integer", &cfg->calibrate.min_outcomes);
-}
-
-static void
-load_audit(struct ctx *c, const config_setting_t *root, struct lr_config *cfg)
-{
-	static const char *const known[] = {"enabled", "max_len", NULL};
-	const config_setting_t *g = get_group(c, root, "", "audit", false);
-
-	check_unknown(c, g, "audit", known);
-	(void)get_bool(c, g, "audit", "enabled", false, &cfg->audit.enabled);
-	(void)get_int(c, g, "audit", "max_len", false, 1000000, 1,
-	    1000000000LL, "a positive integer", &cfg->audit.max_len);
-}
-
-/* The five conversion rates of a group; required ones must all be there. */
-static void
-load_conversions(struct ctx *c, const config_setting_t *g, const char *pkey,
-    bool required, double conv[PLAN_NCONV])
-{
-	char key[KEY_MAX];
-	double v;
-	int r;
-
-	for (int k = 0; k < PLAN_NCONV; k++) {
-		r = get_number(c, g, pkey, plan_conv_names[k], &v);
-		if (r == 0 && required)
-			err_at(c, g, key_join(key, pkey, plan_conv_names[k]),
-			    "is required (a fraction, e.g. 0.3 for 30%%)");
-		else if (r == 1 && !(v > 0 && v <= 1))
-			err_at(c, member(g, plan_conv_names[k]),
-			    key_join(key, pkey, plan_conv_names[k]),
-			    "must be a fraction above 0 and at most 1 (0.3 is 30%%)");
-		else if (r == 1)
-			conv[k] = v;
-	}
-	{
-		const char *known[PLAN_NCONV + 1];
-
-		for (int k = 0; k < PLAN_NCONV; k++)
-			known[k] = plan_conv_names[k];
-		known[PLAN_NCONV] = NULL;
-		check_unknown(c, g, pkey, known);
-	}
-}
-
-static void
-load_plan_segment(struct ctx *c, const config_setting_t *g, const char *pkey,
-    const struct segments *segs, struct plan *plan, size_t idx)
-{
-	static const char *const known[] = {"name", "target", "avg_deal",
-	    "conversion", NULL};
-	struct plan_segment *ps = &plan->segs[idx];
-	const config_setting_t *conv;
-	char key[KEY_MAX];
-	int r;
-
-	ps->line = config_setting_source_line(g);
-	memcpy(ps->conv, plan->conv, sizeof(ps->conv));
-	if (!config_setting_is_group(g)) {
-		err_at(c, g, pkey, "must be a group { name = ...; target = ...; avg_deal = ...; }");
-		return;
-	}
-	check_unknown(c, g, pkey, known);
-	if (get_string(c, g, pkey, "name", true, NULL, &ps->name) == 0) {
-		if (segment_find(segs, ps->name) == -1)
-			err_at(c, member(g, "name"), key_join(key, pkey, "name"),
-			    "names unknown segment \"%s\"", ps->name);
-		for (size_t j = 0; j < idx; j++)
-			if (plan->segs[j].name != NULL &&
-			    strcmp(plan->segs[j].name, ps->name) == 0)
-				err_at(c, member(g, "name"),
-				    key_join(key, pkey, "name"),
-				    "plans segment \"%s\" twice", ps->name);
-	}
-	r = get_number(c, g, pkey, "target", &ps->target);
-	if (r == 0)
-		err_at(c, g, key_join(key, pkey, "target"), "is required");
-	else if (r == 1 && !(ps->target >= 0))
-		err_at(c, member(g, "target"), key_join(key, pkey, "target"),
-		    "must be a revenue >= 0");
-	r = get_number(c, g, pkey, "avg_deal", &ps->avg_deal);
-	if (r == 0)
-		err_at(c, g, key_join(key, pkey, "avg_deal"), "is required");
-	else if (r == 1 && !(ps->avg_deal > 0))
-		err_at(c, member(g, "avg_deal"), key_join(key, pkey, "avg_deal"),
-		    "must be a deal size above 0");
-	if ((conv = member(g, "conversion")) != NULL) {
-		if (!config_setting_is_group(conv))
-			err_at(c, conv, key_join(key, pkey, "conversion"),
-			    "must be a group { mql_to_sql = ...; ... }");
-		else
-			load_conversions(c, conv, key_join(key, pkey,
-			    "conversion"), false, ps->conv);
-	}
-}
-
-/* The optional plan section (leadctl plan): targets, rates, capacity. */
-static void
-load_plan(struct ctx *c, const config_setting_t *root,
-    const struct segments *segs, struct plan *plan)
-{
-	static const char *const known[] = {"period_days",
-	    "mqls_per_rep_month", "conversion", "segments", NULL};
-	const config_setting_t *g, *conv, *list;
-	char key[KEY_MAX];
-	double v;
-	int r;
-
-	if ((g = get_group(c, root, "", "plan", false)) == NULL)
-		return;
-	plan->present = true;
-	check_unknown(c, g, "plan", known);
-	plan->period_days = 91;
-	if ((r = get_number(c, g, "plan", "period_days", &v)) == 1 &&
-	    !(v > 0 && v <= 3660))
-		err_at(c, member(g, "period_days"), "plan.period_days",
-		    "must be a number of days (above 0, at most 3660)");
-	else if (r == 1)
-		plan->period_days = v;
-	if ((r = get_number(c, g, "plan", "mqls_per_rep_month", &v)) == 1 &&
-	    !(v >= 0))
-		err_at(c, member(g, "mqls_per_rep_month"),
-		    "plan.mqls_per_rep_month", "must be a number >= 0");
-	else if (r == 1)
-		plan->mqls_per_rep_month = v;
-	conv = get_group(c, g, "plan", "conversion", true);
-	if (conv != NULL)
-		load_conversions(c, conv, "plan.conversion", true, plan->conv);
-	list = member(g, "segments");
-	if (list == NULL) {
-		err_at(c, g, "plan.segments", "is required");
-		return;
-	}
-	if (!is_collection(list) || config_setting_length(list) == 0) {
-		err_at(c, list, "plan.segments",
-		    "must be a non-empty list ( { name = ...; target = ...; avg_deal = ...; }, ... )");
-		return;
-	}
-	plan->nsegs = (size_t)config_setting_length(list);
-	if ((plan->segs = calloc(plan->nsegs, sizeof(*plan->segs))) == NULL) {
-		plan->nsegs = 0;
-		err_at(c, list, "plan.segments", "cannot be stored: %s",
-		    strerror(errno));
-		return;
-	}
-	for (size_t i = 0; i < plan->nsegs; i++)
-		load_plan_segment(c, config_setting_get_elem(list,
-		    (unsigned int)i), key_index(key, "plan.segments",
-		    (unsigned int)i), segs, plan, i);
-}
-
-int
-cfg_load_plan(const char *path, const struct lr_config *cfg,
-    struct plan *plan, struct cfg_diag *diag)
-{
-	static const char *const known[] = {"plan", NULL};
-	struct ctx c = {diag, path, 1};
-	config_t cf;
-	char msg[1024];
-
-	memset(plan, 0, sizeof(*plan));
-	config_init(&cf);
-	if (config_read_file(&cf, path) != CONFIG_TRUE) {
-		snprintf(msg, sizeof(msg), "%s:%d: %s", config_error_file(&cf) ?
-		    config_error_file(&cf) : path, config_error_line(&cf),
-		    config_error_text(&cf));
-		(void)diag_push(&diag->errors, &diag->nerrors, msg);
-		config_destroy(&cf);
-		return -1;
-	}
-	check_unknown(&c, config_root_setting(&cf), "", known);
-	load_plan(&c, config_root_setting(&cf), &cfg->segments, plan);
-	if (!plan->present)
-		err_at(&c, NULL, "plan", "is required in a plan file");
-	config_destroy(&cf);
-	if (diag->nerrors > 0) {
-		plan_clear(plan);
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -1222,7 +966,7 @@ cfg_load_plan(const char *path, const struct lr_config *cfg,
  * bad file on SIGHUP must be an error, never an exit.
  */
 static int
-check_includes(struct ctx *c, const char *file, const char *dir, int depth)
+check_includes(struct cfg_ctx *c, const char *file, const char *dir, int depth)
 {
 	char *bytes, *p, *line, *end, target[PATH_MAX], msg[1024];
 	struct stat st;
@@ -1251,7 +995,7 @@ check_includes(struct ctx *c, const char *file, const char *dir, int depth)
 			snprintf(msg, sizeof(msg),
 			    "%s:%d: '@include' names \"%s\", which is not a readable file",
 			    file, lineno, line + 1);
-			(void)diag_push(&c->diag->errors, &c->diag->nerrors, msg);
+			cfg_diag_error(c->diag, msg);
 			rc = -1;
 		} else if (check_includes(c, target, dir, depth + 1) == -1)
 			rc = -1;
@@ -1263,11 +1007,7 @@ check_includes(struct ctx *c, const char *file, const char *dir, int depth)
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
-	static const char *const known[] = {"redis", "http", "intake",
-	    "scoring", "segments", "default_segment", "reps", "capacity",
-	    "sla", "log", "audit", "plan", "insight", "forecast", "calibrate",
-	    NULL};
-	struct ctx c = {diag, path, 1};
+	struct cfg_ctx c = {diag, path, 1};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
 	config_t cf;
@@ -1277,7 +1017,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
-		err_at(&c, NULL, NULL, "cannot load configuration: %s",
+		cfg_err(&c, NULL, NULL, "cannot load configuration: %s",
 		    strerror(errno));
 		cfg_free(cfg);
 		return NULL;
@@ -1285,7 +1025,7 @@ cfg_load(const char *path, struct cfg_diag *diag)
 	if ((bytes = read_file(path, &len)) == NULL) {
 		snprintf(msg, sizeof(msg), "cannot read configuration '%s': %s",
 		    path, strerror(errno));
-		(void)diag_push(&diag->errors, &diag->nerrors, msg);
+		cfg_diag_error(diag, msg);
 		cfg_free(cfg);
 		return NULL;
 	}
@@ -1318,26 +1058,13 @@ cfg_load(const char *path, struct cfg_diag *diag)
 		    config_error_file(&cf) ? config_error_file(&cf) : path,
 		    config_error_line(&cf),
 		    strstr(text, "syntax") ? "" : "syntax error: ", text);
-		(void)diag_push(&diag->errors, &diag->nerrors, msg);
+		cfg_diag_error(diag, msg);
 		config_destroy(&cf);
 		cfg_free(cfg);
 		return NULL;
 	}
 	root = config_root_setting(&cf);
-	check_unknown(&c, root, "", known);
-	load_redis(&c, root, cfg);
-	load_http_intake_log(&c, root, cfg);
-	load_scoring(&c, root, cfg);
-	load_segments(&c, root, cfg);
-	load_reps(&c, root, cfg);
-	if (diag->nerrors == 0)
-		check_coverage(&c, root, cfg);
-	load_capacity_sla(&c, root, cfg);
-	load_audit(&c, root, cfg);
-	load_insight(&c, root, cfg);
-	load_forecast(&c, root, cfg);
-	load_calibrate(&c, root, cfg);
-	load_plan(&c, root, &cfg->segments, &cfg->plan);
+	load_keys(&c, root, cfg);
 	config_destroy(&cf);
 	if (diag->nerrors > 0) {
 		cfg_free(cfg);
