@@ -41,6 +41,9 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+static void log_vwrite(enum log_level, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
