@@ -157,4 +157,15 @@ const char *ctl_fmt_rel(long long delta_ms, char *buf, size_t len);
  */
 int ctl_print_json(json_t *v);
 
+/* Print a command's result o as text; arg is the command's argument. */
+typedef void (*ctl_print_fn)(json_t *o, const char *arg);
+
+/*
+ * A command's result o, released here: with ctl->json one JSON line, else
+ * print(o, arg). CTL_OK, or CTL_ERR after "cannot encode the WHAT: out of
+ * memory" on stderr.
+ */
+int ctl_output(struct ctl *ctl, json_t *o, const char *what,
+    ctl_print_fn print, const char *arg);
+
 #endif

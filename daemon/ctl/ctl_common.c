@@ -423,6 +423,22 @@ ctl_entry_alert(const redisReply *e)
 	return a;
 }
 
+int
+ctl_output(struct ctl *ctl, json_t *o, const char *what, ctl_print_fn print,
+    const char *arg)
+{
+	if (ctl->json) {
+		if (ctl_print_json(o) == -1) {
+			ctl_warnx("cannot encode the %s: out of memory", what);
+			return CTL_ERR;
+		}
+		return CTL_OK;
+	}
+	print(o, arg);
+	json_decref(o);
+	return CTL_OK;
+}
+
 json_t *
 ctl_json_rate(double x)
 {

@@ -323,7 +323,7 @@ print_entry(const json_t *e)
 }
 
 static void
-print_lead(const char *id, json_t *o)
+print_lead(json_t *o, const char *id)
 {
 	const json_t *e;
 	size_t i;
@@ -375,14 +375,5 @@ ctl_lead(struct ctl *ctl, const char *id)
 	freeReplyObject(rec);
 	if (o == NULL)
 		return ctl_fail(ctl);
-	if (ctl->json) {
-		if (ctl_print_json(o) == -1) {
-			ctl_warnx("cannot encode the lead: out of memory");
-			return CTL_ERR;
-		}
-		return CTL_OK;
-	}
-	print_lead(id, o);
-	json_decref(o);
-	return CTL_OK;
+	return ctl_output(ctl, o, "lead", print_lead, id);
 }

@@ -292,12 +292,13 @@ print_segment(const json_t *seg)
 }
 
 static void
-print_status(const json_t *o)
+print_status(json_t *o, const char *arg)
 {
 	const json_t *segs = json_object_get(o, "segments"), *s;
 	char rel[CTL_TIME_MAX];
 	size_t i;
 
+	(void)arg;
 	printf("now %s; capacity period %llds; open and period show used/limit (- = unlimited)\n\n",
 	    ctl_jstr(o, "now", "?"), ctl_jint(o, "capacity_period_s", 0));
 	json_array_foreach(segs, i, s)
@@ -323,14 +324,5 @@ ctl_status(struct ctl *ctl)
 	if (ctl_connect(ctl) == -1 || ctl_redis_now(ctl, &now) == -1 ||
 	    (o = status_collect(ctl, now)) == NULL)
 		return ctl_fail(ctl);
-	if (ctl->json) {
-		if (ctl_print_json(o) == -1) {
-			ctl_warnx("cannot encode the status: out of memory");
-			return CTL_ERR;
-		}
-		return CTL_OK;
-	}
-	print_status(o);
-	json_decref(o);
-	return CTL_OK;
+	return ctl_output(ctl, o, "status", print_status, NULL);
 }
