@@ -30,13 +30,19 @@ h_sleep_ms(long ms)
 		;
 }
 
-long long
-h_now_ms(void)
+static long long
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+h_now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 void
@@ -147,8 +153,10 @@ h_reap(pid_t pid, const char *what)
 	int status = 0;
 	pid_t p = wait_bounded(pid, &status);
 
-	if (p != pid)
+	if (p == 0)
 		fail_msg("%s did not finish within %d ms", what, H_WAIT_MS);
+	if (p != pid)
+		fail_msg("cannot wait for %s: %s", what, strerror(errno));
 	return exit_code(status);
 }
 
@@ -484,13 +492,16 @@ h_event(redisContext *c, const char *json)
 	h_push(c, "lr:events", json, strlen(json));
 }
 
+/* Poll "CMD key" until it is n or more (down: n or less), within the bound. */
 static bool
-wait_count(redisContext *c, const char *cmd, const char *key, long long n)
+wait_count(redisContext *c, const char *cmd, const char *key, long long n,
+    bool down)
 {
-	long long until = h_now_ms() + H_WAIT_MS;
+	long long until = h_now_ms() + H_WAIT_MS, v;
 
 	for (;;) {
-		if (h_int(c, "%s %s", cmd, key) >= n)
+		v = h_int(c, "%s %s", cmd, key);
+		if (down ? v <= n : v >= n)
 			return true;
 		if (h_now_ms() > until)
 			return false;
@@ -501,45 +512,31 @@ wait_count(redisContext *c, const char *cmd, const char *key, long long n)
 bool
 h_wait_xlen(redisContext *c, const char *key, long long n)
 {
-	return wait_count(c, "XLEN", key, n);
-}
-
-static bool
-wait_at_most(redisContext *c, const char *cmd, const char *key, long long n)
-{
-	long long until = h_now_ms() + H_WAIT_MS;
-
-	for (;;) {
-		if (h_int(c, "%s %s", cmd, key) <= n)
-			return true;
-		if (h_now_ms() > until)
-			return false;
-		h_sleep_ms(5);
-	}
+	return wait_count(c, "XLEN", key, n, false);
 }
 
 bool
 h_wait_llen_at_most(redisContext *c, const char *key, long long n)
 {
-	return wait_at_most(c, "LLEN", key, n);
+	return wait_count(c, "LLEN", key, n, true);
 }
 
 bool
 h_wait_zcard_at_most(redisContext *c, const char *key, long long n)
 {
-	return wait_at_most(c, "ZCARD", key, n);
+	return wait_count(c, "ZCARD", key, n, true);
 }
 
 bool
 h_wait_llen(redisContext *c, const char *key, long long n)
 {
-	return wait_count(c, "LLEN", key, n);
+	return wait_count(c, "LLEN", key, n, false);
 }
 
 bool
 h_wait_zcard(redisContext *c, const char *key, long long n)
 {
-	return wait_count(c, "ZCARD", key, n);
+	return wait_count(c, "ZCARD", key, n, false);
 }
 
 bool
@@ -565,7 +562,7 @@ h_wait_field(redisContext *c, const char *key, const char *field,
 bool
 h_wait_ready(redisContext *c, long long instances)
 {
-	return wait_count(c, "ZCARD", "lr:instances", instances);
+	return wait_count(c, "ZCARD", "lr:instances", instances, false);
 }
 
 /* A list parsed, oldest first, with json_loadb flags. */
@@ -859,15 +856,6 @@ bad:
 	return NULL;
 }
 
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The pushed bytes in raw_base64, and no raw. */
 static void
 check_raw_base64(const char *what, const json_t *raw, const json_t *raw64,
@@ -913,7 +901,7 @@ h_check_dead(const char *what, const json_t *dl, const char *reason,
 	const json_t *at = json_object_get(dl, "at_ms");
 	const json_t *raw = json_object_get(dl, "raw");
 	const json_t *raw64 = json_object_get(dl, "raw_base64");
-	long long now = wall_ms();
+	long long now = clock_ms(CLOCK_REALTIME);
 
 	if (!json_is_object(dl))
 		fail_msg("%s: the dead letter is not an object", what);

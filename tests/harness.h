@@ -131,8 +131,8 @@ pid_t h_spawn(const char *const argv[], const char *in, const char *out,
     const char *err);
 /*
  * Wait for the child pid (bounded) and return its exit status, or
- * 128+signal; fails with "WHAT did not finish" when it runs on past the
- * bound (it is killed) or is no child.
+ * 128+signal. Fails when it runs on past the bound ("WHAT did not
+ * finish"; it is killed) or cannot be waited for.
  */
 int h_reap(pid_t pid, const char *what);
 

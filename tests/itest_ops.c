@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -32,6 +31,9 @@ setup(void **state)
 	f->http_port = h_free_port();
 	return 0;
 }
+
+/* A test between setup and h_teardown. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, h_teardown)
 
 static const char *reps_two =
     "scoring = { mql_threshold = 0; rules = (); };\n"
@@ -670,15 +672,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_healthz_follows_redis, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_http_paths_and_methods, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_metrics_count_exactly, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_capacity_forecast_once_per_episode, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_adds_rep, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_broken_config_keeps_old, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_sd_notify, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_systemd_unit_verifies, setup, h_teardown),
-		cmocka_unit_test_setup_teardown(test_promtool, setup, h_teardown),
+		TEST(test_healthz_follows_redis),
+		TEST(test_http_paths_and_methods),
+		TEST(test_metrics_count_exactly),
+		TEST(test_capacity_forecast_once_per_episode),
+		TEST(test_sighup_adds_rep),
+		TEST(test_sighup_broken_config_keeps_old),
+		TEST(test_sd_notify),
+		TEST(test_systemd_unit_verifies),
+		TEST(test_promtool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
