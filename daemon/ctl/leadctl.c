@@ -39,6 +39,8 @@
 #define SINCE_MAX_DAYS 400
 /* Positional arguments a command line holds at most. */
 #define MAX_ARGS 4
+/* The long form of -c, with its value in the same word. */
+#define CONFIG_EQ "--config="
 
 /* Options a command may take besides -c, --json and --help. */
 enum {
@@ -343,8 +345,8 @@ parse_word(struct args *a, int argc, char *argv[], int *i, bool *rest)
 		a->conf = argv[++*i];
 	} else if (strncmp(w, "-c", 2) == 0)
 		a->conf = w + 2;
-	else if (strncmp(w, "--config=", 9) == 0)
-		a->conf = w + 9;
+	else if (strncmp(w, CONFIG_EQ, strlen(CONFIG_EQ)) == 0)
+		a->conf = w + strlen(CONFIG_EQ);
 	else if (strncmp(w, "--", 2) == 0)
 		return long_option(a, argc, argv, i);
 	else
