@@ -40,7 +40,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 
 CORE    = log config config_cond config_plan match score segment lead event decide plan sources calib
 DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
-CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan ctl_sources ctl_calibrate $(CORE)
+CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate $(CORE)
 UNIT    = match score segment lead config event decide plan sources calib
 SRC_DEPS = $(wildcard include/*.h) Makefile
 

@@ -27,6 +27,14 @@
 #define CTL_CONNECT_TIMEOUT_MS 3000
 #define CTL_REPLY_TIMEOUT_MS 10000
 
+/* Buffer sizes: a Redis key, and a time ctl_fmt_time or ctl_fmt_rel writes. */
+#define CTL_KEY_MAX 256
+#define CTL_TIME_MAX 40
+
+/* A macro's value as a string literal, for help texts: CTL_STR(20) is "20". */
+#define CTL_STR(x) CTL_STR_(x)
+#define CTL_STR_(x) #x
+
 struct ctl {
 	const struct lr_config *cfg;
 	const char *prefix;	/* cfg->redis.prefix */
@@ -110,16 +118,37 @@ int ctl_read_hash(struct ctl *ctl, const char *key, ctl_counter_fn add,
 int ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
     ctl_counter_fn add, void *arg);
 
+/* The integer value of field in an HGETALL reply, or dflt when absent or not one. */
+long long ctl_hash_ll(const redisReply *r, const char *field, long long dflt);
+
+/* Does rep serve the segment of index seg (of cfg->segments)? */
+bool ctl_rep_serves(const struct rep_cfg *rep, size_t seg);
+
+/* The integer or string member key of o, or dflt when absent or of another type. */
+long long ctl_jint(const json_t *o, const char *key, long long dflt);
+const char *ctl_jstr(const json_t *o, const char *key, const char *dflt);
+
+/* JSON for a time (ISO string) or a count; both null when below 0 (absent). */
+json_t *ctl_json_time(long long ms);
+json_t *ctl_json_ll_or_null(long long v);
+
+/*
+ * The alert of one <prefix>alerts:log entry ([id, [field, value...]]): its
+ * "alert" field parsed, with "stream_id" added; NULL when the entry holds
+ * no alert object (or out of memory). The caller releases it.
+ */
+json_t *ctl_entry_alert(const redisReply *e);
+
 /* A fraction as JSON: null when below 0 (nothing to divide). */
 json_t *ctl_json_rate(double x);
 
 /* A fraction as "12.5%", or "-" when below 0, into buf (>= 16 bytes). */
 const char *ctl_fmt_rate(double x, char *buf, size_t len);
 
-/* "2025-01-31T12:00:00.250Z" (UTC) for epoch ms, into buf (>= 32 bytes). */
+/* "2025-01-31T12:00:00.250Z" (UTC) for epoch ms, into buf (CTL_TIME_MAX bytes). */
 const char *ctl_fmt_time(long long ms, char *buf, size_t len);
 
-/* "in 42s" for delta_ms >= 0, "42s ago" below, into buf (>= 32 bytes). */
+/* "in 42s" for delta_ms >= 0, "42s ago" below, into buf (CTL_TIME_MAX bytes). */
 const char *ctl_fmt_rel(long long delta_ms, char *buf, size_t len);
 
 /*
@@ -127,5 +156,16 @@ const char *ctl_fmt_rel(long long delta_ms, char *buf, size_t len);
  * Returns 0, or -1 when it cannot be encoded.
  */
 int ctl_print_json(json_t *v);
+
+/* Print a command's result o as text; arg is the command's argument. */
+typedef void (*ctl_print_fn)(json_t *o, const char *arg);
+
+/*
+ * A command's result o, released here: with ctl->json one JSON line, else
+ * print(o, arg). CTL_OK, or CTL_ERR after "cannot encode the WHAT: out of
+ * memory" on stderr.
+ */
+int ctl_output(struct ctl *ctl, json_t *o, const char *what,
+    ctl_print_fn print, const char *arg);
 
 #endif

@@ -14,8 +14,9 @@
 #include "ctl_common.h"
 #include "event.h"
 
-/* How long --wait polls for the daemon to apply an event (ms). */
-#define CTL_WAIT_MS 5000
+/* How long --wait polls for the daemon to apply an event (s, and ms). */
+#define CTL_WAIT_S 5
+#define CTL_WAIT_MS (CTL_WAIT_S * 1000)
 
 /*
  * Push the JSON lines of path (NULL or "-": stdin) onto <prefix>incoming

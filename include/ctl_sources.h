@@ -9,6 +9,9 @@
 
 #include "ctl_common.h"
 
+/* Sources below this volume are never flagged: too few leads to judge. */
+#define CTL_SUNSET_MIN_VOLUME 20
+
 /* since_days 0: all time; else the last since_days days (UTC, Redis's clock). */
 int ctl_sources(struct ctl *ctl, long long since_days);
 

@@ -1,4 +1,4 @@
-/* harness.c - private redis-server and leadrouted processes for integration tests. */
+/* harness.c - private redis-server and leadrouted processes, and the fixture, for integration tests. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,13 +30,19 @@ h_sleep_ms(long ms)
 		;
 }
 
-long long
-h_now_ms(void)
+static long long
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+h_now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 void
@@ -77,35 +83,81 @@ h_free_port(void)
 	return port;
 }
 
-static pid_t
-spawn(const char *const argv[], const char *out_path)
+/* In the child: open path onto fd, or exit 126. */
+static void
+redirect(const char *path, int fd, int flags)
+{
+	int t = open(path, flags, 0644);
+
+	if (t < 0)
+		_exit(126);
+	dup2(t, fd);
+	close(t);
+}
+
+pid_t
+h_spawn(const char *const argv[], const char *in, const char *out,
+    const char *err)
 {
 	pid_t pid = fork();
-	char *args[32];
-	int fd, n;
+	char *args[40];
+	int n;
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		setpgid(0, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0) {
-			dup2(fd, STDIN_FILENO);
-			close(fd);
-		}
+		redirect(in != NULL ? in : "/dev/null", STDIN_FILENO, O_RDONLY);
+		redirect(out, STDOUT_FILENO, O_WRONLY | O_CREAT | O_APPEND);
+		if (err != NULL)
+			redirect(err, STDERR_FILENO, O_WRONLY | O_CREAT | O_APPEND);
+		else
+			dup2(STDOUT_FILENO, STDERR_FILENO);
 		/* exec wants mutable strings; the child may copy and leak. */
-		for (n = 0; argv[n] != NULL && n < 31; n++)
+		for (n = 0; argv[n] != NULL && n < 39; n++)
 			args[n] = strdup(argv[n]);
 		args[n] = NULL;
 		execvp(args[0], args);
 		_exit(127);
 	}
 	return pid;
+}
+
+static int
+exit_code(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+	    WEXITSTATUS(status);
+}
+
+/* waitpid within the bound: its result, or 0 after a SIGKILL at the bound. */
+static pid_t
+wait_bounded(pid_t pid, int *status)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+	pid_t p;
+
+	while ((p = waitpid(pid, status, WNOHANG)) == 0) {
+		if (h_now_ms() > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return 0;
+		}
+		h_sleep_ms(5);
+	}
+	return p;
+}
+
+int
+h_reap(pid_t pid, const char *what)
+{
+	int status = 0;
+	pid_t p = wait_bounded(pid, &status);
+
+	if (p == 0)
+		fail_msg("%s did not finish within %d ms", what, H_WAIT_MS);
+	if (p != pid)
+		fail_msg("cannot wait for %s: %s", what, strerror(errno));
+	return exit_code(status);
 }
 
 static bool
@@ -143,7 +195,7 @@ redis_spawn(struct h_redis *r)
 
 	snprintf(port, sizeof(port), "%d", r->port);
 	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
-	r->pid = spawn(argv, log);
+	r->pid = h_spawn(argv, NULL, log, NULL);
 	while (!redis_pings(r->port)) {
 		if (h_now_ms() > until)
 			fail_msg("redis-server on port %d did not start", r->port);
@@ -231,18 +283,28 @@ h_default_body(void)
 	    ");\n";
 }
 
+/* The configuration file at path: redis on port, HTTP on http_port (0: none). */
+static void
+write_conf(const char *path, int port, int http_port, const char *body)
+{
+	char listen[32] = "";
+	FILE *f;
+
+	if (http_port > 0)
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", http_port);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "redis = { host = \"127.0.0.1\"; port = %d; };\n"
+	    "http = { listen = \"%s\"; };\n%s", port, listen,
+	    body != NULL ? body : h_default_body());
+	fclose(f);
+}
+
 void
 h_write_conf(char *path, size_t len, const char *dir, const char *name,
     int port, const char *body)
 {
-	FILE *f;
-
 	snprintf(path, len, "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "redis = { host = \"127.0.0.1\"; port = %d; };\n"
-	    "http = { listen = \"\"; };\n%s", port,
-	    body != NULL ? body : h_default_body());
-	fclose(f);
+	write_conf(path, port, 0, body);
 }
 
 static const char *
@@ -263,7 +325,7 @@ h_daemon_start(struct h_daemon *d, const char *conf, const char *dir,
 	snprintf(d->conf, sizeof(d->conf), "%s", conf);
 	argv[3] = d->conf;
 	snprintf(d->log, sizeof(d->log), "%s/%s.log", dir, name);
-	d->pid = spawn(argv, d->log);
+	d->pid = h_spawn(argv, NULL, d->log, NULL);
 }
 
 void
@@ -277,25 +339,16 @@ int
 h_daemon_stop(struct h_daemon *d, int sig)
 {
 	int status = 0;
-	long long until = h_now_ms() + H_WAIT_MS;
 	pid_t p;
 
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, sig);
-	while ((p = waitpid(d->pid, &status, WNOHANG)) == 0) {
-		if (h_now_ms() > until) {
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-			d->pid = 0;
-			fail_msg("leadrouted did not stop within %d ms", H_WAIT_MS);
-		}
-		h_sleep_ms(10);
-	}
+	p = wait_bounded(d->pid, &status);
 	d->pid = 0;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	if (p == 0)
+		fail_msg("leadrouted did not stop within %d ms", H_WAIT_MS);
+	return exit_code(status);
 }
 
 bool
@@ -439,13 +492,16 @@ h_event(redisContext *c, const char *json)
 	h_push(c, "lr:events", json, strlen(json));
 }
 
+/* Poll "CMD key" until it is n or more (down: n or less), within the bound. */
 static bool
-wait_count(redisContext *c, const char *cmd, const char *key, long long n)
+wait_count(redisContext *c, const char *cmd, const char *key, long long n,
+    bool down)
 {
-	long long until = h_now_ms() + H_WAIT_MS;
+	long long until = h_now_ms() + H_WAIT_MS, v;
 
 	for (;;) {
-		if (h_int(c, "%s %s", cmd, key) >= n)
+		v = h_int(c, "%s %s", cmd, key);
+		if (down ? v <= n : v >= n)
 			return true;
 		if (h_now_ms() > until)
 			return false;
@@ -453,42 +509,34 @@ wait_count(redisContext *c, const char *cmd, const char *key, long long n)
 	}
 }
 
-static bool
-wait_at_most(redisContext *c, const char *cmd, const char *key, long long n)
+bool
+h_wait_xlen(redisContext *c, const char *key, long long n)
 {
-	long long until = h_now_ms() + H_WAIT_MS;
-
-	for (;;) {
-		if (h_int(c, "%s %s", cmd, key) <= n)
-			return true;
-		if (h_now_ms() > until)
-			return false;
-		h_sleep_ms(5);
-	}
+	return wait_count(c, "XLEN", key, n, false);
 }
 
 bool
 h_wait_llen_at_most(redisContext *c, const char *key, long long n)
 {
-	return wait_at_most(c, "LLEN", key, n);
+	return wait_count(c, "LLEN", key, n, true);
 }
 
 bool
 h_wait_zcard_at_most(redisContext *c, const char *key, long long n)
 {
-	return wait_at_most(c, "ZCARD", key, n);
+	return wait_count(c, "ZCARD", key, n, true);
 }
 
 bool
 h_wait_llen(redisContext *c, const char *key, long long n)
 {
-	return wait_count(c, "LLEN", key, n);
+	return wait_count(c, "LLEN", key, n, false);
 }
 
 bool
 h_wait_zcard(redisContext *c, const char *key, long long n)
 {
-	return wait_count(c, "ZCARD", key, n);
+	return wait_count(c, "ZCARD", key, n, false);
 }
 
 bool
@@ -514,11 +562,12 @@ h_wait_field(redisContext *c, const char *key, const char *field,
 bool
 h_wait_ready(redisContext *c, long long instances)
 {
-	return wait_count(c, "ZCARD", "lr:instances", instances);
+	return wait_count(c, "ZCARD", "lr:instances", instances, false);
 }
 
-json_t *
-h_list_json(redisContext *c, const char *key)
+/* A list parsed, oldest first, with json_loadb flags. */
+static json_t *
+list_json(redisContext *c, const char *key, size_t flags)
 {
 	redisReply *r = h_cmd(c, "LRANGE %s 0 -1", key);
 	json_t *a = json_array(), *v;
@@ -527,13 +576,60 @@ h_list_json(redisContext *c, const char *key)
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	for (size_t i = r->elements; i > 0; i--) {
 		v = json_loadb(r->element[i - 1]->str, r->element[i - 1]->len,
-		    0, &err);
+		    flags, &err);
 		if (v == NULL)
 			fail_msg("%s holds invalid JSON: %s", key, err.text);
 		json_array_append_new(a, v);
 	}
 	freeReplyObject(r);
 	return a;
+}
+
+json_t *
+h_list_json(redisContext *c, const char *key)
+{
+	return list_json(c, key, 0);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+h_sort_strings(char **v, size_t n)
+{
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_str);
+}
+
+char *
+h_hash_dump(redisContext *c, const char *key)
+{
+	redisReply *r = h_cmd(c, "HGETALL %s", key);
+	size_t n = r->elements / 2, len = 1;
+	char **lines = calloc(n + 1, sizeof(*lines)), *out;
+
+	assert_non_null(lines);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = r->element[2 * i]->len + r->element[2 * i + 1]->len + 3;
+
+		assert_non_null(lines[i] = malloc(l));
+		snprintf(lines[i], l, "%s=%s\n", r->element[2 * i]->str,
+		    r->element[2 * i + 1]->str);
+		len += l;
+	}
+	h_sort_strings(lines, n);
+	assert_non_null(out = malloc(len));
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		strcat(out, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	freeReplyObject(r);
+	return out;
 }
 
 long long
@@ -547,4 +643,283 @@ h_redis_time_ms(redisContext *c)
 	    strtoll(r->element[1]->str, NULL, 10) / 1000;
 	freeReplyObject(r);
 	return ms;
+}
+
+/* ---- the fixture ------------------------------------------------------- */
+
+void
+h_fx_open(struct h_fx *f, bool aof, const char *const *redis_args)
+{
+	h_tmpdir(f->dir, sizeof(f->dir));
+	h_redis_start_args(&f->redis, f->dir, aof, redis_args);
+	f->c = h_redis_connect(&f->redis);
+}
+
+void
+h_fx_close(struct h_fx *f)
+{
+	for (int i = 0; i < H_MAX_DAEMONS; i++)
+		if (f->d[i].pid > 0)
+			(void)h_daemon_stop(&f->d[i], SIGKILL);
+	redisFree(f->c);	/* NULL is fine */
+	f->c = NULL;
+	h_redis_stop(&f->redis, SIGKILL);
+	h_cleanup_dir(f->dir);
+}
+
+static int
+setup_fx(void **state, bool aof)
+{
+	struct h_fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	h_fx_open(f, aof, NULL);
+	*state = f;
+	return 0;
+}
+
+int
+h_setup(void **state)
+{
+	return setup_fx(state, false);
+}
+
+int
+h_setup_aof(void **state)
+{
+	return setup_fx(state, true);
+}
+
+int
+h_teardown(void **state)
+{
+	struct h_fx *f = *state;
+
+	h_fx_close(f);
+	free(f);
+	return 0;
+}
+
+void
+h_fx_conf(struct h_fx *f, const char *body)
+{
+	snprintf(f->conf, sizeof(f->conf), "%s/lr.conf", f->dir);
+	write_conf(f->conf, f->redis.port, f->http_port, body);
+}
+
+void
+h_fx_start(struct h_fx *f, int n, const char *body)
+{
+	char name[16];
+
+	assert_true(n >= 1 && n <= H_MAX_DAEMONS);
+	h_fx_conf(f, body);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		h_daemon_start(&f->d[i], f->conf, f->dir, name);
+	}
+	assert_true(h_wait_ready(f->c, n));
+}
+
+void
+h_fx_stop(struct h_fx *f)
+{
+	int stopped = 0;
+
+	for (int i = 0; i < H_MAX_DAEMONS; i++) {
+		if (f->d[i].pid <= 0)
+			continue;
+		assert_int_equal(h_daemon_stop(&f->d[i], SIGTERM), 0);
+		h_assert_log_clean(&f->d[i]);
+		stopped++;
+	}
+	if (stopped == 0)
+		fail_msg("no leadrouted was running to stop");
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+char *
+h_slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (fp == NULL)
+		fail_msg("cannot read '%s': %s", path, strerror(errno));
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			assert_non_null(buf = realloc(buf, cap + 1));
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	fclose(fp);
+	buf[len] = '\0';
+	return buf;
+}
+
+void
+h_write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL)
+		fail_msg("cannot create '%s': %s", path, strerror(errno));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* ---- JSON and dead letters --------------------------------------------- */
+
+const char *
+h_jstr(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v))
+		fail_msg("'%s' is not a string", k);
+	return json_string_value(v);
+}
+
+long long
+h_jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", k);
+	return json_integer_value(v);
+}
+
+json_t *
+h_dead_letters(redisContext *c)
+{
+	return list_json(c, "lr:dead", JSON_ALLOW_NUL);
+}
+
+json_t *
+h_newest_dead(redisContext *c, long long n)
+{
+	json_t *l, *d;
+
+	assert_true(h_wait_llen(c, "lr:dead", n));
+	assert_int_equal(h_int(c, "LLEN lr:dead"), n);
+	l = h_dead_letters(c);
+	d = json_incref(json_array_get(l, (size_t)n - 1));
+	json_decref(l);
+	return d;
+}
+
+static int
+b64_value(int ch)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = ch != '\0' ? strchr(tab, ch) : NULL;
+
+	return p != NULL ? (int)(p - tab) : -1;
+}
+
+/* Decode standard, padded base64; NULL when it is not. *outlen gets the size. */
+static unsigned char *
+b64_decode(const char *s, size_t *outlen)
+{
+	size_t n = strlen(s), o = 0;
+	unsigned char *out;
+	int v[4];
+
+	if (n % 4 != 0 || (out = malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 4) {
+		bool last = i + 4 == n;
+
+		for (int k = 0; k < 4; k++) {
+			v[k] = b64_value(s[i + k]);
+			if (v[k] == -1 && !(last && k >= 2 && s[i + k] == '='))
+				goto bad;
+		}
+		if (v[2] == -1 && v[3] != -1)
+			goto bad;
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (v[2] != -1)
+			out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (v[3] != -1)
+			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	*outlen = o;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* The pushed bytes in raw_base64, and no raw. */
+static void
+check_raw_base64(const char *what, const json_t *raw, const json_t *raw64,
+    const char *buf, size_t len)
+{
+	unsigned char *bytes;
+	size_t n;
+
+	if (raw != NULL)
+		fail_msg("%s: not UTF-8, yet the dead letter has raw", what);
+	if (!json_is_string(raw64))
+		fail_msg("%s: raw_base64 missing", what);
+	if ((bytes = b64_decode(json_string_value(raw64), &n)) == NULL)
+		fail_msg("%s: raw_base64 is not base64", what);
+	if (n != len || memcmp(bytes, buf, len) != 0)
+		fail_msg("%s: raw_base64 does not decode to the pushed bytes",
+		    what);
+	free(bytes);
+}
+
+/* The pushed bytes in raw, and no raw_base64. */
+static void
+check_raw(const char *what, const json_t *raw, const json_t *raw64,
+    const char *buf, size_t len)
+{
+	if (raw64 != NULL)
+		fail_msg("%s: UTF-8 payload, yet raw_base64 is present", what);
+	if (!json_is_string(raw))
+		fail_msg("%s: raw missing", what);
+	if (json_string_length(raw) != len ||
+	    memcmp(json_string_value(raw), buf, len) != 0)
+		fail_msg("%s: raw (%zu bytes) differs from the pushed bytes (%zu)",
+		    what, json_string_length(raw), len);
+}
+
+void
+h_check_dead(const char *what, const json_t *dl, const char *reason,
+    const char *source, const char *buf, size_t len, bool b64)
+{
+	const json_t *reason_v = json_object_get(dl, "reason");
+	const json_t *detail = json_object_get(dl, "detail");
+	const json_t *src = json_object_get(dl, "source");
+	const json_t *at = json_object_get(dl, "at_ms");
+	const json_t *raw = json_object_get(dl, "raw");
+	const json_t *raw64 = json_object_get(dl, "raw_base64");
+	long long now = clock_ms(CLOCK_REALTIME);
+
+	if (!json_is_object(dl))
+		fail_msg("%s: the dead letter is not an object", what);
+	if (!json_is_string(reason_v) ||
+	    strcmp(json_string_value(reason_v), reason) != 0)
+		fail_msg("%s: reason '%s', expected '%s'", what,
+		    json_is_string(reason_v) ? json_string_value(reason_v) :
+		    "(none)", reason);
+	if (!json_is_string(detail) || json_string_length(detail) == 0)
+		fail_msg("%s: detail missing or empty", what);
+	if (!json_is_string(src) || strcmp(json_string_value(src), source) != 0)
+		fail_msg("%s: source is not '%s'", what, source);
+	if (!json_is_integer(at) ||
+	    json_integer_value(at) < now - 3600 * 1000LL ||
+	    json_integer_value(at) > now + 3600 * 1000LL)
+		fail_msg("%s: at_ms is not an integer epoch-ms time of now", what);
+	if (b64)
+		check_raw_base64(what, raw, raw64, buf, len);
+	else
+		check_raw(what, raw, raw64, buf, len);
 }

@@ -1,11 +1,14 @@
 /*
  * harness.h - integration-test helpers: a private redis-server per test on a
  * free loopback port, the real leadrouted binary started on a generated
- * configuration, and bounded waits. Every process is stopped by its PID.
+ * configuration, the fixture every itest shares, and bounded waits. Every
+ * process is stopped by its PID.
  *
  * Waits are upper bounds against hangs, never timing assertions: a test
  * asserts what a user would see, and only fails on time when something
  * never happened at all.
+ *
+ * Include it after <cmocka.h>: the H_TEST macros name cmocka's.
  */
 #ifndef LR_HARNESS_H
 #define LR_HARNESS_H
@@ -20,6 +23,9 @@
 /* The generous bound of every wait (ms). */
 #define H_WAIT_MS 20000
 
+/* The most daemons one test runs at once: the slots of struct h_fx. */
+#define H_MAX_DAEMONS 3
+
 struct h_redis {
 	pid_t pid;
 	int port;
@@ -32,6 +38,21 @@ struct h_daemon {
 	pid_t pid;
 	char conf[512];
 	char log[512];
+};
+
+/*
+ * One test's world: a scratch directory, a private redis-server in it, a
+ * client connection, one configuration file and the daemons started on
+ * it, slot by slot. The cmocka state of h_setup; a test file with more
+ * state embeds it and calls h_fx_open and h_fx_close itself.
+ */
+struct h_fx {
+	char dir[256];
+	char conf[600];		/* dir/lr.conf, written by h_fx_conf */
+	struct h_redis redis;
+	struct h_daemon d[H_MAX_DAEMONS];	/* pid 0: not running */
+	redisContext *c;	/* to redis; a test may close it (NULL) */
+	int http_port;		/* 0: the configuration serves no HTTP */
 };
 
 /* A scratch directory for one test, removed by h_cleanup_dir. */
@@ -56,11 +77,64 @@ redisContext *h_redis_connect(const struct h_redis *r);
  * Write a configuration for port into dir/name. body is libconfig text
  * for everything but the redis and http groups (scoring, segments,
  * default_segment, reps, capacity, sla...); NULL uses a default model.
+ * The daemon serves no HTTP.
  */
 void h_write_conf(char *path, size_t len, const char *dir, const char *name,
     int port, const char *body);
 /* A body with the contract's example scoring and segments plus reps. */
 const char *h_default_body(void);
+
+/* ---- the fixture ------------------------------------------------------- */
+
+/*
+ * Make f's scratch directory, start its redis-server there (AOF on when
+ * aof; redis_args as h_redis_start_args, NULL for none) and connect f->c.
+ * f must be zeroed.
+ */
+void h_fx_open(struct h_fx *f, bool aof, const char *const *redis_args);
+/* SIGKILL the daemons still running, disconnect, SIGKILL redis-server and
+ * remove the directory. */
+void h_fx_close(struct h_fx *f);
+
+/* cmocka fixtures: *state is a struct h_fx opened without AOF, or with. */
+int h_setup(void **state);
+int h_setup_aof(void **state);
+int h_teardown(void **state);
+#define H_TEST(fn) cmocka_unit_test_setup_teardown(fn, h_setup, h_teardown)
+#define H_TEST_AOF(fn) \
+	cmocka_unit_test_setup_teardown(fn, h_setup_aof, h_teardown)
+
+/*
+ * Write f->conf: the redis group for f->redis, the http group listening
+ * on f->http_port (none when 0), then body (NULL: h_default_body()).
+ */
+void h_fx_conf(struct h_fx *f, const char *body);
+/*
+ * Write f->conf from body, start daemons in slots 0 to n-1 on it (logs
+ * d0.log, d1.log... in f->dir) and wait until all n have registered.
+ */
+void h_fx_start(struct h_fx *f, int n, const char *body);
+/*
+ * Stop gracefully: SIGTERM every running daemon; each must exit 0 and its
+ * log show no sanitizer report. Fails when none was running.
+ */
+void h_fx_stop(struct h_fx *f);
+
+/* ---- processes --------------------------------------------------------- */
+
+/*
+ * Fork and exec argv[0] (PATH searched; argv NULL-terminated) in a process
+ * group of its own, stdin from the file in (NULL: /dev/null), stdout
+ * appended to the file out and stderr to err (NULL: to out).
+ */
+pid_t h_spawn(const char *const argv[], const char *in, const char *out,
+    const char *err);
+/*
+ * Wait for the child pid (bounded) and return its exit status, or
+ * 128+signal. Fails when it runs on past the bound ("WHAT did not
+ * finish"; it is killed) or cannot be waited for.
+ */
+int h_reap(pid_t pid, const char *what);
 
 /* Start build/test/leadrouted -c conf; its stderr goes to a log file. */
 void h_daemon_start(struct h_daemon *d, const char *conf, const char *dir,
@@ -79,6 +153,15 @@ bool h_log_contains(const struct h_daemon *d, const char *s);
 /* Fail the test when the log shows a sanitizer report. */
 void h_assert_log_clean(const struct h_daemon *d);
 
+/* ---- files ------------------------------------------------------------- */
+
+/* The whole file (malloc'd, NUL-terminated); fails when it cannot be read. */
+char *h_slurp(const char *path);
+/* Write text as the whole file; fails when it cannot be created. */
+void h_write_file(const char *path, const char *text);
+
+/* ---- Redis ------------------------------------------------------------- */
+
 /* Run a command and return the reply (freed by the caller). */
 redisReply *h_cmd(redisContext *c, const char *fmt, ...);
 long long h_int(redisContext *c, const char *fmt, ...);
@@ -89,9 +172,10 @@ void h_push(redisContext *c, const char *key, const char *buf, size_t len);
 void h_push_lead(redisContext *c, const char *json);
 void h_event(redisContext *c, const char *json);
 
-/* Poll until LLEN/ZCARD/SCARD of key reaches n, or the bound. */
+/* Poll until LLEN/ZCARD/XLEN of key reaches n, or the bound. */
 bool h_wait_llen(redisContext *c, const char *key, long long n);
 bool h_wait_zcard(redisContext *c, const char *key, long long n);
+bool h_wait_xlen(redisContext *c, const char *key, long long n);
 /* Poll until LLEN/ZCARD of key is down to n or less. */
 bool h_wait_llen_at_most(redisContext *c, const char *key, long long n);
 bool h_wait_zcard_at_most(redisContext *c, const char *key, long long n);
@@ -103,10 +187,34 @@ bool h_wait_ready(redisContext *c, long long instances);
 
 /* All elements of a list, oldest (right end) first, parsed as JSON. */
 json_t *h_list_json(redisContext *c, const char *key);
-/* The elements of a list parsed, their count in *n (array, caller frees). */
+/* HGETALL key as "field=value\n" lines in strcmp order (malloc'd). */
+char *h_hash_dump(redisContext *c, const char *key);
+/* Sort n C strings in place, in strcmp order. */
+void h_sort_strings(char **v, size_t n);
+
 void h_sleep_ms(long ms);
 long long h_now_ms(void);
 /* Redis's clock (TIME) in ms: the clock of SLA deadlines and the audit. */
 long long h_redis_time_ms(redisContext *c);
+
+/* ---- JSON and dead letters --------------------------------------------- */
+
+/* The string, or integer, member k of o; fails when it is not one. */
+const char *h_jstr(const json_t *o, const char *k);
+long long h_jint(const json_t *o, const char *k);
+
+/* All of lr:dead, oldest first; a raw holding a NUL byte parses as \u0000. */
+json_t *h_dead_letters(redisContext *c);
+/* Wait until lr:dead holds exactly n and return the n-th, the newest
+ * (released by the caller). */
+json_t *h_newest_dead(redisContext *c, long long n);
+/*
+ * Check one dead letter of README "Dead letters": reason, a non-empty
+ * detail, source, an epoch-ms at_ms of now (within an hour), and the
+ * pushed bytes buf (len) in raw, or when b64 in raw_base64 with no raw.
+ * what names the case in the failure message.
+ */
+void h_check_dead(const char *what, const json_t *dl, const char *reason,
+    const char *source, const char *buf, size_t len, bool b64);
 
 #endif

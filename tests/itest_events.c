@@ -5,83 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
-
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d;
-	redisContext *c;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, false);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->d.pid > 0)
-		(void)h_daemon_stop(&f->d, SIGKILL);
-	redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Start the daemon on body (NULL: the default model) and wait until it runs. */
-static void
-start(struct fx *f, const char *body)
-{
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
-	    body);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	assert_true(h_wait_ready(f->c, 1));
-}
-
-/* Stop gracefully: exit status 0 and no sanitizer report. */
-static void
-stop(struct fx *f)
-{
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
-}
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_string(v));
-	return json_string_value(v);
-}
-
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_integer(v));
-	return json_integer_value(v);
-}
 
 /* --- helpers of this file --------------------------------------------------- */
 
@@ -127,7 +55,7 @@ hot_text(char *buf, size_t len, const char *id)
 }
 
 static void
-push_hot(struct fx *f, const char *id)
+push_hot(struct h_fx *f, const char *id)
 {
 	char lead[256];
 
@@ -136,7 +64,7 @@ push_hot(struct fx *f, const char *id)
 }
 
 static void
-wait_held(struct fx *f, const char *id, const char *rep)
+wait_held(struct h_fx *f, const char *id, const char *rep)
 {
 	char key[200];
 
@@ -146,11 +74,11 @@ wait_held(struct fx *f, const char *id, const char *rep)
 }
 
 static void
-eventf(struct fx *f, const char *fmt, ...)
+eventf(struct h_fx *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-eventf(struct fx *f, const char *fmt, ...)
+eventf(struct h_fx *f, const char *fmt, ...)
 {
 	char ev[512];
 	va_list ap;
@@ -171,155 +99,17 @@ zscore_nil(redisContext *c, const char *key, const char *member)
 	return nil;
 }
 
-/* Like h_list_json (oldest first), but a raw with a NUL byte is \u0000. */
-static json_t *
-list_json(redisContext *c, const char *key)
-{
-	redisReply *r = h_cmd(c, "LRANGE %s 0 -1", key);
-	json_t *a = json_array(), *v;
-	json_error_t err;
-
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	for (size_t i = r->elements; i > 0; i--) {
-		v = json_loadb(r->element[i - 1]->str, r->element[i - 1]->len,
-		    JSON_ALLOW_NUL, &err);
-		if (v == NULL)
-			fail_msg("%s holds invalid JSON: %s", key, err.text);
-		json_array_append_new(a, v);
-	}
-	freeReplyObject(r);
-	return a;
-}
-
-static int
-b64_value(int ch)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = ch != '\0' ? strchr(tab, ch) : NULL;
-
-	return p != NULL ? (int)(p - tab) : -1;
-}
-
-/* Decode standard, padded base64; NULL when it is not. *outlen gets the size. */
-static unsigned char *
-b64_decode(const char *s, size_t *outlen)
-{
-	size_t n = strlen(s), o = 0;
-	unsigned char *out;
-	int v[4];
-
-	if (n % 4 != 0 || (out = malloc(n / 4 * 3 + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 4) {
-		bool last = i + 4 == n;
-
-		for (int k = 0; k < 4; k++) {
-			v[k] = b64_value(s[i + k]);
-			if (v[k] == -1 && !(last && k >= 2 && s[i + k] == '='))
-				goto bad;
-		}
-		if (v[2] == -1 && v[3] != -1)
-			goto bad;
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (v[2] != -1)
-			out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (v[3] != -1)
-			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	*outlen = o;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * One dead letter of README "Dead letters" from lr:events: reason, a
- * non-empty detail, source "events", an epoch-ms at_ms, and the pushed
- * bytes in raw (or, when b64, in raw_base64 and no raw).
- */
-static void
-check_dead(const char *what, const json_t *dl, const char *reason,
-    const char *buf, size_t len, bool b64)
-{
-	const json_t *reason_v = json_object_get(dl, "reason");
-	const json_t *detail = json_object_get(dl, "detail");
-	const json_t *src = json_object_get(dl, "source");
-	const json_t *at = json_object_get(dl, "at_ms");
-	const json_t *raw = json_object_get(dl, "raw");
-	const json_t *raw64 = json_object_get(dl, "raw_base64");
-	long long now = wall_ms();
-	unsigned char *bytes;
-	size_t n;
-
-	if (!json_is_object(dl))
-		fail_msg("%s: the dead letter is not an object", what);
-	if (!json_is_string(reason_v) ||
-	    strcmp(json_string_value(reason_v), reason) != 0)
-		fail_msg("%s: reason '%s', expected '%s'", what,
-		    json_is_string(reason_v) ? json_string_value(reason_v) :
-		    "(none)", reason);
-	if (!json_is_string(detail) || json_string_length(detail) == 0)
-		fail_msg("%s: detail missing or empty", what);
-	if (!json_is_string(src) || strcmp(json_string_value(src), "events") != 0)
-		fail_msg("%s: source is not 'events'", what);
-	if (!json_is_integer(at) ||
-	    json_integer_value(at) < now - 3600 * 1000LL ||
-	    json_integer_value(at) > now + 3600 * 1000LL)
-		fail_msg("%s: at_ms is not an integer epoch-ms time of now", what);
-	if (b64) {
-		if (raw != NULL)
-			fail_msg("%s: not UTF-8, yet the dead letter has raw", what);
-		if (!json_is_string(raw64))
-			fail_msg("%s: raw_base64 missing", what);
-		if ((bytes = b64_decode(json_string_value(raw64), &n)) == NULL)
-			fail_msg("%s: raw_base64 is not base64", what);
-		if (n != len || memcmp(bytes, buf, len) != 0)
-			fail_msg("%s: raw_base64 does not decode to the pushed bytes",
-			    what);
-		free(bytes);
-	} else {
-		if (raw64 != NULL)
-			fail_msg("%s: UTF-8 payload, yet raw_base64 is present",
-			    what);
-		if (!json_is_string(raw))
-			fail_msg("%s: raw missing", what);
-		if (json_string_length(raw) != len ||
-		    memcmp(json_string_value(raw), buf, len) != 0)
-			fail_msg("%s: raw differs from the pushed bytes", what);
-	}
-}
-
 /* Push an event and check it becomes dead letter number n. */
 static void
-event_dead(struct fx *f, long long n, const char *what, const char *reason,
+event_dead(struct h_fx *f, long long n, const char *what, const char *reason,
     const char *ev)
 {
-	json_t *l;
+	json_t *d;
 
 	h_event(f->c, ev);
-	assert_true(h_wait_llen(f->c, "lr:dead", n));
-	assert_int_equal(h_int(f->c, "LLEN lr:dead"), n);
-	l = list_json(f->c, "lr:dead");
-	check_dead(what, json_array_get(l, (size_t)n - 1), reason, ev,
-	    strlen(ev), false);
-	json_decref(l);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	d = h_newest_dead(f->c, n);
+	h_check_dead(what, d, reason, "events", ev, strlen(ev), false);
+	json_decref(d);
 }
 
 /* The elements of an array reply as sorted lines, appended to out. */
@@ -331,7 +121,7 @@ dump_sorted(FILE *out, redisReply *r)
 	assert_non_null(v);
 	for (size_t i = 0; i < r->elements; i++)
 		v[i] = r->element[i]->str;
-	qsort(v, r->elements, sizeof(*v), cmp_str);
+	h_sort_strings(v, r->elements);
 	for (size_t i = 0; i < r->elements; i++)
 		fprintf(out, "  %s\n", v[i]);
 	free(v);
@@ -340,26 +130,10 @@ dump_sorted(FILE *out, redisReply *r)
 static void
 dump_hash(FILE *out, redisContext *c, const char *key)
 {
-	redisReply *r = h_cmd(c, "HGETALL %s", key);
-	char **v = calloc(r->elements / 2 + 1, sizeof(*v));
-	size_t n = r->elements / 2;
+	char *h = h_hash_dump(c, key);
 
-	assert_non_null(v);
-	for (size_t i = 0; i < n; i++) {
-		size_t l = r->element[2 * i]->len + r->element[2 * i + 1]->len + 2;
-
-		assert_non_null(v[i] = malloc(l));
-		snprintf(v[i], l, "%s=%s", r->element[2 * i]->str,
-		    r->element[2 * i + 1]->str);
-	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	fprintf(out, "%s:\n", key);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "  %s\n", v[i]);
-		free(v[i]);
-	}
-	free(v);
-	freeReplyObject(r);
+	fprintf(out, "%s:\n%s", key, h);
+	free(h);
 }
 
 /*
@@ -419,9 +193,9 @@ assert_same(const char *before, const char *after)
 static void
 test_followed_up_stops_timer_keeps_slot(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "fu-1");
 	wait_held(f, "fu-1", "john");
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 1);
@@ -442,19 +216,19 @@ test_followed_up_stops_timer_keeps_slot(void **state)
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 1);
 	assert_int_equal(h_int(f->c, "LLEN lr:nurture"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A second followed_up from the holder changes nothing and is no dead letter. */
 static void
 test_duplicate_followed_up_is_harmless(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *fu = "{\"type\":\"followed_up\",\"lead_id\":\"fu-2\",\"rep\":\"john\"}";
 	const char *marker = "{\"type\":\"marker\"}";
 	char *before, *after;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "fu-2");
 	wait_held(f, "fu-2", "john");
 	h_event(f->c, fu);
@@ -468,18 +242,18 @@ test_duplicate_followed_up_is_harmless(void **state)
 	assert_same(before, after);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* rejected: slot freed (the backlog moves up), status rejected, nurtured. */
 static void
 test_rejected_frees_slot_and_nurtures(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = body_john_one(), lead[256];
 	json_t *n, *e, *orig;
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	push_hot(f, "rj-1");
 	wait_held(f, "rj-1", "john");
 	push_hot(f, "rj-2");
@@ -499,18 +273,18 @@ test_rejected_frees_slot_and_nurtures(void **state)
 	n = h_list_json(f->c, "lr:nurture");
 	assert_int_equal(json_array_size(n), 1);
 	e = json_array_get(n, 0);
-	assert_string_equal(jstr(e, "lead_id"), "rj-1");
-	assert_int_equal(jint(e, "score"), 65);
-	assert_string_equal(jstr(e, "reason"), "rejected_by_rep");
-	assert_string_equal(jstr(e, "segment"), "mid");
-	assert_true(jint(e, "at_ms") >= h_int(f->c, "HGET lr:lead:rj-1 assigned_at_ms"));
+	assert_string_equal(h_jstr(e, "lead_id"), "rj-1");
+	assert_int_equal(h_jint(e, "score"), 65);
+	assert_string_equal(h_jstr(e, "reason"), "rejected_by_rep");
+	assert_string_equal(h_jstr(e, "segment"), "mid");
+	assert_true(h_jint(e, "at_ms") >= h_int(f->c, "HGET lr:lead:rj-1 assigned_at_ms"));
 	hot_text(lead, sizeof(lead), "rj-1");
 	assert_non_null(orig = json_loads(lead, 0, NULL));
 	assert_true(json_equal(json_object_get(e, "lead"), orig));
 	json_decref(orig);
 	json_decref(n);
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 	free(body);
 }
 
@@ -518,12 +292,12 @@ test_rejected_frees_slot_and_nurtures(void **state)
 static void
 test_closed_records_each_outcome(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const outcomes[] = {"won", "lost", "disqualified",
 	    "churned"};
 	char id[32], key[64];
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(id, sizeof(id), "cl-%s", outcomes[i]);
 		push_hot(f, id);
@@ -544,17 +318,17 @@ test_closed_records_each_outcome(void **state)
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:nurture"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* closed frees the slot: the lead waiting in the backlog goes to the rep. */
 static void
 test_closed_frees_slot_for_backlog(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = body_john_one();
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	push_hot(f, "cb-1");
 	wait_held(f, "cb-1", "john");
 	push_hot(f, "cb-2");
@@ -568,7 +342,7 @@ test_closed_frees_slot_for_backlog(void **state)
 	assert_int_equal(h_int(f->c, "SISMEMBER lr:rep:john:open cb-2"), 1);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 2);
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:mid"), 0);
-	stop(f);
+	h_fx_stop(f);
 	free(body);
 }
 
@@ -576,9 +350,9 @@ test_closed_frees_slot_for_backlog(void **state)
 static void
 test_away_rep_leads_wait_in_backlog(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"away\"}");
 	assert_true(h_wait_field(f->c, "lr:rep:john", "status", "away"));
 	push_hot(f, "aw-1");
@@ -594,17 +368,17 @@ test_away_rep_leads_wait_in_backlog(void **state)
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:mid"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 1);
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* An away rep is passed over; the segment's available rep gets the leads. */
 static void
 test_away_rep_passed_over_for_available_peer(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = body_john_jane();
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"away\"}");
 	assert_true(h_wait_field(f->c, "lr:rep:john", "status", "away"));
 	/* john comes first in the config and has fewer open leads. */
@@ -621,13 +395,13 @@ test_away_rep_passed_over_for_available_peer(void **state)
 	wait_held(f, "pe-3", "john");
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:jane:open"), 2);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 1);
-	stop(f);
+	h_fx_stop(f);
 	free(body);
 }
 
 /* Poll until the lead's status is want or lr:dead is not empty. */
 static void
-wait_status_or_dead(struct fx *f, const char *key, const char *want)
+wait_status_or_dead(struct h_fx *f, const char *key, const char *want)
 {
 	long long until = h_now_ms() + H_WAIT_MS;
 	bool done = false;
@@ -650,7 +424,7 @@ wait_status_or_dead(struct fx *f, const char *key, const char *want)
 static void
 test_rejected_with_long_reason(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char reason[1024], ev[1400], dead[200], *d;
 	size_t n = 0;
 
@@ -658,7 +432,7 @@ test_rejected_with_long_reason(void **state)
 	while (n < 600)
 		n += (size_t)snprintf(reason + n, sizeof(reason) - n,
 		    "Spoke with the buyer, no budget before Q3; r\xc3\xa9" "essayer. ");
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "rl-1");
 	wait_held(f, "rl-1", "john");
 	snprintf(ev, sizeof(ev), "{\"type\":\"rejected\",\"lead_id\":\"rl-1\","
@@ -675,17 +449,17 @@ test_rejected_with_long_reason(void **state)
 	assert_true(h_wait_field(f->c, "lr:lead:rl-1", "status", "rejected"));
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 0);
 	assert_true(h_wait_llen(f->c, "lr:nurture", 1));
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* An away rep who closes a lead frees a slot, but the backlog does not go to them. */
 static void
 test_away_rep_freeing_slot_gets_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = body_john_one();
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	push_hot(f, "af-1");
 	wait_held(f, "af-1", "john");
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"away\"}");
@@ -702,7 +476,7 @@ test_away_rep_freeing_slot_gets_nothing(void **state)
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"available\"}");
 	wait_held(f, "af-2", "john");
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 	free(body);
 }
 
@@ -710,31 +484,31 @@ test_away_rep_freeing_slot_gets_nothing(void **state)
 static void
 test_rep_status_survives_restart(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"away\"}");
 	assert_true(h_wait_field(f->c, "lr:rep:john", "status", "away"));
-	stop(f);
-	start(f, NULL);
+	h_fx_stop(f);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "rs-1");
 	assert_true(h_wait_zcard(f->c, "lr:backlog:mid", 1));
 	assert_true(h_wait_field(f->c, "lr:lead:rs-1", "status", "backlog"));
 	assert_true(h_wait_field(f->c, "lr:rep:john", "status", "away"));
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"available\"}");
 	wait_held(f, "rs-1", "john");
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Events are applied in push order. */
 static void
 test_events_applied_in_push_order(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *late = "{\"type\":\"followed_up\",\"lead_id\":\"po-2\",\"rep\":\"john\"}";
 	json_t *l;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "po-1");
 	push_hot(f, "po-2");
 	wait_held(f, "po-1", "john");
@@ -755,12 +529,12 @@ test_events_applied_in_push_order(void **state)
 	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:po-2 followed_up_at_ms"), 0);
 	/* The followed_up after the close came too late: not the assignee. */
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 1);
-	l = list_json(f->c, "lr:dead");
-	check_dead("followed_up after closed", json_array_get(l, 0),
-	    "not_assignee", late, strlen(late), false);
+	l = h_dead_letters(f->c);
+	h_check_dead("followed_up after closed", json_array_get(l, 0),
+	    "not_assignee", "events", late, strlen(late), false);
 	json_decref(l);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* --- dead letters ------------------------------------------------------------- */
@@ -769,7 +543,7 @@ test_events_applied_in_push_order(void **state)
 static void
 test_unknown_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const evs[] = {
 		"{\"type\":\"followed_up\",\"lead_id\":\"nope\",\"rep\":\"john\"}",
 		"{\"type\":\"rejected\",\"lead_id\":\"nope\",\"rep\":\"john\",\"reason\":\"spam\"}",
@@ -779,7 +553,7 @@ test_unknown_lead(void **state)
 	};
 	char *before, *after, *nb, *na;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "ul-1");
 	wait_held(f, "ul-1", "john");
 	before = snapshot(f->c, "ul-1");
@@ -795,32 +569,32 @@ test_unknown_lead(void **state)
 	free(after);
 	free(nb);
 	free(na);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* rep_status for a rep not in the configuration: unknown_rep, nothing stored. */
 static void
 test_unknown_rep_status(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *away = "{\"type\":\"rep_status\",\"rep\":\"zed\",\"status\":\"away\"}";
 	const char *back = "{\"type\":\"rep_status\",\"rep\":\"zed\",\"status\":\"available\"}";
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	event_dead(f, 1, "zed away", "unknown_rep", away);
 	event_dead(f, 2, "zed available", "unknown_rep", back);
 	assert_int_equal(h_int(f->c, "EXISTS lr:rep:zed"), 0);
 	/* The configured reps are untouched: john still gets his leads. */
 	push_hot(f, "ur-1");
 	wait_held(f, "ur-1", "john");
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A rep not in the configuration reports on john's lead: unknown_rep. */
 static void
 test_unknown_rep_on_lead_held_by_other(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const evs[] = {
 		"{\"type\":\"followed_up\",\"lead_id\":\"uo-1\",\"rep\":\"zed\"}",
 		"{\"type\":\"rejected\",\"lead_id\":\"uo-1\",\"rep\":\"zed\",\"reason\":\"spam\"}",
@@ -828,7 +602,7 @@ test_unknown_rep_on_lead_held_by_other(void **state)
 	};
 	char *before, *after;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "uo-1");
 	wait_held(f, "uo-1", "john");
 	before = snapshot(f->c, "uo-1");
@@ -839,14 +613,14 @@ test_unknown_rep_on_lead_held_by_other(void **state)
 	assert_int_equal(h_int(f->c, "EXISTS lr:rep:zed:open"), 0);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A configured rep who does not hold the lead: not_assignee. */
 static void
 test_not_assignee_other_rep(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const evs[] = {
 		"{\"type\":\"followed_up\",\"lead_id\":\"na-1\",\"rep\":\"kim\"}",
 		"{\"type\":\"rejected\",\"lead_id\":\"na-1\",\"rep\":\"kim\",\"reason\":\"spam\"}",
@@ -854,7 +628,7 @@ test_not_assignee_other_rep(void **state)
 	};
 	char *before, *after;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "na-1");
 	wait_held(f, "na-1", "john");
 	before = snapshot(f->c, "na-1");
@@ -864,14 +638,14 @@ test_not_assignee_other_rep(void **state)
 	assert_same(before, after);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A lead in the backlog is held by no rep, not even its segment's. */
 static void
 test_not_assignee_backlog_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const evs[] = {
 		"{\"type\":\"followed_up\",\"lead_id\":\"nb-1\",\"rep\":\"john\"}",
 		"{\"type\":\"rejected\",\"lead_id\":\"nb-1\",\"rep\":\"john\",\"reason\":\"spam\"}",
@@ -880,7 +654,7 @@ test_not_assignee_backlog_lead(void **state)
 	};
 	char *before, *after;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"john\",\"status\":\"away\"}");
 	assert_true(h_wait_field(f->c, "lr:rep:john", "status", "away"));
 	push_hot(f, "nb-1");
@@ -896,19 +670,19 @@ test_not_assignee_backlog_lead(void **state)
 	wait_held(f, "nb-1", "john");
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A nurtured lead is held by no rep either. */
 static void
 test_not_assignee_nurture_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *ev = "{\"type\":\"closed\",\"lead_id\":\"nn-1\",\"rep\":\"john\",\"outcome\":\"won\"}";
 	const char *fu = "{\"type\":\"followed_up\",\"lead_id\":\"nn-1\",\"rep\":\"john\"}";
 	char *before, *after;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, "{\"id\":\"nn-1\",\"email\":\"x@gmail.com\",\"employees\":500}");
 	assert_true(h_wait_field(f->c, "lr:lead:nn-1", "status", "nurture"));
 	before = snapshot(f->c, "nn-1");
@@ -918,14 +692,14 @@ test_not_assignee_nurture_lead(void **state)
 	assert_same(before, after);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Once closed or rejected, the lead is no longer held: later events are refused. */
 static void
 test_not_assignee_once_closed_or_rejected(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const closed_evs[] = {
 		"{\"type\":\"closed\",\"lead_id\":\"nc-1\",\"rep\":\"john\",\"outcome\":\"lost\"}",
 		"{\"type\":\"followed_up\",\"lead_id\":\"nc-1\",\"rep\":\"john\"}",
@@ -938,7 +712,7 @@ test_not_assignee_once_closed_or_rejected(void **state)
 	char *before, *after;
 	long long n = 0;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "nc-1");
 	push_hot(f, "nr-1");
 	wait_held(f, "nc-1", "john");
@@ -966,14 +740,14 @@ test_not_assignee_once_closed_or_rejected(void **state)
 	free(before);
 	free(after);
 	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:nr-1 outcome"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Malformed events: bad_event each, raw kept (base64 when not UTF-8), nothing changed. */
 static void
 test_bad_event_shapes(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char nul_after[] =
 	    "{\"type\":\"closed\",\"lead_id\":\"bv-1\",\"rep\":\"john\",\"outcome\":\"won\"}\0";
 	static const char bad_utf8[] =
@@ -1009,7 +783,7 @@ test_bad_event_shapes(void **state)
 	char *before, *after;
 	json_t *l;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	push_hot(f, "bv-1");
 	wait_held(f, "bv-1", "john");
 	before = snapshot(f->c, "bv-1");
@@ -1018,10 +792,10 @@ test_bad_event_shapes(void **state)
 		    evs[i].len ? evs[i].len : strlen(evs[i].buf));
 	assert_true(h_wait_llen(f->c, "lr:dead", (long long)n));
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), (long long)n);
-	l = list_json(f->c, "lr:dead");
+	l = h_dead_letters(f->c);
 	for (size_t i = 0; i < n; i++)
-		check_dead(evs[i].what, json_array_get(l, i), "bad_event",
-		    evs[i].buf, evs[i].len ? evs[i].len : strlen(evs[i].buf),
+		h_check_dead(evs[i].what, json_array_get(l, i), "bad_event",
+		    "events", evs[i].buf, evs[i].len ? evs[i].len : strlen(evs[i].buf),
 		    evs[i].b64);
 	json_decref(l);
 	after = snapshot(f->c, "bv-1");
@@ -1033,32 +807,32 @@ test_bad_event_shapes(void **state)
 	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"bv-1\",\"rep\":\"john\",\"outcome\":\"won\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:bv-1", "outcome", "won"));
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_followed_up_stops_timer_keeps_slot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_followed_up_is_harmless, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rejected_frees_slot_and_nurtures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_closed_records_each_outcome, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_closed_frees_slot_for_backlog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_away_rep_leads_wait_in_backlog, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_away_rep_passed_over_for_available_peer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rep_status_survives_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rejected_with_long_reason, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_away_rep_freeing_slot_gets_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events_applied_in_push_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_rep_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_rep_on_lead_held_by_other, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_assignee_other_rep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_assignee_backlog_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_assignee_nurture_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_assignee_once_closed_or_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_event_shapes, setup, teardown),
+		H_TEST(test_followed_up_stops_timer_keeps_slot),
+		H_TEST(test_duplicate_followed_up_is_harmless),
+		H_TEST(test_rejected_frees_slot_and_nurtures),
+		H_TEST(test_closed_records_each_outcome),
+		H_TEST(test_closed_frees_slot_for_backlog),
+		H_TEST(test_away_rep_leads_wait_in_backlog),
+		H_TEST(test_away_rep_passed_over_for_available_peer),
+		H_TEST(test_rep_status_survives_restart),
+		H_TEST(test_rejected_with_long_reason),
+		H_TEST(test_away_rep_freeing_slot_gets_nothing),
+		H_TEST(test_events_applied_in_push_order),
+		H_TEST(test_unknown_lead),
+		H_TEST(test_unknown_rep_status),
+		H_TEST(test_unknown_rep_on_lead_held_by_other),
+		H_TEST(test_not_assignee_other_rep),
+		H_TEST(test_not_assignee_backlog_lead),
+		H_TEST(test_not_assignee_nurture_lead),
+		H_TEST(test_not_assignee_once_closed_or_rejected),
+		H_TEST(test_bad_event_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

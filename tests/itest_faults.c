@@ -16,7 +16,6 @@
 #include "checker.h"
 #include "harness.h"
 
-#define MAX_D 3
 #define MAX_LOGS 512
 #define MAX_LEAD_NO 1000000
 
@@ -32,13 +31,9 @@ static unsigned long long base_seed;
 static bool soak;
 
 struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d[MAX_D];
-	int nd;
+	struct h_fx h;		/* dir, redis, daemon slots, f->h.c */
+	int nd;			/* slots used so far */
 	int starts;
-	redisContext *c;
 	char *logs[MAX_LOGS];
 	int nlogs;
 	unsigned long long rng;
@@ -152,9 +147,8 @@ setup_with(void **state, const char *const *redis_args)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start_args(&f->redis, f->dir, true, redis_args);
-	f->c = h_redis_connect(&f->redis);
+	assert_non_null(f);
+	h_fx_open(&f->h, true, redis_args);
 	f->closed = calloc(MAX_LEAD_NO, 1);
 	f->t0 = h_now_ms();
 	*state = f;
@@ -175,13 +169,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	for (int i = 0; i < MAX_D; i++)
-		if (f->d[i].pid > 0)
-			(void)h_daemon_stop(&f->d[i], SIGKILL);
-	if (f->c != NULL)
-		redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
+	h_fx_close(&f->h);
 	for (int i = 0; i < f->nlogs; i++)
 		free(f->logs[i]);
 	for (size_t i = 0; i < f->nitems; i++) {
@@ -194,6 +182,9 @@ teardown(void **state)
 	return 0;
 }
 
+/* A scenario between setup and teardown. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 /* Seed the scenario and say so: the line to rerun it is in the output. */
 static void
 begin(struct fx *f, const char *name)
@@ -202,14 +193,7 @@ begin(struct fx *f, const char *name)
 	f->rng = f->seed ? f->seed : 1;
 	f->t0 = h_now_ms();
 	fprintf(stderr, "--- %s: seed %llu (LR_SEED=%llu reproduces the run), in %s\n",
-	    name, f->seed, base_seed, f->dir);
-}
-
-static void
-write_conf(struct fx *f, const char *body)
-{
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
-	    f->redis.port, body);
+	    name, f->seed, base_seed, f->h.dir);
 }
 
 /* Start daemon slot i (again), with a log of its own. */
@@ -219,9 +203,9 @@ start_one(struct fx *f, int i)
 	char name[32];
 
 	snprintf(name, sizeof(name), "d%d-%d", i, f->starts++);
-	h_daemon_start(&f->d[i], f->conf, f->dir, name);
+	h_daemon_start(&f->h.d[i], f->h.conf, f->h.dir, name);
 	assert_true(f->nlogs < MAX_LOGS);
-	f->logs[f->nlogs++] = strdup(f->d[i].log);
+	f->logs[f->nlogs++] = strdup(f->h.d[i].log);
 	if (f->nd <= i)
 		f->nd = i + 1;
 }
@@ -232,24 +216,24 @@ wait_registered(struct fx *f, int i)
 {
 	long long until = h_now_ms() + H_WAIT_MS;
 
-	while (!h_log_contains(&f->d[i], "registered;") && h_now_ms() < until)
+	while (!h_log_contains(&f->h.d[i], "registered;") && h_now_ms() < until)
 		h_sleep_ms(10);
-	assert_true(h_log_contains(&f->d[i], "registered;"));
+	assert_true(h_log_contains(&f->h.d[i], "registered;"));
 }
 
 static void
 start_n(struct fx *f, int n, const char *body)
 {
-	write_conf(f, body);
+	h_fx_conf(&f->h, body);
 	for (int i = 0; i < n; i++)
 		start_one(f, i);
-	assert_true(h_wait_ready(f->c, n));
+	assert_true(h_wait_ready(f->h.c, n));
 }
 
 static void
 kill9(struct fx *f, int i)
 {
-	assert_int_equal(h_daemon_stop(&f->d[i], SIGKILL), 128 + SIGKILL);
+	assert_int_equal(h_daemon_stop(&f->h.d[i], SIGKILL), 128 + SIGKILL);
 }
 
 /* The last lines of a log, to stderr (when a daemon did not exit 0). */
@@ -270,8 +254,8 @@ stop_clean(struct fx *f, int i)
 	char log[512];
 	int rc;
 
-	snprintf(log, sizeof(log), "%s", f->d[i].log);
-	rc = h_daemon_stop(&f->d[i], SIGTERM);
+	snprintf(log, sizeof(log), "%s", f->h.d[i].log);
+	rc = h_daemon_stop(&f->h.d[i], SIGTERM);
 	if (rc != 0) {
 		fprintf(stderr, "%s exited %d on SIGTERM; its log ends:\n", log, rc);
 		show_log_tail(log, 60);
@@ -286,7 +270,7 @@ stop_all(struct fx *f)
 	struct h_daemon tmp;
 
 	for (int i = 0; i < f->nd; i++)
-		if (f->d[i].pid > 0)
+		if (f->h.d[i].pid > 0)
 			stop_clean(f, i);
 	for (int i = 0; i < f->nlogs; i++) {
 		memset(&tmp, 0, sizeof(tmp));
@@ -366,13 +350,13 @@ push_leads(struct fx *f, char tag, int from, int n)
 
 	for (int i = from; i < from + n; i++) {
 		len = make_lead(buf, sizeof(buf), tag, i, &expect);
-		redisAppendCommand(f->c, "LPUSH lr:incoming %b", buf,
+		redisAppendCommand(f->h.c, "LPUSH lr:incoming %b", buf,
 		    (size_t)len);
 		snprintf(id, sizeof(id), "%c%06d", tag, i);
 		add_item(f, id, NULL, 0, expect, CHK_FU_NONE);
 	}
 	for (int i = 0; i < n; i++) {
-		assert_int_equal(redisGetReply(f->c, (void **)&r), REDIS_OK);
+		assert_int_equal(redisGetReply(f->h.c, (void **)&r), REDIS_OK);
 		assert_int_equal(r->type, REDIS_REPLY_INTEGER);
 		freeReplyObject(r);
 	}
@@ -391,7 +375,7 @@ close_some(struct fx *f, int percent)
 
 	for (size_t k = 0; k < f->nreps; k++) {
 		snprintf(key, sizeof(key), "lr:rep:%s:open", f->reps[k]);
-		r = h_cmd(f->c, "SMEMBERS %s", key);
+		r = h_cmd(f->h.c, "SMEMBERS %s", key);
 		for (size_t i = 0; i < r->elements; i++) {
 			no = strtol(r->element[i]->str + 1, NULL, 10);
 			if (no < 0 || no >= MAX_LEAD_NO || f->closed[no] ||
@@ -401,7 +385,7 @@ close_some(struct fx *f, int percent)
 			snprintf(ev, sizeof(ev),
 			    "{\"type\":\"closed\",\"lead_id\":\"%s\",\"rep\":\"%s\",\"outcome\":\"won\"}",
 			    r->element[i]->str, f->reps[k]);
-			h_event(f->c, ev);
+			h_event(f->h.c, ev);
 		}
 		freeReplyObject(r);
 	}
@@ -413,11 +397,11 @@ timers_idle(struct fx *f)
 	redisReply *r;
 	bool idle;
 
-	if (h_int(f->c, "ZCARD lr:sla:due") > 0 ||
-	    h_int(f->c, "LLEN lr:incoming") > 0 ||
-	    h_int(f->c, "LLEN lr:events") > 0)
+	if (h_int(f->h.c, "ZCARD lr:sla:due") > 0 ||
+	    h_int(f->h.c, "LLEN lr:incoming") > 0 ||
+	    h_int(f->h.c, "LLEN lr:events") > 0)
 		return false;
-	r = h_cmd(f->c, "KEYS lr:inflight:*");
+	r = h_cmd(f->h.c, "KEYS lr:inflight:*");
 	idle = r->elements == 0;
 	freeReplyObject(r);
 	return idle;
@@ -456,7 +440,7 @@ check_with(struct fx *f, const char *name, const char *injected,
 	spec.nreps = nreps;
 	spec.settle_ms = 45000;
 	spec.race_slack_ms = race_slack_ms;
-	assert_int_equal(chk_run(f->c, &spec, &res), 0);
+	assert_int_equal(chk_run(f->h.c, &spec, &res), 0);
 	chk_print(stderr, name, &res);
 	record(f, name, injected, &res);
 	assert_true(res.settled);
@@ -521,10 +505,10 @@ wait_reaped(struct fx *f)
 	long long until = h_now_ms() + H_WAIT_MS, live = 0;
 
 	for (int i = 0; i < f->nd; i++)
-		live += f->d[i].pid > 0;
-	while (h_int(f->c, "ZCARD lr:instances") > live && h_now_ms() < until)
+		live += f->h.d[i].pid > 0;
+	while (h_int(f->h.c, "ZCARD lr:instances") > live && h_now_ms() < until)
 		h_sleep_ms(100);
-	assert_int_equal(h_int(f->c, "ZCARD lr:instances"), live);
+	assert_int_equal(h_int(f->h.c, "ZCARD lr:instances"), live);
 }
 
 /* The end of a stream scenario: reps close some more, timers fire, check. */
@@ -574,45 +558,45 @@ test_checker_sees_faults(void **state)
 	for (int i = 0; i < 20; i++) {
 		snprintf(lead, sizeof(lead),
 		    "{\"id\":\"z%06d\",\"email\":\"a@b.c\"}", i);
-		h_push_lead(f->c, lead);
+		h_push_lead(f->h.c, lead);
 		snprintf(id, sizeof(id), "z%06d", i);
 		add_item(f, id, NULL, 0, NULL, CHK_FU_NONE);
 	}
-	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 10));
+	assert_true(h_wait_zcard(f->h.c, "lr:backlog:all", 10));
 	/* An alert that will never fire: its timer is gone. */
-	unfired = h_str(f->c, "SRANDMEMBER lr:rep:r2:open");
+	unfired = h_str(f->h.c, "SRANDMEMBER lr:rep:r2:open");
 	assert_non_null(unfired);
-	freeReplyObject(h_cmd(f->c, "ZREM lr:sla:due %s", unfired));
+	freeReplyObject(h_cmd(f->h.c, "ZREM lr:sla:due %s", unfired));
 	/* A payload never pushed, and one refused for another reason. */
 	add_item(f, "z999999", NULL, 0, NULL, CHK_FU_NONE);
-	h_push_lead(f->c, "{\"id\":\"z000100\"}");
+	h_push_lead(f->h.c, "{\"id\":\"z000100\"}");
 	add_item(f, "z000100", NULL, 0, "bad_json", CHK_FU_NONE);
 	/* An assignment delivered twice; a key of no rep. */
-	v = h_str(f->c, "LINDEX lr:rep:r1:inbox 0");
-	h_push(f->c, "lr:rep:r1:inbox", v, strlen(v));
+	v = h_str(f->h.c, "LINDEX lr:rep:r1:inbox 0");
+	h_push(f->h.c, "lr:rep:r1:inbox", v, strlen(v));
 	free(v);
 	v = strdup("{\"lead_id\":\"nobody\",\"rep\":\"zz\"}");
-	h_push(f->c, "lr:rep:zz:inbox", v, strlen(v));
+	h_push(f->h.c, "lr:rep:zz:inbox", v, strlen(v));
 	free(v);
 	/* Redis no longer agrees with the audit trail. */
-	r1lead = h_str(f->c, "SRANDMEMBER lr:rep:r1:open");
-	freeReplyObject(h_cmd(f->c, "SREM lr:rep:r1:open %s", r1lead));
+	r1lead = h_str(f->h.c, "SRANDMEMBER lr:rep:r1:open");
+	freeReplyObject(h_cmd(f->h.c, "SREM lr:rep:r1:open %s", r1lead));
 	free(r1lead);
 	/* In-flight work of an instance that does not exist. */
-	freeReplyObject(h_cmd(f->c, "HSET lr:inflight:ghost-1-0-0:incoming 1 %s",
+	freeReplyObject(h_cmd(f->h.c, "HSET lr:inflight:ghost-1-0-0:incoming 1 %s",
 	    "{\"id\":\"z000019\",\"email\":\"a@b.c\"}"));
 	/* Breaches fire; then one of them twice. */
 	h_sleep_ms(4200);
-	r = h_cmd(f->c, "XRANGE lr:alerts:log - + COUNT 1");
+	r = h_cmd(f->h.c, "XRANGE lr:alerts:log - + COUNT 1");
 	assert_int_equal(r->elements, 1);
-	freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
+	freeReplyObject(h_cmd(f->h.c, "XADD lr:alerts:log * alert %s",
 	    r->element[0]->element[1]->element[1]->str));
 	freeReplyObject(r);
 	/* Two capacity alerts for one episode, and a malformed one. */
 	for (int k = 0; k < 2; k++)
-		freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
+		freeReplyObject(h_cmd(f->h.c, "XADD lr:alerts:log * alert %s",
 		    "{\"type\":\"capacity_forecast\",\"segment\":\"ghost\",\"room\":0,\"backlog\":0,\"mql_per_hour\":1,\"exhausted_in_s\":0,\"horizon_s\":3600,\"at_ms\":1}"));
-	freeReplyObject(h_cmd(f->c, "XADD lr:alerts:log * alert %s",
+	freeReplyObject(h_cmd(f->h.c, "XADD lr:alerts:log * alert %s",
 	    "{\"type\":\"capacity_forecast\",\"segment\":\"ghost\"}"));
 
 	spec.items = f->items;
@@ -620,7 +604,7 @@ test_checker_sees_faults(void **state)
 	spec.reps = limits;
 	spec.nreps = 2;
 	spec.settle_ms = 1000;
-	assert_int_equal(chk_run(f->c, &spec, &res), 0);
+	assert_int_equal(chk_run(f->h.c, &spec, &res), 0);
 	chk_print(stderr, "self-test", &res);
 	assert_false(res.settled);
 	assert_true(res.lost >= 1);
@@ -635,7 +619,7 @@ test_checker_sees_faults(void **state)
 	assert_true(res.audit_mismatch >= 1);
 	assert_false(chk_clean(&res));
 	free(unfired);
-	freeReplyObject(h_cmd(f->c, "DEL lr:inflight:ghost-1-0-0:incoming"));
+	freeReplyObject(h_cmd(f->h.c, "DEL lr:inflight:ghost-1-0-0:incoming"));
 	stop_all(f);
 }
 
@@ -686,8 +670,8 @@ kill_stream(struct fx *f, const char *name, int instances, int kills, int n)
 		close_some(f, 30);
 	}
 	finish_stream(f, name, "");
-	requeued = h_int(f->c, "HGET lr:stats requeued");
-	reaped = h_int(f->c, "HGET lr:stats instances_reaped");
+	requeued = h_int(f->h.c, "HGET lr:stats requeued");
+	reaped = h_int(f->h.c, "HGET lr:stats instances_reaped");
 	fprintf(stderr, "%s: %lld payloads requeued from %lld dead instances\n",
 	    name, requeued, reaped);
 	snprintf(injected, sizeof(injected),
@@ -759,26 +743,26 @@ test_sigstop_past_lease(void **state)
 	stream_model(f);
 	start_n(f, 1, stream_body);
 	push_leads(f, 's', 0, 10000);
-	assert_true(h_wait_llen_at_most(f->c, "lr:incoming", 9000));
-	h_daemon_signal(&f->d[0], SIGSTOP);
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming", 9000));
+	h_daemon_signal(&f->h.d[0], SIGSTOP);
 	/* A second instance takes over; past the lease it requeues. */
 	start_one(f, 1);
 	h_sleep_ms(rnd_between(f, 6500, 8000));
-	assert_true(h_int(f->c, "HGET lr:stats instances_reaped") >= 1);
-	h_daemon_signal(&f->d[0], SIGCONT);
+	assert_true(h_int(f->h.c, "HGET lr:stats instances_reaped") >= 1);
+	h_daemon_signal(&f->h.d[0], SIGCONT);
 	close_some(f, 50);
 	push_leads(f, 's', 10000, 2000);
 	finish_stream(f, name,
 	    "SIGSTOP of the instance routing a 10,000-lead stream for 6.5-8 s (lease 5 s), a second instance takes over, then SIGCONT");
 	/* Its late commits were refused, and it came back as a new instance. */
-	fenced = h_int(f->c, "HGET lr:stats fenced");
+	fenced = h_int(f->h.c, "HGET lr:stats fenced");
 	fprintf(stderr, "%s: %lld commits fenced\n", name, fenced);
 	snprintf(injected, sizeof(injected),
 	    "SIGSTOP of the instance routing a 10,000-lead stream for 6.5-8 s (lease 5 s), a second instance takes over, then SIGCONT (%lld late commits refused as fenced)",
 	    fenced);
 	amend_injected(injected);
 	assert_true(fenced > 0);
-	assert_true(h_log_contains(&f->d[0], "stops:") ||
+	assert_true(h_log_contains(&f->h.d[0], "stops:") ||
 	    logs_count(f, "stops:") > 0);
 }
 
@@ -792,20 +776,20 @@ test_redis_kill9_aof(void **state)
 
 	begin(f, name);
 	stream_model(f);
-	freeReplyObject(h_cmd(f->c, "CONFIG SET appendfsync always"));
+	freeReplyObject(h_cmd(f->h.c, "CONFIG SET appendfsync always"));
 	start_n(f, 2, stream_body);
 	push_leads(f, 'r', 0, 10000);
-	assert_true(h_wait_llen_at_most(f->c, "lr:incoming",
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming",
 	    rnd_between(f, 3000, 8000)));
 	close_some(f, 30);
-	redisFree(f->c);
-	f->c = NULL;
-	h_redis_stop(&f->redis, SIGKILL);
+	redisFree(f->h.c);
+	f->h.c = NULL;
+	h_redis_stop(&f->h.redis, SIGKILL);
 	h_sleep_ms(rnd_between(f, 100, 1500));
-	h_redis_restart(&f->redis);
-	f->c = h_redis_connect(&f->redis);
-	assert_true(h_wait_ready(f->c, 2));
-	freeReplyObject(h_cmd(f->c, "CONFIG SET appendfsync always"));
+	h_redis_restart(&f->h.redis);
+	f->h.c = h_redis_connect(&f->h.redis);
+	assert_true(h_wait_ready(f->h.c, 2));
+	freeReplyObject(h_cmd(f->h.c, "CONFIG SET appendfsync always"));
 	push_leads(f, 'r', 10000, 10000);
 	close_some(f, 30);
 	finish_stream(f, name,
@@ -829,23 +813,23 @@ test_redis_down_30s_at_start(void **state)
 	stream_model(f);
 	/* Leads wait in Redis; Redis goes away; the daemons start. */
 	push_leads(f, 'w', 0, 5000);
-	redisFree(f->c);
-	f->c = NULL;
-	h_redis_stop(&f->redis, SIGTERM);
-	write_conf(f, stream_body);
+	redisFree(f->h.c);
+	f->h.c = NULL;
+	h_redis_stop(&f->h.redis, SIGTERM);
+	h_fx_conf(&f->h, stream_body);
 	start_one(f, 0);
 	start_one(f, 1);
 	h_sleep_ms(outage);
-	assert_true(h_daemon_alive(&f->d[0]));
-	assert_true(h_daemon_alive(&f->d[1]));
-	h_redis_restart(&f->redis);
-	f->c = h_redis_connect(&f->redis);
-	assert_true(h_wait_ready(f->c, 2));
+	assert_true(h_daemon_alive(&f->h.d[0]));
+	assert_true(h_daemon_alive(&f->h.d[1]));
+	h_redis_restart(&f->h.redis);
+	f->h.c = h_redis_connect(&f->h.redis);
+	assert_true(h_wait_ready(f->h.c, 2));
 	push_leads(f, 'w', 5000, 5000);
 	close_some(f, 50);
 	/* Each connection logged the outage once, not once per retry. */
 	for (int i = 0; i < 2; i++) {
-		int n = h_log_count(&f->d[i], "retrying");
+		int n = h_log_count(&f->h.d[i], "retrying");
 
 		fprintf(stderr, "%s: d%d logged %d outage lines\n", name, i, n);
 		assert_true(n >= 1 && n <= 3);
@@ -871,9 +855,9 @@ test_redis_debug_sleep(void **state)
 	stream_model(f);
 	start_n(f, 2, stream_body);
 	push_leads(f, 'p', 0, 10000);
-	assert_true(h_wait_llen_at_most(f->c, "lr:incoming",
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming",
 	    rnd_between(f, 4000, 9000)));
-	pause = h_redis_connect(&f->redis);
+	pause = h_redis_connect(&f->h.redis);
 	t = h_now_ms();
 	freeReplyObject(h_cmd(pause, "DEBUG SLEEP 12"));
 	redisFree(pause);
@@ -885,7 +869,7 @@ test_redis_debug_sleep(void **state)
 	assert_true(logs_count(f, "watchdog") >= 1);
 	snprintf(injected, sizeof(injected),
 	    "DEBUG SLEEP 12 (reply watchdog 10 s, lease 5 s) in the middle of a 10,000-lead stream; 2 instances (%d watchdog drops, %lld late commits refused as fenced)",
-	    logs_count(f, "watchdog"), h_int(f->c, "HGET lr:stats fenced"));
+	    logs_count(f, "watchdog"), h_int(f->h.c, "HGET lr:stats fenced"));
 	amend_injected(injected);
 }
 
@@ -907,7 +891,7 @@ test_client_kill(void **state)
 		push_leads(f, 'c', k * per, per);
 		h_sleep_ms(rnd_between(f, 100, 400));
 		close_some(f, 30);
-		killed += h_int(f->c, "CLIENT KILL TYPE normal");
+		killed += h_int(f->h.c, "CLIENT KILL TYPE normal");
 	}
 	fprintf(stderr, "%s: %lld connections killed\n", name, killed);
 	assert_true(killed >= kills);
@@ -933,7 +917,7 @@ test_script_flush(void **state)
 	for (int k = 0; k < flushes; k++) {
 		push_leads(f, 'f', k * per, per);
 		h_sleep_ms(rnd_between(f, 0, 200));
-		freeReplyObject(h_cmd(f->c, "SCRIPT FLUSH"));
+		freeReplyObject(h_cmd(f->h.c, "SCRIPT FLUSH"));
 		close_some(f, 30);
 	}
 	snprintf(injected, sizeof(injected),
@@ -969,15 +953,15 @@ test_oom_noeviction(void **state)
 	stream_model(f);
 	start_n(f, 2, stream_body);
 	push_leads(f, 'm', 0, 10000);
-	assert_true(h_wait_llen_at_most(f->c, "lr:incoming",
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming",
 	    rnd_between(f, 5000, 9000)));
-	used = used_memory(f->c);
-	freeReplyObject(h_cmd(f->c, "CONFIG SET maxmemory-policy noeviction"));
-	freeReplyObject(h_cmd(f->c, "CONFIG SET maxmemory %lld", used * 9 / 10));
+	used = used_memory(f->h.c);
+	freeReplyObject(h_cmd(f->h.c, "CONFIG SET maxmemory-policy noeviction"));
+	freeReplyObject(h_cmd(f->h.c, "CONFIG SET maxmemory %lld", used * 9 / 10));
 	/* Past the lease: heartbeats fail too, someone is reaped after. */
 	h_sleep_ms(rnd_between(f, 6000, 7500));
 	assert_true(logs_count(f, "OOM") > 0);
-	freeReplyObject(h_cmd(f->c, "CONFIG SET maxmemory 0"));
+	freeReplyObject(h_cmd(f->h.c, "CONFIG SET maxmemory 0"));
 	push_leads(f, 'm', 10000, 2000);
 	close_some(f, 50);
 	finish_stream(f, name,
@@ -985,7 +969,7 @@ test_oom_noeviction(void **state)
 	fprintf(stderr, "%s: %d OOM log lines\n", name, logs_count(f, "OOM"));
 	snprintf(injected, sizeof(injected),
 	    "maxmemory set 10%% below use with noeviction for 6-7.5 s in the middle of a 10,000-lead stream; 2 instances (%d OOM replies logged and retried, %lld commits fenced after)",
-	    logs_count(f, "OOM"), h_int(f->c, "HGET lr:stats fenced"));
+	    logs_count(f, "OOM"), h_int(f->h.c, "HGET lr:stats fenced"));
 	amend_injected(injected);
 }
 
@@ -1027,17 +1011,17 @@ test_followup_race(void **state)
 	for (int i = 0; i < n; i++) {
 		snprintf(lead, sizeof(lead),
 		    "{\"id\":\"q%06d\",\"email\":\"a@b.c\"}", i);
-		h_push_lead(f->c, lead);
+		h_push_lead(f->h.c, lead);
 	}
 	/* All assigned (a slow machine may already fire the first timers). */
 	skew = h_now_ms() + H_WAIT_MS;
-	while (h_int(f->c, "SCARD lr:rep:r1:open") +
-	    h_int(f->c, "SCARD lr:rep:r2:open") < n && h_now_ms() < skew)
+	while (h_int(f->h.c, "SCARD lr:rep:r1:open") +
+	    h_int(f->h.c, "SCARD lr:rep:r2:open") < n && h_now_ms() < skew)
 		h_sleep_ms(10);
-	assert_int_equal(h_int(f->c, "SCARD lr:rep:r1:open") +
-	    h_int(f->c, "SCARD lr:rep:r2:open"), n);
+	assert_int_equal(h_int(f->h.c, "SCARD lr:rep:r1:open") +
+	    h_int(f->h.c, "SCARD lr:rep:r2:open"), n);
 	/* The test's clock against Redis's, which decides deadlines. */
-	skew = h_redis_time_ms(f->c) - h_now_ms();
+	skew = h_redis_time_ms(f->h.c) - h_now_ms();
 	for (int i = 0; i < n; i++) {
 		enum chk_followup fu = (enum chk_followup)(i % 3);
 		char id[16];
@@ -1046,15 +1030,15 @@ test_followup_race(void **state)
 		add_item(f, id, NULL, 0, NULL, fu);
 		if (fu == CHK_FU_NONE)
 			continue;
-		rep = h_str(f->c, "HGET lr:lead:%s rep", id);
+		rep = h_str(f->h.c, "HGET lr:lead:%s rep", id);
 		assert_non_null(rep);
 		if (fu == CHK_FU_IN_TIME) {
 			snprintf(ev, sizeof(ev),
 			    "{\"type\":\"followed_up\",\"lead_id\":\"%s\",\"rep\":\"%s\"}",
 			    id, rep);
-			h_event(f->c, ev);
+			h_event(f->h.c, ev);
 		} else {
-			due = h_int(f->c, "HGET lr:lead:%s follow_up_due_ms", id);
+			due = h_int(f->h.c, "HGET lr:lead:%s follow_up_due_ms", id);
 			snprintf(races[nraces].id, sizeof(races[nraces].id),
 			    "%s", id);
 			races[nraces++].at = due + rnd_between(f, -150, 150);
@@ -1067,16 +1051,16 @@ test_followup_race(void **state)
 
 		if (wait > 0)
 			h_sleep_ms((long)wait);
-		rep = h_str(f->c, "HGET lr:lead:%s rep", races[k].id);
+		rep = h_str(f->h.c, "HGET lr:lead:%s rep", races[k].id);
 		snprintf(ev, sizeof(ev),
 		    "{\"type\":\"followed_up\",\"lead_id\":\"%s\",\"rep\":\"%s\"}",
 		    races[k].id, rep);
 		free(rep);
-		h_event(f->c, ev);
+		h_event(f->h.c, ev);
 	}
 	wait_timers(f);
 	for (int k = 0; k < nraces; k++) {
-		char *b = h_str(f->c, "HGET lr:lead:%s sla_breached",
+		char *b = h_str(f->h.c, "HGET lr:lead:%s sla_breached",
 		    races[k].id);
 
 		won += b != NULL && strcmp(b, "0") == 0;
@@ -1121,31 +1105,31 @@ test_ten_thousand_due_at_once(void **state)
 		int len = snprintf(buf, sizeof(buf),
 		    "{\"id\":\"t%06d\",\"email\":\"a@b.c\"}", i);
 
-		redisAppendCommand(f->c, "LPUSH lr:incoming %b", buf,
+		redisAppendCommand(f->h.c, "LPUSH lr:incoming %b", buf,
 		    (size_t)len);
 		snprintf(id, sizeof(id), "t%06d", i);
 		add_item(f, id, NULL, 0, NULL, CHK_FU_NONE);
 	}
 	for (int i = 0; i < n; i++) {
-		assert_int_equal(redisGetReply(f->c, (void **)&r), REDIS_OK);
+		assert_int_equal(redisGetReply(f->h.c, (void **)&r), REDIS_OK);
 		freeReplyObject(r);
 	}
 	/* Every lead assigned (and open: nothing closes them). */
 	last = h_now_ms() + 120000;
-	while (h_int(f->c, "SCARD lr:rep:a:open") +
-	    h_int(f->c, "SCARD lr:rep:b:open") +
-	    h_int(f->c, "SCARD lr:rep:c:open") < n && h_now_ms() < last)
+	while (h_int(f->h.c, "SCARD lr:rep:a:open") +
+	    h_int(f->h.c, "SCARD lr:rep:b:open") +
+	    h_int(f->h.c, "SCARD lr:rep:c:open") < n && h_now_ms() < last)
 		h_sleep_ms(50);
 	/* All three stop; every deadline passes; all three start at once. */
 	for (int i = 0; i < 3; i++)
 		stop_clean(f, i);
-	r = h_cmd(f->c, "ZRANGE lr:sla:due -1 -1 WITHSCORES");
+	r = h_cmd(f->h.c, "ZRANGE lr:sla:due -1 -1 WITHSCORES");
 	assert_int_equal(r->elements, 2);
 	last = strtoll(r->element[1]->str, NULL, 10);
 	freeReplyObject(r);
-	while (h_redis_time_ms(f->c) <= last + 200)
+	while (h_redis_time_ms(f->h.c) <= last + 200)
 		h_sleep_ms(50);
-	at_once = h_int(f->c, "ZCARD lr:sla:due");
+	at_once = h_int(f->h.c, "ZCARD lr:sla:due");
 	for (int i = 0; i < 3; i++)
 		start_one(f, i);
 	wait_timers(f);
@@ -1199,25 +1183,25 @@ test_reload_under_load(void **state)
 		h_sleep_ms(rnd_between(f, 50, 200));
 		close_some(f, 40);
 	}
-	r1_open = h_int(f->c, "SCARD lr:rep:r1:open");
+	r1_open = h_int(f->h.c, "SCARD lr:rep:r1:open");
 	fprintf(stderr, "%s: r1 holds %lld leads when its max_open goes to 3\n",
 	    name, r1_open);
 	assert_true(r1_open > 3);
-	write_conf(f, after);
-	h_daemon_signal(&f->d[0], SIGHUP);
-	h_daemon_signal(&f->d[1], SIGHUP);
+	h_fx_conf(&f->h, after);
+	h_daemon_signal(&f->h.d[0], SIGHUP);
+	h_daemon_signal(&f->h.d[1], SIGHUP);
 	t = h_now_ms() + H_WAIT_MS;
-	while ((!h_log_contains(&f->d[0], "loaded (version") ||
-	    !h_log_contains(&f->d[1], "loaded (version")) && h_now_ms() < t)
+	while ((!h_log_contains(&f->h.d[0], "loaded (version") ||
+	    !h_log_contains(&f->h.d[1], "loaded (version")) && h_now_ms() < t)
 		h_sleep_ms(5);
-	assert_true(h_log_contains(&f->d[0], "loaded (version"));
-	assert_true(h_log_contains(&f->d[1], "loaded (version"));
+	assert_true(h_log_contains(&f->h.d[0], "loaded (version"));
+	assert_true(h_log_contains(&f->h.d[1], "loaded (version"));
 	/*
 	 * Both run the new limits now. A call built before the reload and
 	 * still in the air (pipelined, up to 4 per consumer) carries the old
 	 * routing and may run just after this; give those a second.
 	 */
-	t = h_redis_time_ms(f->c);
+	t = h_redis_time_ms(f->h.c);
 	limits[1].since_ms = limits[5].since_ms = t + 1000;
 	fprintf(stderr, "%s: both reloaded by Redis time %lld; new limits checked from %lld\n",
 	    name, t, t + 1000);
@@ -1228,7 +1212,7 @@ test_reload_under_load(void **state)
 	}
 	/* Assignments to the removed rep after both logged the reload. */
 	{
-		redisReply *a = h_cmd(f->c, "XRANGE lr:audit %lld +", t);
+		redisReply *a = h_cmd(f->h.c, "XRANGE lr:audit %lld +", t);
 		int late = 0;
 		long long last = 0;
 
@@ -1253,7 +1237,7 @@ test_reload_under_load(void **state)
 	(void)check_with(f, name,
 	    "SIGHUP of 2 instances mid-stream: rep r4 removed, r1's max_open 8 -> 3 while it holds more; reps close leads throughout",
 	    limits, sizeof(limits) / sizeof(limits[0]), 5000);
-	assert_int_equal(h_int(f->c, "SCARD lr:rep:r4:open"), 0);
+	assert_int_equal(h_int(f->h.c, "SCARD lr:rep:r4:open"), 0);
 	stop_all(f);
 }
 
@@ -1438,7 +1422,7 @@ push_hostile(struct fx *f, struct hostile *h, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		bool routed = strcmp(h[i].expect, "routed") == 0;
 
-		h_push(f->c, "lr:incoming", h[i].raw, h[i].len);
+		h_push(f->h.c, "lr:incoming", h[i].raw, h[i].len);
 		/* Accepted ones are found by id; refused ones by their bytes. */
 		add_item(f, h[i].id[0] ? h[i].id : NULL, routed ? NULL :
 		    h[i].raw, routed ? 0 : h[i].len, h[i].expect, CHK_FU_NONE);
@@ -1455,10 +1439,10 @@ wait_drained(struct fx *f)
 	size_t left;
 
 	for (;;) {
-		r = h_cmd(f->c, "KEYS lr:inflight:*");
+		r = h_cmd(f->h.c, "KEYS lr:inflight:*");
 		left = r->elements;
 		freeReplyObject(r);
-		if ((left == 0 && h_int(f->c, "LLEN lr:incoming") == 0) ||
+		if ((left == 0 && h_int(f->h.c, "LLEN lr:incoming") == 0) ||
 		    h_now_ms() > until)
 			break;
 		h_sleep_ms(20);
@@ -1470,7 +1454,7 @@ wait_drained(struct fx *f)
 static char *
 instances(struct fx *f)
 {
-	redisReply *r = h_cmd(f->c, "ZRANGE lr:instances 0 -1");
+	redisReply *r = h_cmd(f->h.c, "ZRANGE lr:instances 0 -1");
 	char *s = calloc(1, 4096);
 
 	assert_non_null(s);
@@ -1526,7 +1510,7 @@ test_hostile_input(void **state)
 	inst = instances(f);
 	push_leads(f, 'n', 0, 500);
 	wait_drained(f);
-	base = h_daemon_rss_kb(&f->d[0]);
+	base = h_daemon_rss_kb(&f->h.d[0]);
 	for (int r = 0; r < rounds; r++) {
 		n = corpus(h, r, r == 0);
 		assert_true(n <= sizeof(h) / sizeof(h[0]));
@@ -1535,10 +1519,10 @@ test_hostile_input(void **state)
 		push_hostile(f, h, n);
 		push_leads(f, 'n', 500 + r * 400 + 200, 200);
 		wait_drained(f);
-		rss[r] = h_daemon_rss_kb(&f->d[0]);
+		rss[r] = h_daemon_rss_kb(&f->h.d[0]);
 		fprintf(stderr, "%s: round %d: %zu hostile payloads, daemon RSS %ld KiB\n",
 		    name, r, n, rss[r]);
-		assert_true(h_daemon_alive(&f->d[0]));
+		assert_true(h_daemon_alive(&f->h.d[0]));
 	}
 	for (int r = 0; r < rounds; r++)
 		peak = rss[r] > peak ? rss[r] : peak;
@@ -1551,8 +1535,8 @@ test_hostile_input(void **state)
 	}
 	free(inst);
 	assert_int_equal(logs_count(f, "stops:"), 0);
-	assert_int_equal(h_int(f->c, "EXISTS lr:rep:y:inbox"), 0);
-	assert_int_equal(h_int(f->c, "EXISTS lr:lead:x:rep:y:inbox"), 1);
+	assert_int_equal(h_int(f->h.c, "EXISTS lr:rep:y:inbox"), 0);
+	assert_int_equal(h_int(f->h.c, "EXISTS lr:lead:x:rep:y:inbox"), 1);
 	wait_timers(f);
 	snprintf(injected, sizeof(injected),
 	    "%zu hostile payloads over %d rounds (1 MiB each round, 100 MiB in the first) among 2,500 valid leads; daemon RSS %ld KiB before, at most %ld during, %ld at the end (%+ld KiB over the last %d rounds)",
@@ -1616,21 +1600,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_checker_sees_faults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_one_instance, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_three_instances, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_under_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigstop_past_lease, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_kill9_aof, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_down_30s_at_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_debug_sleep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_kill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_script_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oom_noeviction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_followup_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ten_thousand_due_at_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload_under_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_input, setup, teardown),
+		TEST(test_checker_sees_faults),
+		TEST(test_kill9_one_instance),
+		TEST(test_kill9_three_instances),
+		TEST(test_sigterm_under_load),
+		TEST(test_sigstop_past_lease),
+		TEST(test_redis_kill9_aof),
+		TEST(test_redis_down_30s_at_start),
+		TEST(test_redis_debug_sleep),
+		TEST(test_client_kill),
+		TEST(test_script_flush),
+		TEST(test_oom_noeviction),
+		TEST(test_followup_race),
+		TEST(test_ten_thousand_due_at_once),
+		TEST(test_reload_under_load),
+		TEST(test_hostile_input),
 	};
 	const char *s = getenv("LR_SEED");
 	FILE *out;

@@ -5,83 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
-
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d;
-	redisContext *c;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, false);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->d.pid > 0)
-		(void)h_daemon_stop(&f->d, SIGKILL);
-	redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Start the daemon on body (NULL: the default model) and wait until it runs. */
-static void
-start(struct fx *f, const char *body)
-{
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
-	    body);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	assert_true(h_wait_ready(f->c, 1));
-}
-
-/* Stop gracefully: exit status 0 and no sanitizer report. */
-static void
-stop(struct fx *f)
-{
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
-}
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_string(v));
-	return json_string_value(v);
-}
-
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_integer(v));
-	return json_integer_value(v);
-}
 
 /* --- helpers of this file --------------------------------------------------- */
 
@@ -96,136 +24,6 @@ body_max_bytes(long long max_bytes)
 	assert_non_null(b);
 	snprintf(b, len, "intake = { max_bytes = %lld; };\n%s", max_bytes, base);
 	return b;
-}
-
-/* Like h_list_json (oldest first), but a raw with a NUL byte is \u0000. */
-static json_t *
-list_json(redisContext *c, const char *key)
-{
-	redisReply *r = h_cmd(c, "LRANGE %s 0 -1", key);
-	json_t *a = json_array(), *v;
-	json_error_t err;
-
-	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	for (size_t i = r->elements; i > 0; i--) {
-		v = json_loadb(r->element[i - 1]->str, r->element[i - 1]->len,
-		    JSON_ALLOW_NUL, &err);
-		if (v == NULL)
-			fail_msg("%s holds invalid JSON: %s", key, err.text);
-		json_array_append_new(a, v);
-	}
-	freeReplyObject(r);
-	return a;
-}
-
-static int
-b64_value(int ch)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = ch != '\0' ? strchr(tab, ch) : NULL;
-
-	return p != NULL ? (int)(p - tab) : -1;
-}
-
-/* Decode standard, padded base64; NULL when it is not. *outlen gets the size. */
-static unsigned char *
-b64_decode(const char *s, size_t *outlen)
-{
-	size_t n = strlen(s), o = 0;
-	unsigned char *out;
-	int v[4];
-
-	if (n % 4 != 0 || (out = malloc(n / 4 * 3 + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i += 4) {
-		bool last = i + 4 == n;
-
-		for (int k = 0; k < 4; k++) {
-			v[k] = b64_value(s[i + k]);
-			if (v[k] == -1 && !(last && k >= 2 && s[i + k] == '='))
-				goto bad;
-		}
-		if (v[2] == -1 && v[3] != -1)
-			goto bad;
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (v[2] != -1)
-			out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (v[3] != -1)
-			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	*outlen = o;
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * One dead letter of README "Dead letters": reason, a non-empty detail,
- * source, an epoch-ms at_ms, and the pushed bytes in raw (or, when b64,
- * in raw_base64 and no raw). what names the case in failure messages.
- */
-static void
-check_dead(const char *what, const json_t *dl, const char *reason,
-    const char *source, const char *buf, size_t len, bool b64)
-{
-	const json_t *reason_v = json_object_get(dl, "reason");
-	const json_t *detail = json_object_get(dl, "detail");
-	const json_t *src = json_object_get(dl, "source");
-	const json_t *at = json_object_get(dl, "at_ms");
-	const json_t *raw = json_object_get(dl, "raw");
-	const json_t *raw64 = json_object_get(dl, "raw_base64");
-	long long now = wall_ms();
-	unsigned char *bytes;
-	size_t n;
-
-	if (!json_is_object(dl))
-		fail_msg("%s: the dead letter is not an object", what);
-	if (!json_is_string(reason_v) ||
-	    strcmp(json_string_value(reason_v), reason) != 0)
-		fail_msg("%s: reason '%s', expected '%s'", what,
-		    json_is_string(reason_v) ? json_string_value(reason_v) :
-		    "(none)", reason);
-	if (!json_is_string(detail) || json_string_length(detail) == 0)
-		fail_msg("%s: detail missing or empty", what);
-	if (!json_is_string(src) || strcmp(json_string_value(src), source) != 0)
-		fail_msg("%s: source is not '%s'", what, source);
-	if (!json_is_integer(at) ||
-	    json_integer_value(at) < now - 3600 * 1000LL ||
-	    json_integer_value(at) > now + 3600 * 1000LL)
-		fail_msg("%s: at_ms is not an integer epoch-ms time of now", what);
-	if (b64) {
-		if (raw != NULL)
-			fail_msg("%s: not UTF-8, yet the dead letter has raw", what);
-		if (!json_is_string(raw64))
-			fail_msg("%s: raw_base64 missing", what);
-		if ((bytes = b64_decode(json_string_value(raw64), &n)) == NULL)
-			fail_msg("%s: raw_base64 is not base64", what);
-		if (n != len || memcmp(bytes, buf, len) != 0)
-			fail_msg("%s: raw_base64 does not decode to the pushed bytes",
-			    what);
-		free(bytes);
-	} else {
-		if (raw64 != NULL)
-			fail_msg("%s: UTF-8 payload, yet raw_base64 is present",
-			    what);
-		if (!json_is_string(raw))
-			fail_msg("%s: raw missing", what);
-		if (json_string_length(raw) != len ||
-		    memcmp(json_string_value(raw), buf, len) != 0)
-			fail_msg("%s: raw (%zu bytes) differs from the pushed bytes (%zu)",
-			    what, json_string_length(raw), len);
-	}
 }
 
 /* A payload to push: reason NULL means it must be accepted as lead id. */
@@ -526,7 +324,7 @@ add_bad_email(struct plist *l)
  * assigned to john; no other lead record exists; the daemon stops clean.
  */
 static void
-run_batch(struct fx *f, struct plist *l)
+run_batch(struct h_fx *f, struct plist *l)
 {
 	const char *marker = HOT_HEAD("ok-after") "}";
 	size_t ndead = 0, nvalid = 0, k = 0;
@@ -548,7 +346,7 @@ run_batch(struct fx *f, struct plist *l)
 	free(rep);
 
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), (long long)ndead);
-	dead = list_json(f->c, "lr:dead");
+	dead = h_dead_letters(f->c);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct payload *p = &l->v[i];
 
@@ -561,7 +359,7 @@ run_batch(struct fx *f, struct plist *l)
 			free(rep);
 			continue;
 		}
-		check_dead(p->what, json_array_get(dead, k++), p->reason,
+		h_check_dead(p->what, json_array_get(dead, k++), p->reason,
 		    "incoming", p->buf, p->len, p->b64);
 	}
 	json_decref(dead);
@@ -574,56 +372,7 @@ run_batch(struct fx *f, struct plist *l)
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:ann:inbox"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:kim:inbox"), 0);
 	assert_int_equal(h_int(f->c, "LLEN lr:nurture"), 0);
-	stop(f);
-}
-
-/* Wait for the n-th dead letter and return the newest one (caller frees). */
-static json_t *
-newest_dead(struct fx *f, long long n)
-{
-	json_t *l, *d;
-
-	assert_true(h_wait_llen(f->c, "lr:dead", n));
-	assert_int_equal(h_int(f->c, "LLEN lr:dead"), n);
-	l = list_json(f->c, "lr:dead");
-	d = json_incref(json_array_get(l, (size_t)n - 1));
-	json_decref(l);
-	return d;
-}
-
-/* HGETALL key as sorted "field=value" lines (malloc'd). */
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *
-hash_dump(redisContext *c, const char *key)
-{
-	redisReply *r = h_cmd(c, "HGETALL %s", key);
-	size_t n = r->elements / 2, len = 1;
-	char **lines = calloc(n + 1, sizeof(*lines)), *out;
-
-	assert_non_null(lines);
-	for (size_t i = 0; i < n; i++) {
-		size_t l = r->element[2 * i]->len + r->element[2 * i + 1]->len + 3;
-
-		assert_non_null(lines[i] = malloc(l));
-		snprintf(lines[i], l, "%s=%s\n", r->element[2 * i]->str,
-		    r->element[2 * i + 1]->str);
-		len += l;
-	}
-	qsort(lines, n, sizeof(*lines), cmp_str);
-	assert_non_null(out = malloc(len));
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		strcat(out, lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
-	freeReplyObject(r);
-	return out;
+	h_fx_stop(f);
 }
 
 /* --- dead-letter reasons ---------------------------------------------------- */
@@ -632,12 +381,12 @@ hash_dump(redisContext *c, const char *key)
 static void
 test_too_large_over_configured_limit(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 	char *body = body_max_bytes(256);
 
 	add_too_large(&l, 256);
-	start(f, body);
+	h_fx_start(f, 1, body);
 	run_batch(f, &l);
 	plist_free(&l);
 	free(body);
@@ -647,14 +396,14 @@ test_too_large_over_configured_limit(void **state)
 static void
 test_too_large_default_limit_and_one_mib(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 	char *s = sized_lead("size-mib", 1024 * 1024);
 
 	add_too_large(&l, 65536);
 	add_bytes(&l, "1 MiB", "too_large", false, s, 1024 * 1024);
 	free(s);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -663,11 +412,11 @@ test_too_large_default_limit_and_one_mib(void **state)
 static void
 test_too_deep_17_levels(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_too_deep(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -676,12 +425,12 @@ test_too_deep_17_levels(void **state)
 static void
 test_too_deep_100000_brackets(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 	char *body = body_max_bytes(300000);
 
 	add_very_deep(&l);
-	start(f, body);
+	h_fx_start(f, 1, body);
 	run_batch(f, &l);
 	plist_free(&l);
 	free(body);
@@ -691,11 +440,11 @@ test_too_deep_100000_brackets(void **state)
 static void
 test_bad_json(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_bad_json(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -704,11 +453,11 @@ test_bad_json(void **state)
 static void
 test_bad_utf8_kept_as_base64(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_bad_utf8(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -717,11 +466,11 @@ test_bad_utf8_kept_as_base64(void **state)
 static void
 test_not_object(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_not_object(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -730,11 +479,11 @@ test_not_object(void **state)
 static void
 test_missing_and_bad_id(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_bad_id(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -743,11 +492,11 @@ test_missing_and_bad_id(void **state)
 static void
 test_missing_and_bad_email(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 
 	add_bad_email(&l);
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	run_batch(f, &l);
 	plist_free(&l);
 }
@@ -756,7 +505,7 @@ test_missing_and_bad_email(void **state)
 static void
 test_hostile_batch_then_healthy(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct plist l = {.n = 0};
 	char *body = body_max_bytes(300000);
 
@@ -772,7 +521,7 @@ test_hostile_batch_then_healthy(void **state)
 	    hot_lead("amid-2", ""));
 	add_bad_email(&l);
 	add_too_large(&l, 300000);
-	start(f, body);
+	h_fx_start(f, 1, body);
 	run_batch(f, &l);
 	plist_free(&l);
 	free(body);
@@ -784,7 +533,7 @@ test_hostile_batch_then_healthy(void **state)
 static void
 test_duplicate_of_assigned_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *first = HOT_HEAD("dup-1") "}";
 	/* Same id, other content: would go to kim if it were routed. */
 	const char *second = "{\"id\":\"dup-1\",\"email\":\"b@corp.com\",\"title\":\"VP\","
@@ -793,23 +542,23 @@ test_duplicate_of_assigned_lead(void **state)
 	char *before, *after;
 	json_t *d;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, first);
 	assert_true(h_wait_field(f->c, "lr:lead:dup-1", "status", "assigned"));
-	before = hash_dump(f->c, "lr:lead:dup-1");
+	before = h_hash_dump(f->c, "lr:lead:dup-1");
 
 	h_push_lead(f->c, second);
-	d = newest_dead(f, 1);
-	check_dead("a different lead under an accepted id", d, "duplicate",
+	d = h_newest_dead(f->c, 1);
+	h_check_dead("a different lead under an accepted id", d, "duplicate",
 	    "incoming", second, strlen(second), false);
 	json_decref(d);
 	h_push_lead(f->c, first);
-	d = newest_dead(f, 2);
-	check_dead("the same lead again", d, "duplicate", "incoming", first,
+	d = h_newest_dead(f->c, 2);
+	h_check_dead("the same lead again", d, "duplicate", "incoming", first,
 	    strlen(first), false);
 	json_decref(d);
 
-	after = hash_dump(f->c, "lr:lead:dup-1");
+	after = h_hash_dump(f->c, "lr:lead:dup-1");
 	assert_string_equal(after, before);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 1);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 1);
@@ -817,81 +566,81 @@ test_duplicate_of_assigned_lead(void **state)
 	assert_int_equal(h_int(f->c, "EXISTS lr:rep:kim:open"), 0);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* An id in nurture is taken too: a hot lead under it is a duplicate. */
 static void
 test_duplicate_of_nurtured_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *cold = "{\"id\":\"dup-n\",\"email\":\"x@gmail.com\",\"employees\":500}";
 	const char *hot = HOT_HEAD("dup-n") "}";
 	char *before, *after;
 	json_t *d;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, cold);
 	assert_true(h_wait_field(f->c, "lr:lead:dup-n", "status", "nurture"));
-	before = hash_dump(f->c, "lr:lead:dup-n");
+	before = h_hash_dump(f->c, "lr:lead:dup-n");
 	h_push_lead(f->c, hot);
-	d = newest_dead(f, 1);
-	check_dead("a hot lead under a nurtured id", d, "duplicate", "incoming",
+	d = h_newest_dead(f->c, 1);
+	h_check_dead("a hot lead under a nurtured id", d, "duplicate", "incoming",
 	    hot, strlen(hot), false);
 	json_decref(d);
-	after = hash_dump(f->c, "lr:lead:dup-n");
+	after = h_hash_dump(f->c, "lr:lead:dup-n");
 	assert_string_equal(after, before);
 	assert_int_equal(h_int(f->c, "LLEN lr:nurture"), 1);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 0);
 	assert_int_equal(h_int(f->c, "EXISTS lr:rep:john:open"), 0);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* A closed lead's id stays taken: the lead is not assigned a second time. */
 static void
 test_duplicate_of_closed_lead(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *lead = HOT_HEAD("dup-c") "}";
 	char *before, *after;
 	json_t *d;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, lead);
 	assert_true(h_wait_field(f->c, "lr:lead:dup-c", "status", "assigned"));
 	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"dup-c\",\"rep\":\"john\",\"outcome\":\"won\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:dup-c", "status", "closed"));
-	before = hash_dump(f->c, "lr:lead:dup-c");
+	before = h_hash_dump(f->c, "lr:lead:dup-c");
 	h_push_lead(f->c, lead);
-	d = newest_dead(f, 1);
-	check_dead("a closed lead again", d, "duplicate", "incoming", lead,
+	d = h_newest_dead(f->c, 1);
+	h_check_dead("a closed lead again", d, "duplicate", "incoming", lead,
 	    strlen(lead), false);
 	json_decref(d);
-	after = hash_dump(f->c, "lr:lead:dup-c");
+	after = h_hash_dump(f->c, "lr:lead:dup-c");
 	assert_string_equal(after, before);
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 1);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:john:open"), 0);
 	free(before);
 	free(after);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* The same id twice in one claim (pushed before the daemon runs). */
 static void
 test_duplicate_within_one_batch(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *a = HOT_HEAD("dup-b") "}";
 	const char *b = HOT_HEAD("dup-b") ",\"name\":\"again\"}";
 	json_t *d, *inbox;
 
 	h_push_lead(f->c, a);
 	h_push_lead(f->c, b);
-	start(f, NULL);
-	d = newest_dead(f, 1);
-	check_dead("the second of two in a batch", d, "duplicate", "incoming",
+	h_fx_start(f, 1, NULL);
+	d = h_newest_dead(f->c, 1);
+	h_check_dead("the second of two in a batch", d, "duplicate", "incoming",
 	    b, strlen(b), false);
 	json_decref(d);
 	assert_true(h_wait_field(f->c, "lr:lead:dup-b", "status", "assigned"));
@@ -901,23 +650,23 @@ test_duplicate_within_one_batch(void **state)
 	assert_null(json_object_get(json_object_get(json_array_get(inbox, 0),
 	    "lead"), "name"));
 	json_decref(inbox);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Rejected as bad_email, then corrected under the same id: accepted. */
 static void
 test_corrected_lead_is_not_a_duplicate(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *bad = "{\"id\":\"fix-1\",\"email\":\"nobody\",\"title\":\"VP\","
 	    "\"employees\":250,\"activity\":{\"demo_request\":true}}";
 	const char *good = HOT_HEAD("fix-1") "}";
 	json_t *d, *inbox;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, bad);
-	d = newest_dead(f, 1);
-	check_dead("the wrong first version", d, "bad_email", "incoming", bad,
+	d = h_newest_dead(f->c, 1);
+	h_check_dead("the wrong first version", d, "bad_email", "incoming", bad,
 	    strlen(bad), false);
 	json_decref(d);
 	assert_int_equal(h_int(f->c, "EXISTS lr:lead:fix-1"), 0);
@@ -927,11 +676,11 @@ test_corrected_lead_is_not_a_duplicate(void **state)
 	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 1);
 	inbox = h_list_json(f->c, "lr:rep:john:inbox");
 	assert_int_equal(json_array_size(inbox), 1);
-	assert_string_equal(jstr(json_array_get(inbox, 0), "lead_id"), "fix-1");
-	assert_string_equal(jstr(json_object_get(json_array_get(inbox, 0),
+	assert_string_equal(h_jstr(json_array_get(inbox, 0), "lead_id"), "fix-1");
+	assert_string_equal(h_jstr(json_object_get(json_array_get(inbox, 0),
 	    "lead"), "email"), "a@corp.com");
 	json_decref(inbox);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* --- valid but unusual -------------------------------------------------------- */
@@ -940,7 +689,7 @@ test_corrected_lead_is_not_a_duplicate(void **state)
 static void
 test_key_like_ids_are_routed(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const ids[] = {"x:rep:y:inbox", "x:rep:kim:inbox",
 	    "lr:rep:ann:inbox", ":rep:ann:open", "backlog:mid", "dead",
 	    "..", "@", "-_.:@"};
@@ -948,7 +697,7 @@ test_key_like_ids_are_routed(void **state)
 	char key[200], *s;
 	json_t *inbox;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	for (size_t i = 0; i < n; i++) {
 		s = hot_lead(ids[i], "");
 		h_push_lead(f->c, s);
@@ -958,7 +707,7 @@ test_key_like_ids_are_routed(void **state)
 	inbox = h_list_json(f->c, "lr:rep:john:inbox");
 	assert_int_equal(json_array_size(inbox), n);
 	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(jstr(json_array_get(inbox, i), "lead_id"),
+		assert_string_equal(h_jstr(json_array_get(inbox, i), "lead_id"),
 		    ids[i]);
 		snprintf(key, sizeof(key), "lr:lead:%s", ids[i]);
 		assert_true(h_wait_field(f->c, key, "status", "assigned"));
@@ -972,14 +721,14 @@ test_key_like_ids_are_routed(void **state)
 	assert_int_equal(h_int(f->c, "EXISTS lr:rep:ann:open"), 0);
 	assert_int_equal(h_int(f->c, "EXISTS lr:backlog:mid"), 0);
 	assert_int_equal(h_int(f->c, "EXISTS lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Optional fields of the wrong type pass through untouched and score nothing. */
 static void
 test_wrong_type_optional_fields_pass_through(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	/* industry 10 + demo 30 + page views 20 + partner 10 = 70; title,
 	 * employees and revenue count as missing: the default segment. */
 	const char *lead = "{\"id\":\"wt-1\", \"email\":\"a@corp.com\", "
@@ -991,15 +740,15 @@ test_wrong_type_optional_fields_pass_through(void **state)
 	json_t *inbox, *a, *orig;
 	redisReply *r;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, lead);
 	assert_true(h_wait_llen(f->c, "lr:rep:ann:inbox", 1));
 	inbox = h_list_json(f->c, "lr:rep:ann:inbox");
 	a = json_array_get(inbox, 0);
-	assert_string_equal(jstr(a, "lead_id"), "wt-1");
-	assert_string_equal(jstr(a, "rep"), "ann");
-	assert_string_equal(jstr(a, "segment"), "small");
-	assert_int_equal(jint(a, "score"), 70);
+	assert_string_equal(h_jstr(a, "lead_id"), "wt-1");
+	assert_string_equal(h_jstr(a, "rep"), "ann");
+	assert_string_equal(h_jstr(a, "segment"), "small");
+	assert_int_equal(h_jint(a, "score"), 70);
 	assert_non_null(orig = json_loads(lead, 0, NULL));
 	assert_true(json_equal(json_object_get(a, "lead"), orig));
 	json_decref(orig);
@@ -1010,7 +759,7 @@ test_wrong_type_optional_fields_pass_through(void **state)
 	assert_non_null(strstr(r->str, lead));
 	freeReplyObject(r);
 	assert_int_equal(h_int(f->c, "EXISTS lr:dead"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 static const char *order_body =
@@ -1023,7 +772,7 @@ static const char *order_body =
 static void
 test_push_order_is_assignment_order(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int before = 300, after = 700;
 	char lead[128], id[32];
 	json_t *inbox;
@@ -1033,7 +782,7 @@ test_push_order_is_assignment_order(void **state)
 		snprintf(lead, sizeof(lead), "{\"id\":\"o%04d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
 	}
-	start(f, order_body);
+	h_fx_start(f, 1, order_body);
 	for (int i = before; i < before + after; i++) {
 		snprintf(lead, sizeof(lead), "{\"id\":\"o%04d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
@@ -1043,35 +792,35 @@ test_push_order_is_assignment_order(void **state)
 	assert_int_equal(json_array_size(inbox), before + after);
 	for (int i = 0; i < before + after; i++) {
 		snprintf(id, sizeof(id), "o%04d", i);
-		assert_string_equal(jstr(json_array_get(inbox, (size_t)i),
+		assert_string_equal(h_jstr(json_array_get(inbox, (size_t)i),
 		    "lead_id"), id);
 	}
 	json_decref(inbox);
-	stop(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_too_large_over_configured_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_large_default_limit_and_one_mib, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_deep_17_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_deep_100000_brackets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_utf8_kept_as_base64, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_object, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_and_bad_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_and_bad_email, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_batch_then_healthy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_of_assigned_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_of_nurtured_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_of_closed_lead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_within_one_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrected_lead_is_not_a_duplicate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_like_ids_are_routed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_type_optional_fields_pass_through, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_push_order_is_assignment_order, setup, teardown),
+		H_TEST(test_too_large_over_configured_limit),
+		H_TEST(test_too_large_default_limit_and_one_mib),
+		H_TEST(test_too_deep_17_levels),
+		H_TEST(test_too_deep_100000_brackets),
+		H_TEST(test_bad_json),
+		H_TEST(test_bad_utf8_kept_as_base64),
+		H_TEST(test_not_object),
+		H_TEST(test_missing_and_bad_id),
+		H_TEST(test_missing_and_bad_email),
+		H_TEST(test_hostile_batch_then_healthy),
+		H_TEST(test_duplicate_of_assigned_lead),
+		H_TEST(test_duplicate_of_nurtured_lead),
+		H_TEST(test_duplicate_of_closed_lead),
+		H_TEST(test_duplicate_within_one_batch),
+		H_TEST(test_corrected_lead_is_not_a_duplicate),
+		H_TEST(test_key_like_ids_are_routed),
+		H_TEST(test_wrong_type_optional_fields_pass_through),
+		H_TEST(test_push_order_is_assignment_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,27 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
-
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d;
-	redisContext *c;
-	int runs;		/* names the output files of each run */
-};
 
 /* What one leadctl run left: exit status (128+signal when killed), output. */
 struct run {
@@ -39,55 +27,6 @@ struct bg {
 	char out[600], err[600];
 };
 
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, false);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->d.pid > 0)
-		(void)h_daemon_stop(&f->d, SIGKILL);
-	redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-static void
-write_conf(struct fx *f, const char *body)
-{
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
-	    body);
-}
-
-/* Write the configuration and start the daemon on it. */
-static void
-start(struct fx *f, const char *body)
-{
-	write_conf(f, body);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	assert_true(h_wait_ready(f->c, 1));
-}
-
-static void
-stop(struct fx *f)
-{
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
-}
-
 /* ---- running leadctl ---------------------------------------------------- */
 
 static const char *
@@ -98,97 +37,30 @@ ctl_bin(void)
 	return b != NULL ? b : "build/test/leadctl";
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	assert_non_null(fp);
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(buf = realloc(buf, cap + 1));
-		}
-		n = fread(buf + len, 1, cap - len, fp);
-		len += n;
-	} while (n > 0);
-	fclose(fp);
-	buf[len] = '\0';
-	return buf;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void
-redirect(const char *path, int fd, int flags)
-{
-	int t = open(path, flags, 0644);
-
-	if (t < 0)
-		_exit(126);
-	dup2(t, fd);
-	close(t);
-}
+/*
+ * Each run's files are numbered; the count goes on from test to test, each
+ * test having a directory of its own.
+ */
+static int ctl_runs;
 
 /* Start leadctl with argv (NULL-terminated, without argv[0]). */
 static pid_t
-ctl_spawn(struct fx *f, const char *input, const char *const *argv,
+ctl_spawn(struct h_fx *f, const char *input, const char *const *argv,
     char *out, char *err, size_t len)
 {
+	const char *args[40];
 	char in[600];
-	char *args[40];
-	int id = f->runs++, n = 0;
-	pid_t pid;
+	int id = ctl_runs++, n = 0;
 
 	snprintf(in, sizeof(in), "%s/ctl%d.in", f->dir, id);
 	snprintf(out, len, "%s/ctl%d.out", f->dir, id);
 	snprintf(err, len, "%s/ctl%d.err", f->dir, id);
-	write_file(in, input != NULL ? input : "");
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		redirect(in, STDIN_FILENO, O_RDONLY);
-		redirect(out, STDOUT_FILENO, O_WRONLY | O_CREAT | O_TRUNC);
-		redirect(err, STDERR_FILENO, O_WRONLY | O_CREAT | O_TRUNC);
-		args[n++] = strdup(ctl_bin());
-		for (; argv[n - 1] != NULL && n < 39; n++)
-			args[n] = strdup(argv[n - 1]);
-		args[n] = NULL;
-		execv(args[0], args);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait for a leadctl child (bounded); its exit status or 128+signal. */
-static int
-ctl_reap(pid_t pid)
-{
-	long long until = h_now_ms() + H_WAIT_MS;
-	int status;
-	pid_t p;
-
-	while ((p = waitpid(pid, &status, WNOHANG)) == 0) {
-		if (h_now_ms() > until) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			fail_msg("leadctl did not finish within %d ms", H_WAIT_MS);
-		}
-		h_sleep_ms(5);
-	}
-	assert_int_equal(p, pid);
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
-	    WEXITSTATUS(status);
+	h_write_file(in, input != NULL ? input : "");
+	args[n++] = ctl_bin();
+	for (; argv[n - 1] != NULL && n < 39; n++)
+		args[n] = argv[n - 1];
+	args[n] = NULL;
+	return h_spawn(args, in, out, err);
 }
 
 /* Fail on a sanitizer report in a child's stderr. */
@@ -199,12 +71,12 @@ assert_clean(const char *err)
 	assert_null(strstr(err, "runtime error"));
 }
 
-static void run_ctl(struct fx *f, struct run *r, const char *input, ...)
+static void run_ctl(struct h_fx *f, struct run *r, const char *input, ...)
     __attribute__((sentinel));
 
 /* Run leadctl with the arguments (NULL-terminated), stdin from input. */
 static void
-run_ctl(struct fx *f, struct run *r, const char *input, ...)
+run_ctl(struct h_fx *f, struct run *r, const char *input, ...)
 {
 	const char *argv[32];
 	char out[600], err[600];
@@ -216,9 +88,10 @@ run_ctl(struct fx *f, struct run *r, const char *input, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	r->status = ctl_reap(ctl_spawn(f, input, argv, out, err, sizeof(out)));
-	r->out = slurp(out);
-	r->err = slurp(err);
+	r->status = h_reap(ctl_spawn(f, input, argv, out, err, sizeof(out)),
+	    "leadctl");
+	r->out = h_slurp(out);
+	r->err = h_slurp(err);
 	assert_clean(r->err);
 }
 
@@ -260,26 +133,6 @@ parse_lines(const char *s)
 	return a;
 }
 
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	if (!json_is_string(v))
-		fail_msg("'%s' is not a string", k);
-	return json_string_value(v);
-}
-
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	if (!json_is_integer(v))
-		fail_msg("'%s' is not an integer", k);
-	return json_integer_value(v);
-}
-
 static int
 count_lines(const char *s)
 {
@@ -318,32 +171,19 @@ static const char *sla_body =
 
 #define HOT(id, emp) "{\"id\":\"" id "\",\"email\":\"x@y.z\",\"hot\":true,\"employees\":" #emp "}"
 
-static bool
-wait_xlen(redisContext *c, long long n)
-{
-	long long until = h_now_ms() + H_WAIT_MS;
-
-	while (h_int(c, "XLEN lr:alerts:log") < n) {
-		if (h_now_ms() > until)
-			return false;
-		h_sleep_ms(20);
-	}
-	return true;
-}
-
 /* ---- push ---------------------------------------------------------------- */
 
 /* Bad lines are named by number and reason, not pushed; good ones route. */
 static void
 test_push_reports_bad_lines_and_routes_good_ones(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char path[600];
 	struct run r;
 
-	start(f, two_seg_body);
+	h_fx_start(f, 1, two_seg_body);
 	snprintf(path, sizeof(path), "%s/leads.jsonl", f->dir);
-	write_file(path,
+	h_write_file(path,
 	    HOT("p1", 500) "\n"
 	    "\n"
 	    "{\"id\":\"p2\",\"email\":\"no-at-sign\"}\n"
@@ -375,25 +215,25 @@ test_push_reports_bad_lines_and_routes_good_ones(void **state)
 	assert_string_equal(r.err, "");
 	run_free(&r);
 	assert_true(h_wait_field(f->c, "lr:lead:p5", "rep", "ann"));
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Pushed in file order (the daemon takes the right end first); --json. */
 static void
 test_push_order_and_json(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *o, *e;
 	char *v;
 
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	run_ctl(f, &r, HOT("o1", 1) "\n" HOT("o2", 1) "\n" HOT("o3", 1) "\n",
 	    "-c", f->conf, "push", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_int_equal(jint(o, "pushed"), 3);
-	assert_int_equal(jint(o, "rejected"), 0);
+	assert_int_equal(h_jint(o, "pushed"), 3);
+	assert_int_equal(h_jint(o, "rejected"), 0);
 	assert_int_equal(json_array_size(json_object_get(o, "errors")), 0);
 	json_decref(o);
 	run_free(&r);
@@ -411,12 +251,12 @@ test_push_order_and_json(void **state)
 	    "--json", "-c", f->conf, "push", NULL);
 	assert_int_equal(r.status, 1);
 	o = parse(r.out);
-	assert_int_equal(jint(o, "pushed"), 1);
-	assert_int_equal(jint(o, "rejected"), 1);
+	assert_int_equal(h_jint(o, "pushed"), 1);
+	assert_int_equal(h_jint(o, "rejected"), 1);
 	e = json_array_get(json_object_get(o, "errors"), 0);
-	assert_int_equal(jint(e, "line"), 2);
-	assert_string_equal(jstr(e, "reason"), "bad_id");
-	assert_true(strlen(jstr(e, "detail")) > 0);
+	assert_int_equal(h_jint(e, "line"), 2);
+	assert_string_equal(h_jstr(e, "reason"), "bad_id");
+	assert_true(strlen(h_jstr(e, "detail")) > 0);
 	json_decref(o);
 	assert_non_null(strstr(r.err, "line 2: bad_id: "));
 	run_free(&r);
@@ -435,12 +275,12 @@ test_push_order_and_json(void **state)
 static void
 test_followup_reject_close(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *o, *rec;
 	char *v;
 
-	start(f, two_seg_body);
+	h_fx_start(f, 1, two_seg_body);
 	h_push_lead(f->c, HOT("e1", 500));
 	h_push_lead(f->c, HOT("e2", 500));
 	h_push_lead(f->c, HOT("e3", 5));
@@ -464,16 +304,16 @@ test_followup_reject_close(void **state)
 	    "--reason", "no budget this year", "--wait", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_string_equal(jstr(o, "queue"), "lr:events");
-	assert_string_equal(jstr(json_object_get(o, "event"), "type"), "rejected");
-	assert_string_equal(jstr(json_object_get(o, "event"), "lead_id"), "e2");
-	assert_string_equal(jstr(json_object_get(o, "event"), "rep"), "john");
-	assert_string_equal(jstr(json_object_get(o, "event"), "reason"),
+	assert_string_equal(h_jstr(o, "queue"), "lr:events");
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "type"), "rejected");
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "lead_id"), "e2");
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "rep"), "john");
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "reason"),
 	    "no budget this year");
-	assert_string_equal(jstr(o, "result"), "applied");
+	assert_string_equal(h_jstr(o, "result"), "applied");
 	rec = json_object_get(o, "record");
-	assert_string_equal(jstr(rec, "status"), "rejected");
-	assert_string_equal(jstr(rec, "reject_reason"), "no budget this year");
+	assert_string_equal(h_jstr(rec, "status"), "rejected");
+	assert_string_equal(h_jstr(rec, "reject_reason"), "no budget this year");
 	json_decref(o);
 	run_free(&r);
 	v = h_str(f->c, "HGET lr:lead:e2 reject_reason");
@@ -492,19 +332,19 @@ test_followup_reject_close(void **state)
 	assert_string_equal(v, "won");
 	free(v);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:ann:open"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* An event the daemon refuses: --wait shows the dead letter's reason. */
 static void
 test_event_refused_shows_dead_letter(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *o;
 	char *v;
 
-	start(f, two_seg_body);
+	h_fx_start(f, 1, two_seg_body);
 	h_push_lead(f->c, HOT("d1", 500));
 	assert_true(h_wait_field(f->c, "lr:lead:d1", "rep", "john"));
 
@@ -521,10 +361,10 @@ test_event_refused_shows_dead_letter(void **state)
 	    "--rep", "john", "--wait", NULL);
 	assert_int_equal(r.status, 1);
 	o = parse(r.out);
-	assert_string_equal(jstr(o, "result"), "dead_letter");
-	assert_string_equal(jstr(json_object_get(o, "dead_letter"), "reason"),
+	assert_string_equal(h_jstr(o, "result"), "dead_letter");
+	assert_string_equal(h_jstr(json_object_get(o, "dead_letter"), "reason"),
 	    "unknown_lead");
-	assert_string_equal(jstr(json_object_get(o, "dead_letter"), "source"),
+	assert_string_equal(h_jstr(json_object_get(o, "dead_letter"), "source"),
 	    "events");
 	json_decref(o);
 	assert_non_null(strstr(r.err, "unknown_lead"));
@@ -534,19 +374,19 @@ test_event_refused_shows_dead_letter(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "unknown_rep"));
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Without a daemon --wait gives up after its bound; the event is queued. */
 static void
 test_event_wait_without_daemon_times_out(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	long long t0 = h_now_ms();
 	char *v;
 
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	run_ctl(f, &r, NULL, "-c", f->conf, "followup", "x1", "--rep", "ann",
 	    "--wait", NULL);
 	assert_int_equal(r.status, 1);
@@ -562,22 +402,22 @@ test_event_wait_without_daemon_times_out(void **state)
 static void
 test_rep_status(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *o;
 	char *v;
 
-	start(f, two_seg_body);
+	h_fx_start(f, 1, two_seg_body);
 	run_ctl(f, &r, NULL, "-c", f->conf, "rep", "john", "away", "--wait",
 	    "--json", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_string_equal(jstr(json_object_get(o, "event"), "type"),
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "type"),
 	    "rep_status");
-	assert_string_equal(jstr(json_object_get(o, "event"), "rep"), "john");
-	assert_string_equal(jstr(json_object_get(o, "event"), "status"), "away");
-	assert_string_equal(jstr(o, "result"), "applied");
-	assert_string_equal(jstr(json_object_get(o, "rep_record"), "status"),
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "rep"), "john");
+	assert_string_equal(h_jstr(json_object_get(o, "event"), "status"), "away");
+	assert_string_equal(h_jstr(o, "result"), "applied");
+	assert_string_equal(h_jstr(json_object_get(o, "rep_record"), "status"),
 	    "away");
 	json_decref(o);
 	run_free(&r);
@@ -596,14 +436,14 @@ test_rep_status(void **state)
 	run_free(&r);
 	assert_true(h_wait_field(f->c, "lr:lead:w1", "rep", "john"));
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:mid"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* What the daemon would refuse as bad_event is a usage error: nothing sent. */
 static void
 test_event_usage_errors(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	static const char *const cases[][8] = {
 		{"followup", "L1", NULL},
@@ -621,7 +461,7 @@ test_event_usage_errors(void **state)
 		{"followup", "L1", "--rep", "ann", "--wait=yes", NULL},
 	};
 
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *const *c = cases[i];
 
@@ -646,7 +486,7 @@ find_by(const json_t *arr, const char *key, const char *value)
 	size_t i;
 
 	json_array_foreach(arr, i, e)
-		if (strcmp(jstr(e, key), value) == 0)
+		if (strcmp(h_jstr(e, key), value) == 0)
 			return e;
 	fail_msg("no element with %s '%s'", key, value);
 	return NULL;
@@ -656,13 +496,13 @@ find_by(const json_t *arr, const char *key, const char *value)
 static void
 test_status_matches_redis(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	const json_t *seg, *rep;
 	json_t *o;
 	long long next;
 
-	start(f, two_seg_body);
+	h_fx_start(f, 1, two_seg_body);
 	h_push_lead(f->c, HOT("s1", 500));
 	h_push_lead(f->c, HOT("s2", 500));
 	h_push_lead(f->c, HOT("s3", 500));	/* john is full: backlog */
@@ -683,7 +523,7 @@ test_status_matches_redis(void **state)
 	assert_true(h_wait_llen_at_most(f->c, "lr:incoming", 0));
 	assert_true(h_wait_llen_at_most(f->c, "lr:events", 0));
 	/* A reload forecasts at once: john is full, ann away, no room. */
-	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
 	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "0"));
 	assert_true(h_wait_field(f->c, "lr:forecast", "small|room", "0"));
 
@@ -692,46 +532,46 @@ test_status_matches_redis(void **state)
 	o = parse(r.out);
 	run_free(&r);
 	seg = json_array_get(json_object_get(o, "segments"), 1);
-	assert_int_equal(jint(json_object_get(seg, "forecast"), "room"), 0);
-	assert_int_equal(jint(json_object_get(seg, "forecast"), "exhausted_in_s"), 0);
+	assert_int_equal(h_jint(json_object_get(seg, "forecast"), "room"), 0);
+	assert_int_equal(h_jint(json_object_get(seg, "forecast"), "exhausted_in_s"), 0);
 	assert_true(json_number_value(json_object_get(json_object_get(seg,
 	    "forecast"), "mql_per_hour")) >= 0);
-	assert_int_equal(jint(o, "capacity_period_s"), 3600);
+	assert_int_equal(h_jint(o, "capacity_period_s"), 3600);
 	assert_int_equal(json_array_size(json_object_get(o, "segments")), 2);
 	seg = json_array_get(json_object_get(o, "segments"), 0);
-	assert_string_equal(jstr(seg, "name"), "small");
-	assert_int_equal(jint(seg, "backlog"), 0);
+	assert_string_equal(h_jstr(seg, "name"), "small");
+	assert_int_equal(h_jint(seg, "backlog"), 0);
 	rep = find_by(json_object_get(seg, "reps"), "id", "ann");
-	assert_string_equal(jstr(rep, "status"), "away");
-	assert_int_equal(jint(rep, "open"), 1);
-	assert_int_equal(jint(rep, "max_open"), 5);
-	assert_int_equal(jint(rep, "period_assignments"), 1);
-	assert_int_equal(jint(rep, "max_per_period"), 10);
-	assert_int_equal(jint(rep, "last_assigned_ms"),
+	assert_string_equal(h_jstr(rep, "status"), "away");
+	assert_int_equal(h_jint(rep, "open"), 1);
+	assert_int_equal(h_jint(rep, "max_open"), 5);
+	assert_int_equal(h_jint(rep, "period_assignments"), 1);
+	assert_int_equal(h_jint(rep, "max_per_period"), 10);
+	assert_int_equal(h_jint(rep, "last_assigned_ms"),
 	    h_int(f->c, "HGET lr:rep:ann last_assigned_ms"));
 	seg = json_array_get(json_object_get(o, "segments"), 1);
-	assert_string_equal(jstr(seg, "name"), "mid");
-	assert_int_equal(jint(seg, "backlog"), 1);
+	assert_string_equal(h_jstr(seg, "name"), "mid");
+	assert_int_equal(h_jint(seg, "backlog"), 1);
 	assert_int_equal(json_array_size(json_object_get(seg, "reps")), 1);
 	rep = find_by(json_object_get(seg, "reps"), "id", "john");
-	assert_string_equal(jstr(rep, "status"), "available");
-	assert_int_equal(jint(rep, "open"), 2);
-	assert_int_equal(jint(rep, "open"), h_int(f->c, "SCARD lr:rep:john:open"));
-	assert_int_equal(jint(rep, "max_open"), 2);
-	assert_int_equal(jint(rep, "period_assignments"), 3);
-	assert_int_equal(jint(rep, "max_per_period"), 3);
-	assert_int_equal(jint(o, "incoming"), 0);
-	assert_int_equal(jint(o, "events"), 0);
-	assert_int_equal(jint(o, "dead_letters"), 1);
-	assert_int_equal(jint(o, "nurture"), 1);
-	assert_int_equal(jint(o, "sla_pending"), 3);	/* s2, s3, s4 */
-	assert_int_equal(jint(o, "sla_pending"), h_int(f->c, "ZCARD lr:sla:due"));
+	assert_string_equal(h_jstr(rep, "status"), "available");
+	assert_int_equal(h_jint(rep, "open"), 2);
+	assert_int_equal(h_jint(rep, "open"), h_int(f->c, "SCARD lr:rep:john:open"));
+	assert_int_equal(h_jint(rep, "max_open"), 2);
+	assert_int_equal(h_jint(rep, "period_assignments"), 3);
+	assert_int_equal(h_jint(rep, "max_per_period"), 3);
+	assert_int_equal(h_jint(o, "incoming"), 0);
+	assert_int_equal(h_jint(o, "events"), 0);
+	assert_int_equal(h_jint(o, "dead_letters"), 1);
+	assert_int_equal(h_jint(o, "nurture"), 1);
+	assert_int_equal(h_jint(o, "sla_pending"), 3);	/* s2, s3, s4 */
+	assert_int_equal(h_jint(o, "sla_pending"), h_int(f->c, "ZCARD lr:sla:due"));
 	next = h_int(f->c, "HGET lr:lead:s2 follow_up_due_ms");
-	assert_int_equal(jint(o, "sla_next_due_ms"), next);
-	assert_true(jint(o, "sla_next_due_in_ms") > 250000);
-	assert_true(jint(o, "sla_next_due_in_ms") <= 300000);
-	assert_int_equal(strlen(jstr(o, "sla_next_due")), 24);
-	assert_int_equal(jint(o, "instances"), 1);
+	assert_int_equal(h_jint(o, "sla_next_due_ms"), next);
+	assert_true(h_jint(o, "sla_next_due_in_ms") > 250000);
+	assert_true(h_jint(o, "sla_next_due_in_ms") <= 300000);
+	assert_int_equal(strlen(h_jstr(o, "sla_next_due")), 24);
+	assert_int_equal(h_jint(o, "instances"), 1);
 	json_decref(o);
 
 	run_ctl(f, &r, NULL, "-c", f->conf, "status", NULL);
@@ -748,7 +588,7 @@ test_status_matches_redis(void **state)
 	assert_non_null(strstr(r.out, "(in 29"));
 	assert_non_null(strstr(r.out, "instances      1 live"));
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* ---- lead ----------------------------------------------------------------- */
@@ -759,7 +599,7 @@ history_entry(const json_t *h, size_t i, const char *event)
 	const json_t *e = json_array_get(h, i);
 
 	assert_non_null(e);
-	assert_string_equal(jstr(e, "event"), event);
+	assert_string_equal(h_jstr(e, "event"), event);
 	return e;
 }
 
@@ -767,18 +607,18 @@ history_entry(const json_t *h, size_t i, const char *event)
 static void
 test_lead_record_receipt_history(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *o, *rec, *rc, *h;
 	const json_t *e, *rule;
 	long long assigned, due;
 
-	start(f, sla_body);
+	h_fx_start(f, 1, sla_body);
 	h_push_lead(f->c, "{\"id\":\"h1\",\"email\":\"x@y.z\",\"title\":\"VP Sales\","
 	    "\"activity\":{\"demo_request\":true}}");
 	h_push_lead(f->c, "{\"id\":\"h2\",\"email\":\"x@y.z\",\"title\":\"VP\","
 	    "\"activity\":{\"demo_request\":true}}");
-	assert_true(wait_xlen(f->c, 2));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 2));
 	assigned = h_int(f->c, "HGET lr:lead:h1 assigned_at_ms");
 	due = h_int(f->c, "HGET lr:lead:h1 follow_up_due_ms");
 	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"h1\",\"rep\":\"a\"}");
@@ -789,41 +629,41 @@ test_lead_record_receipt_history(void **state)
 	o = parse(r.out);
 	run_free(&r);
 	rec = json_object_get(o, "record");
-	assert_string_equal(jstr(rec, "status"), "followed_up");
-	assert_string_equal(jstr(rec, "rep"), "a");
-	assert_string_equal(jstr(rec, "score"), "70");
-	assert_string_equal(jstr(rec, "segment"), "all");
-	assert_string_equal(jstr(rec, "sla_breached"), "1");
-	assert_non_null(strstr(jstr(rec, "lead"), "\"VP Sales\""));
+	assert_string_equal(h_jstr(rec, "status"), "followed_up");
+	assert_string_equal(h_jstr(rec, "rep"), "a");
+	assert_string_equal(h_jstr(rec, "score"), "70");
+	assert_string_equal(h_jstr(rec, "segment"), "all");
+	assert_string_equal(h_jstr(rec, "sla_breached"), "1");
+	assert_non_null(strstr(h_jstr(rec, "lead"), "\"VP Sales\""));
 	rc = json_object_get(o, "receipt");
-	assert_int_equal(jint(rc, "score"), 70);
-	assert_int_equal(jint(rc, "mql_threshold"), 60);
+	assert_int_equal(h_jint(rc, "score"), 70);
+	assert_int_equal(h_jint(rc, "mql_threshold"), 60);
 	assert_int_equal(json_array_size(json_object_get(rc, "rules")), 2);
 	rule = json_array_get(json_object_get(rc, "rules"), 0);
-	assert_string_equal(jstr(rule, "field"), "title");
-	assert_string_equal(jstr(rule, "op"), "contains_any");
-	assert_int_equal(jint(rule, "points"), 20);
+	assert_string_equal(h_jstr(rule, "field"), "title");
+	assert_string_equal(h_jstr(rule, "op"), "contains_any");
+	assert_int_equal(h_jint(rule, "points"), 20);
 	rule = json_array_get(json_object_get(rc, "rules"), 1);
-	assert_string_equal(jstr(rule, "field"), "activity.demo_request");
-	assert_string_equal(jstr(rule, "op"), "is_true");
-	assert_int_equal(jint(rule, "points"), 50);
+	assert_string_equal(h_jstr(rule, "field"), "activity.demo_request");
+	assert_string_equal(h_jstr(rule, "op"), "is_true");
+	assert_int_equal(h_jint(rule, "points"), 50);
 
 	h = json_object_get(o, "history");
 	assert_int_equal(json_array_size(h), 4);
 	e = history_entry(h, 0, "received");
-	assert_int_equal(jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 received_at_ms"));
-	assert_int_equal(jint(e, "score"), 70);
+	assert_int_equal(h_jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 received_at_ms"));
+	assert_int_equal(h_jint(e, "score"), 70);
 	e = history_entry(h, 1, "assigned");
-	assert_string_equal(jstr(e, "rep"), "a");
-	assert_int_equal(jint(e, "at_ms"), assigned);
-	assert_int_equal(jint(e, "follow_up_due_ms"), due);
+	assert_string_equal(h_jstr(e, "rep"), "a");
+	assert_int_equal(h_jint(e, "at_ms"), assigned);
+	assert_int_equal(h_jint(e, "follow_up_due_ms"), due);
 	e = history_entry(h, 2, "sla_breach");
-	assert_string_equal(jstr(e, "rep"), "a");
-	assert_string_equal(jstr(e, "segment"), "all");
-	assert_true(jint(e, "at_ms") >= due);
-	assert_int_equal(jint(e, "follow_up_due_ms"), due);
+	assert_string_equal(h_jstr(e, "rep"), "a");
+	assert_string_equal(h_jstr(e, "segment"), "all");
+	assert_true(h_jint(e, "at_ms") >= due);
+	assert_int_equal(h_jint(e, "follow_up_due_ms"), due);
 	e = history_entry(h, 3, "followed_up");
-	assert_int_equal(jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 followed_up_at_ms"));
+	assert_int_equal(h_jint(e, "at_ms"), h_int(f->c, "HGET lr:lead:h1 followed_up_at_ms"));
 	json_decref(o);
 
 	run_ctl(f, &r, NULL, "-c", f->conf, "lead", "h1", NULL);
@@ -845,7 +685,7 @@ test_lead_record_receipt_history(void **state)
 	assert_non_null(strstr(r.err, "leadctl: no lead 'nope'"));
 	assert_string_equal(r.out, "");
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* ---- alerts --------------------------------------------------------------- */
@@ -854,18 +694,18 @@ test_lead_record_receipt_history(void **state)
 static void
 test_alerts_count_and_json(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	json_t *a;
 	redisReply *x;
 
-	start(f, sla_body);
+	h_fx_start(f, 1, sla_body);
 	h_push_lead(f->c, "{\"id\":\"a1\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
-	assert_true(wait_xlen(f->c, 1));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 1));
 	h_push_lead(f->c, "{\"id\":\"a2\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
-	assert_true(wait_xlen(f->c, 2));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 2));
 	h_push_lead(f->c, "{\"id\":\"a3\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
-	assert_true(wait_xlen(f->c, 3));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 3));
 
 	run_ctl(f, &r, NULL, "-c", f->conf, "alerts", NULL);
 	assert_int_equal(r.status, 0);
@@ -888,14 +728,14 @@ test_alerts_count_and_json(void **state)
 		const json_t *e = json_array_get(a, i);
 		json_t *want = parse(x->element[i + 1]->element[1]->element[1]->str);
 
-		assert_string_equal(jstr(e, "stream_id"), x->element[i + 1]->element[0]->str);
-		assert_string_equal(jstr(e, "type"), "sla_breach");
-		assert_string_equal(jstr(e, "lead_id"), i == 0 ? "a2" : "a3");
-		assert_string_equal(jstr(e, "rep"), "a");
-		assert_string_equal(jstr(e, "segment"), "all");
-		assert_int_equal(jint(e, "at_ms"), jint(want, "at_ms"));
-		assert_int_equal(jint(e, "assigned_at_ms"), jint(want, "assigned_at_ms"));
-		assert_int_equal(jint(e, "follow_up_due_ms"), jint(want, "follow_up_due_ms"));
+		assert_string_equal(h_jstr(e, "stream_id"), x->element[i + 1]->element[0]->str);
+		assert_string_equal(h_jstr(e, "type"), "sla_breach");
+		assert_string_equal(h_jstr(e, "lead_id"), i == 0 ? "a2" : "a3");
+		assert_string_equal(h_jstr(e, "rep"), "a");
+		assert_string_equal(h_jstr(e, "segment"), "all");
+		assert_int_equal(h_jint(e, "at_ms"), h_jint(want, "at_ms"));
+		assert_int_equal(h_jint(e, "assigned_at_ms"), h_jint(want, "assigned_at_ms"));
+		assert_int_equal(h_jint(e, "follow_up_due_ms"), h_jint(want, "follow_up_due_ms"));
 		json_decref(want);
 	}
 	freeReplyObject(x);
@@ -905,7 +745,7 @@ test_alerts_count_and_json(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "");
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Is a client of this redis blocked in XREAD? */
@@ -923,7 +763,7 @@ xread_waiting(redisContext *c)
 static void
 test_alerts_follow(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *argv[] = {"-c", f->conf, "--json", "alerts", "--follow",
 	    "--count", "0", NULL};
 	struct bg b;
@@ -931,7 +771,7 @@ test_alerts_follow(void **state)
 	char *out, *err;
 	json_t *a;
 
-	start(f, sla_body);
+	h_fx_start(f, 1, sla_body);
 	b.pid = ctl_spawn(f, NULL, argv, b.out, b.err, sizeof(b.out));
 	until = h_now_ms() + H_WAIT_MS;
 	while (!xread_waiting(f->c)) {
@@ -940,10 +780,10 @@ test_alerts_follow(void **state)
 		h_sleep_ms(20);
 	}
 	h_push_lead(f->c, "{\"id\":\"f1\",\"email\":\"x@y.z\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}");
-	assert_true(wait_xlen(f->c, 1));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 1));
 	until = h_now_ms() + H_WAIT_MS;
 	for (;;) {
-		out = slurp(b.out);
+		out = h_slurp(b.out);
 		if (strchr(out, '\n') != NULL)
 			break;
 		free(out);
@@ -953,19 +793,19 @@ test_alerts_follow(void **state)
 	}
 	free(out);
 	kill(b.pid, SIGTERM);
-	assert_int_equal(ctl_reap(b.pid), 0);
-	out = slurp(b.out);
-	err = slurp(b.err);
+	assert_int_equal(h_reap(b.pid, "leadctl"), 0);
+	out = h_slurp(b.out);
+	err = h_slurp(b.err);
 	assert_clean(err);
 	assert_string_equal(err, "");
 	a = parse_lines(out);
 	assert_int_equal(json_array_size(a), 1);
-	assert_string_equal(jstr(json_array_get(a, 0), "type"), "sla_breach");
-	assert_string_equal(jstr(json_array_get(a, 0), "lead_id"), "f1");
+	assert_string_equal(h_jstr(json_array_get(a, 0), "type"), "sla_breach");
+	assert_string_equal(h_jstr(json_array_get(a, 0), "lead_id"), "f1");
 	json_decref(a);
 	free(out);
 	free(err);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* ---- check, usage, help, Redis down ---------------------------------------- */
@@ -973,11 +813,11 @@ test_alerts_follow(void **state)
 static void
 test_check(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct run r;
 	char bad[600];
 
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	run_ctl(f, &r, NULL, "-c", f->conf, "check", NULL);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "configuration OK\n");
@@ -1011,7 +851,7 @@ test_check(void **state)
 static void
 test_usage_errors_and_help(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const cmds[] = {"push", "followup", "reject",
 		"close", "rep", "status", "lead", "alerts", "check"};
 	static const char *const bad[][4] = {
@@ -1032,7 +872,7 @@ test_usage_errors_and_help(void **state)
 	struct run r;
 	char want[64];
 
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		run_ctl(f, &r, NULL, "-c", f->conf, bad[i][0], bad[i][1],
 		    bad[i][2], NULL);
@@ -1075,7 +915,7 @@ test_usage_errors_and_help(void **state)
 static void
 test_redis_unreachable(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const cmds[][6] = {
 		{"status", NULL},
 		{"lead", "x", NULL},
@@ -1106,7 +946,7 @@ test_redis_unreachable(void **state)
 static void
 test_prefix(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char conf[600];
 	struct run r;
 	json_t *o;
@@ -1133,14 +973,14 @@ test_prefix(void **state)
 	run_ctl(f, &r, NULL, "--json", "-c", conf, "status", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_int_equal(jint(o, "incoming"), 1);
-	assert_int_equal(jint(o, "events"), 1);
-	assert_int_equal(jint(o, "sla_pending"), 2);
-	assert_int_equal(jint(o, "sla_next_due_ms"), 5);
-	assert_string_equal(jstr(o, "sla_next_due"), "1970-01-01T00:00:00.005Z");
-	assert_int_equal(jint(find_by(json_object_get(json_array_get(
+	assert_int_equal(h_jint(o, "incoming"), 1);
+	assert_int_equal(h_jint(o, "events"), 1);
+	assert_int_equal(h_jint(o, "sla_pending"), 2);
+	assert_int_equal(h_jint(o, "sla_next_due_ms"), 5);
+	assert_string_equal(h_jstr(o, "sla_next_due"), "1970-01-01T00:00:00.005Z");
+	assert_int_equal(h_jint(find_by(json_object_get(json_array_get(
 	    json_object_get(o, "segments"), 0), "reps"), "id", "ann"), "open"), 1);
-	assert_int_equal(jint(o, "instances"), 0);
+	assert_int_equal(h_jint(o, "instances"), 0);
 	json_decref(o);
 	run_free(&r);
 	run_ctl(f, &r, NULL, "-c", conf, "status", NULL);
@@ -1152,7 +992,7 @@ test_prefix(void **state)
 static void
 test_plan_and_actual(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body =
 	    "scoring = { mql_threshold = 0; rules = (); };\n"
 	    "segments = ( { name = \"small\"; } );\n"
@@ -1165,7 +1005,7 @@ test_plan_and_actual(void **state)
 	json_t *o, *seg, *act;
 	char lead[96], ev[160];
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	run_ctl(f, &r, NULL, "-c", f->conf, "plan", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "221 (220.5)"));
@@ -1174,12 +1014,12 @@ test_plan_and_actual(void **state)
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
 	seg = json_array_get(json_object_get(o, "segments"), 0);
-	assert_string_equal(jstr(seg, "segment"), "small");
-	assert_int_equal(jint(json_object_get(seg, "needed"), "deal"), 15);
-	assert_int_equal(jint(json_object_get(seg, "needed"), "sql"), 67);
-	assert_int_equal(jint(json_object_get(seg, "needed"), "mql"), 221);
+	assert_string_equal(h_jstr(seg, "segment"), "small");
+	assert_int_equal(h_jint(json_object_get(seg, "needed"), "deal"), 15);
+	assert_int_equal(h_jint(json_object_get(seg, "needed"), "sql"), 67);
+	assert_int_equal(h_jint(json_object_get(seg, "needed"), "mql"), 221);
 	/* 221 MQLs over 13 weeks = 17 a week; one rep takes 30: enough. */
-	assert_int_equal(jint(seg, "reps_needed"), 1);
+	assert_int_equal(h_jint(seg, "reps_needed"), 1);
 	assert_true(json_is_true(json_object_get(seg, "enough_capacity")));
 	json_decref(o);
 	run_free(&r);
@@ -1206,30 +1046,30 @@ test_plan_and_actual(void **state)
 	o = parse(r.out);
 	act = json_object_get(json_array_get(json_object_get(o, "segments"), 0),
 	    "actual");
-	assert_int_equal(jint(act, "mqls"), 10);
-	assert_int_equal(jint(act, "followed_up"), 8);
-	assert_int_equal(jint(act, "won"), 2);
-	assert_int_equal(jint(act, "lost"), 2);
+	assert_int_equal(h_jint(act, "mqls"), 10);
+	assert_int_equal(h_jint(act, "followed_up"), 8);
+	assert_int_equal(h_jint(act, "won"), 2);
+	assert_int_equal(h_jint(act, "lost"), 2);
 	assert_true(fabs(json_real_value(json_object_get(act, "mql_to_sal")) - 0.8) < 1e-9);
 	assert_true(fabs(json_real_value(json_object_get(act, "sal_to_deal")) - 0.5) < 1e-9);
 	/* 15 deals at 0.8 x 0.5 = 37.5 -> 38 MQLs. */
-	assert_int_equal(jint(act, "mqls_needed"), 38);
+	assert_int_equal(h_jint(act, "mqls_needed"), 38);
 	json_decref(o);
 	run_free(&r);
 	/* No plan section: a clear error. */
-	write_conf(f, two_seg_body);
+	h_fx_conf(f, two_seg_body);
 	run_ctl(f, &r, NULL, "-c", f->conf, "plan", NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "has no plan section"));
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* sources: per-source counts and rates from what the daemon recorded. */
 static void
 test_sources(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body =
 	    "scoring = { mql_threshold = 10; rules = (\n"
 	    "  { field = \"hot\"; op = \"is_true\"; points = 10; } ); };\n"
@@ -1240,7 +1080,7 @@ test_sources(void **state)
 	json_t *o, *list, *w;
 	char lead[160], ev[160];
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	/* Webinar: 4 leads, 3 MQLs; Ads: 2 leads, no MQL. */
 	for (int i = 0; i < 6; i++) {
 		snprintf(lead, sizeof(lead),
@@ -1261,18 +1101,18 @@ test_sources(void **state)
 	list = json_object_get(o, "sources");
 	assert_int_equal(json_array_size(list), 2);
 	w = json_array_get(list, 0);	/* by volume: webinar first */
-	assert_string_equal(jstr(w, "source"), "webinar");	/* normalised */
-	assert_int_equal(jint(w, "received"), 4);
-	assert_int_equal(jint(w, "mqls"), 3);
-	assert_int_equal(jint(w, "assigned"), 3);
-	assert_int_equal(jint(w, "followed_up"), 1);
-	assert_int_equal(jint(w, "followed_up_in_sla"), 1);
-	assert_int_equal(jint(w, "rejected"), 1);
-	assert_int_equal(jint(w, "won"), 1);
+	assert_string_equal(h_jstr(w, "source"), "webinar");	/* normalised */
+	assert_int_equal(h_jint(w, "received"), 4);
+	assert_int_equal(h_jint(w, "mqls"), 3);
+	assert_int_equal(h_jint(w, "assigned"), 3);
+	assert_int_equal(h_jint(w, "followed_up"), 1);
+	assert_int_equal(h_jint(w, "followed_up_in_sla"), 1);
+	assert_int_equal(h_jint(w, "rejected"), 1);
+	assert_int_equal(h_jint(w, "won"), 1);
 	assert_true(fabs(json_real_value(json_object_get(w, "mql_rate")) - 0.75) < 1e-9);
 	assert_true(fabs(json_real_value(json_object_get(w, "win_rate")) - 1.0) < 1e-9);
-	assert_string_equal(jstr(json_array_get(list, 1), "source"), "ads");
-	assert_int_equal(jint(json_array_get(list, 1), "mqls"), 0);
+	assert_string_equal(h_jstr(json_array_get(list, 1), "source"), "ads");
+	assert_int_equal(h_jint(json_array_get(list, 1), "mqls"), 0);
 	json_decref(o);
 	run_free(&r);
 	/* --since 1: today only, the same figures; a bad --since is usage. */
@@ -1284,7 +1124,7 @@ test_sources(void **state)
 	run_ctl(f, &r, NULL, "-c", f->conf, "sources", "--since", "0", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /*
@@ -1301,7 +1141,7 @@ test_sources(void **state)
 static void
 test_calibrate(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body =
 	    "scoring = { mql_threshold = 10; rules = (\n"
 	    "  { field = \"pts\"; op = \"per\"; points = 1; max = 100; } ); };\n"
@@ -1333,7 +1173,7 @@ test_calibrate(void **state)
 	json_t *o, *all, *at, *reasons;
 	char buf[256];
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	/* Nothing decided yet: no data, and it says so. */
 	run_ctl(f, &r, NULL, "-c", f->conf, "calibrate", NULL);
 	assert_int_equal(r.status, 0);
@@ -1361,29 +1201,29 @@ test_calibrate(void **state)
 	    "--max-reject-rate", "0.3", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_int_equal(jint(o, "threshold"), 10);
-	assert_int_equal(jint(o, "min_outcomes"), 4);	/* from the config */
+	assert_int_equal(h_jint(o, "threshold"), 10);
+	assert_int_equal(h_jint(o, "min_outcomes"), 4);	/* from the config */
 	all = json_object_get(o, "all");
-	assert_int_equal(jint(all, "accepted"), 8);
-	assert_int_equal(jint(all, "rejected"), 6);
+	assert_int_equal(h_jint(all, "accepted"), 8);
+	assert_int_equal(h_jint(all, "rejected"), 6);
 	assert_true(fabs(json_real_value(json_object_get(all, "precision")) -
 	    8.0 / 14) < 1e-9);
-	assert_int_equal(jint(all, "won"), 5);
-	assert_int_equal(jint(all, "lost"), 1);
-	assert_string_equal(jstr(all, "verdict"), "raise");
-	assert_int_equal(jint(all, "suggested_threshold"), 20);
+	assert_int_equal(h_jint(all, "won"), 5);
+	assert_int_equal(h_jint(all, "lost"), 1);
+	assert_string_equal(h_jstr(all, "verdict"), "raise");
+	assert_int_equal(h_jint(all, "suggested_threshold"), 20);
 	at = json_object_get(all, "at_suggested");
-	assert_int_equal(jint(at, "accepted"), 7);
-	assert_int_equal(jint(at, "rejected"), 3);
+	assert_int_equal(h_jint(at, "accepted"), 7);
+	assert_int_equal(h_jint(at, "rejected"), 3);
 	/* Reasons folded to one spelling, most frequent first. */
 	reasons = json_object_get(json_array_get(json_object_get(o,
 	    "segments"), 0), "top_reasons");
-	assert_string_equal(jstr(json_array_get(reasons, 0), "reason"),
+	assert_string_equal(h_jstr(json_array_get(reasons, 0), "reason"),
 	    "no budget");
-	assert_int_equal(jint(json_array_get(reasons, 0), "count"), 3);
-	assert_string_equal(jstr(json_array_get(reasons, 1), "reason"),
+	assert_int_equal(h_jint(json_array_get(reasons, 0), "count"), 3);
+	assert_string_equal(h_jstr(json_array_get(reasons, 1), "reason"),
 	    "student");
-	assert_string_equal(jstr(json_array_get(reasons, 2), "reason"),
+	assert_string_equal(h_jstr(json_array_get(reasons, 2), "reason"),
 	    "timing");
 	json_decref(o);
 	run_free(&r);
@@ -1406,9 +1246,9 @@ test_calibrate(void **state)
 	    "--min-outcomes", "15", "--since", "1", NULL);
 	assert_int_equal(r.status, 0);
 	o = parse(r.out);
-	assert_string_equal(jstr(json_object_get(o, "all"), "verdict"),
+	assert_string_equal(h_jstr(json_object_get(o, "all"), "verdict"),
 	    "no_data");
-	assert_int_equal(jint(json_object_get(o, "all"), "accepted"), 8);
+	assert_int_equal(h_jint(json_object_get(o, "all"), "accepted"), 8);
 	json_decref(o);
 	run_free(&r);
 	/* Usage errors exit 2. */
@@ -1420,31 +1260,31 @@ test_calibrate(void **state)
 	    "0", NULL);
 	assert_int_equal(r.status, 2);
 	run_free(&r);
-	stop(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_push_reports_bad_lines_and_routes_good_ones, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_push_order_and_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_followup_reject_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_refused_shows_dead_letter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_wait_without_daemon_times_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rep_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_usage_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status_matches_redis, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lead_record_receipt_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alerts_count_and_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alerts_follow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_usage_errors_and_help, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_unreachable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plan_and_actual, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_calibrate, setup, teardown),
+		H_TEST(test_push_reports_bad_lines_and_routes_good_ones),
+		H_TEST(test_push_order_and_json),
+		H_TEST(test_followup_reject_close),
+		H_TEST(test_event_refused_shows_dead_letter),
+		H_TEST(test_event_wait_without_daemon_times_out),
+		H_TEST(test_rep_status),
+		H_TEST(test_event_usage_errors),
+		H_TEST(test_status_matches_redis),
+		H_TEST(test_lead_record_receipt_history),
+		H_TEST(test_alerts_count_and_json),
+		H_TEST(test_alerts_follow),
+		H_TEST(test_check),
+		H_TEST(test_usage_errors_and_help),
+		H_TEST(test_redis_unreachable),
+		H_TEST(test_prefix),
+		H_TEST(test_plan_and_actual),
+		H_TEST(test_sources),
+		H_TEST(test_calibrate),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

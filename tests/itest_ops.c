@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,69 +20,26 @@
 
 #include "harness.h"
 
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d;
-	redisContext *c;
-	int http_port;
-};
-
+/* The fixture, with an HTTP port for /healthz and /metrics. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct h_fx *f;
 
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, true);
-	f->c = h_redis_connect(&f->redis);
+	h_setup_aof(state);
+	f = *state;
 	f->http_port = h_free_port();
-	*state = f;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->d.pid > 0)
-		(void)h_daemon_stop(&f->d, SIGKILL);
-	if (f->c != NULL)
-		redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
+/* A test between setup and h_teardown. */
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, h_teardown)
 
 static const char *reps_two =
     "scoring = { mql_threshold = 0; rules = (); };\n"
     "segments = ( { name = \"all\"; } );\n"
     "default_segment = \"all\";\n"
     "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 2; } );\n";
-
-static void
-write_conf(struct fx *f, const char *body)
-{
-	FILE *fp;
-
-	snprintf(f->conf, sizeof(f->conf), "%s/lr.conf", f->dir);
-	assert_non_null(fp = fopen(f->conf, "w"));
-	fprintf(fp, "redis = { host = \"127.0.0.1\"; port = %d; };\n"
-	    "http = { listen = \"127.0.0.1:%d\"; };\n%s", f->redis.port,
-	    f->http_port, body);
-	fclose(fp);
-}
-
-static void
-start(struct fx *f, const char *body)
-{
-	write_conf(f, body);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	assert_true(h_wait_ready(f->c, 1));
-}
 
 /* A plain HTTP/1.0 request; returns the status, the body in *body. */
 static int
@@ -274,7 +230,7 @@ metric(const char *text, const char *prefix)
 }
 
 static char *
-scrape(struct fx *f)
+scrape(struct h_fx *f)
 {
 	char *body = NULL;
 
@@ -286,10 +242,10 @@ scrape(struct fx *f)
 static void
 test_healthz_follows_redis(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = NULL;
 
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	assert_true(wait_http(f->http_port, 200));
 	assert_int_equal(http_get(f->http_port, "GET", "/healthz", &body), 200);
 	assert_string_equal(body, "ok\n");
@@ -308,18 +264,17 @@ test_healthz_follows_redis(void **state)
 	h_redis_restart(&f->redis);
 	f->c = h_redis_connect(&f->redis);
 	assert_true(wait_http(f->http_port, 200));
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 /* Unknown paths are 404, other methods 405, HEAD has no body. */
 static void
 test_http_paths_and_methods(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *body = NULL;
 
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	assert_true(wait_http(f->http_port, 200));
 	assert_int_equal(http_get(f->http_port, "GET", "/nope", NULL), 404);
 	assert_int_equal(http_get(f->http_port, "GET", "/", NULL), 404);
@@ -328,19 +283,18 @@ test_http_paths_and_methods(void **state)
 	assert_int_equal(http_get(f->http_port, "HEAD", "/metrics", &body), 200);
 	assert_string_equal(body, "");
 	free(body);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 /* /metrics is valid Prometheus text and its counters move exactly. */
 static void
 test_metrics_count_exactly(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *before, *after, lead[128];
 	int n;
 
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	assert_true(wait_http(f->http_port, 200));
 	before = scrape(f);
 	n = validate_prometheus(before);
@@ -388,18 +342,17 @@ test_metrics_count_exactly(void **state)
 	assert_int_equal(metric(after, "leadrouted_source_leads_total{source=\"unknown\",stage=\"followed_up\"}"), 1);
 	free(before);
 	free(after);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 /* SIGHUP adds a rep, who takes the waiting leads at once. */
 static void
 test_sighup_adds_rep(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *m;
 
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	for (int i = 0; i < 4; i++) {
 		char lead[96];
 
@@ -407,54 +360,52 @@ test_sighup_adds_rep(void **state)
 		h_push_lead(f->c, lead);
 	}
 	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 2));
-	write_conf(f,
+	h_fx_conf(f,
 	    "scoring = { mql_threshold = 0; rules = (); };\n"
 	    "segments = ( { name = \"all\"; } );\n"
 	    "default_segment = \"all\";\n"
 	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 2; },\n"
 	    "         { id = \"r2\"; segments = [\"all\"]; max_open = 5; } );\n");
-	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
 	assert_true(h_wait_llen(f->c, "lr:rep:r2:inbox", 2));
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 0);
 	h_push_lead(f->c, "{\"id\":\"h9\",\"email\":\"a@b.c\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:h9", "rep", "r2"));
-	assert_true(h_log_contains(&f->d, "loaded (version"));
+	assert_true(h_log_contains(&f->d[0], "loaded (version"));
 	m = scrape(f);
 	assert_int_equal(metric(m, "leadrouted_config_reloads_total{result=\"success\"}"), 1);
 	free(m);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 /* A broken config on SIGHUP is refused; the old one keeps routing. */
 static void
 test_sighup_broken_config_keeps_old(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char *m;
 
-	start(f, reps_two);
-	write_conf(f, "scoring = { mql_threshold = 0; rules = (); };\n"
+	h_fx_start(f, 1, reps_two);
+	h_fx_conf(f, "scoring = { mql_threshold = 0; rules = (); };\n"
 	    "segments = ( { name = \"all\"; } );\n"
 	    "default_segment = \"nowhere\";\n"
 	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 0; } );\n");
-	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
 	m = NULL;
 	for (long long until = h_now_ms() + H_WAIT_MS; h_now_ms() < until;) {
-		if (h_log_contains(&f->d, "keeping version"))
+		if (h_log_contains(&f->d[0], "keeping version"))
 			break;
 		h_sleep_ms(20);
 	}
-	assert_true(h_log_contains(&f->d, "keeping version"));
-	assert_true(h_log_contains(&f->d, "'default_segment' names \"nowhere\""));
-	assert_true(h_log_contains(&f->d, "'reps.[0].max_open' must be a positive integer"));
+	assert_true(h_log_contains(&f->d[0], "keeping version"));
+	assert_true(h_log_contains(&f->d[0], "'default_segment' names \"nowhere\""));
+	assert_true(h_log_contains(&f->d[0], "'reps.[0].max_open' must be a positive integer"));
 	h_push_lead(f->c, "{\"id\":\"b1\",\"email\":\"a@b.c\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:b1", "rep", "r1"));
 	m = scrape(f);
 	assert_int_equal(metric(m, "leadrouted_config_reloads_total{result=\"failure\"}"), 1);
 	free(m);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 /* Read one datagram from the notify socket, or "" after the bound. */
@@ -484,7 +435,7 @@ notify_wait(int fd, const char *want)
 static void
 test_sd_notify(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	struct sockaddr_un sun;
 	struct timeval tv = {0, 200000};
 	char path[300];
@@ -500,17 +451,16 @@ test_sd_notify(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setenv("NOTIFY_SOCKET", path, 1);
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	unsetenv("NOTIFY_SOCKET");
 	assert_true(notify_wait(fd, "READY=1"));
 	assert_true(notify_wait(fd, "STATUS=routing leads"));
-	h_daemon_signal(&f->d, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
 	assert_true(notify_wait(fd, "RELOADING=1"));
 	assert_true(notify_wait(fd, "READY=1"));
-	h_daemon_signal(&f->d, SIGTERM);
+	h_daemon_signal(&f->d[0], SIGTERM);
 	assert_true(notify_wait(fd, "STOPPING=1"));
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 	close(fd);
 }
 
@@ -518,7 +468,7 @@ test_sd_notify(void **state)
 static void
 test_systemd_unit_verifies(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char cwd[512], cmd[2048];
 	int rc;
 
@@ -541,27 +491,24 @@ test_systemd_unit_verifies(void **state)
 static void
 test_promtool(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char path[600], cmd[1400];
 	char *body;
-	FILE *fp;
 
 	if (system("command -v promtool >/dev/null 2>&1") != 0) {
 		printf("skipped: promtool is not installed (Debian package prometheus)\n");
 		skip();
 	}
 	assert_int_equal(system("promtool check rules conf/leadrouted.rules.yml"), 0);
-	start(f, reps_two);
+	h_fx_start(f, 1, reps_two);
 	assert_true(wait_http(f->http_port, 200));
 	body = scrape(f);
 	snprintf(path, sizeof(path), "%s/metrics.txt", f->dir);
-	assert_non_null(fp = fopen(path, "w"));
-	fputs(body, fp);
-	fclose(fp);
+	h_write_file(path, body);
 	free(body);
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
+	assert_int_equal(h_daemon_stop(&f->d[0], SIGTERM), 0);
 }
 
 /* The capacity_forecast alerts in lr:alerts:log (their JSON, oldest first). */
@@ -617,7 +564,7 @@ static const char *forecast_body =
 
 /* f->conf, and conf2 for a second instance without HTTP. */
 static void
-write_forecast_conf(struct fx *f, char *conf2, size_t len, int mid_max_open)
+write_forecast_conf(struct h_fx *f, char *conf2, size_t len, int mid_max_open)
 {
 	char body[1024];
 
@@ -625,7 +572,7 @@ write_forecast_conf(struct fx *f, char *conf2, size_t len, int mid_max_open)
 	    "reps = ( { id = \"r1\"; segments = [\"mid\"]; max_open = %d; },\n"
 	    "         { id = \"r2\"; segments = [\"small\"]; max_open = 100; } );\n",
 	    forecast_body, mid_max_open);
-	write_conf(f, body);
+	h_fx_conf(f, body);
 	h_write_conf(conf2, len, f->dir, "lr2.conf", f->redis.port, body);
 }
 
@@ -639,14 +586,13 @@ write_forecast_conf(struct fx *f, char *conf2, size_t len, int mid_max_open)
 static void
 test_capacity_forecast_once_per_episode(void **state)
 {
-	struct fx *f = *state;
-	struct h_daemon d2 = {0};
-	json_t *alerts, *a;
+	struct h_fx *f = *state;
+		json_t *alerts, *a;
 	char lead[128], conf2[600], *m;
 
 	write_forecast_conf(f, conf2, sizeof(conf2), 5);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	h_daemon_start(&d2, conf2, f->dir, "leadrouted2");
+	h_daemon_start(&f->d[0], f->conf, f->dir, "leadrouted");
+	h_daemon_start(&f->d[1], conf2, f->dir, "leadrouted2");
 	assert_true(h_wait_ready(f->c, 2));
 	wait_forecasts(f->c, "mid", 1);		/* the rate counts from here */
 	for (int i = 0; i < 4; i++) {
@@ -689,8 +635,8 @@ test_capacity_forecast_once_per_episode(void **state)
 
 	/* Room for 1000: the episode ends, without another alert. */
 	write_forecast_conf(f, conf2, sizeof(conf2), 1000);
-	h_daemon_signal(&f->d, SIGHUP);
-	h_daemon_signal(&d2, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	h_daemon_signal(&f->d[1], SIGHUP);
 	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "996"));
 	wait_forecasts(f->c, "mid", 2);
 	assert_null(h_str(f->c, "HGET lr:forecast mid|episode"));
@@ -700,15 +646,15 @@ test_capacity_forecast_once_per_episode(void **state)
 
 	/* Back to 5: a new episode, a second alert. */
 	write_forecast_conf(f, conf2, sizeof(conf2), 5);
-	h_daemon_signal(&f->d, SIGHUP);
-	h_daemon_signal(&d2, SIGHUP);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	h_daemon_signal(&f->d[1], SIGHUP);
 	assert_true(h_wait_field(f->c, "lr:forecast", "mid|room", "1"));
 	wait_forecasts(f->c, "mid", 3);
 	alerts = forecast_alerts(f->c);
 	assert_int_equal(json_array_size(alerts), 2);
 	json_decref(alerts);
-	assert_true(h_log_contains(&f->d, "capacity_forecast segment=mid") ||
-	    h_log_contains(&d2, "capacity_forecast segment=mid"));
+	assert_true(h_log_contains(&f->d[0], "capacity_forecast segment=mid") ||
+	    h_log_contains(&f->d[1], "capacity_forecast segment=mid"));
 	/* No room but nothing arriving: no lead will wait, no alert. */
 	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"r2\",\"status\":\"away\"}");
 	assert_true(h_wait_field(f->c, "lr:forecast", "small|room", "0"));
@@ -719,25 +665,22 @@ test_capacity_forecast_once_per_episode(void **state)
 	assert_int_equal(json_array_size(alerts), 2);
 	json_decref(alerts);
 
-	assert_int_equal(h_daemon_stop(&d2, SIGTERM), 0);
-	h_assert_log_clean(&d2);
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_healthz_follows_redis, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_http_paths_and_methods, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics_count_exactly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capacity_forecast_once_per_episode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_adds_rep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_broken_config_keeps_old, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sd_notify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_systemd_unit_verifies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_promtool, setup, teardown),
+		TEST(test_healthz_follows_redis),
+		TEST(test_http_paths_and_methods),
+		TEST(test_metrics_count_exactly),
+		TEST(test_capacity_forecast_once_per_episode),
+		TEST(test_sighup_adds_rep),
+		TEST(test_sighup_broken_config_keeps_old),
+		TEST(test_sd_notify),
+		TEST(test_systemd_unit_verifies),
+		TEST(test_promtool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,42 +14,6 @@
 
 #define MAX_LEADS 20000
 
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d[3];
-	redisContext *c;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, true);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	for (int i = 0; i < 3; i++)
-		if (f->d[i].pid > 0)
-			(void)h_daemon_stop(&f->d[i], SIGKILL);
-	if (f->c != NULL)
-		redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
 static const char *big_body =
     "scoring = {\n"
     "  mql_threshold = 50;\n"
@@ -223,36 +187,11 @@ assert_accounted(redisContext *c, int n)
 	assert_int_equal(h_int(c, "EXISTS lr:redeliveries"), 0);
 }
 
-static void
-start_n(struct fx *f, int n, const char *body)
-{
-	char name[16];
-
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
-	    f->redis.port, body);
-	for (int i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "d%d", i);
-		h_daemon_start(&f->d[i], f->conf, f->dir, name);
-	}
-	assert_true(h_wait_ready(f->c, n));
-}
-
-static void
-stop_all(struct fx *f)
-{
-	for (int i = 0; i < 3; i++) {
-		if (f->d[i].pid <= 0)
-			continue;
-		assert_int_equal(h_daemon_stop(&f->d[i], SIGTERM), 0);
-		h_assert_log_clean(&f->d[i]);
-	}
-}
-
 /* Two instances, small limits: no rep over a limit, no lead twice. */
 static void
 test_two_instances_hold_capacity(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body =
 	    "scoring = { mql_threshold = 0; rules = (); };\n"
 	    "segments = ( { name = \"all\"; } );\n"
@@ -267,7 +206,7 @@ test_two_instances_hold_capacity(void **state)
 	redisReply *r;
 	int closed = 0;
 
-	start_n(f, 2, body);
+	h_fx_start(f, 2, body);
 	for (int i = 0; i < 200; i++) {
 		snprintf(lead, sizeof(lead), "{\"id\":\"t%03d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
@@ -325,17 +264,17 @@ test_two_instances_hold_capacity(void **state)
 		for (int i = 0; i < 200; i++)
 			assert_true(seen[i] <= 1);
 	}
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* kill -9 in the middle of a 5,000-lead stream, then restart. */
 static void
 test_kill9_under_load(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int n = 5000;
 
-	start_n(f, 1, big_body);
+	h_fx_start(f, 1, big_body);
 	push_leads(f->c, 0, n);
 	/* Let it get going, then kill it mid-stream. */
 	while (h_int(f->c, "LLEN lr:incoming") > n * 3 / 4)
@@ -344,18 +283,18 @@ test_kill9_under_load(void **state)
 	assert_true(h_int(f->c, "LLEN lr:incoming") > 0);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0-restarted");
 	assert_accounted(f->c, n);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* kill -9 of one of three instances, repeatedly, while all route. */
 static void
 test_kill9_among_three(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int n = 6000;
 	char name[32];
 
-	start_n(f, 3, big_body);
+	h_fx_start(f, 3, big_body);
 	for (int round = 0; round < 6; round++) {
 		push_leads(f->c, round * 1000, 1000);
 		h_sleep_ms(2 + round * 3);
@@ -364,17 +303,17 @@ test_kill9_among_three(void **state)
 		h_daemon_start(&f->d[round % 3], f->conf, f->dir, name);
 	}
 	assert_accounted(f->c, n);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* An instance stopped past its lease is fenced: its late work is refused. */
 static void
 test_stopped_instance_is_fenced(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int n = 3000;
 
-	start_n(f, 2, big_body);
+	h_fx_start(f, 2, big_body);
 	push_leads(f->c, 0, n / 2);
 	h_daemon_signal(&f->d[0], SIGSTOP);
 	push_leads(f->c, n / 2, n / 2);
@@ -384,17 +323,17 @@ test_stopped_instance_is_fenced(void **state)
 	assert_accounted(f->c, n);
 	/* The stopped one noticed, and goes on as a new instance. */
 	assert_true(h_wait_ready(f->c, 2));
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* Redis restarts mid-stream (AOF): the daemon reconnects and goes on. */
 static void
 test_redis_restart(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int n = 4000;
 
-	start_n(f, 1, big_body);
+	h_fx_start(f, 1, big_body);
 	push_leads(f->c, 0, n / 2);
 	while (h_int(f->c, "LLEN lr:incoming") > n / 4)
 		h_sleep_ms(1);
@@ -407,31 +346,31 @@ test_redis_restart(void **state)
 	push_leads(f->c, n / 2, n / 2);
 	assert_accounted(f->c, n);
 	assert_true(h_log_contains(&f->d[0], "connected"));
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* SCRIPT FLUSH while routing: the daemon sends the script again. */
 static void
 test_script_flush(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const int n = 3000;
 
-	start_n(f, 1, big_body);
+	h_fx_start(f, 1, big_body);
 	push_leads(f->c, 0, n / 3);
 	freeReplyObject(h_cmd(f->c, "SCRIPT FLUSH"));
 	push_leads(f->c, n / 3, n / 3);
 	freeReplyObject(h_cmd(f->c, "SCRIPT FLUSH"));
 	push_leads(f->c, 2 * n / 3, n / 3);
 	assert_accounted(f->c, n);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* A payload that was in flight in 5 crashes is set aside as poison. */
 static void
 test_poison_is_set_aside(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *lead = "{\"id\":\"p1\",\"email\":\"a@b.c\",\"title\":\"VP\",\"activity\":{\"demo_request\":true}}";
 	char *sha;
 	json_t *dead, *e;
@@ -440,7 +379,7 @@ test_poison_is_set_aside(void **state)
 	sha = h_str(f->c, "EVAL %s 0 %s", "return redis.sha1hex(ARGV[1])", lead);
 	freeReplyObject(h_cmd(f->c, "HSET lr:redeliveries %s 4", sha));
 	h_push_lead(f->c, lead);
-	start_n(f, 1, big_body);
+	h_fx_start(f, 1, big_body);
 	assert_true(h_wait_field(f->c, "lr:lead:p1", "status", "assigned"));
 	assert_int_equal(h_int(f->c, "EXISTS lr:redeliveries"), 0);
 
@@ -460,20 +399,19 @@ test_poison_is_set_aside(void **state)
 	assert_int_equal(h_int(f->c, "EXISTS lr:lead:p2"), 0);
 	assert_int_equal(h_int(f->c, "EXISTS lr:redeliveries"), 0);
 	free(sha);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* Redis down when the daemon starts: it waits, then routes. */
 static void
 test_redis_down_at_start(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 
 	redisFree(f->c);
 	f->c = NULL;
 	h_redis_stop(&f->redis, SIGTERM);
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
-	    f->redis.port, big_body);
+	h_fx_conf(f, big_body);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	h_sleep_ms(1500);
 	h_redis_restart(&f->redis);
@@ -483,21 +421,21 @@ test_redis_down_at_start(void **state)
 	assert_accounted(f->c, 500);
 	/* The outage was logged once, not once per retry. */
 	assert_true(h_log_contains(&f->d[0], "retrying"));
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_two_instances_hold_capacity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_under_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_among_three, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stopped_instance_is_fenced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_script_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_poison_is_set_aside, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_redis_down_at_start, setup, teardown),
+		H_TEST_AOF(test_two_instances_hold_capacity),
+		H_TEST_AOF(test_kill9_under_load),
+		H_TEST_AOF(test_kill9_among_three),
+		H_TEST_AOF(test_stopped_instance_is_fenced),
+		H_TEST_AOF(test_redis_restart),
+		H_TEST_AOF(test_script_flush),
+		H_TEST_AOF(test_poison_is_set_aside),
+		H_TEST_AOF(test_redis_down_at_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

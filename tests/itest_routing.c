@@ -5,88 +5,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d;
-	redisContext *c;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, false);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->d.pid > 0)
-		(void)h_daemon_stop(&f->d, SIGKILL);
-	redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Start the daemon on body (NULL: the default model) and wait until it runs. */
-static void
-start(struct fx *f, const char *body)
-{
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf", f->redis.port,
-	    body);
-	h_daemon_start(&f->d, f->conf, f->dir, "leadrouted");
-	assert_true(h_wait_ready(f->c, 1));
-}
-
-/* Stop gracefully: exit status 0 and no sanitizer report. */
-static void
-stop(struct fx *f)
-{
-	assert_int_equal(h_daemon_stop(&f->d, SIGTERM), 0);
-	h_assert_log_clean(&f->d);
-}
-
-static const char *
-jstr(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_string(v));
-	return json_string_value(v);
-}
-
-static long long
-jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	assert_true(json_is_integer(v));
-	return json_integer_value(v);
-}
-
 /* A hot lead of the mid segment is scored, assigned and published. */
 static void
 test_assignment_json_and_record(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *lead = "{\"id\":\"L-1\",\"email\":\"vp@corp.com\","
 	    "\"title\":\"VP Marketing\",\"employees\":250,"
 	    "\"industry\":\"Software\",\"source\":\"partner\","
@@ -97,7 +26,7 @@ test_assignment_json_and_record(void **state)
 	json_t *a, *inbox;
 	char *v;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	sub = h_redis_connect(&f->redis);
 	r = h_cmd(sub, "SUBSCRIBE lr:assignments");
 	freeReplyObject(r);
@@ -112,14 +41,14 @@ test_assignment_json_and_record(void **state)
 	redisFree(sub);
 	assert_non_null(a);
 	/* 20 title + 15 size + 10 industry + 30 demo + 8 page views + 10 partner */
-	assert_string_equal(jstr(a, "lead_id"), "L-1");
-	assert_string_equal(jstr(a, "rep"), "john");
-	assert_string_equal(jstr(a, "segment"), "mid");
-	assert_int_equal(jint(a, "score"), 93);
-	assert_int_equal(jint(a, "follow_up_due_ms") - jint(a, "assigned_at_ms"),
+	assert_string_equal(h_jstr(a, "lead_id"), "L-1");
+	assert_string_equal(h_jstr(a, "rep"), "john");
+	assert_string_equal(h_jstr(a, "segment"), "mid");
+	assert_int_equal(h_jint(a, "score"), 93);
+	assert_int_equal(h_jint(a, "follow_up_due_ms") - h_jint(a, "assigned_at_ms"),
 	    300000);
-	assert_string_equal(jstr(json_object_get(a, "lead"), "id"), "L-1");
-	assert_string_equal(jstr(json_object_get(json_object_get(a, "lead"),
+	assert_string_equal(h_jstr(json_object_get(a, "lead"), "id"), "L-1");
+	assert_string_equal(h_jstr(json_object_get(json_object_get(a, "lead"),
 	    "custom"), "utm"), "x");
 
 	inbox = h_list_json(f->c, "lr:rep:john:inbox");
@@ -133,9 +62,9 @@ test_assignment_json_and_record(void **state)
 	free(v);
 	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 score"), 93);
 	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 assigned_at_ms"),
-	    jint(a, "assigned_at_ms"));
+	    h_jint(a, "assigned_at_ms"));
 	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 follow_up_due_ms"),
-	    jint(a, "follow_up_due_ms"));
+	    h_jint(a, "follow_up_due_ms"));
 	assert_int_equal(h_int(f->c, "HGET lr:lead:L-1 sla_breached"), 0);
 	v = h_str(f->c, "HGET lr:lead:L-1 source");
 	assert_string_equal(v, "partner");
@@ -151,14 +80,14 @@ test_assignment_json_and_record(void **state)
 	assert_non_null(strstr(v, "\"field\":\"activity.page_views\",\"op\":\"per\",\"points\":8"));
 	free(v);
 	json_decref(a);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Segments: first match wins, the default otherwise, as the rep shows. */
 static void
 test_segments_route_to_their_reps(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const struct {
 		const char *lead, *rep;
 	} cases[] = {
@@ -172,7 +101,7 @@ test_segments_route_to_their_reps(void **state)
 	char key[64];
 	char *rep;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		h_push_lead(f->c, cases[i].lead);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -184,33 +113,33 @@ test_segments_route_to_their_reps(void **state)
 		assert_string_equal(rep, cases[i].rep);
 		free(rep);
 	}
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* Below the threshold a lead goes to nurture with its score and lead. */
 static void
 test_below_threshold_goes_to_nurture(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	json_t *n, *e;
 
-	start(f, NULL);
+	h_fx_start(f, 1, NULL);
 	h_push_lead(f->c, "{\"id\":\"cold\",\"email\":\"x@gmail.com\",\"employees\":500,\"title\":\"Head of IT\"}");
 	assert_true(h_wait_llen(f->c, "lr:nurture", 1));
 	n = h_list_json(f->c, "lr:nurture");
 	e = json_array_get(n, 0);
-	assert_string_equal(jstr(e, "lead_id"), "cold");
-	assert_int_equal(jint(e, "score"), 20);	/* 20 + 15 - 15 */
-	assert_string_equal(jstr(e, "reason"), "below_threshold");
-	assert_string_equal(jstr(e, "segment"), "mid");
-	assert_true(jint(e, "at_ms") > 0);
-	assert_string_equal(jstr(json_object_get(e, "lead"), "email"),
+	assert_string_equal(h_jstr(e, "lead_id"), "cold");
+	assert_int_equal(h_jint(e, "score"), 20);	/* 20 + 15 - 15 */
+	assert_string_equal(h_jstr(e, "reason"), "below_threshold");
+	assert_string_equal(h_jstr(e, "segment"), "mid");
+	assert_true(h_jint(e, "at_ms") > 0);
+	assert_string_equal(h_jstr(json_object_get(e, "lead"), "email"),
 	    "x@gmail.com");
 	json_decref(n);
 	assert_true(h_wait_field(f->c, "lr:lead:cold", "status", "nurture"));
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 0);
 	assert_int_equal(h_int(f->c, "HEXISTS lr:lead:cold rep"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 static const char *fair_body =
@@ -227,11 +156,11 @@ static const char *fair_body =
 static void
 test_least_loaded_fairness(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char lead[128];
 	json_t *inbox;
 
-	start(f, fair_body);
+	h_fx_start(f, 1, fair_body);
 	for (int i = 0; i < 30; i++) {
 		snprintf(lead, sizeof(lead), "{\"id\":\"f%02d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
@@ -245,10 +174,10 @@ test_least_loaded_fairness(void **state)
 	inbox = h_list_json(f->c, "lr:rep:r2:inbox");
 	for (size_t i = 0; i < 10; i++) {
 		snprintf(lead, sizeof(lead), "f%02zu", 3 * i + 1);
-		assert_string_equal(jstr(json_array_get(inbox, i), "lead_id"), lead);
+		assert_string_equal(h_jstr(json_array_get(inbox, i), "lead_id"), lead);
 	}
 	json_decref(inbox);
-	stop(f);
+	h_fx_stop(f);
 }
 
 static const char *cap_body =
@@ -264,7 +193,7 @@ static const char *cap_body =
 static void
 test_capacity_and_backlog_order(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	static const char *const leads[] = {
 		"{\"id\":\"c1\",\"email\":\"a@b.c\",\"prio\":1}",
 		"{\"id\":\"c2\",\"email\":\"a@b.c\",\"prio\":1}",
@@ -275,7 +204,7 @@ test_capacity_and_backlog_order(void **state)
 	};
 	redisReply *r;
 
-	start(f, cap_body);
+	h_fx_start(f, 1, cap_body);
 	for (size_t i = 0; i < 6; i++)
 		h_push_lead(f->c, leads[i]);
 	/* c1 to r1 (a tie: config order), c2 to r2 (fewest open), c3 to r1
@@ -311,14 +240,14 @@ test_capacity_and_backlog_order(void **state)
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 1);
 	/* r2 is at its period limit though it has room: c5 keeps waiting. */
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:r2:open"), 1);
-	stop(f);
+	h_fx_stop(f);
 }
 
 /* An away rep gets nothing; available again, the backlog drains to them. */
 static void
 test_rep_away_and_back(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body =
 	    "scoring = { mql_threshold = 0; rules = (); };\n"
 	    "segments = ( { name = \"all\"; } );\n"
@@ -327,7 +256,7 @@ test_rep_away_and_back(void **state)
 	const char *away = "{\"type\":\"rep_status\",\"rep\":\"solo\",\"status\":\"away\"}";
 	const char *back = "{\"type\":\"rep_status\",\"rep\":\"solo\",\"status\":\"available\"}";
 
-	start(f, body);
+	h_fx_start(f, 1, body);
 	h_event(f->c, away);
 	assert_true(h_wait_field(f->c, "lr:rep:solo", "status", "away"));
 	h_push_lead(f->c, "{\"id\":\"w1\",\"email\":\"a@b.c\"}");
@@ -337,19 +266,19 @@ test_rep_away_and_back(void **state)
 	assert_true(h_wait_field(f->c, "lr:lead:w1", "status", "assigned"));
 	assert_int_equal(h_int(f->c, "LLEN lr:rep:solo:inbox"), 1);
 	assert_int_equal(h_int(f->c, "ZCARD lr:backlog:all"), 0);
-	stop(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_assignment_json_and_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_segments_route_to_their_reps, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_below_threshold_goes_to_nurture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_least_loaded_fairness, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capacity_and_backlog_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rep_away_and_back, setup, teardown),
+		H_TEST(test_assignment_json_and_record),
+		H_TEST(test_segments_route_to_their_reps),
+		H_TEST(test_below_threshold_goes_to_nurture),
+		H_TEST(test_least_loaded_fairness),
+		H_TEST(test_capacity_and_backlog_order),
+		H_TEST(test_rep_away_and_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

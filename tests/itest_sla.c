@@ -12,66 +12,6 @@
 
 #include "harness.h"
 
-struct fx {
-	char dir[256];
-	char conf[600];
-	struct h_redis redis;
-	struct h_daemon d[2];
-	redisContext *c;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	h_tmpdir(f->dir, sizeof(f->dir));
-	h_redis_start(&f->redis, f->dir, false);
-	f->c = h_redis_connect(&f->redis);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	for (int i = 0; i < 2; i++)
-		if (f->d[i].pid > 0)
-			(void)h_daemon_stop(&f->d[i], SIGKILL);
-	redisFree(f->c);
-	h_redis_stop(&f->redis, SIGKILL);
-	h_cleanup_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-static void
-start_n(struct fx *f, int n, const char *body)
-{
-	char name[16];
-
-	h_write_conf(f->conf, sizeof(f->conf), f->dir, "lr.conf",
-	    f->redis.port, body);
-	for (int i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "d%d", i);
-		h_daemon_start(&f->d[i], f->conf, f->dir, name);
-	}
-	assert_true(h_wait_ready(f->c, n));
-}
-
-static void
-stop_all(struct fx *f)
-{
-	for (int i = 0; i < 2; i++) {
-		if (f->d[i].pid <= 0)
-			continue;
-		assert_int_equal(h_daemon_stop(&f->d[i], SIGTERM), 0);
-		h_assert_log_clean(&f->d[i]);
-	}
-}
-
 #define SLA_BODY(reps, sla) \
 	"scoring = { mql_threshold = 0; rules = (); };\n" \
 	"segments = ( { name = \"all\"; } );\n" \
@@ -120,30 +60,17 @@ count_alerts(const json_t *alerts, const char *type, const char *id)
 	return n;
 }
 
-static bool
-wait_stream(redisContext *c, long long n)
-{
-	long long until = h_now_ms() + H_WAIT_MS;
-
-	while (h_int(c, "XLEN lr:alerts:log") < n) {
-		if (h_now_ms() > until)
-			return false;
-		h_sleep_ms(20);
-	}
-	return true;
-}
-
 /* One warning, then one breach, on pub/sub and in the stream; none early. */
 static void
 test_warning_then_breach(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	redisContext *sub;
 	redisReply *r;
 	json_t *live[2], *log, *a;
 	long long assigned, due;
 
-	start_n(f, 1, alert_body);
+	h_fx_start(f, 1, alert_body);
 	sub = h_redis_connect(&f->redis);
 	freeReplyObject(h_cmd(sub, "SUBSCRIBE lr:alerts"));
 	h_push_lead(f->c, "{\"id\":\"slow\",\"email\":\"a@b.c\"}");
@@ -188,23 +115,23 @@ test_warning_then_breach(void **state)
 	json_decref(log);
 	json_decref(live[0]);
 	json_decref(live[1]);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* Two instances: each alert exactly once. */
 static void
 test_two_instances_alert_once(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	char lead[96], id[16];
 	json_t *log;
 
-	start_n(f, 2, alert_body);
+	h_fx_start(f, 2, alert_body);
 	for (int i = 0; i < 200; i++) {
 		snprintf(lead, sizeof(lead), "{\"id\":\"o%03d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
 	}
-	assert_true(wait_stream(f->c, 400));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 400));
 	h_sleep_ms(1500);
 	log = stream_alerts(f->c);
 	assert_int_equal(json_array_size(log), 400);
@@ -214,7 +141,7 @@ test_two_instances_alert_once(void **state)
 		assert_int_equal(count_alerts(log, "sla_breach", id), 1);
 	}
 	json_decref(log);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* kill -9 right after the assignment; restarted after the due time, the
@@ -222,33 +149,33 @@ test_two_instances_alert_once(void **state)
 static void
 test_breach_fires_after_restart(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body = SLA_BODY(
 	    "{ id = \"a\"; segments = [\"all\"]; }",
 	    "follow_up = 2; warn_before = 1;");
 	json_t *log;
 
-	start_n(f, 1, body);
+	h_fx_start(f, 1, body);
 	h_push_lead(f->c, "{\"id\":\"k1\",\"email\":\"a@b.c\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:k1", "status", "assigned"));
 	assert_int_equal(h_daemon_stop(&f->d[0], SIGKILL), 128 + SIGKILL);
 	h_sleep_ms(2500);
 	assert_int_equal(h_int(f->c, "XLEN lr:alerts:log"), 0);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0-restarted");
-	assert_true(wait_stream(f->c, 1));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 1));
 	h_sleep_ms(1200);
 	log = stream_alerts(f->c);
 	assert_int_equal(json_array_size(log), 1);
 	assert_int_equal(count_alerts(log, "sla_breach", "k1"), 1);
 	json_decref(log);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* reassign: a breached lead moves on, never back; escalation after the hops. */
 static void
 test_reassign_and_escalate(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body = SLA_BODY(
 	    "{ id = \"a\"; segments = [\"all\"]; },"
 	    "{ id = \"b\"; segments = [\"all\"]; },"
@@ -257,7 +184,7 @@ test_reassign_and_escalate(void **state)
 	json_t *log, *inbox;
 	char *v;
 
-	start_n(f, 1, body);
+	h_fx_start(f, 1, body);
 	h_push_lead(f->c, "{\"id\":\"hot\",\"email\":\"a@b.c\"}");
 	assert_true(h_wait_field(f->c, "lr:lead:hot", "rep", "a"));
 	/* a misses it: b gets it, a's slot is free. */
@@ -269,7 +196,7 @@ test_reassign_and_escalate(void **state)
 	free(v);
 	/* b misses it: c gets it. c misses it: two hops used, escalation. */
 	assert_true(h_wait_field(f->c, "lr:lead:hot", "rep", "c"));
-	assert_true(wait_stream(f->c, 4));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 4));
 	h_sleep_ms(1500);
 	log = stream_alerts(f->c);
 	assert_int_equal(json_array_size(log), 4);
@@ -297,22 +224,22 @@ test_reassign_and_escalate(void **state)
 	/* a's own events for it are now refused: it no longer holds it. */
 	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"hot\",\"rep\":\"a\"}");
 	assert_true(h_wait_llen(f->c, "lr:dead", 1));
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* With no other rep to take it, a breach escalates at once. */
 static void
 test_reassign_without_other_rep(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body = SLA_BODY(
 	    "{ id = \"solo\"; segments = [\"all\"]; }",
 	    "follow_up = 1; warn_before = 0; on_breach = \"reassign\";");
 	json_t *log;
 
-	start_n(f, 1, body);
+	h_fx_start(f, 1, body);
 	h_push_lead(f->c, "{\"id\":\"s1\",\"email\":\"a@b.c\"}");
-	assert_true(wait_stream(f->c, 2));
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 2));
 	h_sleep_ms(1200);
 	log = stream_alerts(f->c);
 	assert_int_equal(json_array_size(log), 2);
@@ -321,14 +248,14 @@ test_reassign_without_other_rep(void **state)
 	json_decref(log);
 	assert_true(h_wait_field(f->c, "lr:lead:s1", "rep", "solo"));
 	assert_int_equal(h_int(f->c, "SISMEMBER lr:rep:solo:open s1"), 1);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 /* 10,000 deadlines due at once, two instances: exactly 10,000 breaches. */
 static void
 test_ten_thousand_due_at_once(void **state)
 {
-	struct fx *f = *state;
+	struct h_fx *f = *state;
 	const char *body = SLA_BODY(
 	    "{ id = \"a\"; segments = [\"all\"]; max_open = 100000; },"
 	    "{ id = \"b\"; segments = [\"all\"]; max_open = 100000; }",
@@ -338,7 +265,7 @@ test_ten_thousand_due_at_once(void **state)
 	redisReply *r;
 	long long until;
 
-	start_n(f, 2, body);
+	h_fx_start(f, 2, body);
 	for (int i = 0; i < n; i++) {
 		int len = snprintf(buf, sizeof(buf), "{\"id\":\"t%05d\",\"email\":\"a@b.c\"}", i);
 
@@ -361,19 +288,19 @@ test_ten_thousand_due_at_once(void **state)
 	h_sleep_ms(1200);
 	assert_int_equal(h_int(f->c, "XLEN lr:alerts:log"), n);
 	assert_int_equal(h_int(f->c, "HGET lr:stats alert:sla_breach:all:a") + h_int(f->c, "HGET lr:stats alert:sla_breach:all:b"), n);
-	stop_all(f);
+	h_fx_stop(f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_warning_then_breach, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_instances_alert_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_breach_fires_after_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reassign_and_escalate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reassign_without_other_rep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ten_thousand_due_at_once, setup, teardown),
+		H_TEST(test_warning_then_breach),
+		H_TEST(test_two_instances_alert_once),
+		H_TEST(test_breach_fires_after_restart),
+		H_TEST(test_reassign_and_escalate),
+		H_TEST(test_reassign_without_other_rep),
+		H_TEST(test_ten_thousand_due_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

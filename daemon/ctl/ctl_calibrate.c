@@ -149,7 +149,7 @@ ctl_calibrate(struct ctl *ctl, long long since_days, double max_reject_rate,
 {
 	long long threshold = ctl->cfg->scoring.mql_threshold;
 	struct calib c = {0};
-	char key[256];
+	char key[CTL_KEY_MAX];
 	int rc = CTL_OK;
 
 	if (ctl_connect(ctl) == -1)

@@ -10,6 +10,10 @@
 
 #include "ctl_common.h"
 
+#define MS_PER_DAY 86400000LL
+/* Significant digits of a fraction in --json output. */
+#define JSON_DIGITS 12
+
 void
 ctl_warnx(const char *fmt, ...)
 {
@@ -296,7 +300,7 @@ ctl_print_json(json_t *v)
 
 	if (v == NULL)
 		return -1;
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSON_DIGITS));
 	json_decref(v);
 	if (s == NULL)
 		return -1;
@@ -328,7 +332,7 @@ int
 ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
     ctl_counter_fn add, void *arg)
 {
-	char key[256];
+	char key[CTL_KEY_MAX];
 	long long now, today;
 
 	if (since_days <= 0) {
@@ -337,13 +341,102 @@ ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
 	}
 	if (ctl_redis_now(ctl, &now) == -1)
 		return -1;
-	today = now / 86400000;
+	today = now / MS_PER_DAY;
 	for (long long d = today - since_days + 1; d <= today; d++) {
 		snprintf(key, sizeof(key), "%s%s:%lld", ctl->prefix, name, d);
 		if (ctl_read_hash(ctl, key, add, arg) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+long long
+ctl_hash_ll(const redisReply *r, const char *field, long long dflt)
+{
+	long long v;
+
+	return ctl_parse_ll(ctl_hash_get(r, field), &v) ? v : dflt;
+}
+
+bool
+ctl_rep_serves(const struct rep_cfg *rep, size_t seg)
+{
+	for (size_t k = 0; k < rep->nsegs; k++)
+		if (rep->segs[k] == seg)
+			return true;
+	return false;
+}
+
+long long
+ctl_jint(const json_t *o, const char *key, long long dflt)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+const char *
+ctl_jstr(const json_t *o, const char *key, const char *dflt)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+json_t *
+ctl_json_time(long long ms)
+{
+	char buf[CTL_TIME_MAX];
+
+	return ms < 0 ? json_null() : json_string(ctl_fmt_time(ms, buf,
+	    sizeof(buf)));
+}
+
+json_t *
+ctl_json_ll_or_null(long long v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+json_t *
+ctl_entry_alert(const redisReply *e)
+{
+	const redisReply *f;
+	json_t *a = NULL;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING ||
+	    e->element[1]->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	f = e->element[1];
+	for (size_t i = 0; a == NULL && i + 1 < f->elements; i += 2)
+		if (f->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(f->element[i]->str, "alert") == 0 &&
+		    f->element[i + 1]->type == REDIS_REPLY_STRING)
+			a = json_loadb(f->element[i + 1]->str,
+			    f->element[i + 1]->len, 0, NULL);
+	if (a != NULL && (!json_is_object(a) || json_object_set_new(a,
+	    "stream_id", json_string(e->element[0]->str)) == -1)) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+int
+ctl_output(struct ctl *ctl, json_t *o, const char *what, ctl_print_fn print,
+    const char *arg)
+{
+	if (ctl->json) {
+		if (ctl_print_json(o) == -1) {
+			ctl_warnx("cannot encode the %s: out of memory", what);
+			return CTL_ERR;
+		}
+		return CTL_OK;
+	}
+	print(o, arg);
+	json_decref(o);
+	return CTL_OK;
 }
 
 json_t *

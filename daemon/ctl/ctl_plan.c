@@ -28,11 +28,8 @@ segment_capacity(const struct lr_config *cfg, size_t seg, size_t *nreps,
 	*nreps = 0;
 	for (size_t r = 0; r < cfg->nreps; r++) {
 		const struct rep_cfg *rep = &cfg->reps[r];
-		bool serves = false;
 
-		for (size_t k = 0; k < rep->nsegs; k++)
-			serves |= rep->segs[k] == seg;
-		if (!serves)
+		if (!ctl_rep_serves(rep, seg))
 			continue;
 		(*nreps)++;
 		one = plan_rep_week(cfg->plan.mqls_per_rep_month,
@@ -51,13 +48,11 @@ segment_capacity(const struct lr_config *cfg, size_t seg, size_t *nreps,
 		*rep_week = plan_rep_week(cfg->plan.mqls_per_rep_month, 0, 0);
 }
 
+/* A counter of lr:stats, 0 when absent. */
 static long long
 stat_ll(const redisReply *stats, const char *field)
 {
-	const char *v = ctl_hash_get(stats, field);
-	long long n;
-
-	return v != NULL && ctl_parse_ll(v, &n) ? n : 0;
+	return ctl_hash_ll(stats, field, 0);
 }
 
 static void

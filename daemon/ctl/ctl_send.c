@@ -371,7 +371,7 @@ print_applied(const struct wait_state *w)
 	const struct ctl_event *ev = w->ev;
 	const redisReply *h = w->record;
 	const char *v;
-	char t[40];
+	char t[CTL_TIME_MAX];
 	long long ms;
 
 	if (ev->type == EVENT_REP_STATUS) {
@@ -389,14 +389,6 @@ print_applied(const struct wait_state *w)
 	if (ev->type == EVENT_CLOSED && (v = ctl_hash_get(h, "outcome")))
 		printf(", outcome: %s", v);
 	printf("\n");
-}
-
-static const char *
-jstr_or(const json_t *o, const char *key, const char *dflt)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
 static int
@@ -422,11 +414,11 @@ report_wait(struct ctl *ctl, const struct wait_state *w, enum wait_result res,
 	}
 	if (res == WAIT_DEAD)
 		ctl_warnx("event refused by the daemon (dead-lettered): %s: %s",
-		    jstr_or(w->dead, "reason", "?"),
-		    jstr_or(w->dead, "detail", ""));
+		    ctl_jstr(w->dead, "reason", "?"),
+		    ctl_jstr(w->dead, "detail", ""));
 	else if (res == WAIT_TIMEOUT)
 		ctl_warnx("event not applied within %d s: is leadrouted running?",
-		    CTL_WAIT_MS / 1000);
+		    CTL_WAIT_S);
 	return 0;
 }
 

@@ -10,8 +10,8 @@
 #include "decide.h"
 #include "sources.h"
 
-/* Sources below this volume are never flagged: too few leads to judge. */
-#define SUNSET_MIN_VOLUME 20
+/* The histogram of decide_hists[] whose bounds bucket the follow-up time. */
+#define FOLLOWUP_HIST 1
 
 static int
 add_cb(void *arg, const char *field, long long n)
@@ -84,7 +84,7 @@ to_json(const struct sources *s, long long since_days)
 int
 ctl_sources(struct ctl *ctl, long long since_days)
 {
-	const struct decide_hist *fu = &decide_hists[1];
+	const struct decide_hist *fu = &decide_hists[FOLLOWUP_HIST];
 	struct sources s = {0};
 	int rc = CTL_OK;
 
@@ -94,7 +94,7 @@ ctl_sources(struct ctl *ctl, long long since_days)
 		sources_clear(&s);
 		return ctl_fail(ctl);
 	}
-	sources_assess(&s, fu->bounds_ms, fu->n, SUNSET_MIN_VOLUME);
+	sources_assess(&s, fu->bounds_ms, fu->n, CTL_SUNSET_MIN_VOLUME);
 	if (ctl->json) {
 		if (ctl_print_json(to_json(&s, since_days)) == -1)
 			rc = CTL_ERR;

@@ -1,4 +1,17 @@
-/* leadctl.c - the operator's and rep's command-line tool over leadrouted's Redis contract. */
+/*
+ * leadctl.c - the operator's and rep's command-line tool over leadrouted's
+ * Redis contract: the command line, the command table and main().
+ *
+ * daemon/ctl/ holds leadctl and nothing else: this file, ctl_common.c (the
+ * one synchronous hiredis connection and what every command shares) and one
+ * file per command group (ctl_send.c: push and the events; ctl_status.c,
+ * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c),
+ * each with its header in include/. Synchronous hiredis only: no event
+ * loop, no event2/, no hiredis async, none of the daemon's modules in
+ * daemon/. The pure modules of daemon/core/ (config, lead, event, plan,
+ * sources, calib...) may be used, so that leadctl checks and computes
+ * exactly as the daemon does.
+ */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,11 +20,13 @@
 
 #include "config.h"
 #include "ctl_calibrate.h"
+#include "ctl_alerts.h"
 #include "ctl_common.h"
+#include "ctl_lead.h"
 #include "ctl_plan.h"
-#include "ctl_sources.h"
 #include "ctl_send.h"
-#include "ctl_show.h"
+#include "ctl_sources.h"
+#include "ctl_status.h"
 #include "event.h"
 
 #ifndef LR_DEFAULT_CONF
@@ -20,7 +35,12 @@
 
 #define ALERTS_DEFAULT_COUNT 20
 #define ALERTS_MAX_COUNT 1000000000LL
+/* --since DAYS: from 1 to this many days. */
+#define SINCE_MAX_DAYS 400
+/* Positional arguments a command line holds at most. */
 #define MAX_ARGS 4
+/* The long form of -c, with its value in the same word. */
+#define CONFIG_EQ "--config="
 
 /* Options a command may take besides -c, --json and --help. */
 enum {
@@ -121,11 +141,13 @@ static const struct command commands[] = {
 	{"lead", "lead ID",
 	    "A lead's record, its score receipt (the rules that gave points) and\n"
 	    "its history: received, assigned, followed up, rejected, closed and\n"
-	    "its SLA alerts (from the last 10000 of the alert log). --json prints\n"
+	    "its SLA alerts (from the last " CTL_STR(CTL_LEAD_ALERT_SCAN)
+	    " of the alert log). --json prints\n"
 	    "{\"record\",\"receipt\",\"history\"}. Exits 1 when there is no such lead.\n",
 	    1, 1, 0, true, run_lead},
 	{"alerts", "alerts [--count N] [--follow]",
-	    "The last N alerts (default 20), oldest first, one line each: for SLA\n"
+	    "The last N alerts (default " CTL_STR(ALERTS_DEFAULT_COUNT)
+	    "), oldest first, one line each: for SLA\n"
 	    "alerts time, type, lead, rep, segment, due time; for capacity_forecast\n"
 	    "time, segment, room, backlog, MQLs an hour, time until full.\n"
 	    "--follow then shows new\n"
@@ -147,7 +169,8 @@ static const struct command commands[] = {
 	    "(assigned leads not rejected by reps), SLA met (followed up in time),\n"
 	    "win rate (won / (won + lost)) and the median time to follow-up, all\n"
 	    "time or over the last DAYS days. A source at or above the median\n"
-	    "volume (and at least 20 leads) that is below the median on every\n"
+	    "volume (and at least " CTL_STR(CTL_SUNSET_MIN_VOLUME)
+	    " leads) that is below the median on every\n"
 	    "measure is flagged \"consider sunsetting\".\n",
 	    0, 0, OPT_SINCE, true, run_sources},
 	{"calibrate",
@@ -172,7 +195,8 @@ static const struct command commands[] = {
 
 static const char *event_opts_help =
     "\nThe event is pushed onto <prefix>events and printed; leadrouted applies\n"
-    "it. --wait polls for up to 5 s until the lead record (or rep) shows the\n"
+    "it. --wait polls for up to " CTL_STR(CTL_WAIT_S)
+    " s until the lead record (or rep) shows the\n"
     "change, or reports why the daemon refused the event (its dead letter);\n"
     "either of those, or no change in time, exits 1. --json prints\n"
     "{\"queue\",\"event\"} and, with --wait, \"result\" and the record.\n";
@@ -321,8 +345,8 @@ parse_word(struct args *a, int argc, char *argv[], int *i, bool *rest)
 		a->conf = argv[++*i];
 	} else if (strncmp(w, "-c", 2) == 0)
 		a->conf = w + 2;
-	else if (strncmp(w, "--config=", 9) == 0)
-		a->conf = w + 9;
+	else if (strncmp(w, CONFIG_EQ, strlen(CONFIG_EQ)) == 0)
+		a->conf = w + strlen(CONFIG_EQ);
 	else if (strncmp(w, "--", 2) == 0)
 		return long_option(a, argc, argv, i);
 	else
@@ -472,9 +496,9 @@ parse_since(const struct args *a, long long *days)
 {
 	*days = 0;
 	if (a->since != NULL && (!ctl_parse_ll(a->since, days) || *days < 1 ||
-	    *days > 400)) {
-		usage_error(a->cmd, "--since wants a number of days (1-400), not '%s'",
-		    a->since);
+	    *days > SINCE_MAX_DAYS)) {
+		usage_error(a->cmd, "--since wants a number of days (1-%d), not '%s'",
+		    SINCE_MAX_DAYS, a->since);
 		return -1;
 	}
 	return 0;
