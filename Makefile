@@ -41,7 +41,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 CORE    = log config match score segment lead event decide plan sources calib
 DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan ctl_sources ctl_calibrate $(CORE)
-UNIT    = match score segment lead config event decide plan sources calib
+UNIT    = match score segment lead config event decide plan sources calib wire
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -61,12 +61,27 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The Lua script, compiled in as a C string.
-$(B)/gen/lr_lua.c: daemon/lua/lr.lua
+# The Lua script (daemon/lua/), compiled in as one C string: one script, one
+# SHA. First the names of include/keys.h and include/wire.h, which
+# daemon/lua/wire2lua.c (built for and run on the build machine) prints as
+# Lua tables, then the parts in the order LUA_PARTS lists.
+HOSTCC   ?= $(CC)
+LUA_PARTS = prelude reps inflight events sla forecast stats dispatch
+
+$(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h
 	@mkdir -p $(@D)
-	@{ echo '/* generated from daemon/lua/lr.lua; do not edit */'; \
+	$(HOSTCC) $(WARNINGS) -Iinclude -o $@ $<
+
+$(B)/gen/wire.lua: $(B)/gen/wire2lua
+	$(B)/gen/wire2lua > $@.tmp && mv $@.tmp $@
+
+LUA_SRC   = $(B)/gen/wire.lua $(LUA_PARTS:%=daemon/lua/%.lua)
+
+$(B)/gen/lr_lua.c: $(LUA_SRC) Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from $(LUA_SRC); do not edit */'; \
 	  echo '#include "scripts.h"'; echo 'const char lr_lua[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  cat $(LUA_SRC) | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'; \
 	  echo ';'; echo 'const size_t lr_lua_len = sizeof(lr_lua) - 1;'; } > $@
 
 $(B)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
@@ -101,6 +116,10 @@ $(BT)/leadctl: $(CTL:%=$(BT)/obj/%.o)
 
 $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# test_wire checks keys.h, wire.h and the Lua names printed from them.
+$(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua
+	$(CC) $(TEST_LDFLAGS) -o $@ $< $(CMOCKA_LIBS)
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
