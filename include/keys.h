@@ -18,7 +18,7 @@
 #define LR_KEYS_H
 
 #include <stddef.h>
-#include <stdio.h>
+#include <string.h>
 
 /* The names, and the heads of the keys with a part. */
 #define KEY_INCOMING		"incoming"
@@ -159,15 +159,30 @@ keys_build(char *buf, size_t len, const char *prefix, enum lr_key k,
     const char *part, const char *part2)
 {
 	const struct lr_key_def *d = keys_def(k);
-	int n;
+	const char *pieces[] = {prefix, d->head, part, part2 ? KEY_SEP : NULL,
+	    part2, d->tail};
+	size_t at = 0, n;
 
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
 	if ((d->part[0] == '\0') != (part == NULL) ||
 	    (part == NULL && part2 != NULL))
 		return -1;
-	n = snprintf(buf, len, "%s%s%s%s%s%s", prefix, d->head,
-	    part ? part : "", part2 ? KEY_SEP : "", part2 ? part2 : "",
-	    d->tail);
-	return n >= 0 && (size_t)n < len ? 0 : -1;
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		if (pieces[i] == NULL)
+			continue;
+		n = strlen(pieces[i]);
+		if (n >= len - at) {
+			memcpy(buf + at, pieces[i], len - at - 1);
+			buf[len - 1] = '\0';
+			return -1;
+		}
+		memcpy(buf + at, pieces[i], n);
+		at += n;
+	}
+	buf[at] = '\0';
+	return 0;
 }
 
 #endif

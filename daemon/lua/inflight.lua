@@ -203,9 +203,7 @@ local function commit_batch(src, layout, item, F, apply)
 		out[#out + 1] = res
 	end
 	finish(h, seqs, have)
-	flush_assignments()
-	flush_pushes()
-	flush_stats()
+	flush_all()
 	return out
 end
 

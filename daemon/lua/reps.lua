@@ -138,6 +138,13 @@ local function flush_assignments()
 	end
 end
 
+-- Write what the call deferred: assignments, list pushes, counters.
+local function flush_all()
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+end
+
 local function set_of(csv)
 	local t = {}
 	if csv then
@@ -240,8 +247,6 @@ ops[OP.DRAIN] = function()
 			moved = moved + drain(seg)
 		end
 	end
-	flush_assignments()
-	flush_pushes()
-	flush_stats()
+	flush_all()
 	return moved
 end

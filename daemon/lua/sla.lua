@@ -98,9 +98,7 @@ ops[OP.SLA] = function()
 	if #nw > 0 and (nxt == -1 or tonumber(nw[2]) < nxt) then
 		nxt = tonumber(nw[2])
 	end
-	flush_assignments()
-	flush_pushes()
-	flush_stats()
+	flush_all()
 	local shown = {}
 	for i = 1, math.min(#fired_log, SHOWN_MAX) do
 		shown[i] = fired_log[i]
