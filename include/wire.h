@@ -23,6 +23,8 @@
 #ifndef LR_WIRE_H
 #define LR_WIRE_H
 
+#include <stddef.h>
+
 /* The operations (argv[WIRE_SCRIPT_OP]). */
 #define WIRE_OP_HEARTBEAT	"heartbeat"
 #define WIRE_OP_RELEASE		"release"
@@ -201,5 +203,79 @@ enum {
 	WIRE_LAYOUTS(WIRE_LAYOUT_ENUM)
 #undef WIRE_LAYOUT_ENUM
 };
+
+/* The rows of the tables as data, for code that walks them (the Lua
+ * prelude's generator, tests): each returns its array, *n its length. */
+struct wire_layout {
+	const char *name;	/* "LEAD" */
+	int n;			/* its number of fields */
+	const char *what;
+};
+
+struct wire_field {
+	const char *layout;	/* "LEAD" */
+	const char *name;	/* "SEQ" */
+	int index;
+	const char *what;
+};
+
+struct wire_word {
+	const char *group;	/* "RES" */
+	const char *name;	/* "OK" */
+	const char *word;	/* "ok" */
+	const char *what;
+};
+
+static inline const struct wire_layout *
+wire_layouts(size_t *n)
+{
+	static const struct wire_layout rows[] = {
+#define WIRE_LAYOUT_ROW(layout, count, what) {#layout, count, what},
+		WIRE_LAYOUTS(WIRE_LAYOUT_ROW)
+#undef WIRE_LAYOUT_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+static inline const struct wire_field *
+wire_fields(size_t *n)
+{
+	static const struct wire_field rows[] = {
+#define WIRE_FIELD_ROW(layout, field, index, what) \
+		{#layout, #field, index, what},
+		WIRE_FIELDS(WIRE_FIELD_ROW)
+#undef WIRE_FIELD_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+static inline const struct wire_word *
+wire_words(size_t *n)
+{
+	static const struct wire_word rows[] = {
+#define WIRE_WORD_ROW(group, name, what) \
+		{#group, #name, WIRE_##group##_##name, what},
+		WIRE_WORDS(WIRE_WORD_ROW)
+#undef WIRE_WORD_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+/* The groups of WIRE_WORDS, in the order of the table. */
+static inline const char *const *
+wire_groups(size_t *n)
+{
+	static const char *const groups[] = {"OP", "KIND", "MODE", "RES",
+	    "ERR"};
+
+	*n = sizeof(groups) / sizeof(groups[0]);
+	return groups;
+}
 
 #endif

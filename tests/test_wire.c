@@ -16,36 +16,22 @@
 /* The generated prelude; LR_WIRE_LUA names another. */
 #define WIRE_LUA "build/gen/wire.lua"
 
-static const struct layout {
-	const char *name;
-	int n;
-} layouts[] = {
-#define LAYOUT_ROW(layout, n, what) {#layout, n},
-	WIRE_LAYOUTS(LAYOUT_ROW)
-#undef LAYOUT_ROW
-};
-#define NLAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
+static const struct wire_layout *layouts;
+static const struct wire_field *fields;
+static const struct wire_word *words;
+static const char *const *groups;
+static size_t nlayouts, nfields, nwords, ngroups;
 
-static const struct field {
-	const char *layout, *name;
-	int index;
-} fields[] = {
-#define FIELD_ROW(layout, field, index, what) {#layout, #field, index},
-	WIRE_FIELDS(FIELD_ROW)
-#undef FIELD_ROW
-};
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-
-static const struct word {
-	const char *group, *name, *word;
-} words[] = {
-#define WORD_ROW(group, name, what) {#group, #name, WIRE_##group##_##name},
-	WIRE_WORDS(WORD_ROW)
-#undef WORD_ROW
-};
-#define NWORDS (sizeof(words) / sizeof(words[0]))
-
-static const char *const groups[] = {"OP", "KIND", "MODE", "RES", "ERR"};
+static int
+setup(void **state)
+{
+	(void)state;
+	layouts = wire_layouts(&nlayouts);
+	fields = wire_fields(&nfields);
+	words = wire_words(&nwords);
+	groups = wire_groups(&ngroups);
+	return 0;
+}
 
 /* A name Lua can hold in single quotes, printed as is. */
 static bool
@@ -151,10 +137,10 @@ test_keys_build(void **state)
 	assert_string_equal(buf, "lr:alerts:log");
 }
 
-static const struct layout *
+static const struct wire_layout *
 layout_of(const char *name)
 {
-	for (size_t l = 0; l < NLAYOUTS; l++)
+	for (size_t l = 0; l < nlayouts; l++)
 		if (strcmp(layouts[l].name, name) == 0)
 			return &layouts[l];
 	return NULL;
@@ -164,7 +150,7 @@ static void
 test_layouts(void **state)
 {
 	(void)state;
-	for (size_t l = 0; l < NLAYOUTS; l++) {
+	for (size_t l = 0; l < nlayouts; l++) {
 		int seen[64] = {0};
 
 		assert_true(plain(layouts[l].name));
@@ -173,7 +159,7 @@ test_layouts(void **state)
 			assert_string_not_equal(layouts[k].name,
 			    layouts[l].name);
 		/* Each index from 0 to n - 1 exactly once. */
-		for (size_t f = 0; f < NFIELDS; f++) {
+		for (size_t f = 0; f < nfields; f++) {
 			if (strcmp(fields[f].layout, layouts[l].name) != 0)
 				continue;
 			assert_in_range(fields[f].index, 0, layouts[l].n - 1);
@@ -187,12 +173,12 @@ test_layouts(void **state)
 		for (int i = 0; i < layouts[l].n; i++)
 			assert_int_equal(seen[i], 1);
 	}
-	for (size_t f = 0; f < NFIELDS; f++) {
+	for (size_t f = 0; f < nfields; f++) {
 		assert_non_null(layout_of(fields[f].layout));
 		assert_true(plain(fields[f].name));
 	}
 	/* Every operation's arguments have a layout. */
-	for (size_t w = 0; w < NWORDS; w++)
+	for (size_t w = 0; w < nwords; w++)
 		if (strcmp(words[w].group, "OP") == 0)
 			assert_non_null(layout_of(words[w].name));
 }
@@ -224,11 +210,11 @@ static void
 test_words(void **state)
 {
 	(void)state;
-	for (size_t w = 0; w < NWORDS; w++) {
+	for (size_t w = 0; w < nwords; w++) {
 		bool grouped = false;
 
 		assert_true(plain(words[w].word));
-		for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+		for (size_t g = 0; g < ngroups; g++)
 			grouped |= strcmp(words[w].group, groups[g]) == 0;
 		assert_true(grouped);
 		for (size_t v = 0; v < w; v++) {
@@ -326,27 +312,24 @@ test_prelude(void **state)
 	lua = slurp(path ? path : WIRE_LUA);
 	assert_non_null(lua);
 
-	table(lua, "K", t, sizeof(t));
-	assert_int_equal(entries(t), LR_KEY_COUNT);
-	for (int i = 0; i < LR_KEY_COUNT; i++) {
-		snprintf(e, sizeof(e), "%s = '%s'", keys_def((enum lr_key)i)->name,
-		    keys_def((enum lr_key)i)->head);
-		assert_true(has_entry(t, e));
-	}
-	table(lua, "KT", t, sizeof(t));
-	assert_int_equal(entries(t), LR_KEY_COUNT);
-	for (int i = 0; i < LR_KEY_COUNT; i++) {
-		snprintf(e, sizeof(e), "%s = '%s'", keys_def((enum lr_key)i)->name,
-		    keys_def((enum lr_key)i)->tail);
-		assert_true(has_entry(t, e));
+	for (int kt = 0; kt < 2; kt++) {
+		table(lua, kt ? "KT" : "K", t, sizeof(t));
+		assert_int_equal(entries(t), LR_KEY_COUNT);
+		for (int i = 0; i < LR_KEY_COUNT; i++) {
+			const struct lr_key_def *d = keys_def((enum lr_key)i);
+
+			snprintf(e, sizeof(e), "%s = '%s'", d->name,
+			    kt ? d->tail : d->head);
+			assert_true(has_entry(t, e));
+		}
 	}
 	assert_non_null(strstr(lua, "\nlocal KEY_SEP = '" KEY_SEP "'\n"));
 
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+	for (size_t g = 0; g < ngroups; g++) {
 		size_t n = 0;
 
 		table(lua, groups[g], t, sizeof(t));
-		for (size_t w = 0; w < NWORDS; w++) {
+		for (size_t w = 0; w < nwords; w++) {
 			if (strcmp(words[w].group, groups[g]) != 0)
 				continue;
 			snprintf(e, sizeof(e), "%s = '%s'", words[w].name,
@@ -357,10 +340,10 @@ test_prelude(void **state)
 		assert_int_equal(entries(t), n);
 	}
 
-	for (size_t l = 0; l < NLAYOUTS; l++) {
+	for (size_t l = 0; l < nlayouts; l++) {
 		table(lua, layouts[l].name, t, sizeof(t));
 		assert_int_equal(entries(t), layouts[l].n);
-		for (size_t f = 0; f < NFIELDS; f++) {
+		for (size_t f = 0; f < nfields; f++) {
 			if (strcmp(fields[f].layout, layouts[l].name) != 0)
 				continue;
 			snprintf(e, sizeof(e), "%s = %d", fields[f].name,
@@ -386,5 +369,5 @@ main(void)
 		cmocka_unit_test(test_prelude),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

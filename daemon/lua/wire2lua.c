@@ -1,12 +1,9 @@
-/* wire2lua.c - print the Lua prelude of lr.lua: the names of keys.h and wire.h as Lua tables (run by the Makefile at build time). */
+/* wire2lua.c - print the Lua prelude of the script: the names of keys.h and wire.h as Lua tables (the Makefile runs it at build time). */
 #include <stdio.h>
 #include <string.h>
 
 #include "keys.h"
 #include "wire.h"
-
-/* The word groups of WIRE_WORDS, in the order they are printed. */
-static const char *const groups[] = {"OP", "KIND", "MODE", "RES", "ERR"};
 
 /* Print s as a Lua string; -1 when it needs escaping (none should). */
 static int
@@ -24,80 +21,67 @@ print_keys(void)
 {
 	int rc = 0;
 
-	printf("local K = {\n");
-#define KEY_HEAD(name, head, part, tail, type, who, what) \
-	printf("\t%s = ", #name); rc |= lua_string(head); printf(",\n");
-	LR_KEYS(KEY_HEAD)
-#undef KEY_HEAD
-	printf("}\nlocal KT = {\n");
-#define KEY_TAIL(name, head, part, tail, type, who, what) \
-	printf("\t%s = ", #name); rc |= lua_string(tail); printf(",\n");
-	LR_KEYS(KEY_TAIL)
-#undef KEY_TAIL
-	printf("}\nlocal KEY_SEP = ");
+	for (int t = 0; t < 2; t++) {
+		printf("local %s = {\n", t == 0 ? "K" : "KT");
+		for (int k = 0; k < LR_KEY_COUNT; k++) {
+			const struct lr_key_def *d = keys_def((enum lr_key)k);
+
+			printf("\t%s = ", d->name);
+			rc |= lua_string(t == 0 ? d->head : d->tail);
+			printf(",\n");
+		}
+		printf("}\n");
+	}
+	printf("local KEY_SEP = ");
 	rc |= lua_string(KEY_SEP);
 	printf("\n");
 	return rc;
 }
 
+/* GROUP = {NAME = 'word', ...} for each group of WIRE_WORDS. */
 static int
 print_words(void)
 {
-	int rc = 0;
+	size_t ng, nw;
+	const char *const *groups = wire_groups(&ng);
+	const struct wire_word *w = wire_words(&nw);
 	const char *sep;
+	int rc = 0;
 
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+	for (size_t g = 0; g < ng; g++) {
 		printf("local %s = {", groups[g]);
 		sep = "";
-#define WORD(group, name, what) \
-		if (strcmp(#group, groups[g]) == 0) { \
-			printf("%s%s = ", sep, #name); \
-			rc |= lua_string(WIRE_##group##_##name); \
-			sep = ", "; \
+		for (size_t i = 0; i < nw; i++) {
+			if (strcmp(w[i].group, groups[g]) != 0)
+				continue;
+			printf("%s%s = ", sep, w[i].name);
+			rc |= lua_string(w[i].word);
+			sep = ", ";
 		}
-		WIRE_WORDS(WORD)
-#undef WORD
 		printf("}\n");
 	}
 	return rc;
 }
 
-/* The rows of WIRE_LAYOUTS and WIRE_FIELDS, as data. */
-static const struct layout {
-	const char *name;
-	int n;
-} layouts[] = {
-#define LAYOUT_ROW(layout, n, what) {#layout, n},
-	WIRE_LAYOUTS(LAYOUT_ROW)
-#undef LAYOUT_ROW
-};
-
-static const struct field {
-	const char *layout, *name;
-	int index;
-} fields[] = {
-#define FIELD_ROW(layout, field, index, what) {#layout, #field, index},
-	WIRE_FIELDS(FIELD_ROW)
-#undef FIELD_ROW
-};
-
 /* LAYOUT = {FIELD = index, ...} and LAYOUT_FIELDS = n, for each layout. */
 static void
 print_layouts(void)
 {
+	size_t nl, nf;
+	const struct wire_layout *l = wire_layouts(&nl);
+	const struct wire_field *f = wire_fields(&nf);
 	const char *sep;
 
-	for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
-		printf("local %s = {", layouts[l].name);
+	for (size_t i = 0; i < nl; i++) {
+		printf("local %s = {", l[i].name);
 		sep = "";
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-			if (strcmp(fields[f].layout, layouts[l].name) != 0)
+		for (size_t j = 0; j < nf; j++) {
+			if (strcmp(f[j].layout, l[i].name) != 0)
 				continue;
-			printf("%s%s = %d", sep, fields[f].name, fields[f].index);
+			printf("%s%s = %d", sep, f[j].name, f[j].index);
 			sep = ", ";
 		}
-		printf("}\nlocal %s_FIELDS = %d\n", layouts[l].name,
-		    layouts[l].n);
+		printf("}\nlocal %s_FIELDS = %d\n", l[i].name, l[i].n);
 	}
 }
 
@@ -112,7 +96,7 @@ main(void)
 	rc |= print_words();
 	print_layouts();
 	if (rc != 0 || fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "wire2lua: a name needs quoting or stdout failed\n");
+		fprintf(stderr, "wire2lua: a name needs quoting, or stdout failed\n");
 		return 1;
 	}
 	return 0;
