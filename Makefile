@@ -61,27 +61,29 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The Lua script (daemon/lua/), compiled in as one C string: one script, one
-# SHA. First the names of include/keys.h and include/wire.h, which
-# daemon/lua/wire2lua.c (built for and run on the build machine) prints as
-# Lua tables, then the parts in the order LUA_PARTS lists.
+# The Lua script: the parts of daemon/lua/ in the order LUA_PARTS lists,
+# with the names of include/keys.h and include/wire.h inlined by
+# daemon/lua/wire2lua.c (built for and run on the build machine), compiled
+# in as one C string: one script, one SHA. build/gen/wire.lua lists the
+# names as Lua tables.
 HOSTCC   ?= $(CC)
 LUA_PARTS = prelude reps inflight events sla forecast stats dispatch
+LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(WARNINGS) -Iinclude -o $@ $<
 
 $(B)/gen/wire.lua: $(B)/gen/wire2lua
-	$(B)/gen/wire2lua > $@.tmp && mv $@.tmp $@
+	$(B)/gen/wire2lua -t > $@.tmp && mv $@.tmp $@
 
-LUA_SRC   = $(B)/gen/wire.lua $(LUA_PARTS:%=daemon/lua/%.lua)
+$(B)/gen/lr.lua: $(B)/gen/wire2lua $(LUA_SRC) Makefile
+	$(B)/gen/wire2lua $(LUA_SRC) > $@.tmp && mv $@.tmp $@
 
-$(B)/gen/lr_lua.c: $(LUA_SRC) Makefile
-	@mkdir -p $(@D)
+$(B)/gen/lr_lua.c: $(B)/gen/lr.lua
 	@{ echo '/* generated from $(LUA_SRC); do not edit */'; \
 	  echo '#include "scripts.h"'; echo 'const char lr_lua[] ='; \
-	  cat $(LUA_SRC) | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; echo 'const size_t lr_lua_len = sizeof(lr_lua) - 1;'; } > $@
 
 $(B)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
@@ -117,8 +119,8 @@ $(BT)/leadctl: $(CTL:%=$(BT)/obj/%.o)
 $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# test_wire checks keys.h, wire.h and the Lua names printed from them.
-$(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua
+# test_wire checks keys.h, wire.h and the names wire2lua gives the Lua.
+$(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua $(B)/gen/lr.lua
 	$(CC) $(TEST_LDFLAGS) -o $@ $< $(CMOCKA_LIBS)
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)

@@ -1,6 +1,6 @@
 /*
- * keys.h - every Redis key of leadrouted, named once: the C code and the
- * Lua script (the build prints these names into its prelude) read them here.
+ * keys.h - every Redis key of leadrouted, named once: the C code reads them
+ * here, and the build inlines them into the Lua script (daemon/lua/wire2lua.c).
  *
  * Every key starts with redis.prefix ("lr:" in the README), which is not
  * part of the names below. A key is a fixed name ("incoming"), or a head,

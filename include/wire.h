@@ -1,8 +1,8 @@
 /*
  * wire.h - the script's calling convention, named once: its operations,
  * where each argument sits, how the items of a commit and the replies are
- * laid out, and the words it answers with. The C code and the Lua script
- * (the build prints these tables into its prelude) read them here.
+ * laid out, and the words it answers with. The C code reads them here, and
+ * the build inlines them into the Lua script (daemon/lua/wire2lua.c).
  *
  * A call is EVALSHA sha 1 KEY argv..., KEY any key under the prefix (for
  * Redis Cluster routing). argv is laid out as WIRE_SCRIPT: the operation,
@@ -14,11 +14,11 @@
  * WIRE_LAYOUTS:	X(LAYOUT, number of fields, what it is)
  * WIRE_FIELDS:		X(LAYOUT, FIELD, index, what it holds)
  * give C the constants WIRE_<LAYOUT>_<FIELD> and WIRE_<LAYOUT>_FIELDS,
- * and Lua the tables LAYOUT = {FIELD = index, ...}, LAYOUT_FIELDS = n.
+ * and Lua the names LAYOUT.FIELD and LAYOUT_FIELDS.
  *
  * WIRE_WORDS:		X(GROUP, NAME, what it means)
  * names the strings WIRE_<GROUP>_<NAME> (defined below) that travel in
- * arguments and replies; Lua gets GROUP = {NAME = 'word', ...}.
+ * arguments and replies; Lua writes them GROUP.NAME.
  */
 #ifndef LR_WIRE_H
 #define LR_WIRE_H
@@ -204,8 +204,8 @@ enum {
 #undef WIRE_LAYOUT_ENUM
 };
 
-/* The rows of the tables as data, for code that walks them (the Lua
- * prelude's generator, tests): each returns its array, *n its length. */
+/* The rows of the tables as data, for code that walks them (wire2lua,
+ * tests): each returns its array, *n its length. */
 struct wire_layout {
 	const char *name;	/* "LEAD" */
 	int n;			/* its number of fields */

@@ -1,4 +1,4 @@
-/* test_wire.c - the Redis contract's tables (keys.h, wire.h) are sane, and the Lua prelude printed from them (build/gen/wire.lua) holds every name. */
+/* test_wire.c - the Redis contract's tables (keys.h, wire.h) are sane, and wire2lua gives the Lua script every name, inlined, and nothing it does not know. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keys.h"
 #include "wire.h"
 
-/* The generated prelude; LR_WIRE_LUA names another. */
+/* The names as Lua tables (wire2lua -t) and the generator itself;
+ * LR_WIRE_LUA and LR_WIRE2LUA name others. */
 #define WIRE_LUA "build/gen/wire.lua"
+#define WIRE2LUA "build/gen/wire2lua"
 
 static const struct wire_layout *layouts;
 static const struct wire_field *fields;
@@ -234,7 +237,7 @@ test_words(void **state)
 	}
 }
 
-/* --- the generated prelude -------------------------------------------- */
+/* --- what wire2lua gives the Lua ---------------------------------------- */
 
 static char *
 slurp(const char *path)
@@ -303,7 +306,7 @@ entries(const char *t)
 }
 
 static void
-test_prelude(void **state)
+test_lua_tables(void **state)
 {
 	const char *path = getenv("LR_WIRE_LUA");
 	char t[4096], e[256], *lua;
@@ -357,6 +360,56 @@ test_prelude(void **state)
 	free(lua);
 }
 
+/* Run wire2lua on a file holding lua; its output into out. Returns its
+ * exit status. */
+static int
+run_wire2lua(const char *lua, char *out, size_t len)
+{
+	const char *gen = getenv("LR_WIRE2LUA");
+	char path[] = "/tmp/test_wire-XXXXXX", cmd[512];
+	FILE *f, *p;
+	size_t n;
+	int fd, st;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_true(fputs(lua, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", gen ? gen : WIRE2LUA,
+	    path);
+	assert_non_null(p = popen(cmd, "r"));
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	unlink(path);
+	return st;
+}
+
+static void
+test_inline(void **state)
+{
+	char out[1024];
+
+	(void)state;
+	/* Names become values; comments, strings and fields stay. */
+	assert_int_equal(run_wire2lua(
+	    "local a = P .. K.REP .. r .. KT.REP_OPEN -- K.NOPE\n"
+	    "local b = ARGV[a + LEAD.SHA], LEAD_FIELDS, 'K.NOPE', x.K\n"
+	    "ops[OP.CLAIM] = RES.ASSIGNED..KEY_SEP..x.LEAD.SEQ\n",
+	    out, sizeof(out)), 0);
+	assert_string_equal(out,
+	    "local a = P .. 'rep:' .. r .. ':open' -- K.NOPE\n"
+	    "local b = ARGV[a + 9], 10, 'K.NOPE', x.K\n"
+	    "ops['claim'] = 'assigned:'..':'..x.LEAD.SEQ\n");
+	/* A name it does not know, or a table alone, fails the build. */
+	assert_int_not_equal(run_wire2lua("local a = K.NOPE\n", out,
+	    sizeof(out)), 0);
+	assert_int_not_equal(run_wire2lua("local a = RES\n", out,
+	    sizeof(out)), 0);
+	assert_int_not_equal(run_wire2lua("local a = LEAD.seq\n", out,
+	    sizeof(out)), 0);
+}
+
 int
 main(void)
 {
@@ -366,7 +419,8 @@ main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_words),
-		cmocka_unit_test(test_prelude),
+		cmocka_unit_test(test_lua_tables),
+		cmocka_unit_test(test_inline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

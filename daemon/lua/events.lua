@@ -82,8 +82,9 @@ end
 -- events INSTANCE ROUTING then EVENT_FIELDS per event, laid out as EVENT
 -- (type, lead_id, rep, reason|outcome|status, raw...) or DEAD.
 ops[OP.EVENTS] = function()
-	load_routing(EVENTS)
-	return commit_batch(K.EVENTS, EVENTS, EVENT, EVENT_FIELDS, function(a)
+	load_routing(EVENTS.ROUTING)
+	return commit_batch(K.EVENTS, op_arg(EVENTS.INSTANCE),
+	    1 + SCRIPT.ARGS + EVENTS.ITEMS, EVENT_FIELDS, EVENT.SHA, function(a)
 		local typ, id, r = ARGV[a + EVENT.TYPE], ARGV[a + EVENT.LEAD_ID],
 		    ARGV[a + EVENT.REP]
 		local arg, raw = ARGV[a + EVENT.ARG], ARGV[a + EVENT.RAW]

@@ -44,7 +44,7 @@ end
 -- (episodes ended so far: a segment never has more alerts than that + 1).
 -- Returns the alerts fired, as "capacity_forecast segment=.. ..." lines.
 ops[OP.FORECAST] = function()
-	load_routing(FORECAST)
+	load_routing(FORECAST.ROUTING)
 	local horizon = tonumber(op_arg(FORECAST.HORIZON_MS)) / 1000
 	local hl = tonumber(op_arg(FORECAST.HALF_LIFE_MS)) / 1000
 	local fk = P .. K.FORECAST

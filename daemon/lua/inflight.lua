@@ -166,20 +166,19 @@ local function finish(h, seqs, have)
 	end
 end
 
--- Apply the claimed items of src (K.INCOMING, K.EVENTS), laid out as item
--- (LEAD, EVENT; a dead one as DEAD), F arguments each from the argument
--- ITEMS of the operation's layout: refuse those no longer in the
--- instance's in-flight hash (fenced), dead-letter the dead ones, hand the
--- rest to apply(a) (a: the ARGV index of the item's first argument), then
--- drop the batch from in-flight and write what was deferred. Returns one
--- result word per item.
-local function commit_batch(src, layout, item, F, apply)
-	local h = inflight_keys(op_arg(layout.INSTANCE), src)
-	local base = 1 + SCRIPT.ARGS + layout.ITEMS
+-- Apply the claimed items of instance inst from src (K.INCOMING,
+-- K.EVENTS), F arguments each from ARGV[base] (LEAD or EVENT; a dead one
+-- laid out as DEAD, its redelivery sha at sha as well): refuse those no
+-- longer in the instance's in-flight hash (fenced), dead-letter the dead
+-- ones, hand the rest to apply(a) (a: the ARGV index of the item's first
+-- argument), then drop the batch from in-flight and write what was
+-- deferred. Returns one result word per item.
+local function commit_batch(src, inst, base, F, sha, apply)
+	local h = inflight_keys(inst, src)
 	local n = (#ARGV - base + 1) / F
 	local seqs, out = {}, {}
 	for i = 0, n - 1 do
-		seqs[#seqs + 1] = ARGV[base + i * F + item.SEQ]
+		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
 	end
 	local have = still_ours(h, seqs)
 	for i = 0, n - 1 do
@@ -188,7 +187,7 @@ local function commit_batch(src, layout, item, F, apply)
 		if not have[i + 1] then
 			res = RES.FENCED
 			stat('fenced')
-		elseif ARGV[a + item.KIND] == KIND.DEAD then
+		elseif ARGV[a + DEAD.KIND] == KIND.DEAD then
 			dead_letter(ARGV[a + DEAD.JSON], ARGV[a + DEAD.REASON])
 			if src == K.INCOMING then
 				stat('received')
@@ -197,8 +196,8 @@ local function commit_batch(src, layout, item, F, apply)
 		else
 			res = apply(a)
 		end
-		if have[i + 1] and ARGV[a + item.SHA] ~= '' then
-			redis.call('HDEL', P .. K.REDELIVERIES, ARGV[a + item.SHA])
+		if have[i + 1] and ARGV[a + sha] ~= '' then
+			redis.call('HDEL', P .. K.REDELIVERIES, ARGV[a + sha])
 		end
 		out[#out + 1] = res
 	end
@@ -211,9 +210,10 @@ end
 -- as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
 -- BACKLOG, NURTURE, DUPLICATE, DEAD, or FENCED.
 ops[OP.COMMIT] = function()
-	load_routing(COMMIT)
+	load_routing(COMMIT.ROUTING)
 	local received = tonumber(op_arg(COMMIT.CLAIMED_AT))
-	return commit_batch(K.INCOMING, COMMIT, LEAD, LEAD_FIELDS, function(a)
+	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
+	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a)
 		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
 		local seg, mql = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL] == '1'
 		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]

@@ -8,12 +8,14 @@
 -- letter, removal from in-flight), applying events, draining backlogs,
 -- heartbeats and the requeueing of a dead instance's in-flight work.
 --
--- The Makefile builds the one script from parts, in this order: wire.lua
--- (the names of include/keys.h and include/wire.h, printed by
--- daemon/lua/wire2lua.c: K and KT the keys, OP, KIND, MODE, RES, ERR the
--- words, and a table per layout of arguments and replies), then
--- prelude.lua, reps.lua, inflight.lua, events.lua, sla.lua, forecast.lua,
--- stats.lua and dispatch.lua of daemon/lua/.
+-- The Makefile builds the one script from the parts of daemon/lua/, in
+-- this order: prelude.lua, reps.lua, inflight.lua, events.lua, sla.lua,
+-- forecast.lua, stats.lua, dispatch.lua. They write every key name, word
+-- and argument position with the names of include/keys.h and
+-- include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
+-- MODE, RES, ERR the words; a table per layout of arguments and replies
+-- (LEAD.SEQ, LEAD_FIELDS). daemon/lua/wire2lua.c inlines their values at
+-- build time; build/gen/wire.lua lists them all.
 --
 -- KEYS[1] is a key under the prefix, so that Redis Cluster routes the call
 -- to the slot of the prefix's hash tag. ARGV is laid out as wire.h's
@@ -46,18 +48,9 @@ local ops = {}
 
 local R		-- the routing table of the calling instance's config
 
--- Decode the routing table, the argument ROUTING of the operation's layout.
-local function load_routing(layout)
-	R = cjson.decode(op_arg(layout.ROUTING))
-end
-
--- A reply laid out as layout (wire.h): values by field name.
-local function reply(layout, values)
-	local out = {}
-	for name, v in pairs(values) do
-		out[layout[name] + 1] = v
-	end
-	return out
+-- Decode the routing table, argument i of the operation (X.ROUTING).
+local function load_routing(i)
+	R = cjson.decode(op_arg(i))
 end
 
 local function fmt(n)

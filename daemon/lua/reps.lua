@@ -240,7 +240,7 @@ end
 -- drain ROUTING: assign whatever the backlogs hold and reps can take
 -- (after a reload, and periodically as rolling windows free capacity).
 ops[OP.DRAIN] = function()
-	load_routing(DRAIN)
+	load_routing(DRAIN.ROUTING)
 	local moved = 0
 	for _, seg in ipairs(R.seg_order) do
 		if redis.call('ZCARD', P .. K.BACKLOG .. seg) > 0 then

@@ -63,7 +63,7 @@ end
 -- reached), the first SHOWN_MAX alerts as "type lead=.. rep=..
 -- segment=.." for the log.
 ops[OP.SLA] = function()
-	load_routing(SLA)
+	load_routing(SLA.ROUTING)
 	local limit = tonumber(op_arg(SLA.LIMIT))
 	local fired, more = 0, 0
 	local dkey, wkey = P .. K.SLA_DUE, P .. K.SLA_WARN
@@ -103,6 +103,11 @@ ops[OP.SLA] = function()
 	for i = 1, math.min(#fired_log, SHOWN_MAX) do
 		shown[i] = fired_log[i]
 	end
-	return reply(SLA_REPLY, {FIRED = fired, NEXT = nxt, NOW = NOW,
-	    MORE = more, SHOWN = shown})
+	local out = {}
+	out[1 + SLA_REPLY.FIRED] = fired
+	out[1 + SLA_REPLY.NEXT] = nxt
+	out[1 + SLA_REPLY.NOW] = NOW
+	out[1 + SLA_REPLY.MORE] = more
+	out[1 + SLA_REPLY.SHOWN] = shown
+	return out
 end

@@ -6,7 +6,7 @@
 -- dead, pending SLA timers, live instances, per-source counters as
 -- field/value pairs, the forecast hash as field/value pairs.
 ops[OP.METRICS] = function()
-	load_routing(METRICS)
+	load_routing(METRICS.ROUTING)
 	local backlog, reps = {}, {}
 	for _, seg in ipairs(R.seg_order) do
 		backlog[#backlog + 1] = redis.call('ZCARD', P .. K.BACKLOG .. seg)
@@ -20,16 +20,16 @@ ops[OP.METRICS] = function()
 		reps[at + METRICS_REP.AVAILABLE] = redis.call('HGET',
 		    rep_key(r, KT.REP), 'status') == 'away' and 0 or 1
 	end
-	return reply(METRICS_REPLY, {
-		STATS = redis.call('HGETALL', P .. K.STATS),
-		BACKLOG = backlog,
-		REPS = reps,
-		INCOMING = redis.call('LLEN', P .. K.INCOMING),
-		EVENTS = redis.call('LLEN', P .. K.EVENTS),
-		DEAD = redis.call('LLEN', P .. K.DEAD),
-		SLA_DUE = redis.call('ZCARD', P .. K.SLA_DUE),
-		INSTANCES = redis.call('ZCARD', P .. K.INSTANCES),
-		SOURCES = redis.call('HGETALL', P .. K.SRC_ALL),
-		FORECAST = redis.call('HGETALL', P .. K.FORECAST),
-	})
+	local out = {}
+	out[1 + METRICS_REPLY.STATS] = redis.call('HGETALL', P .. K.STATS)
+	out[1 + METRICS_REPLY.BACKLOG] = backlog
+	out[1 + METRICS_REPLY.REPS] = reps
+	out[1 + METRICS_REPLY.INCOMING] = redis.call('LLEN', P .. K.INCOMING)
+	out[1 + METRICS_REPLY.EVENTS] = redis.call('LLEN', P .. K.EVENTS)
+	out[1 + METRICS_REPLY.DEAD] = redis.call('LLEN', P .. K.DEAD)
+	out[1 + METRICS_REPLY.SLA_DUE] = redis.call('ZCARD', P .. K.SLA_DUE)
+	out[1 + METRICS_REPLY.INSTANCES] = redis.call('ZCARD', P .. K.INSTANCES)
+	out[1 + METRICS_REPLY.SOURCES] = redis.call('HGETALL', P .. K.SRC_ALL)
+	out[1 + METRICS_REPLY.FORECAST] = redis.call('HGETALL', P .. K.FORECAST)
+	return out
 end
