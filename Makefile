@@ -41,7 +41,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 CORE    = log config config_cond config_plan match score segment lead event decide plan sources calib
 DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate $(CORE)
-UNIT    = match score segment lead config event decide plan sources calib
+UNIT    = match score segment lead config event decide plan sources calib wire
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -61,10 +61,27 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The Lua script, compiled in as a C string.
-$(B)/gen/lr_lua.c: daemon/lua/lr.lua
+# The Lua script: the parts of daemon/lua/ in the order LUA_PARTS lists,
+# with the names of include/keys.h and include/wire.h inlined by
+# daemon/lua/wire2lua.c (built for and run on the build machine), compiled
+# in as one C string: one script, one SHA. build/gen/wire.lua lists the
+# names as Lua tables.
+HOSTCC   ?= $(CC)
+LUA_PARTS = prelude reps inflight events sla forecast stats dispatch
+LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
+
+$(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h
 	@mkdir -p $(@D)
-	@{ echo '/* generated from daemon/lua/lr.lua; do not edit */'; \
+	$(HOSTCC) $(WARNINGS) -Iinclude -o $@ $<
+
+$(B)/gen/wire.lua: $(B)/gen/wire2lua
+	$(B)/gen/wire2lua -t > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/lr.lua: $(B)/gen/wire2lua $(LUA_SRC) Makefile
+	$(B)/gen/wire2lua $(LUA_SRC) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/lr_lua.c: $(B)/gen/lr.lua
+	@{ echo '/* generated from $(LUA_SRC); do not edit */'; \
 	  echo '#include "scripts.h"'; echo 'const char lr_lua[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
 	  echo ';'; echo 'const size_t lr_lua_len = sizeof(lr_lua) - 1;'; } > $@
@@ -101,6 +118,10 @@ $(BT)/leadctl: $(CTL:%=$(BT)/obj/%.o)
 
 $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# test_wire checks keys.h, wire.h and the names wire2lua gives the Lua.
+$(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua $(B)/gen/lr.lua
+	$(CC) $(TEST_LDFLAGS) -o $@ $< $(CMOCKA_LIBS)
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "checker.h"
+#include "keys.h"
 
 #define SHOW_MAX 5		/* problems printed per kind */
 #define CHUNK 2000		/* list elements and stream entries per read */
@@ -602,7 +603,7 @@ dead_cb(struct ctx *x, const char *key, const char *buf, size_t len)
 		problem(x, K_STRAY, "a dead letter without reason or source");
 		goto out;
 	}
-	if (strcmp(source, "incoming") != 0)
+	if (strcmp(source, KEY_INCOMING) != 0)
 		goto out;		/* a refused event: not a lead */
 	raw = json_object_get(o, "raw");
 	b64 = json_object_get(o, "raw_base64");
@@ -671,7 +672,7 @@ key_part(const struct ctx *x, const char *key, const char *kind)
 static void
 backlog_cb(struct ctx *x, const char *key, const char *buf, size_t len)
 {
-	const char *seg = key_part(x, key, "backlog:");
+	const char *seg = key_part(x, key, KEY_BACKLOG);
 	long i = item_of_id(x, buf);
 
 	(void)len;
@@ -691,7 +692,7 @@ static bool
 rep_of_key(const struct ctx *x, const char *key, const char *suffix,
     char *out, size_t outlen)
 {
-	const char *p = key_part(x, key, "rep:");
+	const char *p = key_part(x, key, KEY_REP);
 	size_t n, sl = strlen(suffix);
 
 	if (p == NULL || (n = strlen(p)) <= sl ||
@@ -710,7 +711,7 @@ open_cb(struct ctx *x, const char *key, const char *buf, size_t len)
 	long *v;
 
 	(void)len;
-	if (!rep_of_key(x, key, ":open", rep, sizeof(rep)))
+	if (!rep_of_key(x, key, KEY_TAIL_OPEN, rep, sizeof(rep)))
 		return;
 	if (i < 0) {
 		problem(x, K_STRAY, "lead '%s' open at '%s' was never pushed",
@@ -742,7 +743,7 @@ inbox_cb(struct ctx *x, const char *key, const char *buf, size_t len)
 	id = json_string_value(json_object_get(o, "lead_id"));
 	rep = json_string_value(json_object_get(o, "rep"));
 	if (id == NULL || rep == NULL ||
-	    !rep_of_key(x, key, ":inbox", krep, sizeof(krep)) ||
+	    !rep_of_key(x, key, KEY_TAIL_INBOX, krep, sizeof(krep)) ||
 	    strcmp(rep, krep) != 0) {
 		problem(x, K_STRAY, "'%s' holds a malformed assignment", key);
 		goto out;
@@ -824,7 +825,7 @@ read_records(struct ctx *x)
 	for (size_t i = 0; i < x->s->nitems; i++) {
 		if (!has_record_key(&x->s->items[i]))
 			continue;
-		snprintf(key, sizeof(key), "%slead:%s", x->P,
+		snprintf(key, sizeof(key), "%s" KEY_LEAD "%s", x->P,
 		    x->s->items[i].id);
 		argv[1] = key;
 		lens[1] = strlen(key);
@@ -867,13 +868,13 @@ read_records(struct ctx *x)
 static void
 stray_records(struct ctx *x)
 {
-	redisReply *r = keys(x, "lead:*");
+	redisReply *r = keys(x, KEY_LEAD "*");
 	const char *id;
 
 	if (r == NULL)
 		return;
 	for (size_t k = 0; k < r->elements; k++) {
-		id = key_part(x, r->element[k]->str, "lead:");
+		id = key_part(x, r->element[k]->str, KEY_LEAD);
 		if (id == NULL)
 			continue;
 		if (smap_get(&x->refused_ids, id) != NULL &&
@@ -1013,7 +1014,7 @@ check_forecasts(struct ctx *x)
 	for (size_t k = 0; k < x->forecasts.cap; k++) {
 		if (x->forecasts.keys[k] == NULL)
 			continue;
-		ended = int_of(x, "HGET %sforecast %s|ended", x->P,
+		ended = int_of(x, "HGET %s" KEY_FORECAST " %s|ended", x->P,
 		    x->forecasts.keys[k]);
 		if (x->forecasts.vals[k] > ended + 1)
 			problem(x, K_DOUBLED, "segment '%s': %ld capacity_forecast alerts for %lld episodes",
@@ -1239,33 +1240,38 @@ check_items(struct ctx *x)
 
 /* --- in flight -------------------------------------------------------------- */
 
+/* Cut suffix off the end of s (length *n); false when s does not end so. */
+static bool
+cut_suffix(char *s, size_t *n, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	if (*n <= sl || strcmp(s + *n - sl, suffix) != 0)
+		return false;
+	s[*n -= sl] = '\0';
+	return true;
+}
+
 /* The instance of an in-flight key, into out. */
 static bool
 instance_of(const struct ctx *x, const char *key, char *out, size_t outlen,
     bool *leads)
 {
-	const char *p = key_part(x, key, "inflight:");
+	const char *p = key_part(x, key, KEY_INFLIGHT);
 	size_t n;
 
 	if (p == NULL || (n = strlen(p)) >= outlen)
 		return false;
 	memcpy(out, p, n + 1);
-	if (n > 5 && strcmp(out + n - 5, ":wait") == 0)
-		out[n -= 5] = '\0';
-	*leads = n > 9 && strcmp(out + n - 9, ":incoming") == 0;
-	if (*leads)
-		out[n - 9] = '\0';
-	else if (n > 7 && strcmp(out + n - 7, ":events") == 0)
-		out[n - 7] = '\0';
-	else
-		return false;
-	return true;
+	(void)cut_suffix(out, &n, KEY_TAIL_WAIT);
+	*leads = cut_suffix(out, &n, KEY_SEP KEY_INCOMING);
+	return *leads || cut_suffix(out, &n, KEY_SEP KEY_EVENTS);
 }
 
 static void
 check_inflight(struct ctx *x)
 {
-	redisReply *r = keys(x, "inflight:*");
+	redisReply *r = keys(x, KEY_INFLIGHT "*");
 	char inst[256];
 	const char *key;
 	bool leads;
@@ -1279,14 +1285,16 @@ check_inflight(struct ctx *x)
 			problem(x, K_STRAY, "'%s' is not an in-flight key", key);
 			continue;
 		}
-		lease = int_of(x, "ZSCORE %sinstances %s", x->P, inst);
+		lease = int_of(x, "ZSCORE %s" KEY_INSTANCES " %s", x->P, inst);
 		if (lease < x->now)
 			problem(x, K_STALE, "'%s' is left by instance '%s', %s",
 			    key, inst, lease ? "whose lease ran out" :
 			    "which is not registered");
 		if (!leads)
 			continue;
-		if (strstr(key + strlen(key) - 5, ":wait") != NULL)
+		if (strlen(key) > strlen(KEY_TAIL_WAIT) &&
+		    strcmp(key + strlen(key) - strlen(KEY_TAIL_WAIT),
+		    KEY_TAIL_WAIT) == 0)
 			each_list(x, key, queued_cb);
 		else
 			each_hash_value(x, key, queued_cb);
@@ -1301,18 +1309,18 @@ quiet(struct ctx *x)
 	redisReply *r;
 	bool q;
 
-	q = int_of(x, "LLEN %sincoming", x->P) == 0 &&
-	    int_of(x, "LLEN %sevents", x->P) == 0;
-	if (q && (r = keys(x, "inflight:*")) != NULL) {
+	q = int_of(x, "LLEN %s" KEY_INCOMING, x->P) == 0 &&
+	    int_of(x, "LLEN %s" KEY_EVENTS, x->P) == 0;
+	if (q && (r = keys(x, KEY_INFLIGHT "*")) != NULL) {
 		q = r->elements == 0;
 		freeReplyObject(r);
 	}
-	if (q && (r = cmd(x, "ZCOUNT %ssla:due -inf %lld", x->P,
+	if (q && (r = cmd(x, "ZCOUNT %s" KEY_SLA_DUE " -inf %lld", x->P,
 	    now - 250)) != NULL) {
 		q = r->integer == 0;
 		freeReplyObject(r);
 	}
-	if (q && (r = cmd(x, "ZCOUNT %ssla:warn -inf %lld", x->P,
+	if (q && (r = cmd(x, "ZCOUNT %s" KEY_SLA_WARN " -inf %lld", x->P,
 	    now - 250)) != NULL) {
 		q = r->integer == 0;
 		freeReplyObject(r);
@@ -1342,28 +1350,28 @@ read_all(struct ctx *x)
 	char key[256];
 	redisReply *r;
 
-	snprintf(key, sizeof(key), "%sincoming", x->P);
+	snprintf(key, sizeof(key), "%s" KEY_INCOMING, x->P);
 	each_list(x, key, queued_cb);
 	check_inflight(x);
-	snprintf(key, sizeof(key), "%sdead", x->P);
+	snprintf(key, sizeof(key), "%s" KEY_DEAD, x->P);
 	each_list(x, key, dead_cb);
 	read_records(x);
 	stray_records(x);
-	snprintf(key, sizeof(key), "%snurture", x->P);
+	snprintf(key, sizeof(key), "%s" KEY_NURTURE, x->P);
 	each_list(x, key, nurture_cb);
-	if ((r = keys(x, "backlog:*")) != NULL) {
+	if ((r = keys(x, KEY_BACKLOG "*")) != NULL) {
 		for (size_t k = 0; k < r->elements; k++)
 			each_member(x, r->element[k]->str, true, backlog_cb);
 		freeReplyObject(r);
 	}
 	/* History first: the open sets are compared with its replay. */
-	snprintf(key, sizeof(key), "%saudit", x->P);
+	snprintf(key, sizeof(key), "%s" KEY_AUDIT, x->P);
 	each_stream(x, key, audit_cb);
-	if ((r = keys(x, "rep:*:open")) != NULL) {
+	if ((r = keys(x, KEY_REP "*" KEY_TAIL_OPEN)) != NULL) {
 		for (size_t k = 0; k < r->elements; k++) {
 			char rep[128];
 
-			if (rep_of_key(x, r->element[k]->str, ":open", rep,
+			if (rep_of_key(x, r->element[k]->str, KEY_TAIL_OPEN, rep,
 			    sizeof(rep)) && !rep_known(x, rep))
 				problem(x, K_STRAY, "'%s' is not a rep's key",
 				    r->element[k]->str);
@@ -1378,7 +1386,7 @@ read_all(struct ctx *x)
 
 		if (x->replay.keys[k] == NULL || x->replay.vals[k] == 0)
 			continue;
-		snprintf(okey, sizeof(okey), "%srep:%s:open", x->P,
+		snprintf(okey, sizeof(okey), "%s" KEY_REP "%s" KEY_TAIL_OPEN, x->P,
 		    x->rep_names[x->replay.vals[k] - 1]);
 		if ((m = cmd(x, "SISMEMBER %s %s", okey,
 		    x->replay.keys[k])) == NULL)
@@ -1388,11 +1396,11 @@ read_all(struct ctx *x)
 			    x->replay.keys[k], x->rep_names[x->replay.vals[k] - 1]);
 		freeReplyObject(m);
 	}
-	if ((r = keys(x, "rep:*:inbox")) != NULL) {
+	if ((r = keys(x, KEY_REP "*" KEY_TAIL_INBOX)) != NULL) {
 		for (size_t k = 0; k < r->elements; k++) {
 			char rep[128];
 
-			if (rep_of_key(x, r->element[k]->str, ":inbox", rep,
+			if (rep_of_key(x, r->element[k]->str, KEY_TAIL_INBOX, rep,
 			    sizeof(rep)) && !rep_known(x, rep))
 				problem(x, K_STRAY, "'%s' is not a rep's key",
 				    r->element[k]->str);
@@ -1400,10 +1408,10 @@ read_all(struct ctx *x)
 		}
 		freeReplyObject(r);
 	}
-	snprintf(key, sizeof(key), "%salerts:log", x->P);
+	snprintf(key, sizeof(key), "%s" KEY_ALERTS_LOG, x->P);
 	each_stream(x, key, alert_cb);
 	check_forecasts(x);
-	x->r->fenced = int_of(x, "HGET %sstats fenced", x->P);
+	x->r->fenced = int_of(x, "HGET %s" KEY_STATS " fenced", x->P);
 }
 
 static void

@@ -1,0 +1,8 @@
+-- dispatch.lua - lr.lua's end: run the operation the call names.
+
+local name = ARGV[1 + SCRIPT.OP]
+local f = ops[name]
+if not f then
+	return redis.error_reply('ERR leadrouted: unknown operation ' .. tostring(name))
+end
+return f()

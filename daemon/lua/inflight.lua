@@ -1,0 +1,265 @@
+-- inflight.lua - an instance's in-flight work: leases (heartbeat, release), claims, and commits of claimed items (the commit of leads).
+
+local REAP_MAX = 10		-- instances reaped by one heartbeat
+local REAPED_KEEP_MS = 600000	-- a reaped instance is watched this long
+local REAPED_REQUEUE_MAX = 100	-- reaped instances requeued per heartbeat
+
+local SOURCES = {K.INCOMING, K.EVENTS}
+
+-- The in-flight hash of an instance's source, and its wait list.
+local function inflight_keys(inst, src)
+	local part = inst .. KEY_SEP .. src
+	return P .. K.INFLIGHT .. part .. KT.INFLIGHT,
+	    P .. K.INFLIGHT_WAIT .. part .. KT.INFLIGHT_WAIT
+end
+
+-- Put an instance's claimed and not committed work back at the consuming
+-- end of its queue, in its original order. When the instance died, count
+-- a redelivery against each payload, so that a poison pill is caught.
+local function requeue(inst, count)
+	local moved = 0
+	for _, src in ipairs(SOURCES) do
+		local h, w = inflight_keys(inst, src)
+		-- Newest first: the wait list (taken last), then the hash by seq.
+		local items = redis.call('LRANGE', w, 0, -1)
+		local kv = redis.call('HGETALL', h)
+		local arr = {}
+		for i = 1, #kv, 2 do
+			arr[#arr + 1] = {tonumber(kv[i]), kv[i + 1]}
+		end
+		table.sort(arr, function(a, b) return a[1] > b[1] end)
+		for _, e in ipairs(arr) do
+			items[#items + 1] = e[2]
+		end
+		if #items > 0 then
+			if count then
+				for _, v in ipairs(items) do
+					redis.call('HINCRBY', P .. K.REDELIVERIES,
+					    redis.sha1hex(v), 1)
+				end
+			end
+			push_all('RPUSH', P .. src, items)
+			redis.call('DEL', h, w)
+			moved = moved + #items
+		end
+	end
+	return moved
+end
+
+-- heartbeat INSTANCE TTL_MS MODE: renew this instance's lease and requeue
+-- the work of instances whose lease ran out. RES.FENCED when this instance
+-- was already presumed dead (it must re-register as a new one).
+ops[OP.HEARTBEAT] = function()
+	local inst, ttl, mode = op_arg(HEARTBEAT.INSTANCE),
+	    tonumber(op_arg(HEARTBEAT.TTL_MS)), op_arg(HEARTBEAT.MODE)
+	local ikey = P .. K.INSTANCES
+	if mode ~= MODE.REGISTER and not redis.call('ZSCORE', ikey, inst) then
+		return RES.FENCED
+	end
+	redis.call('ZADD', ikey, NOW + ttl, inst)
+	local reaped = P .. K.INSTANCES_REAPED
+	local moved = 0
+	for _, d in ipairs(redis.call('ZRANGEBYSCORE', ikey, '-inf',
+	    '(' .. fmt(NOW), 'LIMIT', 0, REAP_MAX)) do
+		moved = moved + requeue(d, true)
+		redis.call('ZREM', ikey, d)
+		redis.call('ZADD', reaped, NOW, d)
+		stat('instances_reaped')	-- presumed dead
+	end
+	-- Work a dead instance's last commands moved after it was reaped.
+	redis.call('ZREMRANGEBYSCORE', reaped, '-inf', fmt(NOW - REAPED_KEEP_MS))
+	for _, d in ipairs(redis.call('ZRANGE', reaped, 0,
+	    REAPED_REQUEUE_MAX - 1)) do
+		moved = moved + requeue(d, true)
+	end
+	if moved > 0 then
+		stat('requeued', moved)
+	end
+	flush_stats()
+	return RES.OK
+end
+
+-- release INSTANCE: a graceful stop gives back its unfinished work.
+ops[OP.RELEASE] = function()
+	local inst = op_arg(RELEASE.INSTANCE)
+	local moved = requeue(inst, false)
+	redis.call('ZREM', P .. K.INSTANCES, inst)
+	return moved
+end
+
+-- claim INSTANCE SOURCE MAX SEQ: move up to MAX payloads from the queue
+-- into the instance's in-flight hash under SEQ, SEQ+1... Returns
+-- CLAIM_REPLY: the time of the claim, then CLAIMED items (payload, sha1 or
+-- "", redeliveries), oldest first.
+ops[OP.CLAIM] = function()
+	local inst, src = op_arg(CLAIM.INSTANCE), op_arg(CLAIM.SOURCE)
+	local n, seq = tonumber(op_arg(CLAIM.MAX)), tonumber(op_arg(CLAIM.SEQ))
+	if not redis.call('ZSCORE', P .. K.INSTANCES, inst) then
+		return redis.error_reply(ERR.FENCED .. ' instance ' .. inst ..
+		    ' is not registered')
+	end
+	local h, w = inflight_keys(inst, src)
+	local items = {}
+	local wl = redis.call('LRANGE', w, 0, -1)
+	for i = #wl, 1, -1 do
+		items[#items + 1] = wl[i]
+	end
+	if #wl > 0 then
+		redis.call('DEL', w)
+	end
+	if n > #items then
+		local got = redis.call('RPOP', P .. src, n - #items)
+		if got then
+			for _, v in ipairs(got) do
+				items[#items + 1] = v
+			end
+		end
+	end
+	local out = {}
+	out[1 + CLAIM_REPLY.TIME] = NOW
+	if #items == 0 then
+		return out
+	end
+	local hs = {}
+	for i, v in ipairs(items) do
+		hs[#hs + 1] = fmt(seq + i - 1)
+		hs[#hs + 1] = v
+	end
+	push_all('HSET', h, hs)
+	local check = redis.call('HLEN', P .. K.REDELIVERIES) > 0
+	for i, v in ipairs(items) do
+		local sha, c = '', 0
+		if check then
+			local s = redis.sha1hex(v)
+			c = tonumber(redis.call('HGET', P .. K.REDELIVERIES, s)) or 0
+			if c > 0 then
+				sha = s
+			end
+		end
+		local at = 1 + CLAIM_REPLY.ITEMS + (i - 1) * CLAIMED_FIELDS
+		out[at + CLAIMED.PAYLOAD] = v
+		out[at + CLAIMED.SHA] = sha
+		out[at + CLAIMED.REDELIVERIES] = c
+	end
+	return out
+end
+
+-- Which of the given seqs are still in the instance's in-flight hash?
+-- Those that are not were taken back (the instance was presumed dead):
+-- committing them would deliver them twice.
+local function still_ours(h, seqs)
+	if #seqs == 0 then
+		return {}
+	end
+	return redis.call('HMGET', h, unpack(seqs))
+end
+
+local function finish(h, seqs, have)
+	local done = {}
+	for i, s in ipairs(seqs) do
+		if have[i] then
+			done[#done + 1] = s
+		end
+	end
+	if #done > 0 then
+		push_all('HDEL', h, done)
+	end
+end
+
+-- Apply the claimed items of instance inst from src (K.INCOMING,
+-- K.EVENTS), F arguments each from ARGV[base] (LEAD or EVENT; a dead one
+-- laid out as DEAD, its redelivery sha at sha as well): refuse those no
+-- longer in the instance's in-flight hash (fenced), dead-letter the dead
+-- ones, hand the rest to apply(a) (a: the ARGV index of the item's first
+-- argument), then drop the batch from in-flight and write what was
+-- deferred. Returns one result word per item.
+local function commit_batch(src, inst, base, F, sha, apply)
+	local h = inflight_keys(inst, src)
+	local n = (#ARGV - base + 1) / F
+	local seqs, out = {}, {}
+	for i = 0, n - 1 do
+		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
+	end
+	local have = still_ours(h, seqs)
+	for i = 0, n - 1 do
+		local a = base + i * F
+		local res
+		if not have[i + 1] then
+			res = RES.FENCED
+			stat('fenced')
+		elseif ARGV[a + DEAD.KIND] == KIND.DEAD then
+			dead_letter(ARGV[a + DEAD.JSON], ARGV[a + DEAD.REASON])
+			if src == K.INCOMING then
+				stat('received')
+			end
+			res = RES.DEAD
+		else
+			res = apply(a)
+		end
+		if have[i + 1] and ARGV[a + sha] ~= '' then
+			redis.call('HDEL', P .. K.REDELIVERIES, ARGV[a + sha])
+		end
+		out[#out + 1] = res
+	end
+	finish(h, seqs, have)
+	flush_all()
+	return out
+end
+
+-- commit INSTANCE ROUTING CLAIMED_AT then LEAD_FIELDS per lead, laid out
+-- as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
+-- BACKLOG, NURTURE, DUPLICATE, DEAD, or FENCED.
+ops[OP.COMMIT] = function()
+	load_routing(COMMIT.ROUTING)
+	local received = tonumber(op_arg(COMMIT.CLAIMED_AT))
+	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
+	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a)
+		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
+		local seg, mql = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL] == '1'
+		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]
+		local lk = P .. K.LEAD .. id
+		stat('received')
+		if redis.call('HSETNX', lk, 'status', 'new') == 0 then
+			dead_letter_raw(RES.DUPLICATE, 'lead id "' .. id ..
+			    '" was already accepted', K.INCOMING, raw)
+			stat('duplicate')
+			return RES.DUPLICATE
+		end
+		stat('valid')
+		src_stat(source, 'received')
+		local rec = {'score', score, 'segment', seg, 'received_at_ms',
+		    received, 'mql', mql and 1 or 0, 'lead', raw, 'score_receipt',
+		    ARGV[a + LEAD.RECEIPT]}
+		local res
+		if source ~= '' then
+			rec[#rec + 1] = 'source'
+			rec[#rec + 1] = source
+		end
+		if not mql then
+			rec[#rec + 1] = 'status'
+			rec[#rec + 1] = 'nurture'
+			rec[#rec + 1] = 'nurture_reason'
+			rec[#rec + 1] = 'below_threshold'
+			nurture(id, score, 'below_threshold', seg, raw)
+			res = RES.NURTURE
+		else
+			stat(name2('mql:', seg))
+			src_stat(source, 'mql')
+			local r = pick_rep(seg, nil)
+			if r then
+				assign(id, seg, score, raw, r, received, rec)
+				src_stat(source, 'assigned')
+				res = RES.ASSIGNED .. r
+			else
+				rec[#rec + 1] = 'status'
+				rec[#rec + 1] = 'backlog'
+				redis.call('ZADD', P .. K.BACKLOG .. seg,
+				    backlog_score(score, received), id)
+				stat('backlogged:' .. seg)
+				res = RES.BACKLOG
+			end
+		end
+		redis.call('HSET', lk, unpack(rec))
+		return res
+	end)
+end

@@ -1,0 +1,249 @@
+-- prelude.lua - lr.lua's start: the call's prefix and time, helpers, and what a call defers to its end (counters, list pushes).
+--
+-- lr.lua is leadrouted's atomic operations on Redis, one script with one
+-- entry per operation. Every state change of the router happens here,
+-- inside one script call, so it is all-or-nothing and serialised with
+-- every other instance's: claiming work into an instance's in-flight hash,
+-- committing scored leads (record, assignment, backlog, nurture, dead
+-- letter, removal from in-flight), applying events, draining backlogs,
+-- heartbeats and the requeueing of a dead instance's in-flight work.
+--
+-- The Makefile builds the one script from the parts of daemon/lua/, in
+-- this order: prelude.lua, reps.lua, inflight.lua, events.lua, sla.lua,
+-- forecast.lua, stats.lua, dispatch.lua. They write every key name, word
+-- and argument position with the names of include/keys.h and
+-- include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
+-- MODE, RES, ERR the words; a table per layout of arguments and replies
+-- (LEAD.SEQ, LEAD_FIELDS). daemon/lua/wire2lua.c inlines their values at
+-- build time; build/gen/wire.lua lists them all.
+--
+-- KEYS[1] is a key under the prefix, so that Redis Cluster routes the call
+-- to the slot of the prefix's hash tag. ARGV is laid out as wire.h's
+-- SCRIPT: the operation, the key prefix, the operation's arguments. Times
+-- come from Redis TIME: one clock for every instance.
+
+if redis.replicate_commands then
+	redis.replicate_commands()	-- effects replication before Redis 7
+end
+
+local DAY_S = 86400
+local DAY_MS = DAY_S * 1000
+local DAILY_KEEP_DAYS = 400	-- NAME:DAY counter hashes live this long
+local SOURCE_KEY_MAX = 64	-- bytes of a source's name in counters
+local REASON_MAX = 128		-- bytes of a rejection reason kept
+local REASONS_MAX = 1000	-- distinct reasons in calib:reasons
+local PUSH_CHUNK = 1000		-- values per push (unpack's C-stack limit)
+
+local P = ARGV[1 + SCRIPT.PREFIX]
+local T = redis.call('TIME')
+local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+
+-- Argument i of the operation, i as its layout in wire.h says.
+local function op_arg(i)
+	return ARGV[1 + SCRIPT.ARGS + i]
+end
+
+-- The operations: ops[OP.NAME] is the entry of the operation NAME.
+local ops = {}
+
+local R		-- the routing table of the calling instance's config
+
+-- Decode the routing table, argument i of the operation (X.ROUTING).
+local function load_routing(i)
+	R = cjson.decode(op_arg(i))
+end
+
+local function fmt(n)
+	return string.format('%d', n)
+end
+
+local function jstr(s)
+	return cjson.encode(s)
+end
+
+-- Lead ids, rep ids, segment names and alert types are of characters that
+-- need no JSON escaping (the daemon and the config check them): quoting is
+-- enough, and much cheaper than an encoder call per field.
+local function q(s)
+	return '"' .. s .. '"'
+end
+
+-- Counters accumulated during the call and written once at the end.
+local stats = {}
+local function stat(field, n)
+	stats[field] = (stats[field] or 0) + (n or 1)
+end
+
+-- prefix .. name, built once per call (stat fields by segment and rep).
+local names = {}
+local function name2(prefix, name)
+	local t = names[prefix]
+	if not t then
+		t = {}
+		names[prefix] = t
+	end
+	local v = t[name]
+	if not v then
+		v = prefix .. name
+		t[name] = v
+	end
+	return v
+end
+
+-- The histogram bucket of ms: the first bound (ms, ascending, from the
+-- daemon) it does not exceed, #bounds + 1 above them all.
+local function bucket(bounds, ms)
+	for k, b in ipairs(bounds) do
+		if ms <= b then
+			return k
+		end
+	end
+	return #bounds + 1
+end
+
+-- A histogram observation.
+local function observe(name, bounds, ms)
+	stat(name2('h:' .. name .. ':', bucket(bounds, ms)))
+	stat(name2('h:', name .. ':sum'), ms)
+	stat(name2('h:', name .. ':count'))
+end
+
+-- Per lead source, all time (src:all) and per day (src:DAY, days since
+-- the epoch, kept DAILY_KEEP_DAYS): fields "SOURCE|received", "|mql",
+-- "|assigned", "|followed_up", "|followed_up_in_sla", "|rejected", "|won",
+-- "|lost", "|fu:INDEX" (follow-up time histogram, the bounds of
+-- R.hist.followup).
+local srcstats = {}
+local function source_key(source)
+	if not source or source == '' then	-- HMGET gives false when absent
+		return 'unknown'
+	end
+	local k = string.lower(source):gsub('[^%w%._%-]', '_')
+	return string.sub(k, 1, SOURCE_KEY_MAX)
+end
+
+local function src_stat(source, what)
+	local f = source_key(source) .. '|' .. what
+	srcstats[f] = (srcstats[f] or 0) + 1
+end
+
+-- Outcomes of MQLs by segment and score, all time (calib:all) and per day
+-- (calib:DAY, kept DAILY_KEEP_DAYS), for leadctl calibrate: fields
+-- "SEGMENT|SCORE|what", what as calib.h says (a, r, ra, w, l).
+local calstats = {}
+local function cal_stat(seg, score, what)
+	score = tonumber(score)
+	if not seg or not score then
+		return	-- HMGET gives false for an absent field
+	end
+	local f = seg .. '|' .. fmt(score) .. '|' .. what
+	calstats[f] = (calstats[f] or 0) + 1
+end
+
+-- A rejection's reason, by segment, in calib:reasons: lowercased, blanks
+-- folded, cut to REASON_MAX bytes on a UTF-8 boundary; at most REASONS_MAX
+-- distinct ones, the rest counted as "(other)".
+local function cal_reason(seg, reason)
+	if not seg or not reason then
+		return
+	end
+	local text = string.lower(reason):gsub('%s+', ' '):gsub('^ ', '')
+	    :gsub(' $', '')
+	if text == '' then
+		return
+	end
+	if #text > REASON_MAX then
+		local n = REASON_MAX
+		while n > 0 and string.byte(text, n + 1) >= 0x80 and
+		    string.byte(text, n + 1) < 0xC0 do
+			n = n - 1
+		end
+		text = string.sub(text, 1, n)
+	end
+	local k, f = P .. K.CALIB_REASONS, seg .. '|' .. text
+	if redis.call('HEXISTS', k, f) == 0 and
+	    redis.call('HLEN', k) >= REASONS_MAX then
+		f = seg .. '|(other)'
+	end
+	redis.call('HINCRBY', k, f, 1)
+end
+
+-- Add counters to the hash all and to the hash of today, head .. DAY (days
+-- since the epoch, kept DAILY_KEEP_DAYS), the pair leadctl reads all time
+-- or --since DAYS.
+local function flush_daily(all, head, counters)
+	if next(counters) then
+		local akey = P .. all
+		local day = P .. head .. fmt(math.floor(NOW / DAY_MS))
+		for f, n in pairs(counters) do
+			redis.call('HINCRBY', akey, f, n)
+			redis.call('HINCRBY', day, f, n)
+		end
+		redis.call('EXPIRE', day, DAILY_KEEP_DAYS * DAY_S)
+	end
+end
+
+local function flush_stats()
+	for f, n in pairs(stats) do
+		redis.call('HINCRBY', P .. K.STATS, f, n)
+	end
+	flush_daily(K.CALIB_ALL, K.CALIB_DAY, calstats)
+	flush_daily(K.SRC_ALL, K.SRC_DAY, srcstats)
+end
+
+-- Push values onto a list in chunks (unpack has a C-stack limit).
+local function push_all(cmd, key, values)
+	local i = 1
+	while i <= #values do
+		local j = math.min(i + PUSH_CHUNK - 1, #values)
+		redis.call(cmd, key, unpack(values, i, j))
+		i = j + 1
+	end
+end
+
+-- Deferred list pushes: key -> values, flushed in order at the end.
+local pushes, push_order = {}, {}
+local function lpush_later(key, value)
+	if not pushes[key] then
+		pushes[key] = {}
+		push_order[#push_order + 1] = key
+	end
+	local l = pushes[key]
+	l[#l + 1] = value
+end
+
+local function flush_pushes()
+	for _, key in ipairs(push_order) do
+		push_all('LPUSH', key, pushes[key])
+	end
+end
+
+local function dead_letter(json, reason)
+	lpush_later(P .. K.DEAD, json)
+	stat('dead:' .. reason)
+end
+
+-- A dead letter built here, for reasons only Redis's state can tell.
+-- raw is valid UTF-8 here (the daemon checked it), so it is a JSON string.
+-- src is the queue the payload came from (K.INCOMING, K.EVENTS).
+local function dead_letter_raw(reason, detail, src, raw)
+	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
+	    ',"at_ms":' .. fmt(NOW) .. ',"source":' .. jstr(src) ..
+	    ',"raw":' .. jstr(raw) .. '}', reason)
+end
+
+-- A lead for marketing automation: below the MQL threshold, or rejected.
+local function nurture(id, score, reason, seg, raw)
+	lpush_later(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
+	    ',"score":' .. fmt(score) .. ',"reason":' .. q(reason) ..
+	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(NOW) ..
+	    ',"lead":' .. raw .. '}')
+	stat('nurture:' .. reason)
+end
+
+-- An alert (JSON) to its subscribers, live, and to the durable log.
+local function publish_alert(a)
+	redis.call('PUBLISH', P .. K.ALERTS, a)
+	redis.call('XADD', P .. K.ALERTS_LOG, 'MAXLEN', '~', R.alert_log_max,
+	    '*', 'alert', a)
+end

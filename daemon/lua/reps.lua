@@ -1,0 +1,252 @@
+-- reps.lua - reps and assignment: a rep's state and room, picking a rep, assigning and releasing a lead, draining backlogs (the drain operation).
+
+-- Backlog order: highest score first, then oldest. The fraction encodes age.
+local EPOCH_MS = 1577836800000	-- 2020-01-01
+local AGE_SCALE = 4398046511104	-- 2^42 ms, about 139 years
+-- A drain passes over at most this many waiting leads that only reps they
+-- may not go back to could take.
+local DRAIN_SKIP_MAX = 100
+
+local repst = {}	-- rep id -> cached state for this call
+
+-- Rep r's key: rep_key(r, KT.REP) its hash, KT.REP_OPEN... the others.
+local function rep_key(r, tail)
+	return P .. K.REP .. r .. tail
+end
+
+-- An entry of the audit stream (with audit.enabled): the fields given.
+local function audit(...)
+	redis.call('XADD', P .. K.AUDIT, 'MAXLEN', '~', R.audit, '*', ...)
+end
+
+local function rep_state(r)
+	local s = repst[r]
+	if s then
+		return s
+	end
+	local h = redis.call('HMGET', rep_key(r, KT.REP), 'status',
+	    'last_assigned_ms')
+	redis.call('ZREMRANGEBYSCORE', rep_key(r, KT.REP_WINDOW), '-inf',
+	    fmt(NOW - R.period))
+	s = {
+		status = h[1] or 'available',
+		last = tonumber(h[2]) or -1,
+		open = redis.call('SCARD', rep_key(r, KT.REP_OPEN)),
+		win = redis.call('ZCARD', rep_key(r, KT.REP_WINDOW)),
+	}
+	repst[r] = s
+	return s
+end
+
+local function rep_can_take(r)
+	local c = R.reps[r]
+	if not c then
+		return false	-- removed from the config: keeps leads, gets no new
+	end
+	local s = rep_state(r)
+	return s.status ~= 'away' and s.open < c[1] and
+	    (c[2] == 0 or s.win < c[2])
+end
+
+-- The eligible rep of seg with the fewest open leads; ties go to the
+-- oldest last assignment (never assigned = oldest), then config order.
+local function pick_rep(seg, exclude)
+	local best, bs
+	for _, r in ipairs(R.segs[seg] or {}) do
+		if not (exclude and exclude[r]) and rep_can_take(r) then
+			local s = repst[r]
+			if not best or s.open < bs.open or
+			    (s.open == bs.open and s.last < bs.last) then
+				best, bs = r, s
+			end
+		end
+	end
+	return best
+end
+
+local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
+
+-- Assign lead id to rep r. The record's fields go into rec (the caller
+-- writes them with one HSET) when rec is given: a first assignment, which
+-- also starts sla_breached at 0. Without rec (a reassignment) they are
+-- written here and sla_breached keeps its 1. received: when the router
+-- took the lead (ms), for its own latency SLO; nil for a reassignment.
+local function assign(id, seg, score, raw, r, received, rec)
+	local s = repst[r]
+	local due = NOW + R.follow
+	local a = '{"lead_id":' .. q(id) .. ',"rep":' .. q(r) ..
+	    ',"segment":' .. q(seg) .. ',"score":' .. fmt(score) ..
+	    ',"assigned_at_ms":' .. fmt(NOW) .. ',"follow_up_due_ms":' ..
+	    fmt(due) .. ',"lead":' .. raw .. '}'
+
+	redis.call('SADD', rep_key(r, KT.REP_OPEN), id)
+	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
+	if R.audit > 0 then
+		-- The counts as this script saw them, for an auditor to replay.
+		local c = R.reps[r]
+		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
+		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
+	end
+	if not dirty_reps[r] then
+		dirty_reps[r] = true
+		window_z[r] = {}
+	end
+	local w = window_z[r]
+	w[#w + 1] = NOW
+	w[#w + 1] = id
+	if rec then
+		local n = #rec
+		rec[n + 1], rec[n + 2] = 'status', 'assigned'
+		rec[n + 3], rec[n + 4] = 'rep', r
+		rec[n + 5], rec[n + 6] = 'assigned_at_ms', NOW
+		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
+		rec[n + 9], rec[n + 10] = 'sla_breached', 0
+	else
+		redis.call('HSET', P .. K.LEAD .. id, 'status', 'assigned',
+		    'rep', r, 'assigned_at_ms', NOW, 'follow_up_due_ms', due)
+	end
+	lpush_later(rep_key(r, KT.REP_INBOX), a)
+	redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
+	due_z[#due_z + 1] = due
+	due_z[#due_z + 1] = id
+	if R.warn > 0 then
+		warn_z[#warn_z + 1] = due - R.warn
+		warn_z[#warn_z + 1] = id
+	end
+	stat(name2('assigned:', seg))
+	stat(name2('assigned_rep:', r))
+	if received then
+		observe('latency', R.hist.latency, NOW - received)
+	end
+end
+
+local function backlog_score(score, received)
+	return string.format('%.17g', -score + (received - EPOCH_MS) / AGE_SCALE)
+end
+
+local function flush_assignments()
+	for r in pairs(dirty_reps) do
+		redis.call('HSET', rep_key(r, KT.REP), 'last_assigned_ms',
+		    repst[r].last)
+		push_all('ZADD', rep_key(r, KT.REP_WINDOW), window_z[r])
+	end
+	if #due_z > 0 then
+		push_all('ZADD', P .. K.SLA_DUE, due_z)
+	end
+	if #warn_z > 0 then
+		push_all('ZADD', P .. K.SLA_WARN, warn_z)
+	end
+end
+
+-- Write what the call deferred: assignments, list pushes, counters.
+local function flush_all()
+	flush_assignments()
+	flush_pushes()
+	flush_stats()
+end
+
+local function set_of(csv)
+	local t = {}
+	if csv then
+		for r in string.gmatch(csv, '[^,]+') do
+			t[r] = true
+		end
+	end
+	return t
+end
+
+-- Assign waiting leads of seg while some rep can take them.
+local function drain(seg)
+	local key = P .. K.BACKLOG .. seg
+	local skip, moved = 0, 0
+	while skip < DRAIN_SKIP_MAX do
+		local top = redis.call('ZRANGE', key, skip, skip)
+		if #top == 0 then
+			break
+		end
+		local id = top[1]
+		local lk = P .. K.LEAD .. id
+		local rec = redis.call('HMGET', lk, 'status', 'score', 'lead',
+		    'breached_by', 'received_at_ms', 'source')
+		if rec[1] ~= 'backlog' then
+			redis.call('ZREM', key, id)	-- stale entry
+		else
+			local r = pick_rep(seg, set_of(rec[4]))
+			if r then
+				local fields = {}
+
+				redis.call('ZREM', key, id)
+				assign(id, seg, tonumber(rec[2]), rec[3], r,
+				    tonumber(rec[5]), fields)
+				redis.call('HSET', lk, unpack(fields))
+				src_stat(rec[6], 'assigned')
+				moved = moved + 1
+			elseif rec[4] and pick_rep(seg, nil) then
+				skip = skip + 1	-- only reps it may not go back to have room
+			else
+				break
+			end
+		end
+	end
+	return moved
+end
+
+local function drain_segments(list)
+	local seen, moved = {}, 0
+	for _, seg in ipairs(list) do
+		if not seen[seg] then
+			seen[seg] = true
+			moved = moved + drain(seg)
+		end
+	end
+	return moved
+end
+
+-- Stop a lead's follow-up timers: its due time and its warning.
+local function stop_timers(id)
+	redis.call('ZREM', P .. K.SLA_DUE, id)
+	redis.call('ZREM', P .. K.SLA_WARN, id)
+end
+
+-- A lead leaves its rep (closed or rejected): free the slot, stop timers.
+local function release_lead(id, r)
+	redis.call('SREM', rep_key(r, KT.REP_OPEN), id)
+	if repst[r] then
+		repst[r].open = repst[r].open - 1
+	end
+	stop_timers(id)
+	if R.audit > 0 then
+		audit('op', 'release', 'lead', id, 'rep', r, 'open',
+		    redis.call('SCARD', rep_key(r, KT.REP_OPEN)))
+	end
+end
+
+-- The segments to drain when rep r frees a slot.
+local function rep_segments(r, also)
+	local list = {}
+	for _, seg in ipairs(R.seg_order) do
+		for _, x in ipairs(R.segs[seg]) do
+			if x == r then
+				list[#list + 1] = seg
+			end
+		end
+	end
+	if also then
+		list[#list + 1] = also
+	end
+	return list
+end
+
+-- drain ROUTING: assign whatever the backlogs hold and reps can take
+-- (after a reload, and periodically as rolling windows free capacity).
+ops[OP.DRAIN] = function()
+	load_routing(DRAIN.ROUTING)
+	local moved = 0
+	for _, seg in ipairs(R.seg_order) do
+		if redis.call('ZCARD', P .. K.BACKLOG .. seg) > 0 then
+			moved = moved + drain(seg)
+		end
+	end
+	flush_all()
+	return moved
+end

@@ -1,0 +1,281 @@
+/*
+ * wire.h - the script's calling convention, named once: its operations,
+ * where each argument sits, how the items of a commit and the replies are
+ * laid out, and the words it answers with. The C code reads them here, and
+ * the build inlines them into the Lua script (daemon/lua/wire2lua.c).
+ *
+ * A call is EVALSHA sha 1 KEY argv..., KEY any key under the prefix (for
+ * Redis Cluster routing). argv is laid out as WIRE_SCRIPT: the operation,
+ * the key prefix, then the operation's arguments, laid out as the layout
+ * of the operation's name. Indices count from 0, as in a C argv and in a
+ * hiredis reply; the Lua reads argument i of the operation as
+ * ARGV[1 + SCRIPT.ARGS + i].
+ *
+ * WIRE_LAYOUTS:	X(LAYOUT, number of fields, what it is)
+ * WIRE_FIELDS:		X(LAYOUT, FIELD, index, what it holds)
+ * give C the constants WIRE_<LAYOUT>_<FIELD> and WIRE_<LAYOUT>_FIELDS,
+ * and Lua the names LAYOUT.FIELD and LAYOUT_FIELDS.
+ *
+ * WIRE_WORDS:		X(GROUP, NAME, what it means)
+ * names the strings WIRE_<GROUP>_<NAME> (defined below) that travel in
+ * arguments and replies; Lua writes them GROUP.NAME.
+ */
+#ifndef LR_WIRE_H
+#define LR_WIRE_H
+
+#include <stddef.h>
+
+/* The operations (argv[WIRE_SCRIPT_OP]). */
+#define WIRE_OP_HEARTBEAT	"heartbeat"
+#define WIRE_OP_RELEASE		"release"
+#define WIRE_OP_CLAIM		"claim"
+#define WIRE_OP_COMMIT		"commit"
+#define WIRE_OP_EVENTS		"events"
+#define WIRE_OP_DRAIN		"drain"
+#define WIRE_OP_SLA		"sla"
+#define WIRE_OP_FORECAST	"forecast"
+#define WIRE_OP_METRICS		"metrics"
+
+/* The kind of an item of a commit or events call (WIRE_*_KIND). */
+#define WIRE_KIND_LEAD		"lead"
+#define WIRE_KIND_EVENT		"ev"
+#define WIRE_KIND_DEAD		"dead"
+
+/* A heartbeat's mode (WIRE_HEARTBEAT_MODE). */
+#define WIRE_MODE_REGISTER	"register"
+#define WIRE_MODE_RENEW		"renew"
+
+/* The result words: one per item of a commit or events call, or the
+ * heartbeat's answer. Refused events are dead-lettered under their word. */
+#define WIRE_RES_ASSIGNED	"assigned:"	/* followed by the rep id */
+#define WIRE_RES_BACKLOG	"backlog"
+#define WIRE_RES_NURTURE	"nurture"
+#define WIRE_RES_DUPLICATE	"duplicate"
+#define WIRE_RES_DEAD		"dead"
+#define WIRE_RES_FENCED		"fenced"
+#define WIRE_RES_OK		"ok"
+#define WIRE_RES_UNKNOWN_LEAD	"unknown_lead"
+#define WIRE_RES_UNKNOWN_REP	"unknown_rep"
+#define WIRE_RES_NOT_ASSIGNEE	"not_assignee"
+
+/* The start of an error reply. */
+#define WIRE_ERR_FENCED		"FENCED"
+
+#define WIRE_WORDS(X) \
+	X(OP, HEARTBEAT, "INSTANCE TTL_MS MODE: renew the lease, requeue " \
+	    "the work of instances whose lease ran out; replies ok or fenced") \
+	X(OP, RELEASE, "INSTANCE: a graceful stop gives back its work; " \
+	    "replies the number of payloads requeued") \
+	X(OP, CLAIM, "INSTANCE SOURCE MAX SEQ: move payloads into in-flight; " \
+	    "replies CLAIM_REPLY, or the error FENCED") \
+	X(OP, COMMIT, "INSTANCE ROUTING CLAIMED_AT then LEAD items: route " \
+	    "leads; replies one result word per item") \
+	X(OP, EVENTS, "INSTANCE ROUTING then EVENT items: apply events; " \
+	    "replies one result word per item") \
+	X(OP, DRAIN, "ROUTING: assign what backlogs hold and reps can take; " \
+	    "replies the number assigned") \
+	X(OP, SLA, "ROUTING LIMIT: fire due warnings and breaches; " \
+	    "replies SLA_REPLY") \
+	X(OP, FORECAST, "ROUTING HORIZON_MS HALF_LIFE_MS: update the " \
+	    "capacity forecast; replies the alerts fired, one line each") \
+	X(OP, METRICS, "ROUTING: shared state for /metrics; " \
+	    "replies METRICS_REPLY") \
+	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
+	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
+	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
+	X(MODE, REGISTER, "a new instance: register it") \
+	X(MODE, RENEW, "a registered instance: fenced when it was reaped") \
+	X(RES, ASSIGNED, "commit: assigned to the rep named after the word") \
+	X(RES, BACKLOG, "commit: an MQL no rep can take now, backlogged") \
+	X(RES, NURTURE, "commit: below the MQL threshold, to nurture") \
+	X(RES, DUPLICATE, "commit: the lead id was already accepted") \
+	X(RES, DEAD, "commit, events: the item was a dead letter") \
+	X(RES, FENCED, "commit, events: no longer this instance's; heartbeat: " \
+	    "this instance was presumed dead") \
+	X(RES, OK, "events: applied; heartbeat: the lease is renewed") \
+	X(RES, UNKNOWN_LEAD, "events: no such lead was accepted") \
+	X(RES, UNKNOWN_REP, "events: the rep is not in the configuration") \
+	X(RES, NOT_ASSIGNEE, "events: the lead is not held by that rep") \
+	X(ERR, FENCED, "claim: the instance is not registered")
+
+#define WIRE_LAYOUTS(X) \
+	X(SCRIPT, 3, "argv of every call") \
+	X(HEARTBEAT, 3, "heartbeat's arguments") \
+	X(RELEASE, 1, "release's arguments") \
+	X(CLAIM, 4, "claim's arguments") \
+	X(COMMIT, 4, "commit's arguments") \
+	X(EVENTS, 3, "events' arguments") \
+	X(DRAIN, 1, "drain's arguments") \
+	X(SLA, 2, "sla's arguments") \
+	X(FORECAST, 3, "forecast's arguments") \
+	X(METRICS, 1, "metrics' arguments") \
+	X(LEAD, 10, "one item of a commit") \
+	X(EVENT, 8, "one item of an events call") \
+	X(DEAD, 4, "a dead item of either: these, blanks, the sha last") \
+	X(CLAIM_REPLY, 2, "claim's reply") \
+	X(CLAIMED, 3, "one payload of claim's reply") \
+	X(SLA_REPLY, 5, "sla's reply") \
+	X(METRICS_REPLY, 10, "metrics' reply") \
+	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS")
+
+#define WIRE_FIELDS(X) \
+	X(SCRIPT, OP, 0, "the operation, WIRE_OP_*") \
+	X(SCRIPT, PREFIX, 1, "redis.prefix, the head of every key") \
+	X(SCRIPT, ARGS, 2, "the operation's first argument") \
+	X(HEARTBEAT, INSTANCE, 0, "the instance id") \
+	X(HEARTBEAT, TTL_MS, 1, "the lease, ms from now") \
+	X(HEARTBEAT, MODE, 2, "WIRE_MODE_*") \
+	X(RELEASE, INSTANCE, 0, "the instance id") \
+	X(CLAIM, INSTANCE, 0, "the instance id") \
+	X(CLAIM, SOURCE, 1, "the queue: KEY_INCOMING or KEY_EVENTS") \
+	X(CLAIM, MAX, 2, "at most this many payloads") \
+	X(CLAIM, SEQ, 3, "the seq of the first payload, then +1 each") \
+	X(COMMIT, INSTANCE, 0, "the instance id") \
+	X(COMMIT, ROUTING, 1, "the routing table, JSON (decide.h)") \
+	X(COMMIT, CLAIMED_AT, 2, "the claim's time, ms (CLAIM_REPLY TIME)") \
+	X(COMMIT, ITEMS, 3, "the first item, LEAD_FIELDS each") \
+	X(EVENTS, INSTANCE, 0, "the instance id") \
+	X(EVENTS, ROUTING, 1, "the routing table, JSON (decide.h)") \
+	X(EVENTS, ITEMS, 2, "the first item, EVENT_FIELDS each") \
+	X(DRAIN, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(SLA, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(SLA, LIMIT, 1, "at most this many warnings and breaches each") \
+	X(FORECAST, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(FORECAST, HORIZON_MS, 1, "alert when room runs out within it; 0: no") \
+	X(FORECAST, HALF_LIFE_MS, 2, "the arrival rate's half-life") \
+	X(METRICS, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(LEAD, SEQ, 0, "the payload's seq in the in-flight hash") \
+	X(LEAD, KIND, 1, "WIRE_KIND_LEAD") \
+	X(LEAD, ID, 2, "the lead id") \
+	X(LEAD, SCORE, 3, "the score") \
+	X(LEAD, SEGMENT, 4, "the segment's name") \
+	X(LEAD, MQL, 5, "1 for an MQL, else 0") \
+	X(LEAD, SOURCE, 6, "the lead's source; \"\" when none") \
+	X(LEAD, RAW, 7, "the payload as pushed") \
+	X(LEAD, RECEIPT, 8, "the score receipt, JSON") \
+	X(LEAD, SHA, 9, "the payload's SHA1 when it was redelivered, else \"\"") \
+	X(EVENT, SEQ, 0, "the payload's seq in the in-flight hash") \
+	X(EVENT, KIND, 1, "WIRE_KIND_EVENT") \
+	X(EVENT, TYPE, 2, "the event type (event.h)") \
+	X(EVENT, LEAD_ID, 3, "the lead id; \"\" for rep_status") \
+	X(EVENT, REP, 4, "the rep id") \
+	X(EVENT, ARG, 5, "the reason, outcome or status") \
+	X(EVENT, RAW, 6, "the payload as pushed") \
+	X(EVENT, SHA, 7, "the payload's SHA1 when it was redelivered, else \"\"") \
+	X(DEAD, SEQ, 0, "the payload's seq in the in-flight hash") \
+	X(DEAD, KIND, 1, "WIRE_KIND_DEAD") \
+	X(DEAD, REASON, 2, "the dead letter's reason") \
+	X(DEAD, JSON, 3, "the dead letter, JSON") \
+	X(CLAIM_REPLY, TIME, 0, "the claim's time, ms (Redis TIME)") \
+	X(CLAIM_REPLY, ITEMS, 1, "the first payload, CLAIMED_FIELDS each, " \
+	    "oldest first") \
+	X(CLAIMED, PAYLOAD, 0, "the payload") \
+	X(CLAIMED, SHA, 1, "its SHA1 when it was redelivered, else \"\"") \
+	X(CLAIMED, REDELIVERIES, 2, "how often it was requeued after a crash") \
+	X(SLA_REPLY, FIRED, 0, "alerts fired") \
+	X(SLA_REPLY, NEXT, 1, "the next due time, ms; -1 when none") \
+	X(SLA_REPLY, NOW, 2, "Redis's time, ms") \
+	X(SLA_REPLY, MORE, 3, "1 when LIMIT was reached: call again now") \
+	X(SLA_REPLY, SHOWN, 4, "the first alerts, one log line each") \
+	X(METRICS_REPLY, STATS, 0, "KEY_STATS as field/value pairs") \
+	X(METRICS_REPLY, BACKLOG, 1, "backlog size per segment, seg_order") \
+	X(METRICS_REPLY, REPS, 2, "METRICS_REP_FIELDS per rep, rep_order") \
+	X(METRICS_REPLY, INCOMING, 3, "the length of KEY_INCOMING") \
+	X(METRICS_REPLY, EVENTS, 4, "the length of KEY_EVENTS") \
+	X(METRICS_REPLY, DEAD, 5, "the length of KEY_DEAD") \
+	X(METRICS_REPLY, SLA_DUE, 6, "pending SLA timers") \
+	X(METRICS_REPLY, INSTANCES, 7, "live instances") \
+	X(METRICS_REPLY, SOURCES, 8, "KEY_SRC_ALL as field/value pairs") \
+	X(METRICS_REPLY, FORECAST, 9, "KEY_FORECAST as field/value pairs") \
+	X(METRICS_REP, OPEN, 0, "open leads") \
+	X(METRICS_REP, PERIOD, 1, "assignments within the period") \
+	X(METRICS_REP, AVAILABLE, 2, "1 when available, 0 when away")
+
+enum {
+#define WIRE_FIELD_ENUM(layout, field, index, what) \
+	WIRE_##layout##_##field = index,
+	WIRE_FIELDS(WIRE_FIELD_ENUM)
+#undef WIRE_FIELD_ENUM
+};
+
+enum {
+#define WIRE_LAYOUT_ENUM(layout, n, what) WIRE_##layout##_FIELDS = n,
+	WIRE_LAYOUTS(WIRE_LAYOUT_ENUM)
+#undef WIRE_LAYOUT_ENUM
+};
+
+/* The rows of the tables as data, for code that walks them (wire2lua,
+ * tests): each returns its array, *n its length. */
+struct wire_layout {
+	const char *name;	/* "LEAD" */
+	int n;			/* its number of fields */
+	const char *what;
+};
+
+struct wire_field {
+	const char *layout;	/* "LEAD" */
+	const char *name;	/* "SEQ" */
+	int index;
+	const char *what;
+};
+
+struct wire_word {
+	const char *group;	/* "RES" */
+	const char *name;	/* "OK" */
+	const char *word;	/* "ok" */
+	const char *what;
+};
+
+static inline const struct wire_layout *
+wire_layouts(size_t *n)
+{
+	static const struct wire_layout rows[] = {
+#define WIRE_LAYOUT_ROW(layout, count, what) {#layout, count, what},
+		WIRE_LAYOUTS(WIRE_LAYOUT_ROW)
+#undef WIRE_LAYOUT_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+static inline const struct wire_field *
+wire_fields(size_t *n)
+{
+	static const struct wire_field rows[] = {
+#define WIRE_FIELD_ROW(layout, field, index, what) \
+		{#layout, #field, index, what},
+		WIRE_FIELDS(WIRE_FIELD_ROW)
+#undef WIRE_FIELD_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+static inline const struct wire_word *
+wire_words(size_t *n)
+{
+	static const struct wire_word rows[] = {
+#define WIRE_WORD_ROW(group, name, what) \
+		{#group, #name, WIRE_##group##_##name, what},
+		WIRE_WORDS(WIRE_WORD_ROW)
+#undef WIRE_WORD_ROW
+	};
+
+	*n = sizeof(rows) / sizeof(rows[0]);
+	return rows;
+}
+
+/* The groups of WIRE_WORDS, in the order of the table. */
+static inline const char *const *
+wire_groups(size_t *n)
+{
+	static const char *const groups[] = {"OP", "KIND", "MODE", "RES",
+	    "ERR"};
+
+	*n = sizeof(groups) / sizeof(groups[0]);
+	return groups;
+}
+
+#endif
