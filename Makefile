@@ -39,9 +39,9 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        clang libclang-rt-14-dev valgrind
 
 CORE    = log config match score segment lead event decide plan sources calib
-DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
+DAEMON  = main rds instance task consumer sla forecast drain http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_show ctl_plan ctl_sources ctl_calibrate $(CORE)
-UNIT    = match score segment lead config event decide plan sources calib
+UNIT    = match score segment lead config event decide plan sources calib metrics
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -101,6 +101,10 @@ $(BT)/leadctl: $(CTL:%=$(BT)/obj/%.o)
 
 $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# metrics.c is an event-loop module: its test also links it, and rds.o for
+# its scrape.
+$(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 

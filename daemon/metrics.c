@@ -1,11 +1,13 @@
-/* metrics.c - render lr:stats, shared gauges and process state as Prometheus text. */
+/* metrics.c - scrape lr:stats, shared gauges and process state, and render them as Prometheus text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
 #include "lead.h"
+#include "log.h"
 #include "metrics.h"
+#include "rds.h"
 #include "sources.h"
 
 /* How a family of lr:stats fields ("dead:bad_json") becomes a metric. */
@@ -487,4 +489,97 @@ metrics_render(struct evbuffer *buf, const struct lr_config *cfg,
 		render_shared(buf, cfg, shared);
 	render_local(buf, cfg, local);
 	return 0;
+}
+
+/* --- the scrape ----------------------------------------------------------- */
+
+struct metrics {
+	struct rds_target to;
+	metrics_view_cb *view;
+	void *arg;
+};
+
+/* A scrape waiting for Redis; it owns its arguments. */
+struct scrape {
+	struct metrics *m;
+	metrics_done_cb *done;
+	void *ctx;
+	struct rds_argv args;
+};
+
+struct metrics *
+metrics_new(const struct rds_target *to, metrics_view_cb *view, void *arg)
+{
+	struct metrics *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->to = *to;
+	m->view = view;
+	m->arg = arg;
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	free(m);
+}
+
+/* Render the reply (NULL or malformed: this process alone) for done. */
+static bool
+answer(struct metrics *m, const redisReply *reply, metrics_done_cb *done,
+    void *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct metrics_shared shared;
+	struct metrics_view v;
+	bool taken;
+
+	if (b == NULL)
+		return done(NULL, ctx);
+	m->view(&v, m->arg);
+	metrics_render(b, v.cfg, metrics_parse(reply, v.cfg, &shared) == 0 ?
+	    &shared : NULL, &v.local);
+	taken = done(b, ctx);
+	evbuffer_free(b);
+	return taken;
+}
+
+static void
+scrape_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct scrape *s = arg;
+
+	(void)conn;
+	if (answer(s->m, reply, s->done, s->ctx) && reply != NULL &&
+	    reply->type == REDIS_REPLY_ERROR)
+		log_warnx("metrics: %s", reply->str);
+	rds_argv_clear(&s->args);
+	free(s);
+}
+
+void
+metrics_scrape(struct metrics *m, metrics_done_cb *done, void *ctx)
+{
+	struct metrics_view v;
+	struct scrape *s;
+
+	if (!rds_up(m->to.conn) || (s = calloc(1, sizeof(*s))) == NULL) {
+		(void)answer(m, NULL, done, ctx);
+		return;
+	}
+	s->m = m;
+	s->done = done;
+	s->ctx = ctx;
+	m->view(&v, m->arg);
+	if (rds_argv_adds(&s->args, "metrics") == -1 ||
+	    rds_argv_adds(&s->args, v.cfg->redis.prefix) == -1 ||
+	    rds_argv_adds(&s->args, v.routing) == -1 ||
+	    rds_script(m->to.conn, m->to.script, m->to.key, &s->args,
+	    scrape_cb, s) == -1) {
+		rds_argv_clear(&s->args);
+		free(s);
+		(void)answer(m, NULL, done, ctx);
+	}
 }
