@@ -10,12 +10,16 @@
 #include "rds.h"
 #include "sources.h"
 
+/* The most labels a family's field carries ("alert:TYPE:SEGMENT:REP"). */
+#define FAMILY_MAX_LABELS 3
+
 /* How a family of lr:stats fields ("dead:bad_json") becomes a metric. */
 struct family {
 	const char *prefix;	/* "dead:"; a full field name when no labels */
 	const char *name;
 	const char *help;
-	const char *labels[3];	/* the parts after the prefix, split on ':' */
+	/* the parts after the prefix, split on ':' */
+	const char *labels[FAMILY_MAX_LABELS];
 	enum { SEED_NONE, SEED_SEGMENTS, SEED_REPS, SEED_REASONS,
 	    SEED_NURTURE } seed;
 };
@@ -136,8 +140,9 @@ sample(struct evbuffer *b, const struct family *f, const char *rest,
 	evbuffer_add_printf(b, "%s", f->name);
 	if (f->labels[0] != NULL) {
 		evbuffer_add(b, "{", 1);
-		for (k = 0; k < 3 && f->labels[k] != NULL; k++) {
-			colon = f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
+		for (k = 0; k < FAMILY_MAX_LABELS && f->labels[k] != NULL; k++) {
+			colon = k + 1 < FAMILY_MAX_LABELS &&
+			    f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
 			evbuffer_add_printf(b, "%s%s=\"", k ? "," : "",
 			    f->labels[k]);
 			label_value(b, p, colon ? (size_t)(colon - p) :
