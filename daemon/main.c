@@ -320,16 +320,22 @@ setup(struct lrd *d)
 		fatalx("cannot set up: out of memory");
 	task_start(d->sla);
 	task_start(d->forecast);
-	if (d->cfg->http.host != NULL) {
-		const struct http_service svc = {health_cb, metrics_cb, d};
-		char err[300];
+}
 
-		if ((d->http = http_new(d->base, d->cfg->http.host,
-		    d->cfg->http.port, &svc, err, sizeof(err))) == NULL)
-			fatalx("http: %s", err);
-		log_info("http: listening on '%s' (/healthz, /metrics)",
-		    d->cfg->http.listen);
-	}
+/* Serve /healthz and /metrics when http.listen is set. */
+static void
+setup_http(struct lrd *d)
+{
+	const struct http_service svc = {health_cb, metrics_cb, d};
+	char err[300];
+
+	if (d->cfg->http.host == NULL)
+		return;
+	if ((d->http = http_new(d->base, d->cfg->http.host, d->cfg->http.port,
+	    &svc, err, sizeof(err))) == NULL)
+		fatalx("http: %s", err);
+	log_info("http: listening on '%s' (/healthz, /metrics)",
+	    d->cfg->http.listen);
 }
 
 static int
@@ -349,6 +355,7 @@ run(struct lrd *d)
 	ready = evtimer_new(d->base, ready_cb, d);
 	if (stop_ev == NULL || ready == NULL)
 		fatalx("cannot set up timers");
+	setup_http(d);
 	instance_start(d->inst);
 	task_start(d->drain);
 	event_add(ready, &zero);
