@@ -7,13 +7,6 @@
 #include "log.h"
 #include "task.h"
 
-static long
-drain_period(void *arg)
-{
-	(void)arg;
-	return DRAIN_MS;
-}
-
 static int
 drain_build(struct task *t, struct rds_argv *a, void *arg)
 {
@@ -42,7 +35,7 @@ drain_done(struct task *t, const redisReply *reply, void *arg)
 
 const struct task_def drain_task = {
 	.beat = TASK_EVERY,
-	.period = drain_period,
+	.period_ms = DRAIN_MS,
 	.build = drain_build,
 	.done = drain_done,
 };

@@ -65,13 +65,6 @@ become_new(struct instance *in, const char *why)
 
 /* --- the heartbeat -------------------------------------------------------- */
 
-static long
-heartbeat_period(void *arg)
-{
-	(void)arg;
-	return INSTANCE_HEARTBEAT_MS;
-}
-
 /* Renew the lease, or register while we hold none. */
 static int
 heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
@@ -131,7 +124,7 @@ heartbeat_tick(void *arg)
 
 static const struct task_def heartbeat_task = {
 	.beat = TASK_EVERY,
-	.period = heartbeat_period,
+	.period_ms = INSTANCE_HEARTBEAT_MS,
 	.build = heartbeat_build,
 	.done = heartbeat_done,
 	.tick = heartbeat_tick,

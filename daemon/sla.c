@@ -8,13 +8,6 @@
 #include "sla.h"
 #include "task.h"
 
-static long
-sla_period(void *arg)
-{
-	(void)arg;
-	return DECIDE_SLA_MAX_SLEEP_MS;
-}
-
 static int
 sla_build(struct task *t, struct rds_argv *a, void *arg)
 {
@@ -60,7 +53,7 @@ sla_done(struct task *t, const redisReply *reply, void *arg)
 
 const struct task_def sla_task = {
 	.beat = TASK_REPLY,
-	.period = sla_period,
+	.period_ms = DECIDE_SLA_MAX_SLEEP_MS,
 	.build = sla_build,
 	.done = sla_done,
 };

@@ -43,6 +43,13 @@ run(struct task *t)
 	t->pending = true;
 }
 
+static long
+period(const struct task *t)
+{
+	return t->def->period_ms > 0 ? t->def->period_ms :
+	    t->def->period(t->arg);
+}
+
 void
 task_arm(struct task *t, long ms)
 {
@@ -61,7 +68,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	run(t);
 	if (t->def->beat == TASK_AFTER)
-		task_arm(t, t->def->period(t->arg));
+		task_arm(t, period(t));
 	if (t->def->tick != NULL)
 		t->def->tick(t->arg);
 }
@@ -90,7 +97,7 @@ task_new(struct event_base *base, const struct rds_target *to,
 void
 task_start(struct task *t)
 {
-	task_arm(t, t->def->period(t->arg));
+	task_arm(t, period(t));
 }
 
 void
@@ -100,7 +107,7 @@ task_kick(struct task *t)
 		evtimer_del(t->timer);
 	run(t);
 	if (t->def->beat == TASK_AFTER)
-		task_arm(t, t->def->period(t->arg));
+		task_arm(t, period(t));
 }
 
 void

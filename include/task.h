@@ -35,7 +35,8 @@ enum task_beat {
 /* What a task does; the callbacks get the arg given to task_new. */
 struct task_def {
 	enum task_beat beat;
-	/* The period in ms (TASK_AFTER asks at each arm, the others once). */
+	/* The period in ms; 0: ask period(arg) (at each arm for TASK_AFTER). */
+	long period_ms;
 	long (*period)(void *arg);
 	/* Fill args (empty) for the call; 0 to send it, -1 to skip the run. */
 	int (*build)(struct task *t, struct rds_argv *args, void *arg);

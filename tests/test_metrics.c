@@ -40,7 +40,6 @@ static const char test_conf[] =
 enum { M_STATS, M_BACKLOG, M_REPS, M_INCOMING, M_EVENTS, M_DEAD,
 	M_SLA_PENDING, M_INSTANCES, M_SOURCES, M_FORECAST, M_N };
 
-static char conf_path[64];
 static struct lr_config *cfg;
 
 /* --- a reply tree built by hand ---------------------------------------------- */
@@ -545,22 +544,23 @@ test_render_local_only(void **state)
 
 /* --- set-up -------------------------------------------------------------------- */
 
+/* Load test_conf; the file goes again at once. */
 static int
 setup(void **state)
 {
+	char path[] = "/tmp/test_metrics.XXXXXX";
 	struct cfg_diag diag = {0};
+	int fd = mkstemp(path);
 	FILE *f;
-	int fd;
 
 	(void)state;
-	snprintf(conf_path, sizeof(conf_path), "/tmp/test_metrics.XXXXXX");
-	if ((fd = mkstemp(conf_path)) == -1 || (f = fdopen(fd, "w")) == NULL)
+	if (fd == -1 || (f = fdopen(fd, "w")) == NULL)
 		return -1;
-	if (fputs(test_conf, f) < 0 || fclose(f) != 0)
-		return -1;
-	cfg = cfg_load(conf_path, &diag);
-	for (size_t i = 0; i < diag.nerrors; i++)
-		fprintf(stderr, "error: %s\n", diag.errors[i]);
+	if (fputs(test_conf, f) >= 0 && fclose(f) == 0)
+		cfg = cfg_load(path, &diag);
+	unlink(path);
+	if (diag.nerrors > 0)
+		print_error("test_conf: %s\n", diag.errors[0]);
 	cfg_diag_clear(&diag);
 	return cfg != NULL ? 0 : -1;
 }
@@ -570,8 +570,6 @@ teardown(void **state)
 {
 	(void)state;
 	cfg_free(cfg);
-	cfg = NULL;
-	unlink(conf_path);
 	return 0;
 }
 
