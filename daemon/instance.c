@@ -22,7 +22,7 @@ struct instance {
 	char id[128];
 	bool registered;
 	bool stopping;
-	unsigned int generation;	/* bumped when we become a new instance */
+	unsigned int generation;	/* bumped with each new instance */
 	struct task *heartbeat;
 	unsigned int hb_generation;	/* of the heartbeat in the air */
 	struct rds_argv release_args;	/* of the release in the air */
@@ -63,7 +63,7 @@ become_new(struct instance *in, const char *why)
 	in->cb(in, INSTANCE_CHANGED, in->arg);
 }
 
-/* --- the heartbeat -------------------------------------------------------- */
+/* --- the heartbeat ------------------------------------------------- */
 
 /* Renew the lease, or register while we hold none. */
 static int
@@ -130,7 +130,7 @@ static const struct task_def heartbeat_task = {
 	.tick = heartbeat_tick,
 };
 
-/* --- life cycle ------------------------------------------------------------ */
+/* --- life cycle ---------------------------------------------------- */
 
 struct instance *
 instance_new(struct event_base *base, const struct rds_target *to,
@@ -225,7 +225,7 @@ instance_free(struct instance *in)
 	free(in);
 }
 
-/* --- what others read ------------------------------------------------------ */
+/* --- what others read ---------------------------------------------- */
 
 const char *
 instance_id(const struct instance *in)

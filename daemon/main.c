@@ -139,13 +139,14 @@ reload(struct lrd *d)
 		d->stats.reloads_ok++;
 		log_info("configuration '%s' loaded (version %s)",
 		    d->conf_path, d->cfg->version);
-		task_kick(d->drain);	/* new reps or higher limits take waiting leads */
+		/* New reps or higher limits take waiting leads. */
+		task_kick(d->drain);
 		task_kick(d->forecast);
 	}
 	notify_send("READY=1");
 }
 
-/* --- wiring: what the modules tell each other ------------------------------ */
+/* --- wiring: what the modules tell each other ------------------------- */
 
 static void
 membership_cb(struct instance *in, enum instance_event ev, void *arg)
@@ -221,7 +222,7 @@ metrics_cb(http_body_cb *done, void *ctx, void *arg)
 	metrics_scrape(d->metrics, done, ctx);
 }
 
-/* --- signals and stop ------------------------------------------------------ */
+/* --- signals and stop ------------------------------------------------- */
 
 static struct event *stop_ev;
 
@@ -284,7 +285,7 @@ ready_cb(evutil_socket_t fd, short what, void *arg)
 	notify_send("READY=1");
 }
 
-/* --- start-up -------------------------------------------------------------- */
+/* --- start-up --------------------------------------------------------- */
 
 /* Create the modules and wire them together; fatal when one cannot be. */
 static void

@@ -140,7 +140,8 @@ sample(struct evbuffer *b, const struct family *f, const char *rest,
 	evbuffer_add_printf(b, "%s", f->name);
 	if (f->labels[0] != NULL) {
 		evbuffer_add(b, "{", 1);
-		for (k = 0; k < FAMILY_MAX_LABELS && f->labels[k] != NULL; k++) {
+		for (k = 0; k < FAMILY_MAX_LABELS && f->labels[k] != NULL;
+		    k++) {
 			colon = k + 1 < FAMILY_MAX_LABELS &&
 			    f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
 			evbuffer_add_printf(b, "%s%s=\"", k ? "," : "",
@@ -496,7 +497,7 @@ metrics_render(struct evbuffer *buf, const struct lr_config *cfg,
 	return 0;
 }
 
-/* --- the scrape ----------------------------------------------------------- */
+/* --- the scrape ------------------------------------------------------- */
 
 struct metrics {
 	struct rds_target to;

@@ -40,7 +40,7 @@ struct rds_opts {
 	const char *password;		/* "" or NULL: no AUTH */
 	int db;
 	long connect_timeout_ms;	/* 0: RDS_CONNECT_TIMEOUT_MS */
-	long reply_timeout_ms;		/* watchdog per command; 0: RDS_REPLY_TIMEOUT_MS */
+	long reply_timeout_ms;		/* per command; 0: RDS_REPLY_TIMEOUT_MS */
 };
 
 typedef void rds_reply_cb(struct rds_conn *c, redisReply *reply, void *arg);

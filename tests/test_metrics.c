@@ -42,7 +42,7 @@ enum { M_STATS, M_BACKLOG, M_REPS, M_INCOMING, M_EVENTS, M_DEAD,
 
 static struct lr_config *cfg;
 
-/* --- a reply tree built by hand ---------------------------------------------- */
+/* --- a reply tree built by hand ------------------------------------ */
 
 static redisReply *
 r_new(int type)
@@ -167,7 +167,7 @@ script_reply(void)
 	    r_strs(sources), r_strs(forecast));
 }
 
-/* --- rendering ------------------------------------------------------------------ */
+/* --- rendering ----------------------------------------------------- */
 
 static const struct metrics_local local = {
 	.redis_up = true,
@@ -255,7 +255,7 @@ render_all(void)
 	return out;
 }
 
-/* --- tests: parsing ------------------------------------------------------------ */
+/* --- tests: parsing ------------------------------------------------ */
 
 static void
 test_parse_points_into_the_reply(void **state)
@@ -342,7 +342,7 @@ test_parse_rejects(void **state)
 	r_free(r);
 }
 
-/* --- tests: rendering ---------------------------------------------------------- */
+/* --- tests: rendering ---------------------------------------------- */
 
 static void
 test_render_counter_families(void **state)
@@ -542,7 +542,7 @@ test_render_local_only(void **state)
 	free(out);
 }
 
-/* --- set-up -------------------------------------------------------------------- */
+/* --- set-up -------------------------------------------------------- */
 
 /* Load test_conf; the file goes again at once. */
 static int
