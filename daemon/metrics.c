@@ -10,6 +10,8 @@
 #include "rds.h"
 #include "sources.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* The most labels a family's field carries ("alert:TYPE:SEGMENT:REP"). */
 #define FAMILY_MAX_LABELS 3
 
@@ -194,7 +196,7 @@ render_family(struct evbuffer *b, const struct family *f,
 			if (!has_field(m, f, cfg->reps[i].id))
 				sample(b, f, cfg->reps[i].id, 0);
 	if (f->seed == SEED_NURTURE)
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < NELEM(nurture_reasons); i++)
 			if (!has_field(m, f, nurture_reasons[i]))
 				sample(b, f, nurture_reasons[i], 0);
 	if (f->seed == SEED_REASONS)
@@ -248,7 +250,8 @@ rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
 			v = col == 0 ? cfg->reps[i].max_open :
 			    cfg->reps[i].max_per_period;
 		else
-			v = reply_ll(m->reps->element[3 * i + (size_t)col]);
+			v = reply_ll(m->reps->element[METRICS_REP_COLUMNS * i +
+			    (size_t)col]);
 		evbuffer_add_printf(b, "%s{rep=\"", name);
 		label_value(b, cfg->reps[i].id, strlen(cfg->reps[i].id));
 		evbuffer_add_printf(b, "\"} %lld\n", v);
@@ -264,7 +267,7 @@ static void
 render_shared(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m)
 {
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; i < NELEM(families); i++)
 		render_family(b, &families[i], cfg, m);
 	for (size_t h = 0; h < DECIDE_NHISTS; h++)
 		render_histogram(b, h, m);
@@ -348,7 +351,7 @@ render_forecast(struct evbuffer *b, const struct lr_config *cfg,
 	char *end;
 	double x;
 
-	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+	for (size_t g = 0; g < NELEM(gauges); g++) {
 		header(b, gauges[g].name, "gauge", gauges[g].help);
 		for (size_t i = 0; i < cfg->segments.n; i++) {
 			seg = cfg->segments.v[i].name;
@@ -369,16 +372,19 @@ render_forecast(struct evbuffer *b, const struct lr_config *cfg,
 	}
 }
 
+/* The funnel stages of a lead source, as sources.h counts them. */
+#define NSTAGES 8
+
 /* Lead sources: the top_n by volume by name, the rest as "other". */
 static void
 render_sources(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m)
 {
-	static const char *const stages[] = {"received", "mql", "assigned",
+	static const char *const stages[NSTAGES] = {"received", "mql", "assigned",
 	    "followed_up", "followed_up_in_sla", "rejected", "won", "lost"};
 	const struct decide_hist *fu = &decide_hists[1];
 	struct sources s = {0};
-	long long other[8] = {0};
+	long long other[NSTAGES] = {0};
 	bool has_other = false;
 
 	for (size_t i = 0; i + 1 < m->sources->elements; i += 2)
@@ -389,16 +395,16 @@ render_sources(struct evbuffer *b, const struct lr_config *cfg,
 	    "Leads by source and funnel stage (received, mql, assigned, followed_up, followed_up_in_sla, rejected, won, lost); sources beyond the top insight.top_sources by volume are \"other\".");
 	for (size_t i = 0; i < s.n; i++) {
 		const struct source_stats *st = &s.v[i];
-		const long long v[8] = {st->received, st->mql, st->assigned,
+		const long long v[NSTAGES] = {st->received, st->mql, st->assigned,
 		    st->followed_up, st->in_sla, st->rejected, st->won, st->lost};
 
 		if ((long long)i >= cfg->insight.top_sources) {
-			for (size_t k = 0; k < 8; k++)
+			for (size_t k = 0; k < NSTAGES; k++)
 				other[k] += v[k];
 			has_other = true;
 			continue;
 		}
-		for (size_t k = 0; k < 8; k++) {
+		for (size_t k = 0; k < NSTAGES; k++) {
 			evbuffer_add_printf(b, "leadrouted_source_leads_total{source=\"");
 			label_value(b, st->name, strlen(st->name));
 			evbuffer_add_printf(b, "\",stage=\"%s\"} %lld\n", stages[k],
@@ -406,7 +412,7 @@ render_sources(struct evbuffer *b, const struct lr_config *cfg,
 		}
 	}
 	if (has_other)
-		for (size_t k = 0; k < 8; k++)
+		for (size_t k = 0; k < NSTAGES; k++)
 			evbuffer_add_printf(b,
 			    "leadrouted_source_leads_total{source=\"other\",stage=\"%s\"} %lld\n",
 			    stages[k], other[k]);
@@ -443,47 +449,50 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 	evbuffer_add_printf(b, "\"} 1\n");
 }
 
+/* An array of field, value pairs, all strings (HGETALL's reply). */
+static bool
+string_pairs(const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+		return false;
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return false;
+	return true;
+}
+
+static bool
+array_of(const redisReply *r, size_t n)
+{
+	return r->type == REDIS_REPLY_ARRAY && r->elements == n;
+}
+
 int
 metrics_parse(const redisReply *r, const struct lr_config *cfg,
     struct metrics_shared *out)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10)
+	if (r == NULL || !array_of(r, METRICS_NREPLY))
 		return -1;
-	for (size_t i = 0; i < 3; i++)
-		if (r->element[i]->type != REDIS_REPLY_ARRAY)
-			return -1;
-	if (r->element[8]->type != REDIS_REPLY_ARRAY ||
-	    r->element[8]->elements % 2 != 0)
-		return -1;
-	for (size_t i = 0; i < r->element[8]->elements; i++)
-		if (r->element[8]->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->sources = r->element[8];
-	if (r->element[9]->type != REDIS_REPLY_ARRAY ||
-	    r->element[9]->elements % 2 != 0)
-		return -1;
-	for (size_t i = 0; i < r->element[9]->elements; i++)
-		if (r->element[9]->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->forecast = r->element[9];
-	for (size_t i = 3; i < 8; i++)
+	for (size_t i = METRICS_INCOMING; i <= METRICS_INSTANCES; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;
-	out->stats = r->element[0];
-	out->backlog = r->element[1];
-	out->reps = r->element[2];
-	if (out->stats->elements % 2 != 0 ||
-	    out->backlog->elements != cfg->segments.n ||
-	    out->reps->elements != 3 * cfg->nreps)
+	if (!string_pairs(r->element[METRICS_STATS]) ||
+	    !array_of(r->element[METRICS_BACKLOG], cfg->segments.n) ||
+	    !array_of(r->element[METRICS_REPS],
+	    METRICS_REP_COLUMNS * cfg->nreps) ||
+	    !string_pairs(r->element[METRICS_SOURCES]) ||
+	    !string_pairs(r->element[METRICS_FORECAST]))
 		return -1;
-	for (size_t i = 0; i < out->stats->elements; i++)
-		if (out->stats->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->incoming = r->element[3]->integer;
-	out->events = r->element[4]->integer;
-	out->dead = r->element[5]->integer;
-	out->sla_pending = r->element[6]->integer;
-	out->instances = r->element[7]->integer;
+	out->stats = r->element[METRICS_STATS];
+	out->backlog = r->element[METRICS_BACKLOG];
+	out->reps = r->element[METRICS_REPS];
+	out->incoming = r->element[METRICS_INCOMING]->integer;
+	out->events = r->element[METRICS_EVENTS]->integer;
+	out->dead = r->element[METRICS_DEAD]->integer;
+	out->sla_pending = r->element[METRICS_SLA_PENDING]->integer;
+	out->instances = r->element[METRICS_INSTANCES]->integer;
+	out->sources = r->element[METRICS_SOURCES];
+	out->forecast = r->element[METRICS_FORECAST];
 	return 0;
 }
 
