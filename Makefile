@@ -39,9 +39,9 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        clang libclang-rt-14-dev valgrind
 
 CORE    = log config config_cond config_plan match score segment lead event decide plan sources calib
-DAEMON  = main rds consumer sla forecast http metrics notify lr_lua $(CORE)
+DAEMON  = main rds instance task consumer sla forecast drain http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate $(CORE)
-UNIT    = match score segment lead config event decide plan sources calib wire
+UNIT    = match score segment lead config event decide plan sources calib wire metrics
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -122,6 +122,10 @@ $(BT)/test_%: $(BT)/tobj/test_%.o $(CORE:%=$(BT)/obj/%.o)
 # test_wire checks keys.h, wire.h and the names wire2lua gives the Lua.
 $(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua $(B)/gen/lr.lua
 	$(CC) $(TEST_LDFLAGS) -o $@ $< $(CMOCKA_LIBS)
+
+# metrics.c is an event-loop module: its test also links it, and rds.o for
+# its scrape.
+$(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 

@@ -3,17 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <hiredis/hiredis.h>
 
+#include "consumer.h"
 #include "daemon.h"
 #include "decide.h"
 #include "event.h"
+#include "instance.h"
 #include "log.h"
-
-#define RETRY_MS 250
 
 struct consumer {
 	struct lrd *d;
+	consumer_fenced_cb *fenced;	/* and its arg */
+	void *arg;
 	char src[16];			/* "incoming" or "events" */
 	bool leads;
 	struct rds_conn *blk;		/* for the blocking read */
@@ -38,6 +42,16 @@ struct call {
 
 static void blocking_read(struct consumer *c);
 
+/* Wall-clock time in ms: what a decision and a dead letter are dated. */
+static long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static struct call *
 call_new(struct consumer *c, const char *op)
 {
@@ -46,7 +60,7 @@ call_new(struct consumer *c, const char *op)
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
 	k->c = c;
-	k->generation = c->d->generation;
+	k->generation = instance_generation(c->d->inst);
 	rds_argv_init(&k->args);
 	if (rds_argv_adds(&k->args, op) == -1 ||
 	    rds_argv_adds(&k->args, c->d->cfg->redis.prefix) == -1) {
@@ -67,7 +81,7 @@ call_free(struct call *k)
 static void
 retry_later(struct consumer *c)
 {
-	struct timeval tv = {0, RETRY_MS * 1000};
+	struct timeval tv = {0, CONSUMER_RETRY_MS * 1000};
 
 	if (!c->stopped)
 		evtimer_add(c->retry_ev, &tv);
@@ -178,7 +192,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 
 	(void)conn;
 	c->commits--;
-	if (reply == NULL || k->generation != d->generation) {
+	if (reply == NULL || k->generation != instance_generation(d->inst)) {
 		/* Lost with the connection: the batch is still in our old
 		 * in-flight hash, or was committed. Either way Redis knows. */
 		call_free(k);
@@ -190,10 +204,10 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * loading server): nothing was written; send it again. */
 		log_warnx("commit of %s refused: %s; retrying", c->src,
 		    reply->str);
-		if (++k->tries < 240 && commit_later(k) == 0)
+		if (++k->tries < CONSUMER_COMMIT_TRIES && commit_later(k) == 0)
 			return;
 		call_free(k);
-		lrd_fenced(d, "a commit kept being refused");
+		c->fenced(c, "a commit kept being refused", c->arg);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -203,7 +217,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * a redelivery, so a payload that keeps failing ends as poison. */
 		log_warnx("commit of %s failed: %s", c->src, reply->str);
 		call_free(k);
-		lrd_fenced(d, "a commit failed");
+		c->fenced(c, "a commit failed", c->arg);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY) {
@@ -231,7 +245,8 @@ commit_again_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	k->c->commits--;	/* counted again by send_commit */
-	if (k->generation != k->c->d->generation || send_commit(k) == -1) {
+	if (k->generation != instance_generation(k->c->d->inst) ||
+	    send_commit(k) == -1) {
 		/* Our in-flight hash is requeued with the old instance. */
 		call_free(k);
 	}
@@ -241,7 +256,7 @@ commit_again_cb(evutil_socket_t fd, short what, void *arg)
 static int
 commit_later(struct call *k)
 {
-	struct timeval tv = {0, RETRY_MS * 1000};
+	struct timeval tv = {0, CONSUMER_RETRY_MS * 1000};
 
 	if (event_base_once(k->c->d->base, -1, EV_TIMEOUT, commit_again_cb, k,
 	    &tv) == -1)
@@ -271,7 +286,7 @@ add_lead(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 	struct lead_decision dec;
 	int rc = 0;
 
-	if (decide_lead(cfg, raw->str, raw->len, redeliveries, lrd_now_ms(),
+	if (decide_lead(cfg, raw->str, raw->len, redeliveries, wall_ms(),
 	    c->hits, &dec) == -1)
 		return -1;
 	rc |= rds_argv_add(a, seq->str, seq->len);
@@ -330,7 +345,7 @@ add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 	log_info("event dead-lettered: reason=%s detail=\"%s\"",
 	    dl_reason_name(err.reason), err.detail);
 	if ((dead = decide_event_dead(&err, raw->str, raw->len,
-	    lrd_now_ms())) == NULL)
+	    wall_ms())) == NULL)
 		return -1;
 	rc |= rds_argv_adds(a, "dead");
 	rc |= rds_argv_adds(a, dl_reason_name(err.reason));
@@ -358,7 +373,7 @@ build_commit(struct consumer *c, const redisReply *reply,
 
 	*out = NULL;
 	if ((k = call_new(c, c->leads ? "commit" : "events")) == NULL ||
-	    rds_argv_adds(&k->args, c->d->instance) == -1 ||
+	    rds_argv_adds(&k->args, instance_id(c->d->inst)) == -1 ||
 	    rds_argv_adds(&k->args, c->d->routing) == -1 ||
 	    (c->leads && rds_argv_addll(&k->args,
 	    reply->element[0]->integer) == -1))
@@ -408,10 +423,11 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 
 	(void)conn;
 	c->claims--;
-	if (reply == NULL || k->generation != d->generation)
+	if (reply == NULL || k->generation != instance_generation(d->inst))
 		goto out;
 	if (rds_is_error(reply, "FENCED")) {
-		lrd_fenced(d, "a claim was refused: this instance is no longer registered");
+		c->fenced(c, "a claim was refused: this instance is no longer registered",
+		    c->arg);
 		goto out;
 	}
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -425,7 +441,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	}
 	n = (reply->elements - 1) / 3;
 	d->stats.leads_claimed += c->leads ? n : 0;
-	c->more = n == LRD_BATCH;
+	c->more = n == CONSUMER_BATCH;
 	if (n > 0) {
 		if (build_commit(c, reply, cl->first_seq, &commit) == -1 ||
 		    send_commit(commit) == -1) {
@@ -433,7 +449,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			 * new instance so they are requeued, not stranded. */
 			if (commit != NULL)
 				call_free(commit);
-			lrd_fenced(d, "cannot build or send a commit");
+			c->fenced(c, "cannot build or send a commit", c->arg);
 			goto out;
 		}
 	}
@@ -452,8 +468,9 @@ consumer_kick(struct consumer *c)
 	struct lrd *d = c->d;
 	struct claim *cl;
 
-	while (!c->stopped && d->registered && rds_up(d->cmd) &&
-	    c->claims < 2 && c->claims + c->commits < LRD_MAX_IN_FLIGHT &&
+	while (!c->stopped && instance_registered(d->inst) && rds_up(d->cmd) &&
+	    c->claims < CONSUMER_MAX_CLAIMS &&
+	    c->claims + c->commits < CONSUMER_MAX_IN_FLIGHT &&
 	    (c->claims == 0 || c->more || c->waiting)) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
@@ -462,9 +479,9 @@ consumer_kick(struct consumer *c)
 			return;
 		}
 		cl->first_seq = d->next_seq;
-		if (rds_argv_adds(&cl->k->args, d->instance) == -1 ||
+		if (rds_argv_adds(&cl->k->args, instance_id(d->inst)) == -1 ||
 		    rds_argv_adds(&cl->k->args, c->src) == -1 ||
-		    rds_argv_addll(&cl->k->args, LRD_BATCH) == -1 ||
+		    rds_argv_addll(&cl->k->args, CONSUMER_BATCH) == -1 ||
 		    rds_argv_addll(&cl->k->args,
 		    (long long)cl->first_seq) == -1 ||
 		    rds_script(d->cmd, &d->script, d->key, &cl->k->args,
@@ -473,7 +490,7 @@ consumer_kick(struct consumer *c)
 			free(cl);
 			return;
 		}
-		d->next_seq += LRD_BATCH;
+		d->next_seq += CONSUMER_BATCH;
 		c->claims++;
 		c->waiting = false;	/* a claim takes the wait list first */
 		if (!c->more)
@@ -513,12 +530,13 @@ blocking_read(struct consumer *c)
 	const char *argv[6];
 	size_t lens[6];
 
-	if (c->blocking || c->stopped || !d->registered || !rds_up(c->blk))
+	if (c->blocking || c->stopped || !instance_registered(d->inst) ||
+	    !rds_up(c->blk))
 		return;
-	lrd_key(d, src, sizeof(src), c->src);
+	snprintf(src, sizeof(src), "%s%s", d->cfg->redis.prefix, c->src);
 	snprintf(wait, sizeof(wait), "%sinflight:%s:%s:wait",
-	    d->cfg->redis.prefix, d->instance, c->src);
-	snprintf(secs, sizeof(secs), "%d", LRD_BLOCK_SECONDS);
+	    d->cfg->redis.prefix, instance_id(d->inst), c->src);
+	snprintf(secs, sizeof(secs), "%d", CONSUMER_BLOCK_SECONDS);
 	argv[0] = "BLMOVE";
 	argv[1] = src;
 	argv[2] = wait;
@@ -527,8 +545,8 @@ blocking_read(struct consumer *c)
 	argv[5] = secs;
 	for (int i = 0; i < 6; i++)
 		lens[i] = strlen(argv[i]);
-	if (rds_command(c->blk, block_cb, c, (LRD_BLOCK_SECONDS + 5) * 1000L,
-	    6, argv, lens) == 0)
+	if (rds_command(c->blk, block_cb, c, (CONSUMER_BLOCK_SECONDS +
+	    CONSUMER_BLOCK_MARGIN_SECONDS) * 1000L, 6, argv, lens) == 0)
 		c->blocking = true;
 }
 
@@ -545,7 +563,8 @@ blk_state_cb(struct rds_conn *conn, bool up, void *arg)
 /* --- life cycle ------------------------------------------------------------- */
 
 struct consumer *
-consumer_new(struct lrd *d, const char *src)
+consumer_new(struct lrd *d, const char *src, consumer_fenced_cb *fenced,
+    void *arg)
 {
 	struct consumer *c;
 	char name[32];
@@ -553,6 +572,8 @@ consumer_new(struct lrd *d, const char *src)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->d = d;
+	c->fenced = fenced;
+	c->arg = arg;
 	snprintf(c->src, sizeof(c->src), "%s", src);
 	c->leads = strcmp(src, "incoming") == 0;
 	snprintf(name, sizeof(name), "blocking %s", src);
@@ -601,12 +622,6 @@ unsigned long
 consumer_reconnects(const struct consumer *c)
 {
 	return rds_reconnects(c->blk);
-}
-
-bool
-consumer_blocking_up(const struct consumer *c)
-{
-	return rds_up(c->blk);
 }
 
 void

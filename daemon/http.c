@@ -6,27 +6,17 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <hiredis/hiredis.h>
 
-#include "daemon.h"
 #include "http.h"
-#include "log.h"
-#include "metrics.h"
-
-#ifndef LR_VERSION
-#define LR_VERSION "0.1.0"
-#endif
 
 struct http {
-	struct lrd *d;
+	struct http_service svc;
 	struct evhttp *srv;
 };
 
-/* A /metrics request waiting for Redis; the client may leave meanwhile. */
-struct scrape {
-	struct http *h;
+/* A /metrics answer to come; the client may leave meanwhile. */
+struct answer {
 	struct evhttp_request *req;	/* NULL once the client has gone */
-	struct rds_argv args;
 };
 
 static void
@@ -47,112 +37,61 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 static void
 healthz(struct http *h, struct evhttp_request *req)
 {
-	struct lrd *d = h->d;
-	char body[300];
+	char why[300], body[sizeof(why) + 1];
 
-	if (!rds_up(d->cmd)) {
-		snprintf(body, sizeof(body), "redis unreachable: %s\n",
-		    rds_last_error(d->cmd)[0] ? rds_last_error(d->cmd) :
-		    "connecting");
-		reply_text(req, 503, "Service Unavailable", body);
-	} else if (d->script.sha[0] == '\0') {
-		reply_text(req, 503, "Service Unavailable",
-		    "scripts not loaded\n");
-	} else if (!d->registered) {
-		reply_text(req, 503, "Service Unavailable",
-		    "instance not registered\n");
-	} else {
+	if (h->svc.health(why, sizeof(why), h->svc.arg)) {
 		reply_text(req, 200, "OK", "ok\n");
-	}
-}
-
-static void
-local_metrics(const struct lrd *d, struct metrics_local *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->redis_up = rds_up(d->cmd);
-	l->registered = d->registered;
-	l->reconnects = rds_reconnects(d->cmd) +
-	    consumer_reconnects(d->leads) + consumer_reconnects(d->events);
-	l->reloads_ok = d->stats.reloads_ok;
-	l->reloads_failed = d->stats.reloads_failed;
-	l->version = LR_VERSION;
-}
-
-static void
-send_metrics(struct evhttp_request *req, const struct lrd *d,
-    const struct metrics_shared *shared)
-{
-	struct metrics_local l;
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL) {
-		evhttp_send_error(req, 500, "Internal Server Error");
 		return;
 	}
-	local_metrics(d, &l);
-	metrics_render(b, d->cfg, shared, &l);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
-		evbuffer_drain(b, evbuffer_get_length(b));
-	evhttp_send_reply(req, 200, "OK", b);
-	evbuffer_free(b);
+	snprintf(body, sizeof(body), "%s\n", why);
+	reply_text(req, 503, "Service Unavailable", body);
 }
 
 static void
 client_gone_cb(struct evhttp_connection *conn, void *arg)
 {
-	struct scrape *s = arg;
+	struct answer *a = arg;
 
 	(void)conn;
-	s->req = NULL;
+	a->req = NULL;
 }
 
-static void
-scrape_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+static bool
+metrics_body_cb(struct evbuffer *body, void *ctx)
 {
-	struct scrape *s = arg;
-	struct metrics_shared m;
-	struct lrd *d = s->h->d;
+	struct answer *a = ctx;
+	struct evhttp_request *req = a->req;
 
-	(void)conn;
-	if (s->req != NULL) {
-		evhttp_connection_set_closecb(
-		    evhttp_request_get_connection(s->req), NULL, NULL);
-		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-			log_warnx("metrics: %s", reply->str);
-		send_metrics(s->req, d, metrics_parse(reply, d->cfg, &m) == 0 ?
-		    &m : NULL);
+	free(a);
+	if (req == NULL)
+		return false;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    NULL, NULL);
+	if (body == NULL) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return true;
 	}
-	rds_argv_clear(&s->args);
-	free(s);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	evhttp_send_reply(req, 200, "OK", body);
+	return true;
 }
 
 static void
 metrics(struct http *h, struct evhttp_request *req)
 {
-	struct lrd *d = h->d;
-	struct scrape *s;
+	struct answer *a;
 
-	if (!rds_up(d->cmd) || (s = calloc(1, sizeof(*s))) == NULL) {
-		send_metrics(req, d, NULL);
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		evhttp_send_error(req, 500, "Internal Server Error");
 		return;
 	}
-	s->h = h;
-	s->req = req;
-	if (rds_argv_adds(&s->args, "metrics") == -1 ||
-	    rds_argv_adds(&s->args, d->cfg->redis.prefix) == -1 ||
-	    rds_argv_adds(&s->args, d->routing) == -1 ||
-	    rds_script(d->cmd, &d->script, d->key, &s->args, scrape_cb,
-	    s) == -1) {
-		rds_argv_clear(&s->args);
-		free(s);
-		send_metrics(req, d, NULL);
-		return;
-	}
+	a->req = req;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    client_gone_cb, s);
+	    client_gone_cb, a);
+	h->svc.metrics(metrics_body_cb, a, h->svc.arg);
 }
 
 static void
@@ -182,7 +121,8 @@ request_cb(struct evhttp_request *req, void *arg)
 }
 
 struct http *
-http_new(struct lrd *d, const char *host, int port, char *err, size_t errlen)
+http_new(struct event_base *base, const char *host, int port,
+    const struct http_service *svc, char *err, size_t errlen)
 {
 	struct http *h;
 
@@ -190,15 +130,15 @@ http_new(struct lrd *d, const char *host, int port, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->d = d;
-	if ((h->srv = evhttp_new(d->base)) == NULL) {
+	h->svc = *svc;
+	if ((h->srv = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
 		free(h);
 		return NULL;
 	}
 	evhttp_set_allowed_methods(h->srv, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_timeout(h->srv, 30);
+	evhttp_set_timeout(h->srv, HTTP_TIMEOUT_SECONDS);
 	evhttp_set_gencb(h->srv, request_cb, h);
 	if (evhttp_bind_socket(h->srv, host, (ev_uint16_t)port) != 0) {
 		snprintf(err, errlen, "cannot listen on '%s:%d': %s", host,

@@ -1,5 +1,4 @@
-/* main.c - leadrouted: command line, configuration, and the daemon's lifecycle on one event loop. */
-#include <errno.h>
+/* main.c - leadrouted: the command line, start-up (wiring the modules together), reload and stop. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,18 +8,22 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "consumer.h"
 #include "daemon.h"
-#include "http.h"
 #include "decide.h"
+#include "drain.h"
+#include "forecast.h"
+#include "http.h"
+#include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "rds.h"
 #include "scripts.h"
-#include "forecast.h"
 #include "sla.h"
+#include "task.h"
 
 #ifndef LR_VERSION
 #define LR_VERSION "0.1.0"
@@ -28,10 +31,6 @@
 #ifndef LR_DEFAULT_CONF
 #define LR_DEFAULT_CONF "/etc/leadrouted/leadrouted.conf"
 #endif
-
-#define DRAIN_MS 1000
-#define STOP_POLL_MS 50
-#define STOP_GRACE_MS 10000
 
 static void
 usage(FILE *f)
@@ -66,196 +65,6 @@ load_config(const char *path, bool to_stderr)
 	}
 	cfg_diag_clear(&diag);
 	return cfg;
-}
-
-long long
-lrd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *
-lrd_key(const struct lrd *d, char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s%s", d->cfg->redis.prefix, name);
-	return buf;
-}
-
-static void
-new_instance_id(struct lrd *d)
-{
-	char host[64];
-
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "host");
-	host[sizeof(host) - 1] = '\0';
-	for (char *p = host; *p; p++)
-		if (*p == ':' || *p == ' ')
-			*p = '-';
-	snprintf(d->instance, sizeof(d->instance), "%s-%ld-%u-%08lx", host,
-	    (long)getpid(), d->generation, (unsigned long)random());
-}
-
-/* --- fleet membership --------------------------------------------------- */
-
-static void heartbeat(struct lrd *d, bool reg);
-
-static void
-heartbeat_cb(struct rds_conn *conn, redisReply *reply, void *arg)
-{
-	struct lrd *d = arg;
-	bool was_registered = d->registered;
-
-	(void)conn;
-	d->heartbeat_pending = false;
-	if (reply == NULL || d->stopping)
-		return;
-	if (d->hb_generation != d->generation) {
-		heartbeat(d, true);	/* it renewed the instance we were */
-		return;
-	}
-	if (reply->type == REDIS_REPLY_STATUS || reply->type ==
-	    REDIS_REPLY_STRING) {
-		if (strcmp(reply->str, "fenced") == 0) {
-			lrd_fenced(d, "its lease ran out and its work was requeued");
-			return;
-		}
-		d->registered = true;
-		if (!was_registered) {
-			log_info("instance '%s' registered; routing leads from '%sincoming'",
-			    d->instance, d->cfg->redis.prefix);
-			notify_send("STATUS=routing leads");
-			consumer_kick(d->leads);
-			consumer_kick(d->events);
-			sla_kick(d->sla);	/* what fell due while no one ran */
-			forecast_kick(d->forecast);
-		}
-		return;
-	}
-	log_warnx("heartbeat of instance '%s' failed: %s", d->instance,
-	    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-}
-
-static void
-heartbeat(struct lrd *d, bool reg)
-{
-	struct rds_argv *a = &d->hb_args;	/* lives until the reply */
-
-	if (d->heartbeat_pending || !rds_up(d->cmd))
-		return;
-	rds_argv_clear(a);
-	if (rds_argv_adds(a, "heartbeat") == -1 ||
-	    rds_argv_adds(a, d->cfg->redis.prefix) == -1 ||
-	    rds_argv_adds(a, d->instance) == -1 ||
-	    rds_argv_addll(a, LRD_LEASE_MS) == -1 ||
-	    rds_argv_adds(a, reg ? "register" : "renew") == -1)
-		return;
-	if (rds_script(d->cmd, &d->script, d->key, a, heartbeat_cb, d) == 0) {
-		d->heartbeat_pending = true;
-		d->hb_generation = d->generation;
-	}
-}
-
-void
-lrd_fenced(struct lrd *d, const char *why)
-{
-	char old[sizeof(d->instance)];
-
-	snprintf(old, sizeof(old), "%s", d->instance);
-	d->registered = false;
-	d->generation++;
-	new_instance_id(d);
-	log_warnx("instance '%s' stops: %s; continuing as '%s'", old, why,
-	    d->instance);
-	consumer_reset(d->leads);
-	consumer_reset(d->events);
-	if (!d->stopping)
-		heartbeat(d, true);
-}
-
-static void
-heartbeat_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct lrd *d = arg;
-
-	(void)fd;
-	(void)what;
-	if (!d->stopping)
-		heartbeat(d, !d->registered);
-	/* The loop is alive; Redis being down is not a reason to restart. */
-	if (notify_watchdog_ms() > 0)
-		notify_send("WATCHDOG=1");
-}
-
-static void
-cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
-{
-	struct lrd *d = arg;
-
-	if (up) {
-		(void)rds_script_load(conn, &d->script);
-		d->heartbeat_pending = false;
-		heartbeat(d, true);
-		return;
-	}
-	/* Commands sent on the lost connection may still run on the server;
-	 * become a new instance and let the old one's lease run out, so that
-	 * what it held is requeued exactly once. */
-	d->heartbeat_pending = false;
-	if (!d->stopping) {
-		d->registered = false;
-		d->generation++;
-		new_instance_id(d);
-		consumer_reset(d->leads);
-		consumer_reset(d->events);
-	}
-	notify_send("STATUS=waiting for redis");
-}
-
-/* --- backlog drain -------------------------------------------------------- */
-
-static void
-drain_cb(struct rds_conn *conn, redisReply *reply, void *arg)
-{
-	struct rds_argv *a = arg;
-
-	(void)conn;
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer > 0)
-		log_info("backlog drained: assigned=%lld", reply->integer);
-	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-		log_warnx("backlog drain failed: %s", reply->str);
-	rds_argv_clear(a);
-	free(a);
-}
-
-static void
-drain(struct lrd *d)
-{
-	struct rds_argv *a;
-
-	if (!d->registered || d->stopping || !rds_up(d->cmd))
-		return;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return;
-	if (rds_argv_adds(a, "drain") == -1 ||
-	    rds_argv_adds(a, d->cfg->redis.prefix) == -1 ||
-	    rds_argv_adds(a, d->routing) == -1 ||
-	    rds_script(d->cmd, &d->script, d->key, a, drain_cb, a) == -1) {
-		rds_argv_clear(a);
-		free(a);
-	}
-}
-
-static void
-drain_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	drain(arg);
 }
 
 /* --- configuration ------------------------------------------------------ */
@@ -330,52 +139,115 @@ reload(struct lrd *d)
 		d->stats.reloads_ok++;
 		log_info("configuration '%s' loaded (version %s)",
 		    d->conf_path, d->cfg->version);
-		drain(d);	/* new reps or higher limits take waiting leads */
-		forecast_kick(d->forecast);
+		/* New reps or higher limits take waiting leads. */
+		task_kick(d->drain);
+		task_kick(d->forecast);
 	}
 	notify_send("READY=1");
 }
 
-/* --- signals and stop ------------------------------------------------------ */
-
-static struct event *stop_ev;
+/* --- wiring: what the modules tell each other ------------------------- */
 
 static void
-release_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+membership_cb(struct instance *in, enum instance_event ev, void *arg)
+{
+	struct lrd *d = arg;
+
+	(void)in;
+	switch (ev) {
+	case INSTANCE_REGISTERED:
+		consumer_kick(d->leads);
+		consumer_kick(d->events);
+		task_kick(d->sla);	/* what fell due while no one ran */
+		task_kick(d->forecast);
+		break;
+	case INSTANCE_CHANGED:
+		consumer_reset(d->leads);
+		consumer_reset(d->events);
+		break;
+	case INSTANCE_RELEASED:
+		event_base_loopbreak(d->base);
+		break;
+	}
+}
+
+static void
+cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
 {
 	struct lrd *d = arg;
 
 	(void)conn;
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-		log_info("instance '%s' released; %lld unfinished payloads requeued",
-		    d->instance, reply->integer);
-	event_base_loopbreak(d->base);
+	instance_conn(d->inst, up);
 }
 
+static void
+fenced_cb(struct consumer *c, const char *why, void *arg)
+{
+	struct lrd *d = arg;
+
+	(void)c;
+	instance_fence(d->inst, why);
+}
+
+static bool
+health_cb(char *why, size_t len, void *arg)
+{
+	const struct lrd *d = arg;
+
+	return instance_ready(d->inst, why, len);
+}
+
+static void
+view_cb(struct metrics_view *v, void *arg)
+{
+	const struct lrd *d = arg;
+
+	memset(v, 0, sizeof(*v));
+	v->cfg = d->cfg;
+	v->routing = d->routing;
+	v->local.redis_up = rds_up(d->cmd);
+	v->local.registered = instance_registered(d->inst);
+	v->local.reconnects = rds_reconnects(d->cmd) +
+	    consumer_reconnects(d->leads) + consumer_reconnects(d->events);
+	v->local.reloads_ok = d->stats.reloads_ok;
+	v->local.reloads_failed = d->stats.reloads_failed;
+	v->local.version = LR_VERSION;
+}
+
+static void
+metrics_cb(http_body_cb *done, void *ctx, void *arg)
+{
+	struct lrd *d = arg;
+
+	metrics_scrape(d->metrics, done, ctx);
+}
+
+/* --- signals and stop ------------------------------------------------- */
+
+static struct event *stop_ev;
+
+/* Wait for the work in the air (LRD_STOP_GRACE_MS at most), then release. */
 static void
 stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static long long started;
-	struct rds_argv *args;
 	struct lrd *d = arg;
-	struct timeval tv = {0, STOP_POLL_MS * 1000};
+	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
 	bool idle = consumer_idle(d->leads) && consumer_idle(d->events);
+	struct timespec ts;
+	long long now;
 
 	(void)fd;
 	(void)what;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (started == 0)
-		started = lrd_now_ms();
-	if (!idle && rds_up(d->cmd) && lrd_now_ms() - started < STOP_GRACE_MS) {
+		started = now;
+	if (!idle && rds_up(d->cmd) && now - started < LRD_STOP_GRACE_MS) {
 		evtimer_add(stop_ev, &tv);
 		return;
 	}
-	args = &d->stop_args;
-	rds_argv_clear(args);
-	if (!rds_up(d->cmd) || !d->registered ||
-	    rds_argv_adds(args, "release") == -1 ||
-	    rds_argv_adds(args, d->cfg->redis.prefix) == -1 ||
-	    rds_argv_adds(args, d->instance) == -1 ||
-	    rds_script(d->cmd, &d->script, d->key, args, release_cb, d) == -1)
+	if (instance_release(d->inst) == -1)
 		event_base_loopbreak(d->base);
 }
 
@@ -395,12 +267,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	    "SIGINT");
 	notify_send("STOPPING=1");
 	d->stopping = true;
+	instance_stop(d->inst);
 	consumer_stop(d->leads);
 	consumer_stop(d->events);
-	sla_stop(d->sla);
-	forecast_stop(d->forecast);
-	evtimer_del(d->heartbeat_ev);
-	evtimer_del(d->drain_ev);
+	task_stop(d->sla);
+	task_stop(d->forecast);
+	task_stop(d->drain);
 	stop_poll_cb(-1, 0, d);
 }
 
@@ -413,59 +285,80 @@ ready_cb(evutil_socket_t fd, short what, void *arg)
 	notify_send("READY=1");
 }
 
-static int
-run(struct lrd *d)
+/* --- start-up --------------------------------------------------------- */
+
+/* Create the modules and wire them together; fatal when one cannot be. */
+static void
+setup(struct lrd *d)
 {
-	struct event *sigs[3], *ready;
-	const int signos[3] = {SIGTERM, SIGINT, SIGHUP};
-	struct timeval hb = {LRD_HEARTBEAT_MS / 1000,
-	    (LRD_HEARTBEAT_MS % 1000) * 1000};
-	struct timeval dr = {DRAIN_MS / 1000, (DRAIN_MS % 1000) * 1000};
-	struct timeval zero = {0, 0};
+	struct rds_target to;
 
 	d->ropts.host = d->cfg->redis.host;
 	d->ropts.port = d->cfg->redis.port;
 	d->ropts.unix_socket = d->cfg->redis.unix_socket;
 	d->ropts.password = d->cfg->redis.password;
 	d->ropts.db = d->cfg->redis.db;
-	d->ropts.connect_timeout_ms = 3000;
-	d->ropts.reply_timeout_ms = 10000;
+	d->ropts.connect_timeout_ms = RDS_CONNECT_TIMEOUT_MS;
+	d->ropts.reply_timeout_ms = RDS_REPLY_TIMEOUT_MS;
 	d->script.body = lr_lua;
 	d->script.len = lr_lua_len;
-	new_instance_id(d);
 
 	if ((d->cmd = rds_new(d->base, &d->ropts, "commands", cmd_state_cb,
-	    d)) == NULL ||
-	    (d->leads = consumer_new(d, "incoming")) == NULL ||
-	    (d->events = consumer_new(d, "events")) == NULL ||
-	    (d->sla = sla_new(d)) == NULL ||
-	    (d->forecast = forecast_new(d)) == NULL ||
+	    d)) == NULL)
+		fatalx("cannot set up: out of memory");
+	to.conn = d->cmd;
+	to.script = &d->script;
+	to.key = d->key;
+	if ((d->inst = instance_new(d->base, &to, d->cfg->redis.prefix,
+	    membership_cb, d)) == NULL ||
+	    (d->leads = consumer_new(d, "incoming", fenced_cb, d)) == NULL ||
+	    (d->events = consumer_new(d, "events", fenced_cb, d)) == NULL ||
+	    (d->sla = task_new(d->base, &to, &sla_task, d)) == NULL ||
+	    (d->forecast = task_new(d->base, &to, &forecast_task, d)) == NULL ||
+	    (d->drain = task_new(d->base, &to, &drain_task, d)) == NULL ||
+	    (d->metrics = metrics_new(&to, view_cb, d)) == NULL ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
+	task_start(d->sla);
+	task_start(d->forecast);
+}
+
+/* Serve /healthz and /metrics when http.listen is set. */
+static void
+setup_http(struct lrd *d)
+{
+	const struct http_service svc = {health_cb, metrics_cb, d};
+	char err[300];
+
+	if (d->cfg->http.host == NULL)
+		return;
+	if ((d->http = http_new(d->base, d->cfg->http.host, d->cfg->http.port,
+	    &svc, err, sizeof(err))) == NULL)
+		fatalx("http: %s", err);
+	log_info("http: listening on '%s' (/healthz, /metrics)",
+	    d->cfg->http.listen);
+}
+
+static int
+run(struct lrd *d)
+{
+	struct event *sigs[3], *ready;
+	const int signos[3] = {SIGTERM, SIGINT, SIGHUP};
+	struct timeval zero = {0, 0};
+
+	setup(d);
 	for (int i = 0; i < 3; i++) {
 		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("cannot set up signal %d", signos[i]);
 	}
-	d->heartbeat_ev = event_new(d->base, -1, EV_PERSIST,
-	    heartbeat_timer_cb, d);
-	d->drain_ev = event_new(d->base, -1, EV_PERSIST, drain_timer_cb, d);
 	stop_ev = evtimer_new(d->base, stop_poll_cb, d);
 	ready = evtimer_new(d->base, ready_cb, d);
-	if (d->heartbeat_ev == NULL || d->drain_ev == NULL || stop_ev == NULL ||
-	    ready == NULL)
+	if (stop_ev == NULL || ready == NULL)
 		fatalx("cannot set up timers");
-	if (d->cfg->http.host != NULL) {
-		char err[300];
-
-		if ((d->http = http_new(d, d->cfg->http.host, d->cfg->http.port,
-		    err, sizeof(err))) == NULL)
-			fatalx("http: %s", err);
-		log_info("http: listening on '%s' (/healthz, /metrics)",
-		    d->cfg->http.listen);
-	}
-	event_add(d->heartbeat_ev, &hb);
-	event_add(d->drain_ev, &dr);
+	setup_http(d);
+	instance_start(d->inst);
+	task_start(d->drain);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
 
@@ -473,15 +366,17 @@ run(struct lrd *d)
 
 	log_info("stopped");
 	http_free(d->http);
+	/* Calls in the air get their NULL reply while their owners live. */
+	rds_free(d->cmd);
 	consumer_free(d->leads);
 	consumer_free(d->events);
-	sla_free(d->sla);
-	forecast_free(d->forecast);
-	rds_free(d->cmd);
+	task_free(d->sla);
+	task_free(d->forecast);
+	task_free(d->drain);
+	metrics_free(d->metrics);
+	instance_free(d->inst);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
-	event_free(d->heartbeat_ev);
-	event_free(d->drain_ev);
 	event_free(stop_ev);
 	event_free(ready);
 	return 0;
@@ -554,8 +449,6 @@ main(int argc, char *argv[])
 
 	rc = run(&d);
 
-	rds_argv_clear(&d.hb_args);
-	rds_argv_clear(&d.stop_args);
 	cfg_free(d.cfg);
 	free(d.routing);
 	free(d.key);

@@ -1,19 +1,27 @@
-/* metrics.c - render lr:stats, shared gauges and process state as Prometheus text. */
+/* metrics.c - scrape lr:stats, shared gauges and process state, and render them as Prometheus text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
 #include "lead.h"
+#include "log.h"
 #include "metrics.h"
+#include "rds.h"
 #include "sources.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The most labels a family's field carries ("alert:TYPE:SEGMENT:REP"). */
+#define FAMILY_MAX_LABELS 3
 
 /* How a family of lr:stats fields ("dead:bad_json") becomes a metric. */
 struct family {
 	const char *prefix;	/* "dead:"; a full field name when no labels */
 	const char *name;
 	const char *help;
-	const char *labels[3];	/* the parts after the prefix, split on ':' */
+	/* the parts after the prefix, split on ':' */
+	const char *labels[FAMILY_MAX_LABELS];
 	enum { SEED_NONE, SEED_SEGMENTS, SEED_REPS, SEED_REASONS,
 	    SEED_NURTURE } seed;
 };
@@ -134,8 +142,10 @@ sample(struct evbuffer *b, const struct family *f, const char *rest,
 	evbuffer_add_printf(b, "%s", f->name);
 	if (f->labels[0] != NULL) {
 		evbuffer_add(b, "{", 1);
-		for (k = 0; k < 3 && f->labels[k] != NULL; k++) {
-			colon = f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
+		for (k = 0; k < FAMILY_MAX_LABELS && f->labels[k] != NULL;
+		    k++) {
+			colon = k + 1 < FAMILY_MAX_LABELS &&
+			    f->labels[k + 1] != NULL ? strchr(p, ':') : NULL;
 			evbuffer_add_printf(b, "%s%s=\"", k ? "," : "",
 			    f->labels[k]);
 			label_value(b, p, colon ? (size_t)(colon - p) :
@@ -186,7 +196,7 @@ render_family(struct evbuffer *b, const struct family *f,
 			if (!has_field(m, f, cfg->reps[i].id))
 				sample(b, f, cfg->reps[i].id, 0);
 	if (f->seed == SEED_NURTURE)
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < NELEM(nurture_reasons); i++)
 			if (!has_field(m, f, nurture_reasons[i]))
 				sample(b, f, nurture_reasons[i], 0);
 	if (f->seed == SEED_REASONS)
@@ -240,7 +250,8 @@ rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
 			v = col == 0 ? cfg->reps[i].max_open :
 			    cfg->reps[i].max_per_period;
 		else
-			v = reply_ll(m->reps->element[3 * i + (size_t)col]);
+			v = reply_ll(m->reps->element[METRICS_REP_COLUMNS * i +
+			    (size_t)col]);
 		evbuffer_add_printf(b, "%s{rep=\"", name);
 		label_value(b, cfg->reps[i].id, strlen(cfg->reps[i].id));
 		evbuffer_add_printf(b, "\"} %lld\n", v);
@@ -256,7 +267,7 @@ static void
 render_shared(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m)
 {
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; i < NELEM(families); i++)
 		render_family(b, &families[i], cfg, m);
 	for (size_t h = 0; h < DECIDE_NHISTS; h++)
 		render_histogram(b, h, m);
@@ -340,7 +351,7 @@ render_forecast(struct evbuffer *b, const struct lr_config *cfg,
 	char *end;
 	double x;
 
-	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
+	for (size_t g = 0; g < NELEM(gauges); g++) {
 		header(b, gauges[g].name, "gauge", gauges[g].help);
 		for (size_t i = 0; i < cfg->segments.n; i++) {
 			seg = cfg->segments.v[i].name;
@@ -361,16 +372,19 @@ render_forecast(struct evbuffer *b, const struct lr_config *cfg,
 	}
 }
 
+/* The funnel stages of a lead source, as sources.h counts them. */
+#define NSTAGES 8
+
 /* Lead sources: the top_n by volume by name, the rest as "other". */
 static void
 render_sources(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_shared *m)
 {
-	static const char *const stages[] = {"received", "mql", "assigned",
+	static const char *const stages[NSTAGES] = {"received", "mql", "assigned",
 	    "followed_up", "followed_up_in_sla", "rejected", "won", "lost"};
 	const struct decide_hist *fu = &decide_hists[1];
 	struct sources s = {0};
-	long long other[8] = {0};
+	long long other[NSTAGES] = {0};
 	bool has_other = false;
 
 	for (size_t i = 0; i + 1 < m->sources->elements; i += 2)
@@ -381,16 +395,16 @@ render_sources(struct evbuffer *b, const struct lr_config *cfg,
 	    "Leads by source and funnel stage (received, mql, assigned, followed_up, followed_up_in_sla, rejected, won, lost); sources beyond the top insight.top_sources by volume are \"other\".");
 	for (size_t i = 0; i < s.n; i++) {
 		const struct source_stats *st = &s.v[i];
-		const long long v[8] = {st->received, st->mql, st->assigned,
+		const long long v[NSTAGES] = {st->received, st->mql, st->assigned,
 		    st->followed_up, st->in_sla, st->rejected, st->won, st->lost};
 
 		if ((long long)i >= cfg->insight.top_sources) {
-			for (size_t k = 0; k < 8; k++)
+			for (size_t k = 0; k < NSTAGES; k++)
 				other[k] += v[k];
 			has_other = true;
 			continue;
 		}
-		for (size_t k = 0; k < 8; k++) {
+		for (size_t k = 0; k < NSTAGES; k++) {
 			evbuffer_add_printf(b, "leadrouted_source_leads_total{source=\"");
 			label_value(b, st->name, strlen(st->name));
 			evbuffer_add_printf(b, "\",stage=\"%s\"} %lld\n", stages[k],
@@ -398,7 +412,7 @@ render_sources(struct evbuffer *b, const struct lr_config *cfg,
 		}
 	}
 	if (has_other)
-		for (size_t k = 0; k < 8; k++)
+		for (size_t k = 0; k < NSTAGES; k++)
 			evbuffer_add_printf(b,
 			    "leadrouted_source_leads_total{source=\"other\",stage=\"%s\"} %lld\n",
 			    stages[k], other[k]);
@@ -435,47 +449,50 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 	evbuffer_add_printf(b, "\"} 1\n");
 }
 
+/* An array of field, value pairs, all strings (HGETALL's reply). */
+static bool
+string_pairs(const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+		return false;
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return false;
+	return true;
+}
+
+static bool
+array_of(const redisReply *r, size_t n)
+{
+	return r->type == REDIS_REPLY_ARRAY && r->elements == n;
+}
+
 int
 metrics_parse(const redisReply *r, const struct lr_config *cfg,
     struct metrics_shared *out)
 {
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10)
+	if (r == NULL || !array_of(r, METRICS_NREPLY))
 		return -1;
-	for (size_t i = 0; i < 3; i++)
-		if (r->element[i]->type != REDIS_REPLY_ARRAY)
-			return -1;
-	if (r->element[8]->type != REDIS_REPLY_ARRAY ||
-	    r->element[8]->elements % 2 != 0)
-		return -1;
-	for (size_t i = 0; i < r->element[8]->elements; i++)
-		if (r->element[8]->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->sources = r->element[8];
-	if (r->element[9]->type != REDIS_REPLY_ARRAY ||
-	    r->element[9]->elements % 2 != 0)
-		return -1;
-	for (size_t i = 0; i < r->element[9]->elements; i++)
-		if (r->element[9]->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->forecast = r->element[9];
-	for (size_t i = 3; i < 8; i++)
+	for (size_t i = METRICS_INCOMING; i <= METRICS_INSTANCES; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;
-	out->stats = r->element[0];
-	out->backlog = r->element[1];
-	out->reps = r->element[2];
-	if (out->stats->elements % 2 != 0 ||
-	    out->backlog->elements != cfg->segments.n ||
-	    out->reps->elements != 3 * cfg->nreps)
+	if (!string_pairs(r->element[METRICS_STATS]) ||
+	    !array_of(r->element[METRICS_BACKLOG], cfg->segments.n) ||
+	    !array_of(r->element[METRICS_REPS],
+	    METRICS_REP_COLUMNS * cfg->nreps) ||
+	    !string_pairs(r->element[METRICS_SOURCES]) ||
+	    !string_pairs(r->element[METRICS_FORECAST]))
 		return -1;
-	for (size_t i = 0; i < out->stats->elements; i++)
-		if (out->stats->element[i]->type != REDIS_REPLY_STRING)
-			return -1;
-	out->incoming = r->element[3]->integer;
-	out->events = r->element[4]->integer;
-	out->dead = r->element[5]->integer;
-	out->sla_pending = r->element[6]->integer;
-	out->instances = r->element[7]->integer;
+	out->stats = r->element[METRICS_STATS];
+	out->backlog = r->element[METRICS_BACKLOG];
+	out->reps = r->element[METRICS_REPS];
+	out->incoming = r->element[METRICS_INCOMING]->integer;
+	out->events = r->element[METRICS_EVENTS]->integer;
+	out->dead = r->element[METRICS_DEAD]->integer;
+	out->sla_pending = r->element[METRICS_SLA_PENDING]->integer;
+	out->instances = r->element[METRICS_INSTANCES]->integer;
+	out->sources = r->element[METRICS_SOURCES];
+	out->forecast = r->element[METRICS_FORECAST];
 	return 0;
 }
 
@@ -487,4 +504,97 @@ metrics_render(struct evbuffer *buf, const struct lr_config *cfg,
 		render_shared(buf, cfg, shared);
 	render_local(buf, cfg, local);
 	return 0;
+}
+
+/* --- the scrape ------------------------------------------------------- */
+
+struct metrics {
+	struct rds_target to;
+	metrics_view_cb *view;
+	void *arg;
+};
+
+/* A scrape waiting for Redis; it owns its arguments. */
+struct scrape {
+	struct metrics *m;
+	metrics_done_cb *done;
+	void *ctx;
+	struct rds_argv args;
+};
+
+struct metrics *
+metrics_new(const struct rds_target *to, metrics_view_cb *view, void *arg)
+{
+	struct metrics *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->to = *to;
+	m->view = view;
+	m->arg = arg;
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	free(m);
+}
+
+/* Render the reply (NULL or malformed: this process alone) for done. */
+static bool
+answer(struct metrics *m, const redisReply *reply, metrics_done_cb *done,
+    void *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct metrics_shared shared;
+	struct metrics_view v;
+	bool taken;
+
+	if (b == NULL)
+		return done(NULL, ctx);
+	m->view(&v, m->arg);
+	metrics_render(b, v.cfg, metrics_parse(reply, v.cfg, &shared) == 0 ?
+	    &shared : NULL, &v.local);
+	taken = done(b, ctx);
+	evbuffer_free(b);
+	return taken;
+}
+
+static void
+scrape_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct scrape *s = arg;
+
+	(void)conn;
+	if (answer(s->m, reply, s->done, s->ctx) && reply != NULL &&
+	    reply->type == REDIS_REPLY_ERROR)
+		log_warnx("metrics: %s", reply->str);
+	rds_argv_clear(&s->args);
+	free(s);
+}
+
+void
+metrics_scrape(struct metrics *m, metrics_done_cb *done, void *ctx)
+{
+	struct metrics_view v;
+	struct scrape *s;
+
+	if (!rds_up(m->to.conn) || (s = calloc(1, sizeof(*s))) == NULL) {
+		(void)answer(m, NULL, done, ctx);
+		return;
+	}
+	s->m = m;
+	s->done = done;
+	s->ctx = ctx;
+	m->view(&v, m->arg);
+	if (rds_argv_adds(&s->args, "metrics") == -1 ||
+	    rds_argv_adds(&s->args, v.cfg->redis.prefix) == -1 ||
+	    rds_argv_adds(&s->args, v.routing) == -1 ||
+	    rds_script(m->to.conn, m->to.script, m->to.key, &s->args,
+	    scrape_cb, s) == -1) {
+		rds_argv_clear(&s->args);
+		free(s);
+		(void)answer(m, NULL, done, ctx);
+	}
 }

@@ -14,10 +14,6 @@
 #include "log.h"
 #include "rds.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define WATCHDOG_TICK_MS 250
-
 enum rds_state {
 	RDS_IDLE,		/* not started, or stopped */
 	RDS_WAITING,		/* backoff timer armed */
@@ -57,7 +53,6 @@ struct rds_conn {
 	char last_error[160];
 
 	struct pending *head, *tail;	/* replies owed, oldest first */
-	size_t npending;
 	struct event *retry_ev;		/* backoff */
 	struct event *tick_ev;		/* connect timeout and watchdog */
 	long long connect_deadline;
@@ -99,12 +94,12 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->port = o->port;
 	c->db = o->db;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ?
-	    o->connect_timeout_ms : 3000;
+	    o->connect_timeout_ms : RDS_CONNECT_TIMEOUT_MS;
 	c->reply_timeout_ms = o->reply_timeout_ms > 0 ?
-	    o->reply_timeout_ms : 10000;
+	    o->reply_timeout_ms : RDS_REPLY_TIMEOUT_MS;
 	c->state_cb = state_cb;
 	c->arg = arg;
-	c->backoff_ms = BACKOFF_MIN_MS;
+	c->backoff_ms = RDS_BACKOFF_MIN_MS;
 	c->retry_ev = evtimer_new(base, retry_cb, c);
 	c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	if (c->name == NULL || c->host == NULL || c->unix_socket == NULL ||
@@ -115,22 +110,10 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	return c;
 }
 
-const char *
-rds_name(const struct rds_conn *c)
-{
-	return c->name;
-}
-
 bool
 rds_up(const struct rds_conn *c)
 {
 	return c->state == RDS_UP;
-}
-
-size_t
-rds_pending(const struct rds_conn *c)
-{
-	return c->npending;
 }
 
 unsigned long
@@ -166,7 +149,6 @@ pending_pop(struct rds_conn *c)
 	c->head = p->next;
 	if (c->head == NULL)
 		c->tail = NULL;
-	c->npending--;
 	return p;
 }
 
@@ -182,7 +164,6 @@ pending_append(struct rds_conn *c, struct pending *p, long timeout_ms)
 	else
 		c->head = p;
 	c->tail = p;
-	c->npending++;
 }
 
 static struct pending *
@@ -211,7 +192,6 @@ pending_unlink_tail(struct rds_conn *c, struct pending *p)
 	c->tail = NULL;
 	for (struct pending *q = c->head; q != NULL; q = q->next)
 		c->tail = q;
-	c->npending--;
 }
 
 static void
@@ -409,8 +389,8 @@ schedule_retry(struct rds_conn *c)
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->state = RDS_WAITING;
 	evtimer_add(c->retry_ev, &tv);
-	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    c->backoff_ms * 2;
+	c->backoff_ms = c->backoff_ms * 2 > RDS_BACKOFF_MAX_MS ?
+	    RDS_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
 /*
@@ -465,7 +445,7 @@ handshake_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
 		return;		/* AUTH or SELECT went well; PING is last */
 	c->state = RDS_UP;
-	c->backoff_ms = BACKOFF_MIN_MS;
+	c->backoff_ms = RDS_BACKOFF_MIN_MS;
 	c->connects++;
 	c->last_error[0] = '\0';
 	if (c->down_logged || c->connects == 1)
@@ -598,7 +578,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 void
 rds_start(struct rds_conn *c)
 {
-	struct timeval tick = {0, WATCHDOG_TICK_MS * 1000};
+	struct timeval tick = {0, RDS_WATCHDOG_TICK_MS * 1000};
 
 	c->stopping = false;
 	event_add(c->tick_ev, &tick);

@@ -1,23 +1,51 @@
 /*
  * http.h - the daemon's HTTP endpoint on http.listen (libevent evhttp):
- * GET /healthz (200 "ok" when Redis is reachable, the scripts are loaded
- * and the instance routes; 503 with the reason otherwise) and GET /metrics
- * (Prometheus text format 0.0.4). GET and HEAD only; other paths are 404.
+ * GET /healthz (200 "ok" when the daemon says it is ready; 503 with the
+ * reason it gives otherwise) and GET /metrics (Prometheus text format
+ * 0.0.4, a body the daemon renders, now or later; 500 when it has none).
+ * GET and HEAD only (405 otherwise); other paths are 404. This module owns
+ * evhttp and nothing else: what it serves comes from the callbacks given
+ * to http_new.
  */
 #ifndef LR_HTTP_H
 #define LR_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-struct lrd;
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+/* Seconds a client connection may stay idle (evhttp_set_timeout). */
+#define HTTP_TIMEOUT_SECONDS 30
+
 struct http;
 
+/* Ready? When not, why (one line, no newline) in why, len bytes. */
+typedef bool http_health_cb(char *why, size_t len, void *arg);
 /*
- * Listen on host:port. Returns NULL with a message in err (naming the
- * address and the failing call) when the socket cannot be bound.
+ * Takes the body of a /metrics answer (NULL: answer 500); the caller keeps
+ * the buffer. Returns false when the client had gone (nothing was sent).
  */
-struct http *http_new(struct lrd *d, const char *host, int port, char *err,
-    size_t errlen);
+typedef bool http_body_cb(struct evbuffer *body, void *ctx);
+/* Produce a /metrics body: call done(body, ctx) exactly once, now or later. */
+typedef void http_metrics_cb(http_body_cb *done, void *ctx, void *arg);
+
+/* What the endpoint serves; arg is passed to both callbacks. */
+struct http_service {
+	http_health_cb *health;
+	http_metrics_cb *metrics;
+	void *arg;
+};
+
+/*
+ * Listen on host:port on base and serve svc (copied). Returns NULL with a
+ * message in err (naming the address and the failing call) when the
+ * socket cannot be bound.
+ */
+struct http *http_new(struct event_base *base, const char *host, int port,
+    const struct http_service *svc, char *err, size_t errlen);
+/* NULL is fine. A /metrics answer still to come is then dropped. */
 void http_free(struct http *h);
 
 #endif

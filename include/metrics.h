@@ -1,11 +1,13 @@
 /*
- * metrics.h - the Prometheus text exposition (format 0.0.4) of /metrics.
- * Pure: it renders what it is given into a buffer, no I/O.
+ * metrics.h - the Prometheus text exposition (format 0.0.4) of /metrics,
+ * and the scrape that gathers it.
  *
  * Two sources: shared state read from Redis in one script call (fleet-wide
  * counters of lr:stats, backlog sizes, rep load), so that every instance
  * reports the same truth; and this process's own state (its Redis
- * connection, reloads, configuration version).
+ * connection, reloads, configuration version). metrics_parse and
+ * metrics_render are pure: they render what they are given into a buffer,
+ * no I/O. metrics_scrape makes the script call and renders its reply.
  */
 #ifndef LR_METRICS_H
 #define LR_METRICS_H
@@ -17,8 +19,26 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "rds.h"
 
-/* Shared state as the metrics script returns it (see lr.lua, ops.metrics). */
+/* The metrics script's reply, element by element (see lr.lua, ops.metrics). */
+enum metrics_reply {
+	METRICS_STATS,		/* the stats hash: field, value, ... */
+	METRICS_BACKLOG,	/* backlog sizes, per segment in config order */
+	METRICS_REPS,		/* METRICS_REP_COLUMNS per rep, in config order */
+	METRICS_INCOMING,	/* list lengths and counts: integers */
+	METRICS_EVENTS,
+	METRICS_DEAD,
+	METRICS_SLA_PENDING,
+	METRICS_INSTANCES,
+	METRICS_SOURCES,	/* the src:all hash: "SOURCE|what", value, ... */
+	METRICS_FORECAST,	/* the forecast hash: "SEGMENT|what", value, ... */
+	METRICS_NREPLY
+};
+/* Per rep: open leads, assignments in the period, available (1 or 0). */
+#define METRICS_REP_COLUMNS 3
+
+/* Shared state as the metrics script returns it. */
 struct metrics_shared {
 	const redisReply *stats;	/* field, value, field, value... */
 	const redisReply *backlog;	/* per segment, in config order */
@@ -50,5 +70,40 @@ int metrics_parse(const redisReply *reply, const struct lr_config *cfg,
  */
 int metrics_render(struct evbuffer *buf, const struct lr_config *cfg,
     const struct metrics_shared *shared, const struct metrics_local *local);
+
+/* What a scrape reads of the daemon, asked afresh each time it needs it. */
+struct metrics_view {
+	const struct lr_config *cfg;	/* the configuration now */
+	const char *routing;		/* decide_routing_json(cfg) */
+	struct metrics_local local;
+};
+
+typedef void metrics_view_cb(struct metrics_view *v, void *arg);
+
+/*
+ * Takes a rendered exposition: body, or NULL when no buffer could be
+ * had. Returns false when no one wanted it any more (the client left).
+ */
+typedef bool metrics_done_cb(struct evbuffer *body, void *ctx);
+
+struct metrics;
+
+/*
+ * A scraper whose script calls go to 'to' (copied; what it points to must
+ * outlive it) and that reads the daemon through view(v, arg). NULL on
+ * ENOMEM.
+ */
+struct metrics *metrics_new(const struct rds_target *to,
+    metrics_view_cb *view, void *arg);
+/*
+ * Read the shared state (the "metrics" script call) and render it with
+ * this process's, or this process's alone when Redis cannot answer; call
+ * done(body, ctx) exactly once with it, now or when the reply comes. The
+ * body is valid only inside done. A script error in the reply is logged,
+ * unless no one wanted the body any more.
+ */
+void metrics_scrape(struct metrics *m, metrics_done_cb *done, void *ctx);
+/* NULL is fine. A scrape in the air must have been answered first. */
+void metrics_free(struct metrics *m);
 
 #endif

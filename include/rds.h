@@ -21,6 +21,15 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+/* Defaults of struct rds_opts: connect timeout, and the reply watchdog. */
+#define RDS_CONNECT_TIMEOUT_MS 3000
+#define RDS_REPLY_TIMEOUT_MS 10000
+/* Reconnection backoff: doubles from min to max, with +-25% jitter. */
+#define RDS_BACKOFF_MIN_MS 100
+#define RDS_BACKOFF_MAX_MS 5000
+/* How often the connect timeout and the reply watchdog are checked. */
+#define RDS_WATCHDOG_TICK_MS 250
+
 struct rds_conn;
 
 /* Where Redis is and how to reach it; strings are copied. */
@@ -30,8 +39,8 @@ struct rds_opts {
 	const char *unix_socket;	/* "" or NULL: use host and port */
 	const char *password;		/* "" or NULL: no AUTH */
 	int db;
-	long connect_timeout_ms;
-	long reply_timeout_ms;		/* default watchdog per command */
+	long connect_timeout_ms;	/* 0: RDS_CONNECT_TIMEOUT_MS */
+	long reply_timeout_ms;		/* per command; 0: RDS_REPLY_TIMEOUT_MS */
 };
 
 typedef void rds_reply_cb(struct rds_conn *c, redisReply *reply, void *arg);
@@ -43,6 +52,16 @@ struct rds_script {
 	const char *body;
 	size_t len;
 	char sha[41];
+};
+
+/*
+ * Where a caller's script calls go: the connection, the script and the
+ * one key of every call. The caller keeps all three alive.
+ */
+struct rds_target {
+	struct rds_conn *conn;
+	struct rds_script *script;
+	const char *key;
 };
 
 /*
@@ -70,13 +89,10 @@ void rds_drop(struct rds_conn *c, const char *why);
 void rds_free(struct rds_conn *c);
 
 bool rds_up(const struct rds_conn *c);
-/* Commands sent and not yet answered. */
-size_t rds_pending(const struct rds_conn *c);
 /* Connections established since start, minus the first. */
 unsigned long rds_reconnects(const struct rds_conn *c);
 /* The last connection error ("connection refused"), or "". */
 const char *rds_last_error(const struct rds_conn *c);
-const char *rds_name(const struct rds_conn *c);
 
 /*
  * Send a command. timeout_ms > 0 overrides the watchdog for this command

@@ -1,0 +1,263 @@
+/* instance.c - this process in the fleet: its id, the heartbeat that holds its lease, fencing and release. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "instance.h"
+#include "log.h"
+#include "notify.h"
+#include "rds.h"
+#include "task.h"
+
+struct instance {
+	struct rds_target to;
+	char *prefix;
+	instance_cb *cb;
+	void *arg;
+
+	char id[128];
+	bool registered;
+	bool stopping;
+	unsigned int generation;	/* bumped with each new instance */
+	struct task *heartbeat;
+	unsigned int hb_generation;	/* of the heartbeat in the air */
+	struct rds_argv release_args;	/* of the release in the air */
+};
+
+static void
+new_id(struct instance *in)
+{
+	char host[64];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p == ':' || *p == ' ')
+			*p = '-';
+	snprintf(in->id, sizeof(in->id), "%s-%ld-%u-%08lx", host,
+	    (long)getpid(), in->generation, (unsigned long)random());
+}
+
+/*
+ * Become a new instance and tell the owner. Commands of the old one may
+ * still run on the server: its lease runs out and what it held is
+ * requeued exactly once. why, when not NULL, is logged.
+ */
+static void
+become_new(struct instance *in, const char *why)
+{
+	char old[sizeof(in->id)];
+
+	snprintf(old, sizeof(old), "%s", in->id);
+	in->registered = false;
+	in->generation++;
+	new_id(in);
+	if (why != NULL)
+		log_warnx("instance '%s' stops: %s; continuing as '%s'", old,
+		    why, in->id);
+	in->cb(in, INSTANCE_CHANGED, in->arg);
+}
+
+/* --- the heartbeat ------------------------------------------------- */
+
+/* Renew the lease, or register while we hold none. */
+static int
+heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
+{
+	struct instance *in = arg;
+
+	(void)t;
+	if (rds_argv_adds(a, "heartbeat") == -1 ||
+	    rds_argv_adds(a, in->prefix) == -1 ||
+	    rds_argv_adds(a, in->id) == -1 ||
+	    rds_argv_addll(a, INSTANCE_LEASE_MS) == -1 ||
+	    rds_argv_adds(a, in->registered ? "renew" : "register") == -1)
+		return -1;
+	in->hb_generation = in->generation;
+	return 0;
+}
+
+static void
+heartbeat_done(struct task *t, const redisReply *reply, void *arg)
+{
+	struct instance *in = arg;
+
+	if (reply == NULL || in->stopping)
+		return;
+	if (in->hb_generation != in->generation) {
+		task_kick(t);	/* it renewed the instance we were */
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STATUS || reply->type ==
+	    REDIS_REPLY_STRING) {
+		if (strcmp(reply->str, "fenced") == 0) {
+			instance_fence(in,
+			    "its lease ran out and its work was requeued");
+			return;
+		}
+		if (in->registered)
+			return;
+		in->registered = true;
+		log_info("instance '%s' registered; routing leads from '%sincoming'",
+		    in->id, in->prefix);
+		notify_send("STATUS=routing leads");
+		in->cb(in, INSTANCE_REGISTERED, in->arg);
+		return;
+	}
+	log_warnx("heartbeat of instance '%s' failed: %s", in->id,
+	    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+}
+
+/* The loop is alive; Redis being down is not a reason to restart. */
+static void
+heartbeat_tick(void *arg)
+{
+	(void)arg;
+	if (notify_watchdog_ms() > 0)
+		notify_send("WATCHDOG=1");
+}
+
+static const struct task_def heartbeat_task = {
+	.beat = TASK_EVERY,
+	.period_ms = INSTANCE_HEARTBEAT_MS,
+	.build = heartbeat_build,
+	.done = heartbeat_done,
+	.tick = heartbeat_tick,
+};
+
+/* --- life cycle ---------------------------------------------------- */
+
+struct instance *
+instance_new(struct event_base *base, const struct rds_target *to,
+    const char *prefix, instance_cb *cb, void *arg)
+{
+	struct instance *in;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return NULL;
+	in->to = *to;
+	in->cb = cb;
+	in->arg = arg;
+	rds_argv_init(&in->release_args);
+	if ((in->prefix = strdup(prefix)) == NULL ||
+	    (in->heartbeat = task_new(base, to, &heartbeat_task, in)) == NULL) {
+		instance_free(in);
+		return NULL;
+	}
+	new_id(in);
+	return in;
+}
+
+void
+instance_start(struct instance *in)
+{
+	task_start(in->heartbeat);
+}
+
+void
+instance_conn(struct instance *in, bool up)
+{
+	if (up) {
+		(void)rds_script_load(in->to.conn, in->to.script);
+		task_kick(in->heartbeat);
+		return;
+	}
+	if (!in->stopping)
+		become_new(in, NULL);
+	notify_send("STATUS=waiting for redis");
+}
+
+void
+instance_fence(struct instance *in, const char *why)
+{
+	become_new(in, why);
+	if (!in->stopping)
+		task_kick(in->heartbeat);
+}
+
+void
+instance_stop(struct instance *in)
+{
+	in->stopping = true;
+	task_stop(in->heartbeat);
+}
+
+static void
+release_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct instance *in = arg;
+
+	(void)conn;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		log_info("instance '%s' released; %lld unfinished payloads requeued",
+		    in->id, reply->integer);
+	in->cb(in, INSTANCE_RELEASED, in->arg);
+}
+
+int
+instance_release(struct instance *in)
+{
+	struct rds_argv *a = &in->release_args;
+
+	rds_argv_clear(a);
+	if (!rds_up(in->to.conn) || !in->registered ||
+	    rds_argv_adds(a, "release") == -1 ||
+	    rds_argv_adds(a, in->prefix) == -1 ||
+	    rds_argv_adds(a, in->id) == -1)
+		return -1;
+	return rds_script(in->to.conn, in->to.script, in->to.key, a,
+	    release_cb, in);
+}
+
+void
+instance_free(struct instance *in)
+{
+	if (in == NULL)
+		return;
+	task_free(in->heartbeat);
+	rds_argv_clear(&in->release_args);
+	free(in->prefix);
+	free(in);
+}
+
+/* --- what others read ---------------------------------------------- */
+
+const char *
+instance_id(const struct instance *in)
+{
+	return in->id;
+}
+
+bool
+instance_registered(const struct instance *in)
+{
+	return in->registered;
+}
+
+unsigned int
+instance_generation(const struct instance *in)
+{
+	return in->generation;
+}
+
+bool
+instance_ready(const struct instance *in, char *why, size_t len)
+{
+	const char *err = rds_last_error(in->to.conn);
+
+	if (!rds_up(in->to.conn))
+		snprintf(why, len, "redis unreachable: %s",
+		    err[0] ? err : "connecting");
+	else if (in->to.script->sha[0] == '\0')
+		snprintf(why, len, "scripts not loaded");
+	else if (!in->registered)
+		snprintf(why, len, "instance not registered");
+	else
+		return true;
+	return false;
+}

@@ -1,0 +1,61 @@
+/*
+ * consumer.h - a consumer of one source list ("incoming" or "events").
+ *
+ * It claims batches into the instance's in-flight hash, decides each
+ * payload (decide.h, event.h), commits the batch with one script call, and
+ * waits on a blocking connection of its own when the list is empty. It
+ * claims only while the instance (instance.h) is registered, and drops the
+ * replies of calls made as an earlier instance. When the instance must
+ * re-register (a claim refused as fenced, a commit that failed or kept
+ * being refused, a commit it cannot build), the consumer says so through
+ * the callback it was given; the owner fences the instance.
+ */
+#ifndef LR_CONSUMER_H
+#define LR_CONSUMER_H
+
+#include <stdbool.h>
+
+/* Payloads claimed per script call; claims, and claims plus commits, in
+ * the air. */
+#define CONSUMER_BATCH 256
+#define CONSUMER_MAX_CLAIMS 2
+#define CONSUMER_MAX_IN_FLIGHT 4
+/* How long a blocking read waits before it is issued again, and the
+ * margin its reply watchdog gives it on top. */
+#define CONSUMER_BLOCK_SECONDS 2
+#define CONSUMER_BLOCK_MARGIN_SECONDS 5
+/* Pause before a failed claim, read or refused commit goes again. */
+#define CONSUMER_RETRY_MS 250
+/* Sends of a commit refused before its first write (OOM, BUSY, LOADING)
+ * before the instance gives its work back: a minute of retries. */
+#define CONSUMER_COMMIT_TRIES 240
+
+struct lrd;
+struct consumer;
+
+/* The instance must re-register; why is for the log. */
+typedef void consumer_fenced_cb(struct consumer *c, const char *why,
+    void *arg);
+
+/*
+ * A consumer of src for the daemon d (daemon.h), which must outlive it.
+ * Its blocking connection starts connecting now. NULL on ENOMEM.
+ */
+struct consumer *consumer_new(struct lrd *d, const char *src,
+    consumer_fenced_cb *fenced, void *arg);
+/* Claim as much as the pipeline allows (after registration, on new work). */
+void consumer_kick(struct consumer *c);
+/* The instance changed or Redis was lost: forget claims in the air. */
+void consumer_reset(struct consumer *c);
+/* No claim or commit in the air (nor a commit waiting to go again). */
+bool consumer_idle(const struct consumer *c);
+/* Stop claiming and close the blocking connection; commits go on. */
+void consumer_stop(struct consumer *c);
+/* NULL is fine. */
+void consumer_free(struct consumer *c);
+/* Size the scorer's scratch space for the current rules; 0 or -1 (ENOMEM). */
+int consumer_fit(struct consumer *c);
+/* Reconnections of the consumer's blocking connection. */
+unsigned long consumer_reconnects(const struct consumer *c);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * instance.h - this process's membership in the fleet: its instance id,
+ * the lease a heartbeat registers and renews, fencing, and the release at
+ * stop.
+ *
+ * The heartbeat is a task (task.h) on the command connection: every
+ * INSTANCE_HEARTBEAT_MS it renews a lease of INSTANCE_LEASE_MS, or
+ * registers while the instance holds none; each beat also tells systemd's
+ * watchdog that the loop is alive. An instance is fenced when the fleet
+ * presumed it dead (its lease ran out and its work was requeued) or when
+ * its own work was refused or failed; when the command connection is
+ * lost, what its commands did is unknown. Either way it becomes a new
+ * instance: a new id and generation, not registered, and registers again,
+ * so that what the old one held is requeued exactly once.
+ *
+ * The owner hears what happened through the callback it gives, as rds_new
+ * takes a state callback: INSTANCE_REGISTERED when the lease is granted
+ * (work may be claimed), INSTANCE_CHANGED when this is a new instance
+ * (forget the old one's claims in the air), INSTANCE_RELEASED once after
+ * instance_release (whatever came of it).
+ */
+#ifndef LR_INSTANCE_H
+#define LR_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "rds.h"
+
+/* Lease of an instance; the heartbeat renews it several times per lease. */
+#define INSTANCE_LEASE_MS 5000
+#define INSTANCE_HEARTBEAT_MS 1000
+
+struct instance;
+
+enum instance_event {
+	INSTANCE_REGISTERED,
+	INSTANCE_CHANGED,
+	INSTANCE_RELEASED,
+};
+
+typedef void instance_cb(struct instance *in, enum instance_event ev,
+    void *arg);
+
+/*
+ * A new instance whose script calls go to 'to' (copied; what it points to
+ * must outlive the instance), with the key prefix (copied). NULL on
+ * ENOMEM. Nothing is sent until the connection comes up.
+ */
+struct instance *instance_new(struct event_base *base,
+    const struct rds_target *to, const char *prefix, instance_cb *cb,
+    void *arg);
+/* Start the heartbeat's timer. */
+void instance_start(struct instance *in);
+/*
+ * The command connection came up (load the script, register) or was lost
+ * (become a new instance, unless stopping).
+ */
+void instance_conn(struct instance *in, bool up);
+/* The instance must re-register; why is logged. */
+void instance_fence(struct instance *in, const char *why);
+/* Stop the heartbeat: stopping, the instance stays what it is. */
+void instance_stop(struct instance *in);
+/*
+ * Hand the instance's unfinished work back to the fleet. 0, then
+ * INSTANCE_RELEASED comes once; -1 (Redis down, not registered, ENOMEM)
+ * and nothing comes.
+ */
+int instance_release(struct instance *in);
+/* NULL is fine. A call in the air must have been answered first. */
+void instance_free(struct instance *in);
+
+/* The id in the fleet; it changes when the instance becomes a new one. */
+const char *instance_id(const struct instance *in);
+/* Holds a lease and may claim work. */
+bool instance_registered(const struct instance *in);
+/* Bumped each time the instance becomes a new one. */
+unsigned int instance_generation(const struct instance *in);
+/*
+ * Routes (Redis up, script loaded, lease held)? When not, why (as
+ * "redis unreachable: connection refused") in why, len bytes.
+ */
+bool instance_ready(const struct instance *in, char *why, size_t len);
+
+#endif
