@@ -12,13 +12,15 @@
 #include "decide.h"
 #include "event.h"
 #include "instance.h"
+#include "keys.h"
 #include "log.h"
+#include "wire.h"
 
 struct consumer {
 	struct lrd *d;
 	consumer_fenced_cb *fenced;	/* and its arg */
 	void *arg;
-	char src[16];			/* "incoming" or "events" */
+	char src[16];			/* KEY_INCOMING or KEY_EVENTS */
 	bool leads;
 	struct rds_conn *blk;		/* for the blocking read */
 	int claims;			/* claim calls in the air */
@@ -62,8 +64,7 @@ call_new(struct consumer *c, const char *op)
 	k->c = c;
 	k->generation = instance_generation(c->d->inst);
 	rds_argv_init(&k->args);
-	if (rds_argv_adds(&k->args, op) == -1 ||
-	    rds_argv_adds(&k->args, c->d->cfg->redis.prefix) == -1) {
+	if (rds_argv_call(&k->args, op, c->d->cfg->redis.prefix) == -1) {
 		rds_argv_clear(&k->args);
 		free(k);
 		return NULL;
@@ -101,45 +102,52 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- commit --------------------------------------------------------------- */
 
+#define ASSIGNED_LEN (sizeof(WIRE_RES_ASSIGNED) - 1)
+
+/* "assigned:REP"? */
+static bool
+is_assigned(const char *word)
+{
+	return strncmp(word, WIRE_RES_ASSIGNED, ASSIGNED_LEN) == 0;
+}
+
 static void
 tally_lead(struct lrd *d, const char *word)
 {
-	if (strncmp(word, "assigned:", 9) == 0)
+	if (is_assigned(word))
 		d->stats.assigned++;
-	else if (strcmp(word, "backlog") == 0)
+	else if (strcmp(word, WIRE_RES_BACKLOG) == 0)
 		d->stats.backlogged++;
-	else if (strcmp(word, "nurture") == 0)
+	else if (strcmp(word, WIRE_RES_NURTURE) == 0)
 		d->stats.nurtured++;
-	else if (strcmp(word, "duplicate") == 0)
+	else if (strcmp(word, WIRE_RES_DUPLICATE) == 0)
 		d->stats.duplicates++;
-	else if (strcmp(word, "dead") == 0)
+	else if (strcmp(word, WIRE_RES_DEAD) == 0)
 		d->stats.dead++;
-	else if (strcmp(word, "fenced") == 0)
+	else if (strcmp(word, WIRE_RES_FENCED) == 0)
 		d->stats.fenced++;
-	if (strcmp(word, "fenced") != 0)
+	if (strcmp(word, WIRE_RES_FENCED) != 0)
 		d->stats.leads_committed++;
 }
 
 static void
 tally_event(struct lrd *d, const char *word)
 {
-	if (strcmp(word, "fenced") == 0) {
+	if (strcmp(word, WIRE_RES_FENCED) == 0) {
 		d->stats.fenced++;
 		return;
 	}
 	d->stats.events++;
-	if (strcmp(word, "ok") != 0)
+	if (strcmp(word, WIRE_RES_OK) != 0)
 		d->stats.events_rejected++;
 }
 
 static int send_commit(struct call *k);
 static int commit_later(struct call *k);
 
-/* Where item i's fields start in a commit's arguments (see lr.lua). */
-#define LEAD_BASE 5
-#define LEAD_FIELDS 10
-#define EVENT_BASE 4
-#define EVENT_FIELDS 8
+/* Where item i's fields start in a commit's arguments (wire.h). */
+#define LEAD_BASE (WIRE_SCRIPT_ARGS + WIRE_COMMIT_ITEMS)
+#define EVENT_BASE (WIRE_SCRIPT_ARGS + WIRE_EVENTS_ITEMS)
 
 /* One log line per committed item: key=value fields for grepping. */
 static void
@@ -149,38 +157,42 @@ log_result(const struct call *k, size_t i, const char *word)
 	const char *const *v;
 	size_t at;
 
-	if (strcmp(word, "fenced") == 0) {
+	if (strcmp(word, WIRE_RES_FENCED) == 0) {
 		log_warnx("%s payload was taken back from this instance; not committed",
 		    k->c->src);
 		return;
 	}
 	if (k->c->leads) {
-		at = LEAD_BASE + i * LEAD_FIELDS;
-		if (at + LEAD_FIELDS > (size_t)a->argc ||
-		    strcmp(a->argv[at + 1], "lead") != 0)
+		at = LEAD_BASE + i * WIRE_LEAD_FIELDS;
+		if (at + WIRE_LEAD_FIELDS > (size_t)a->argc ||
+		    strcmp(a->argv[at + WIRE_LEAD_KIND], WIRE_KIND_LEAD) != 0)
 			return;		/* dead letters were logged when decided */
 		v = (const char *const *)&a->argv[at];
-		if (strcmp(word, "duplicate") == 0)
-			log_info("lead refused: lead=%s reason=duplicate", v[2]);
-		else if (strncmp(word, "assigned:", 9) == 0)
+		if (strcmp(word, WIRE_RES_DUPLICATE) == 0)
+			log_info("lead refused: lead=%s reason=duplicate",
+			    v[WIRE_LEAD_ID]);
+		else if (is_assigned(word))
 			log_debug("lead routed: lead=%s score=%s segment=%s result=assigned rep=%s",
-			    v[2], v[3], v[4], word + 9);
+			    v[WIRE_LEAD_ID], v[WIRE_LEAD_SCORE],
+			    v[WIRE_LEAD_SEGMENT], word + ASSIGNED_LEN);
 		else
 			log_debug("lead routed: lead=%s score=%s segment=%s result=%s",
-			    v[2], v[3], v[4], word);
+			    v[WIRE_LEAD_ID], v[WIRE_LEAD_SCORE],
+			    v[WIRE_LEAD_SEGMENT], word);
 		return;
 	}
-	at = EVENT_BASE + i * EVENT_FIELDS;
-	if (at + EVENT_FIELDS > (size_t)a->argc ||
-	    strcmp(a->argv[at + 1], "ev") != 0)
+	at = EVENT_BASE + i * WIRE_EVENT_FIELDS;
+	if (at + WIRE_EVENT_FIELDS > (size_t)a->argc ||
+	    strcmp(a->argv[at + WIRE_EVENT_KIND], WIRE_KIND_EVENT) != 0)
 		return;
 	v = (const char *const *)&a->argv[at];
-	if (strcmp(word, "ok") == 0)
-		log_debug("event applied: type=%s lead=%s rep=%s", v[2], v[3],
-		    v[4]);
+	if (strcmp(word, WIRE_RES_OK) == 0)
+		log_debug("event applied: type=%s lead=%s rep=%s",
+		    v[WIRE_EVENT_TYPE], v[WIRE_EVENT_LEAD_ID], v[WIRE_EVENT_REP]);
 	else
-		log_info("event refused: type=%s lead=%s rep=%s reason=%s", v[2],
-		    v[3], v[4], word);
+		log_info("event refused: type=%s lead=%s rep=%s reason=%s",
+		    v[WIRE_EVENT_TYPE], v[WIRE_EVENT_LEAD_ID], v[WIRE_EVENT_REP],
+		    word);
 }
 
 static void
@@ -277,53 +289,98 @@ send_commit(struct call *k)
 	return 0;
 }
 
-/* Append one lead's 10 fields (see lr.lua, ops.commit). */
+/*
+ * One item of a commit or events call: its fields by their wire.h index,
+ * appended in index order. Unset fields go as "".
+ */
+struct item {
+	const char *v[WIRE_LEAD_FIELDS > WIRE_EVENT_FIELDS ?
+	    WIRE_LEAD_FIELDS : WIRE_EVENT_FIELDS];
+	size_t len[WIRE_LEAD_FIELDS > WIRE_EVENT_FIELDS ?
+	    WIRE_LEAD_FIELDS : WIRE_EVENT_FIELDS];
+};
+
+static void
+item_set(struct item *it, int i, const char *v, size_t len)
+{
+	it->v[i] = v;
+	it->len[i] = len;
+}
+
+static void
+item_sets(struct item *it, int i, const char *v)
+{
+	item_set(it, i, v, strlen(v));
+}
+
 static int
-add_lead(struct consumer *c, struct rds_argv *a, const redisReply *seq,
+item_append(struct rds_argv *a, const struct item *it, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (rds_argv_add(a, it->v[i] ? it->v[i] : "", it->len[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* A dead item: seq, kind, reason and JSON (WIRE_DEAD_*), the sha last. */
+static void
+item_dead(struct item *it, const char *reason, const char *json)
+{
+	item_sets(it, WIRE_DEAD_KIND, WIRE_KIND_DEAD);
+	item_sets(it, WIRE_DEAD_REASON, reason);
+	item_sets(it, WIRE_DEAD_JSON, json);
+}
+
+/* Append one lead's WIRE_LEAD_FIELDS fields. */
+static int
+add_lead(struct consumer *c, struct rds_argv *a, const char *seq,
     const redisReply *raw, const redisReply *sha, long long redeliveries)
 {
 	const struct lr_config *cfg = c->d->cfg;
 	struct lead_decision dec;
-	int rc = 0;
+	struct item it = {0};
+	char score[24];
+	int rc;
 
 	if (decide_lead(cfg, raw->str, raw->len, redeliveries, wall_ms(),
 	    c->hits, &dec) == -1)
 		return -1;
-	rc |= rds_argv_add(a, seq->str, seq->len);
+	item_sets(&it, WIRE_LEAD_SEQ, seq);
 	if (dec.kind == DECISION_DEAD) {
 		log_info("lead dead-lettered: reason=%s",
 		    dl_reason_name(dec.reason));
-		rc |= rds_argv_adds(a, "dead");
-		rc |= rds_argv_adds(a, dl_reason_name(dec.reason));
-		rc |= rds_argv_adds(a, dec.dead_json);
-		for (int i = 0; i < 5; i++)
-			rc |= rds_argv_adds(a, "");
+		item_dead(&it, dl_reason_name(dec.reason), dec.dead_json);
 	} else {
-		rc |= rds_argv_adds(a, "lead");
-		rc |= rds_argv_adds(a, dec.id);
-		rc |= rds_argv_addll(a, dec.score);
-		rc |= rds_argv_adds(a, cfg->segments.v[dec.segment].name);
-		rc |= rds_argv_adds(a, dec.mql ? "1" : "0");
-		rc |= rds_argv_adds(a, dec.source);
-		rc |= rds_argv_add(a, raw->str, raw->len);
-		rc |= rds_argv_adds(a, dec.receipt);
+		snprintf(score, sizeof(score), "%lld", dec.score);
+		item_sets(&it, WIRE_LEAD_KIND, WIRE_KIND_LEAD);
+		item_sets(&it, WIRE_LEAD_ID, dec.id);
+		item_sets(&it, WIRE_LEAD_SCORE, score);
+		item_sets(&it, WIRE_LEAD_SEGMENT,
+		    cfg->segments.v[dec.segment].name);
+		item_sets(&it, WIRE_LEAD_MQL, dec.mql ? "1" : "0");
+		item_sets(&it, WIRE_LEAD_SOURCE, dec.source);
+		item_set(&it, WIRE_LEAD_RAW, raw->str, raw->len);
+		item_sets(&it, WIRE_LEAD_RECEIPT, dec.receipt);
 	}
-	rc |= rds_argv_add(a, sha->str, sha->len);
+	item_set(&it, WIRE_LEAD_SHA, sha->str, sha->len);
+	rc = item_append(a, &it, WIRE_LEAD_FIELDS);
 	lead_decision_clear(&dec);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
-/* Append one event's 8 fields (see lr.lua, ops.events). */
+/* Append one event's WIRE_EVENT_FIELDS fields. */
 static int
-add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
+add_event(struct consumer *c, struct rds_argv *a, const char *seq,
     const redisReply *raw, const redisReply *sha, long long redeliveries)
 {
 	struct event_msg ev;
 	struct lead_error err;
+	struct item it = {0};
 	char *dead;
-	int rc = 0;
+	int rc;
 
-	rc |= rds_argv_add(a, seq->str, seq->len);
+	item_sets(&it, WIRE_EVENT_SEQ, seq);
+	item_set(&it, WIRE_EVENT_SHA, sha->str, sha->len);
 	if (redeliveries >= DECIDE_POISON_REDELIVERIES) {
 		err.reason = DL_POISON;
 		snprintf(err.detail, sizeof(err.detail),
@@ -331,14 +388,13 @@ add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 		    redeliveries);
 	} else if (event_parse(raw->str, raw->len, c->d->cfg->intake.max_bytes,
 	    &ev, &err) == 0) {
-		rc |= rds_argv_adds(a, "ev");
-		rc |= rds_argv_adds(a, event_type_name(ev.type));
-		rc |= rds_argv_adds(a, ev.lead_id);
-		rc |= rds_argv_adds(a, ev.rep);
-		rc |= rds_argv_adds(a, ev.arg);
-		rc |= rds_argv_add(a, raw->str, raw->len);
-		rc |= rds_argv_add(a, sha->str, sha->len);
-		return rc == 0 ? 0 : -1;
+		item_sets(&it, WIRE_EVENT_KIND, WIRE_KIND_EVENT);
+		item_sets(&it, WIRE_EVENT_TYPE, event_type_name(ev.type));
+		item_sets(&it, WIRE_EVENT_LEAD_ID, ev.lead_id);
+		item_sets(&it, WIRE_EVENT_REP, ev.rep);
+		item_sets(&it, WIRE_EVENT_ARG, ev.arg);
+		item_set(&it, WIRE_EVENT_RAW, raw->str, raw->len);
+		return item_append(a, &it, WIRE_EVENT_FIELDS);
 	}
 	if (err.reason == DL_NONE)
 		return -1;	/* out of memory: no verdict on the event */
@@ -347,14 +403,10 @@ add_event(struct consumer *c, struct rds_argv *a, const redisReply *seq,
 	if ((dead = decide_event_dead(&err, raw->str, raw->len,
 	    wall_ms())) == NULL)
 		return -1;
-	rc |= rds_argv_adds(a, "dead");
-	rc |= rds_argv_adds(a, dl_reason_name(err.reason));
-	rc |= rds_argv_adds(a, dead);
-	for (int i = 0; i < 3; i++)
-		rc |= rds_argv_adds(a, "");
-	rc |= rds_argv_add(a, sha->str, sha->len);
+	item_dead(&it, dl_reason_name(err.reason), dead);
+	rc = item_append(a, &it, WIRE_EVENT_FIELDS);
 	free(dead);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /*
@@ -366,33 +418,38 @@ build_commit(struct consumer *c, const redisReply *reply,
     unsigned long long first_seq, struct call **out)
 {
 	struct call *k;
-	char seqbuf[32];
-	redisReply seq;
-	size_t n = (reply->elements - 1) / 3;
+	char seq[32];
+	size_t n = (reply->elements - WIRE_CLAIM_REPLY_ITEMS) /
+	    WIRE_CLAIMED_FIELDS;
 	int rc;
 
+	/* The arguments before the items go in wire.h's order. */
+	_Static_assert(WIRE_COMMIT_INSTANCE == 0 && WIRE_COMMIT_ROUTING == 1 &&
+	    WIRE_COMMIT_CLAIMED_AT == 2 && WIRE_COMMIT_ITEMS == 3 &&
+	    WIRE_EVENTS_INSTANCE == 0 && WIRE_EVENTS_ROUTING == 1 &&
+	    WIRE_EVENTS_ITEMS == 2, "commit and events arguments moved");
 	*out = NULL;
-	if ((k = call_new(c, c->leads ? "commit" : "events")) == NULL ||
+	if ((k = call_new(c, c->leads ? WIRE_OP_COMMIT : WIRE_OP_EVENTS)) ==
+	    NULL ||
 	    rds_argv_adds(&k->args, instance_id(c->d->inst)) == -1 ||
 	    rds_argv_adds(&k->args, c->d->routing) == -1 ||
 	    (c->leads && rds_argv_addll(&k->args,
-	    reply->element[0]->integer) == -1))
+	    reply->element[WIRE_CLAIM_REPLY_TIME]->integer) == -1))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		const redisReply *raw = reply->element[1 + 3 * i];
-		const redisReply *sha = reply->element[1 + 3 * i + 1];
-		const redisReply *cnt = reply->element[1 + 3 * i + 2];
+		redisReply *const *e = &reply->element[
+		    WIRE_CLAIM_REPLY_ITEMS + WIRE_CLAIMED_FIELDS * i];
+		const redisReply *raw = e[WIRE_CLAIMED_PAYLOAD];
+		const redisReply *sha = e[WIRE_CLAIMED_SHA];
+		const redisReply *cnt = e[WIRE_CLAIMED_REDELIVERIES];
 
 		if (raw->type != REDIS_REPLY_STRING ||
 		    sha->type != REDIS_REPLY_STRING ||
 		    cnt->type != REDIS_REPLY_INTEGER)
 			goto fail;
-		memset(&seq, 0, sizeof(seq));
-		seq.len = (size_t)snprintf(seqbuf, sizeof(seqbuf), "%llu",
-		    first_seq + i);
-		seq.str = seqbuf;
-		rc = c->leads ? add_lead(c, &k->args, &seq, raw, sha,
-		    cnt->integer) : add_event(c, &k->args, &seq, raw, sha,
+		snprintf(seq, sizeof(seq), "%llu", first_seq + i);
+		rc = c->leads ? add_lead(c, &k->args, seq, raw, sha,
+		    cnt->integer) : add_event(c, &k->args, seq, raw, sha,
 		    cnt->integer);
 		if (rc == -1)
 			goto fail;
@@ -425,13 +482,15 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	c->claims--;
 	if (reply == NULL || k->generation != instance_generation(d->inst))
 		goto out;
-	if (rds_is_error(reply, "FENCED")) {
+	if (rds_is_error(reply, WIRE_ERR_FENCED)) {
 		c->fenced(c, "a claim was refused: this instance is no longer registered",
 		    c->arg);
 		goto out;
 	}
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
+	if (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < WIRE_CLAIM_REPLY_ITEMS ||
+	    reply->element[WIRE_CLAIM_REPLY_TIME]->type !=
+	    REDIS_REPLY_INTEGER) {
 		log_warnx("claim from %s failed: %s; retrying", c->src,
 		    reply->type == REDIS_REPLY_ERROR ? reply->str :
 		    "unexpected reply");
@@ -439,7 +498,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		retry_later(c);
 		goto out;
 	}
-	n = (reply->elements - 1) / 3;
+	n = (reply->elements - WIRE_CLAIM_REPLY_ITEMS) / WIRE_CLAIMED_FIELDS;
 	d->stats.leads_claimed += c->leads ? n : 0;
 	c->more = n == CONSUMER_BATCH;
 	if (n > 0) {
@@ -474,11 +533,14 @@ consumer_kick(struct consumer *c)
 	    (c->claims == 0 || c->more || c->waiting)) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
-		if ((cl->k = call_new(c, "claim")) == NULL) {
+		if ((cl->k = call_new(c, WIRE_OP_CLAIM)) == NULL) {
 			free(cl);
 			return;
 		}
 		cl->first_seq = d->next_seq;
+		_Static_assert(WIRE_CLAIM_INSTANCE == 0 &&
+		    WIRE_CLAIM_SOURCE == 1 && WIRE_CLAIM_MAX == 2 &&
+		    WIRE_CLAIM_SEQ == 3, "claim's arguments moved");
 		if (rds_argv_adds(&cl->k->args, instance_id(d->inst)) == -1 ||
 		    rds_argv_adds(&cl->k->args, c->src) == -1 ||
 		    rds_argv_addll(&cl->k->args, CONSUMER_BATCH) == -1 ||
@@ -533,9 +595,11 @@ blocking_read(struct consumer *c)
 	if (c->blocking || c->stopped || !instance_registered(d->inst) ||
 	    !rds_up(c->blk))
 		return;
-	snprintf(src, sizeof(src), "%s%s", d->cfg->redis.prefix, c->src);
-	snprintf(wait, sizeof(wait), "%sinflight:%s:%s:wait",
-	    d->cfg->redis.prefix, instance_id(d->inst), c->src);
+	if (keys_build(src, sizeof(src), d->cfg->redis.prefix,
+	    c->leads ? LR_KEY_INCOMING : LR_KEY_EVENTS, NULL, NULL) == -1 ||
+	    keys_build(wait, sizeof(wait), d->cfg->redis.prefix,
+	    LR_KEY_INFLIGHT_WAIT, instance_id(d->inst), c->src) == -1)
+		return;
 	snprintf(secs, sizeof(secs), "%d", CONSUMER_BLOCK_SECONDS);
 	argv[0] = "BLMOVE";
 	argv[1] = src;
@@ -575,7 +639,7 @@ consumer_new(struct lrd *d, const char *src, consumer_fenced_cb *fenced,
 	c->fenced = fenced;
 	c->arg = arg;
 	snprintf(c->src, sizeof(c->src), "%s", src);
-	c->leads = strcmp(src, "incoming") == 0;
+	c->leads = strcmp(src, KEY_INCOMING) == 0;
 	snprintf(name, sizeof(name), "blocking %s", src);
 	c->blk = rds_new(d->base, &d->ropts, name, blk_state_cb, c);
 	c->retry_ev = evtimer_new(d->base, retry_cb, c);

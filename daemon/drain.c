@@ -6,6 +6,7 @@
 #include "instance.h"
 #include "log.h"
 #include "task.h"
+#include "wire.h"
 
 static int
 drain_build(struct task *t, struct rds_argv *a, void *arg)
@@ -13,9 +14,9 @@ drain_build(struct task *t, struct rds_argv *a, void *arg)
 	struct lrd *d = arg;
 
 	(void)t;
+	_Static_assert(WIRE_DRAIN_ROUTING == 0, "drain's arguments moved");
 	if (!instance_registered(d->inst) ||
-	    rds_argv_adds(a, "drain") == -1 ||
-	    rds_argv_adds(a, d->cfg->redis.prefix) == -1 ||
+	    rds_argv_call(a, WIRE_OP_DRAIN, d->cfg->redis.prefix) == -1 ||
 	    rds_argv_adds(a, d->routing) == -1)
 		return -1;
 	return 0;

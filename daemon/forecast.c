@@ -7,6 +7,7 @@
 #include "instance.h"
 #include "log.h"
 #include "task.h"
+#include "wire.h"
 
 static long
 forecast_period(void *arg)
@@ -22,9 +23,11 @@ forecast_build(struct task *t, struct rds_argv *a, void *arg)
 	struct lrd *d = arg;
 
 	(void)t;
+	_Static_assert(WIRE_FORECAST_ROUTING == 0 &&
+	    WIRE_FORECAST_HORIZON_MS == 1 && WIRE_FORECAST_HALF_LIFE_MS == 2,
+	    "forecast's arguments moved");
 	if (!instance_registered(d->inst) ||
-	    rds_argv_adds(a, "forecast") == -1 ||
-	    rds_argv_adds(a, d->cfg->redis.prefix) == -1 ||
+	    rds_argv_call(a, WIRE_OP_FORECAST, d->cfg->redis.prefix) == -1 ||
 	    rds_argv_adds(a, d->routing) == -1 ||
 	    rds_argv_addll(a, d->cfg->forecast.horizon * 1000) == -1 ||
 	    rds_argv_addll(a, d->cfg->forecast.half_life * 1000) == -1)

@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "rds.h"
 #include "task.h"
+#include "wire.h"
 
 struct instance {
 	struct rds_target to;
@@ -72,11 +73,14 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	struct instance *in = arg;
 
 	(void)t;
-	if (rds_argv_adds(a, "heartbeat") == -1 ||
-	    rds_argv_adds(a, in->prefix) == -1 ||
+	_Static_assert(WIRE_HEARTBEAT_INSTANCE == 0 &&
+	    WIRE_HEARTBEAT_TTL_MS == 1 && WIRE_HEARTBEAT_MODE == 2,
+	    "heartbeat's arguments moved");
+	if (rds_argv_call(a, WIRE_OP_HEARTBEAT, in->prefix) == -1 ||
 	    rds_argv_adds(a, in->id) == -1 ||
 	    rds_argv_addll(a, INSTANCE_LEASE_MS) == -1 ||
-	    rds_argv_adds(a, in->registered ? "renew" : "register") == -1)
+	    rds_argv_adds(a, in->registered ? WIRE_MODE_RENEW :
+	    WIRE_MODE_REGISTER) == -1)
 		return -1;
 	in->hb_generation = in->generation;
 	return 0;
@@ -95,7 +99,7 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 	}
 	if (reply->type == REDIS_REPLY_STATUS || reply->type ==
 	    REDIS_REPLY_STRING) {
-		if (strcmp(reply->str, "fenced") == 0) {
+		if (strcmp(reply->str, WIRE_RES_FENCED) == 0) {
 			instance_fence(in,
 			    "its lease ran out and its work was requeued");
 			return;
@@ -206,8 +210,7 @@ instance_release(struct instance *in)
 
 	rds_argv_clear(a);
 	if (!rds_up(in->to.conn) || !in->registered ||
-	    rds_argv_adds(a, "release") == -1 ||
-	    rds_argv_adds(a, in->prefix) == -1 ||
+	    rds_argv_call(a, WIRE_OP_RELEASE, in->prefix) == -1 ||
 	    rds_argv_adds(a, in->id) == -1)
 		return -1;
 	return rds_script(in->to.conn, in->to.script, in->to.key, a,

@@ -17,6 +17,7 @@
 #include "forecast.h"
 #include "http.h"
 #include "instance.h"
+#include "keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -80,12 +81,14 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	/* The key stays: script calls in the air point to it, and a reload
 	 * cannot change the prefix. */
 	if (d->key == NULL) {
-		klen = strlen(cfg->redis.prefix) + sizeof("incoming");
-		if ((key = malloc(klen)) == NULL) {
+		klen = strlen(cfg->redis.prefix) + sizeof(KEY_INCOMING);
+		if ((key = malloc(klen)) == NULL ||
+		    keys_build(key, klen, cfg->redis.prefix, LR_KEY_INCOMING,
+		    NULL, NULL) == -1) {
+			free(key);
 			free(routing);
 			return -1;
 		}
-		snprintf(key, klen, "%sincoming", cfg->redis.prefix);
 		d->key = key;
 	}
 	cfg_free(d->cfg);
@@ -311,8 +314,8 @@ setup(struct lrd *d)
 	to.key = d->key;
 	if ((d->inst = instance_new(d->base, &to, d->cfg->redis.prefix,
 	    membership_cb, d)) == NULL ||
-	    (d->leads = consumer_new(d, "incoming", fenced_cb, d)) == NULL ||
-	    (d->events = consumer_new(d, "events", fenced_cb, d)) == NULL ||
+	    (d->leads = consumer_new(d, KEY_INCOMING, fenced_cb, d)) == NULL ||
+	    (d->events = consumer_new(d, KEY_EVENTS, fenced_cb, d)) == NULL ||
 	    (d->sla = task_new(d->base, &to, &sla_task, d)) == NULL ||
 	    (d->forecast = task_new(d->base, &to, &forecast_task, d)) == NULL ||
 	    (d->drain = task_new(d->base, &to, &drain_task, d)) == NULL ||

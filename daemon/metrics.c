@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "rds.h"
 #include "sources.h"
+#include "wire.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -247,10 +248,11 @@ rep_gauge(struct evbuffer *b, const struct lr_config *cfg, const char *name,
 		long long v;
 
 		if (from_config)
-			v = col == 0 ? cfg->reps[i].max_open :
+			v = col == WIRE_METRICS_REP_OPEN ?
+			    cfg->reps[i].max_open :
 			    cfg->reps[i].max_per_period;
 		else
-			v = reply_ll(m->reps->element[METRICS_REP_COLUMNS * i +
+			v = reply_ll(m->reps->element[WIRE_METRICS_REP_FIELDS * i +
 			    (size_t)col]);
 		evbuffer_add_printf(b, "%s{rep=\"", name);
 		label_value(b, cfg->reps[i].id, strlen(cfg->reps[i].id));
@@ -282,16 +284,19 @@ render_shared(struct evbuffer *b, const struct lr_config *cfg,
 		    reply_ll(m->backlog->element[i]));
 	}
 	rep_gauge(b, cfg, "leadrouted_rep_open_leads",
-	    "Leads a rep holds open (assigned or followed up).", m, 0, false);
+	    "Leads a rep holds open (assigned or followed up).", m,
+	    WIRE_METRICS_REP_OPEN, false);
 	rep_gauge(b, cfg, "leadrouted_rep_max_open",
-	    "The rep's max_open limit.", m, 0, true);
+	    "The rep's max_open limit.", m, WIRE_METRICS_REP_OPEN, true);
 	rep_gauge(b, cfg, "leadrouted_rep_period_assignments",
-	    "Assignments to the rep within the rolling capacity period.", m, 1,
-	    false);
+	    "Assignments to the rep within the rolling capacity period.", m,
+	    WIRE_METRICS_REP_PERIOD, false);
 	rep_gauge(b, cfg, "leadrouted_rep_max_per_period",
-	    "The rep's max_per_period limit (0 = unlimited).", m, 1, true);
+	    "The rep's max_per_period limit (0 = unlimited).", m,
+	    WIRE_METRICS_REP_PERIOD, true);
 	rep_gauge(b, cfg, "leadrouted_rep_available",
-	    "1 when the rep is available, 0 when away.", m, 2, false);
+	    "1 when the rep is available, 0 when away.", m,
+	    WIRE_METRICS_REP_AVAILABLE, false);
 
 	header(b, "leadrouted_queue_length", "gauge",
 	    "Items waiting in a Redis list.");
@@ -471,28 +476,28 @@ int
 metrics_parse(const redisReply *r, const struct lr_config *cfg,
     struct metrics_shared *out)
 {
-	if (r == NULL || !array_of(r, METRICS_NREPLY))
+	if (r == NULL || !array_of(r, WIRE_METRICS_REPLY_FIELDS))
 		return -1;
-	for (size_t i = METRICS_INCOMING; i <= METRICS_INSTANCES; i++)
+	for (size_t i = WIRE_METRICS_REPLY_INCOMING; i <= WIRE_METRICS_REPLY_INSTANCES; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;
-	if (!string_pairs(r->element[METRICS_STATS]) ||
-	    !array_of(r->element[METRICS_BACKLOG], cfg->segments.n) ||
-	    !array_of(r->element[METRICS_REPS],
-	    METRICS_REP_COLUMNS * cfg->nreps) ||
-	    !string_pairs(r->element[METRICS_SOURCES]) ||
-	    !string_pairs(r->element[METRICS_FORECAST]))
+	if (!string_pairs(r->element[WIRE_METRICS_REPLY_STATS]) ||
+	    !array_of(r->element[WIRE_METRICS_REPLY_BACKLOG], cfg->segments.n) ||
+	    !array_of(r->element[WIRE_METRICS_REPLY_REPS],
+	    WIRE_METRICS_REP_FIELDS * cfg->nreps) ||
+	    !string_pairs(r->element[WIRE_METRICS_REPLY_SOURCES]) ||
+	    !string_pairs(r->element[WIRE_METRICS_REPLY_FORECAST]))
 		return -1;
-	out->stats = r->element[METRICS_STATS];
-	out->backlog = r->element[METRICS_BACKLOG];
-	out->reps = r->element[METRICS_REPS];
-	out->incoming = r->element[METRICS_INCOMING]->integer;
-	out->events = r->element[METRICS_EVENTS]->integer;
-	out->dead = r->element[METRICS_DEAD]->integer;
-	out->sla_pending = r->element[METRICS_SLA_PENDING]->integer;
-	out->instances = r->element[METRICS_INSTANCES]->integer;
-	out->sources = r->element[METRICS_SOURCES];
-	out->forecast = r->element[METRICS_FORECAST];
+	out->stats = r->element[WIRE_METRICS_REPLY_STATS];
+	out->backlog = r->element[WIRE_METRICS_REPLY_BACKLOG];
+	out->reps = r->element[WIRE_METRICS_REPLY_REPS];
+	out->incoming = r->element[WIRE_METRICS_REPLY_INCOMING]->integer;
+	out->events = r->element[WIRE_METRICS_REPLY_EVENTS]->integer;
+	out->dead = r->element[WIRE_METRICS_REPLY_DEAD]->integer;
+	out->sla_pending = r->element[WIRE_METRICS_REPLY_SLA_DUE]->integer;
+	out->instances = r->element[WIRE_METRICS_REPLY_INSTANCES]->integer;
+	out->sources = r->element[WIRE_METRICS_REPLY_SOURCES];
+	out->forecast = r->element[WIRE_METRICS_REPLY_FORECAST];
 	return 0;
 }
 
@@ -588,8 +593,7 @@ metrics_scrape(struct metrics *m, metrics_done_cb *done, void *ctx)
 	s->done = done;
 	s->ctx = ctx;
 	m->view(&v, m->arg);
-	if (rds_argv_adds(&s->args, "metrics") == -1 ||
-	    rds_argv_adds(&s->args, v.cfg->redis.prefix) == -1 ||
+	if (rds_argv_call(&s->args, WIRE_OP_METRICS, v.cfg->redis.prefix) == -1 ||
 	    rds_argv_adds(&s->args, v.routing) == -1 ||
 	    rds_script(m->to.conn, m->to.script, m->to.key, &s->args,
 	    scrape_cb, s) == -1) {

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "rds.h"
+#include "wire.h"
 
 enum rds_state {
 	RDS_IDLE,		/* not started, or stopped */
@@ -653,6 +654,16 @@ int
 rds_argv_adds(struct rds_argv *a, const char *s)
 {
 	return rds_argv_add(a, s, strlen(s));
+}
+
+int
+rds_argv_call(struct rds_argv *a, const char *op, const char *prefix)
+{
+	_Static_assert(WIRE_SCRIPT_OP == 0 && WIRE_SCRIPT_PREFIX == 1 &&
+	    WIRE_SCRIPT_ARGS == 2, "the script's argv head moved");
+	if (rds_argv_adds(a, op) == -1 || rds_argv_adds(a, prefix) == -1)
+		return -1;
+	return 0;
 }
 
 int

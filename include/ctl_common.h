@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "keys.h"
 
 /* Exit statuses, as the usage text documents them. */
 #define CTL_OK 0
@@ -111,12 +112,13 @@ int ctl_read_hash(struct ctl *ctl, const char *key, ctl_counter_fn add,
     void *arg);
 
 /*
- * The counters the scripts keep all time in <prefix>NAME:all and per day
- * in <prefix>NAME:<days since 1970>: since_days 0 reads the first, else
- * the last since_days days (UTC, Redis's clock). As ctl_read_hash.
+ * The counters the scripts keep all time in key all and per day in key
+ * day (its part: days since 1970), keys.h's SRC_ALL/SRC_DAY or
+ * CALIB_ALL/CALIB_DAY: since_days 0 reads the first, else the last
+ * since_days days (UTC, Redis's clock). As ctl_read_hash.
  */
-int ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
-    ctl_counter_fn add, void *arg);
+int ctl_read_counters(struct ctl *ctl, enum lr_key all, enum lr_key day,
+    long long since_days, ctl_counter_fn add, void *arg);
 
 /* The integer value of field in an HGETALL reply, or dflt when absent or not one. */
 long long ctl_hash_ll(const redisReply *r, const char *field, long long dflt);

@@ -56,7 +56,7 @@ struct lrd {
 
 	struct rds_opts ropts;
 	struct rds_conn *cmd;		/* scripts and plain commands */
-	struct rds_script script;	/* lr.lua */
+	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */
 
 	struct instance *inst;		/* our membership in the fleet */

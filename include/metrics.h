@@ -20,23 +20,10 @@
 
 #include "config.h"
 #include "rds.h"
+#include "wire.h"
 
-/* The metrics script's reply, element by element (see lr.lua, ops.metrics). */
-enum metrics_reply {
-	METRICS_STATS,		/* the stats hash: field, value, ... */
-	METRICS_BACKLOG,	/* backlog sizes, per segment in config order */
-	METRICS_REPS,		/* METRICS_REP_COLUMNS per rep, in config order */
-	METRICS_INCOMING,	/* list lengths and counts: integers */
-	METRICS_EVENTS,
-	METRICS_DEAD,
-	METRICS_SLA_PENDING,
-	METRICS_INSTANCES,
-	METRICS_SOURCES,	/* the src:all hash: "SOURCE|what", value, ... */
-	METRICS_FORECAST,	/* the forecast hash: "SEGMENT|what", value, ... */
-	METRICS_NREPLY
-};
-/* Per rep: open leads, assignments in the period, available (1 or 0). */
-#define METRICS_REP_COLUMNS 3
+/* The metrics script's reply is laid out as wire.h's METRICS_REPLY, each
+ * rep in it as METRICS_REP. */
 
 /* Shared state as the metrics script returns it. */
 struct metrics_shared {

@@ -120,6 +120,11 @@ void rds_argv_init(struct rds_argv *a);
 int rds_argv_add(struct rds_argv *a, const char *buf, size_t len);
 int rds_argv_adds(struct rds_argv *a, const char *s);
 int rds_argv_addll(struct rds_argv *a, long long v);
+/*
+ * Start a script call's arguments (wire.h's WIRE_SCRIPT): the operation
+ * (WIRE_OP_*), then the key prefix. 0, or -1 on ENOMEM.
+ */
+int rds_argv_call(struct rds_argv *a, const char *op, const char *prefix);
 void rds_argv_clear(struct rds_argv *a);
 
 /* An error reply's text starts with prefix ("NOSCRIPT", "FENCED")? */

@@ -155,7 +155,7 @@ static const char *const forecast[] = {
 static redisReply *
 script_reply(void)
 {
-	return r_arr(METRICS_NREPLY, r_strs(stats),
+	return r_arr(WIRE_METRICS_REPLY_FIELDS, r_strs(stats),
 	    r_arr(2, r_int(0), r_str("5")),
 	    r_arr(6, r_int(2), r_int(3), r_int(1), r_int(1), r_int(0),
 	    r_int(0)),
@@ -261,11 +261,11 @@ test_parse_points_into_the_reply(void **state)
 
 	(void)state;
 	assert_int_equal(metrics_parse(r, cfg, &m), 0);
-	assert_ptr_equal(m.stats, r->element[METRICS_STATS]);
-	assert_ptr_equal(m.backlog, r->element[METRICS_BACKLOG]);
-	assert_ptr_equal(m.reps, r->element[METRICS_REPS]);
-	assert_ptr_equal(m.sources, r->element[METRICS_SOURCES]);
-	assert_ptr_equal(m.forecast, r->element[METRICS_FORECAST]);
+	assert_ptr_equal(m.stats, r->element[WIRE_METRICS_REPLY_STATS]);
+	assert_ptr_equal(m.backlog, r->element[WIRE_METRICS_REPLY_BACKLOG]);
+	assert_ptr_equal(m.reps, r->element[WIRE_METRICS_REPLY_REPS]);
+	assert_ptr_equal(m.sources, r->element[WIRE_METRICS_REPLY_SOURCES]);
+	assert_ptr_equal(m.forecast, r->element[WIRE_METRICS_REPLY_FORECAST]);
 	assert_int_equal(m.incoming, 7);
 	assert_int_equal(m.events, 1);
 	assert_int_equal(m.dead, 2);
@@ -282,9 +282,9 @@ test_parse_empty_hashes(void **state)
 	struct metrics_shared m;
 
 	(void)state;
-	r_swap(r, METRICS_STATS, r_strs(none));
-	r_swap(r, METRICS_SOURCES, r_strs(none));
-	r_swap(r, METRICS_FORECAST, r_strs(none));
+	r_swap(r, WIRE_METRICS_REPLY_STATS, r_strs(none));
+	r_swap(r, WIRE_METRICS_REPLY_SOURCES, r_strs(none));
+	r_swap(r, WIRE_METRICS_REPLY_FORECAST, r_strs(none));
 	assert_int_equal(metrics_parse(r, cfg, &m), 0);
 	r_free(r);
 }
@@ -306,18 +306,18 @@ test_parse_rejects(void **state)
 	assert_int_equal(metrics_parse(r, cfg, &m), -1);
 	r_free(r);
 
-	for (size_t i = 0; i < METRICS_NREPLY; i++) {
+	for (size_t i = 0; i < WIRE_METRICS_REPLY_FIELDS; i++) {
 		r = script_reply();
 		/* An array where a count is, a count where an array is. */
-		r_swap(r, i, i >= METRICS_INCOMING && i <= METRICS_INSTANCES ?
+		r_swap(r, i, i >= WIRE_METRICS_REPLY_INCOMING && i <= WIRE_METRICS_REPLY_INSTANCES ?
 		    r_arr(0) : r_int(0));
 		if (metrics_parse(r, cfg, &m) != -1)
 			fail_msg("element %zu of the wrong type was taken", i);
 		r_free(r);
 	}
-	for (size_t i = 0; i < METRICS_NREPLY; i++) {
-		if (i != METRICS_STATS && i != METRICS_SOURCES &&
-		    i != METRICS_FORECAST)
+	for (size_t i = 0; i < WIRE_METRICS_REPLY_FIELDS; i++) {
+		if (i != WIRE_METRICS_REPLY_STATS && i != WIRE_METRICS_REPLY_SOURCES &&
+		    i != WIRE_METRICS_REPLY_FORECAST)
 			continue;
 		r = script_reply();
 		r_swap(r, i, r_strs(odd));	/* a field without a value */
@@ -329,11 +329,11 @@ test_parse_rejects(void **state)
 		r_free(r);
 	}
 	r = script_reply();		/* a segment too few */
-	r_swap(r, METRICS_BACKLOG, r_arr(1, r_int(0)));
+	r_swap(r, WIRE_METRICS_REPLY_BACKLOG, r_arr(1, r_int(0)));
 	assert_int_equal(metrics_parse(r, cfg, &m), -1);
 	r_free(r);
 	r = script_reply();		/* a rep's column too few */
-	r_swap(r, METRICS_REPS, r_arr(5, r_int(0), r_int(0), r_int(0), r_int(0),
+	r_swap(r, WIRE_METRICS_REPLY_REPS, r_arr(5, r_int(0), r_int(0), r_int(0), r_int(0),
 	    r_int(0)));
 	assert_int_equal(metrics_parse(r, cfg, &m), -1);
 	r_free(r);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "ctl_alerts.h"
+#include "keys.h"
 
 /* The longest stream entry id kept ("<ms>-<seq>" and its NUL). */
 #define CTL_ID_MAX 64
@@ -79,7 +80,7 @@ alerts_last(struct ctl *ctl, long long count, char *last)
 	size_t n;
 
 	snprintf(last, CTL_ID_MAX, "0-0");
-	if ((r = ctl_cmd(ctl, "XREVRANGE %salerts:log + - COUNT %lld",
+	if ((r = ctl_cmd(ctl, "XREVRANGE %s" KEY_ALERTS_LOG " + - COUNT %lld",
 	    ctl->prefix, count > 0 ? count : 1)) == NULL)
 		return -1;
 	n = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
@@ -111,7 +112,7 @@ alerts_follow(struct ctl *ctl, char *last)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	while (!alerts_stop) {
-		r = ctl_cmd(ctl, "XREAD COUNT %d BLOCK %d STREAMS %salerts:log %s",
+		r = ctl_cmd(ctl, "XREAD COUNT %d BLOCK %d STREAMS %s" KEY_ALERTS_LOG " %s",
 		    FOLLOW_BATCH, CTL_FOLLOW_BLOCK_MS, ctl->prefix, last);
 		if (r == NULL)
 			return -1;

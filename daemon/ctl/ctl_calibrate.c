@@ -8,6 +8,7 @@
 #include "calib.h"
 #include "ctl_calibrate.h"
 #include "ctl_common.h"
+#include "keys.h"
 
 /* Rejection reasons shown per segment in the table's footnotes. */
 #define SHOW_REASONS 3
@@ -155,8 +156,9 @@ ctl_calibrate(struct ctl *ctl, long long since_days, double max_reject_rate,
 	if (ctl_connect(ctl) == -1)
 		return ctl_fail(ctl);
 	/* Reasons are kept all time only. */
-	snprintf(key, sizeof(key), "%scalib:reasons", ctl->prefix);
-	if (ctl_read_counters(ctl, "calib", since_days, add_cb, &c) == -1 ||
+	snprintf(key, sizeof(key), "%s" KEY_CALIB_REASONS, ctl->prefix);
+	if (ctl_read_counters(ctl, LR_KEY_CALIB_ALL, LR_KEY_CALIB_DAY,
+	    since_days, add_cb, &c) == -1 ||
 	    ctl_read_hash(ctl, key, add_reason_cb, &c) == -1) {
 		calib_clear(&c);
 		return ctl_fail(ctl);

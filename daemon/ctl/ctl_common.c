@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ctl_common.h"
+#include "keys.h"
 
 #define MS_PER_DAY 86400000LL
 /* Significant digits of a fraction in --json output. */
@@ -329,21 +330,26 @@ ctl_read_hash(struct ctl *ctl, const char *key, ctl_counter_fn add, void *arg)
 }
 
 int
-ctl_read_counters(struct ctl *ctl, const char *name, long long since_days,
-    ctl_counter_fn add, void *arg)
+ctl_read_counters(struct ctl *ctl, enum lr_key all, enum lr_key day,
+    long long since_days, ctl_counter_fn add, void *arg)
 {
-	char key[CTL_KEY_MAX];
+	char key[CTL_KEY_MAX], part[24];
 	long long now, today;
 
 	if (since_days <= 0) {
-		snprintf(key, sizeof(key), "%s%s:all", ctl->prefix, name);
+		if (keys_build(key, sizeof(key), ctl->prefix, all, NULL,
+		    NULL) == -1)
+			return ctl_seterr(ctl, "key prefix too long");
 		return ctl_read_hash(ctl, key, add, arg);
 	}
 	if (ctl_redis_now(ctl, &now) == -1)
 		return -1;
 	today = now / MS_PER_DAY;
 	for (long long d = today - since_days + 1; d <= today; d++) {
-		snprintf(key, sizeof(key), "%s%s:%lld", ctl->prefix, name, d);
+		snprintf(part, sizeof(part), "%lld", d);
+		if (keys_build(key, sizeof(key), ctl->prefix, day, part,
+		    NULL) == -1)
+			return ctl_seterr(ctl, "key prefix too long");
 		if (ctl_read_hash(ctl, key, add, arg) == -1)
 			return -1;
 	}

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ctl_lead.h"
+#include "keys.h"
 
 /* A history entry waiting to be sorted: its time (-1: unknown) and order. */
 struct hentry {
@@ -176,7 +177,7 @@ lead_alerts(struct ctl *ctl, const char *id)
 	redisReply *r;
 	json_t *list, *a;
 
-	if ((r = ctl_cmd(ctl, "XREVRANGE %salerts:log + - COUNT %d",
+	if ((r = ctl_cmd(ctl, "XREVRANGE %s" KEY_ALERTS_LOG " + - COUNT %d",
 	    ctl->prefix, CTL_LEAD_ALERT_SCAN)) == NULL)
 		return NULL;
 	if ((list = json_array()) == NULL) {
@@ -364,7 +365,7 @@ ctl_lead(struct ctl *ctl, const char *id)
 
 	if (ctl_connect(ctl) == -1)
 		return ctl_fail(ctl);
-	if ((rec = ctl_cmd(ctl, "HGETALL %slead:%s", ctl->prefix, id)) == NULL)
+	if ((rec = ctl_cmd(ctl, "HGETALL %s" KEY_LEAD "%s", ctl->prefix, id)) == NULL)
 		return ctl_fail(ctl);
 	if (rec->type != REDIS_REPLY_ARRAY || rec->elements == 0) {
 		freeReplyObject(rec);

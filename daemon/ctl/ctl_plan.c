@@ -9,6 +9,7 @@
 #include "ctl_common.h"
 #include "ctl_plan.h"
 #include "plan.h"
+#include "keys.h"
 
 /* Observed outcomes of a segment (lr:stats), for --actual. */
 struct actual {
@@ -197,7 +198,7 @@ ctl_plan(struct ctl *ctl, const char *plan_file, bool actual)
 	}
 	if (actual) {
 		if (ctl_connect(ctl) == -1 ||
-		    (stats = ctl_cmd(ctl, "HGETALL %sstats", ctl->prefix)) ==
+		    (stats = ctl_cmd(ctl, "HGETALL %s" KEY_STATS, ctl->prefix)) ==
 		    NULL) {
 			plan_clear(&loaded);
 			return ctl_fail(ctl);

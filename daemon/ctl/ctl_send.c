@@ -9,6 +9,7 @@
 
 #include "ctl_send.h"
 #include "lead.h"
+#include "keys.h"
 
 /* Replies owed at once while pushing. */
 #define PUSH_BATCH 256
@@ -100,7 +101,7 @@ push_line(struct ctl *ctl, struct push_state *st, const char *buf, size_t len)
 		return push_reject(ctl, st, &err);
 	}
 	lead_clear(&lead);
-	if (redisAppendCommand(ctl->rc, "LPUSH %sincoming %b", ctl->prefix,
+	if (redisAppendCommand(ctl->rc, "LPUSH %s" KEY_INCOMING " %b", ctl->prefix,
 	    buf, len) != REDIS_OK)
 		return ctl_seterr(ctl, "cannot queue line %lld: out of memory",
 		    st->lineno);
@@ -283,9 +284,9 @@ poll_record(struct ctl *ctl, struct wait_state *w, bool *done)
 	redisReply *r;
 
 	if (w->ev->type == EVENT_REP_STATUS)
-		r = ctl_cmd(ctl, "HGETALL %srep:%s", ctl->prefix, w->ev->rep);
+		r = ctl_cmd(ctl, "HGETALL %s" KEY_REP "%s", ctl->prefix, w->ev->rep);
 	else
-		r = ctl_cmd(ctl, "HGETALL %slead:%s", ctl->prefix,
+		r = ctl_cmd(ctl, "HGETALL %s" KEY_LEAD "%s", ctl->prefix,
 		    w->ev->lead_id);
 	if (r == NULL)
 		return -1;
@@ -318,7 +319,7 @@ poll_dead(struct ctl *ctl, struct wait_state *w, bool *done)
 	json_t *d;
 
 	*done = false;
-	if ((r = ctl_cmd(ctl, "LRANGE %sdead 0 %d", ctl->prefix,
+	if ((r = ctl_cmd(ctl, "LRANGE %s" KEY_DEAD " 0 %d", ctl->prefix,
 	    DEAD_SCAN - 1)) == NULL)
 		return -1;
 	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements &&
@@ -436,11 +437,11 @@ send_payload(struct ctl *ctl, const struct ctl_event *ev, const char *payload,
 		return ctl_fail(ctl);
 	if (ev->wait && ctl_redis_now(ctl, &w.t0) == -1)
 		return ctl_fail(ctl);
-	if ((r = ctl_cmd(ctl, "LPUSH %sevents %s", ctl->prefix, payload)) == NULL)
+	if ((r = ctl_cmd(ctl, "LPUSH %s" KEY_EVENTS " %s", ctl->prefix, payload)) == NULL)
 		return ctl_fail(ctl);
 	freeReplyObject(r);
 	if (!ctl->json)
-		printf("sent to %sevents: %s\n", ctl->prefix, payload);
+		printf("sent to %s" KEY_EVENTS ": %s\n", ctl->prefix, payload);
 	fflush(stdout);
 	if (ev->wait && (wait_applied(ctl, &w, &res) == -1 ||
 	    report_wait(ctl, &w, res, out) == -1)) {

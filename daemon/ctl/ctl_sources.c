@@ -9,6 +9,7 @@
 #include "ctl_sources.h"
 #include "decide.h"
 #include "sources.h"
+#include "keys.h"
 
 /* The histogram of decide_hists[] whose bounds bucket the follow-up time. */
 #define FOLLOWUP_HIST 1
@@ -90,7 +91,8 @@ ctl_sources(struct ctl *ctl, long long since_days)
 
 	if (ctl_connect(ctl) == -1)
 		return ctl_fail(ctl);
-	if (ctl_read_counters(ctl, "src", since_days, add_cb, &s) == -1) {
+	if (ctl_read_counters(ctl, LR_KEY_SRC_ALL, LR_KEY_SRC_DAY,
+	    since_days, add_cb, &s) == -1) {
 		sources_clear(&s);
 		return ctl_fail(ctl);
 	}

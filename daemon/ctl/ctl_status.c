@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "ctl_status.h"
+#include "keys.h"
 
 #define S_PER_HOUR 3600
 
@@ -49,28 +50,28 @@ status_append(struct ctl *ctl, long long now)
 	for (size_t i = 0; i < cfg->nreps; i++) {
 		const char *id = cfg->reps[i].id;
 
-		rc |= redisAppendCommand(c, "HMGET %srep:%s status last_assigned_ms",
+		rc |= redisAppendCommand(c, "HMGET %s" KEY_REP "%s status last_assigned_ms",
 		    p, id);
-		rc |= redisAppendCommand(c, "SCARD %srep:%s:open", p, id);
-		rc |= redisAppendCommand(c, "ZCOUNT %srep:%s:window %s +inf", p, id,
+		rc |= redisAppendCommand(c, "SCARD %s" KEY_REP "%s" KEY_TAIL_OPEN, p, id);
+		rc |= redisAppendCommand(c, "ZCOUNT %s" KEY_REP "%s" KEY_TAIL_WINDOW " %s +inf", p, id,
 		    since);
 	}
 	for (size_t i = 0; i < cfg->segments.n; i++) {
 		const char *seg = cfg->segments.v[i].name;
 
-		rc |= redisAppendCommand(c, "ZCARD %sbacklog:%s", p, seg);
+		rc |= redisAppendCommand(c, "ZCARD %s" KEY_BACKLOG "%s", p, seg);
 		rc |= redisAppendCommand(c,
-		    "HMGET %sforecast %s|rate %s|room %s|eta %s|episode", p, seg,
+		    "HMGET %s" KEY_FORECAST " %s|rate %s|room %s|eta %s|episode", p, seg,
 		    seg, seg, seg);
 	}
-	rc |= redisAppendCommand(c, "LLEN %sincoming", p);
-	rc |= redisAppendCommand(c, "LLEN %sevents", p);
-	rc |= redisAppendCommand(c, "LLEN %sdead", p);
-	rc |= redisAppendCommand(c, "LLEN %snurture", p);
-	rc |= redisAppendCommand(c, "ZCARD %ssla:due", p);
-	rc |= redisAppendCommand(c, "ZCARD %ssla:warn", p);
-	rc |= redisAppendCommand(c, "ZCOUNT %sinstances %s +inf", p, nows);
-	rc |= redisAppendCommand(c, "ZRANGE %ssla:due 0 0 WITHSCORES", p);
+	rc |= redisAppendCommand(c, "LLEN %s" KEY_INCOMING, p);
+	rc |= redisAppendCommand(c, "LLEN %s" KEY_EVENTS, p);
+	rc |= redisAppendCommand(c, "LLEN %s" KEY_DEAD, p);
+	rc |= redisAppendCommand(c, "LLEN %s" KEY_NURTURE, p);
+	rc |= redisAppendCommand(c, "ZCARD %s" KEY_SLA_DUE, p);
+	rc |= redisAppendCommand(c, "ZCARD %s" KEY_SLA_WARN, p);
+	rc |= redisAppendCommand(c, "ZCOUNT %s" KEY_INSTANCES " %s +inf", p, nows);
+	rc |= redisAppendCommand(c, "ZRANGE %s" KEY_SLA_DUE " 0 0 WITHSCORES", p);
 	if (rc != 0)
 		return ctl_seterr(ctl, "cannot queue the status queries: %s",
 		    c->errstr);
