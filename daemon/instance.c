@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include "instance.h"
+#include "keys.h"
 #include "log.h"
 #include "notify.h"
 #include "rds.h"
@@ -107,7 +108,8 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 		if (in->registered)
 			return;
 		in->registered = true;
-		log_info("instance '%s' registered; routing leads from '%sincoming'",
+		log_info("instance '%s' registered; routing leads from '%s"
+		    KEY_INCOMING "'",
 		    in->id, in->prefix);
 		notify_send("STATUS=routing leads");
 		in->cb(in, INSTANCE_REGISTERED, in->arg);
