@@ -25,6 +25,7 @@ struct consumer {
 	struct rds_conn *blk;		/* for the blocking read */
 	int claims;			/* claim calls in the air */
 	int commits;			/* commit calls in the air */
+	size_t air_bytes;		/* bytes those hold (claims: a budget) */
 	bool blocking;			/* a BLMOVE is in the air */
 	bool more;			/* the last claim came back full */
 	bool waiting;			/* a BLMOVE put one in our wait list */
@@ -40,6 +41,7 @@ struct call {
 	unsigned int generation;
 	struct rds_argv args;
 	int tries;
+	size_t bytes;			/* in c->air_bytes while in the air */
 };
 
 static void blocking_read(struct consumer *c);
@@ -145,6 +147,24 @@ tally_event(struct lrd *d, const char *word)
 static int send_commit(struct call *k);
 static int commit_later(struct call *k);
 
+/* A commit goes in the air, or comes back: count it and its bytes. */
+static void
+commit_flying(struct call *k)
+{
+	if (k->bytes == 0)
+		for (int i = 0; i < k->args.argc; i++)
+			k->bytes += k->args.lens[i];
+	k->c->commits++;
+	k->c->air_bytes += k->bytes;
+}
+
+static void
+commit_landed(struct call *k)
+{
+	k->c->commits--;
+	k->c->air_bytes -= k->bytes;
+}
+
 /* Where item i's fields start in a commit's arguments (wire.h). */
 #define LEAD_BASE (WIRE_SCRIPT_ARGS + WIRE_COMMIT_ITEMS)
 #define EVENT_BASE (WIRE_SCRIPT_ARGS + WIRE_EVENTS_ITEMS)
@@ -203,7 +223,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	struct lrd *d = c->d;
 
 	(void)conn;
-	c->commits--;
+	commit_landed(k);
 	if (reply == NULL || k->generation != instance_generation(d->inst)) {
 		/* Lost with the connection: the batch is still in our old
 		 * in-flight hash, or was committed. Either way Redis knows. */
@@ -256,7 +276,7 @@ commit_again_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	k->c->commits--;	/* counted again by send_commit */
+	commit_landed(k);	/* counted again by send_commit */
 	if (k->generation != instance_generation(k->c->d->inst) ||
 	    send_commit(k) == -1) {
 		/* Our in-flight hash is requeued with the old instance. */
@@ -273,7 +293,7 @@ commit_later(struct call *k)
 	if (event_base_once(k->c->d->base, -1, EV_TIMEOUT, commit_again_cb, k,
 	    &tv) == -1)
 		return -1;
-	k->c->commits++;	/* still in the air: the pipeline waits for it */
+	commit_flying(k);	/* still in the air: the pipeline waits for it */
 	return 0;
 }
 
@@ -285,7 +305,7 @@ send_commit(struct call *k)
 	if (rds_script(c->d->cmd, &c->d->script, c->d->key, &k->args,
 	    commit_cb, k) == -1)
 		return -1;
-	c->commits++;
+	commit_flying(k);
 	return 0;
 }
 
@@ -410,6 +430,57 @@ add_event(struct consumer *c, struct rds_argv *a, const char *seq,
 }
 
 /*
+ * Append the dead item of a payload the claim left in Redis for being
+ * too large (CLAIMED OVERSIZE, len bytes): its dead letter without "raw"
+ * and the closing brace (WIRE_KIND_DEAD_RAW); the script appends them.
+ */
+static int
+add_oversize(struct consumer *c, struct rds_argv *a, const char *seq,
+    const redisReply *sha, size_t len)
+{
+	static const char tail[] = ",\"raw\":\"\"}";
+	struct lead_error err;
+	struct item it = {0};
+	char *json;
+	size_t n;
+	int rc;
+
+	if (lead_check_bytes(NULL, len, c->d->cfg->intake.max_bytes,
+	    &err) == 0)
+		return -1;	/* the script and the daemon disagree */
+	if (c->leads)
+		log_info("lead dead-lettered: reason=%s",
+		    dl_reason_name(err.reason));
+	else
+		log_info("event dead-lettered: reason=%s detail=\"%s\"",
+		    dl_reason_name(err.reason), err.detail);
+	if ((json = dl_json(err.reason, err.detail, wall_ms(), c->src, "",
+	    0)) == NULL)
+		return -1;
+	n = strlen(json);
+	if (n < sizeof(tail) - 1 || strcmp(json + n - (sizeof(tail) - 1),
+	    tail) != 0) {
+		free(json);
+		return -1;
+	}
+	json[n - (sizeof(tail) - 1)] = '\0';
+	_Static_assert(WIRE_LEAD_SEQ == WIRE_DEAD_SEQ &&
+	    WIRE_EVENT_SEQ == WIRE_DEAD_SEQ, "dead items moved");
+	item_sets(&it, WIRE_DEAD_SEQ, seq);
+	item_dead(&it, dl_reason_name(err.reason), json);
+	item_sets(&it, WIRE_DEAD_KIND, WIRE_KIND_DEAD_RAW);
+	if (c->leads) {
+		item_set(&it, WIRE_LEAD_SHA, sha->str, sha->len);
+		rc = item_append(a, &it, WIRE_LEAD_FIELDS);
+	} else {
+		item_set(&it, WIRE_EVENT_SHA, sha->str, sha->len);
+		rc = item_append(a, &it, WIRE_EVENT_FIELDS);
+	}
+	free(json);
+	return rc;
+}
+
+/*
  * Turn a claim's reply (the claim's time, then payload, sha, redeliveries
  * triples) into a commit. first_seq is the seq of the first payload.
  */
@@ -442,15 +513,22 @@ build_commit(struct consumer *c, const redisReply *reply,
 		const redisReply *raw = e[WIRE_CLAIMED_PAYLOAD];
 		const redisReply *sha = e[WIRE_CLAIMED_SHA];
 		const redisReply *cnt = e[WIRE_CLAIMED_REDELIVERIES];
+		const redisReply *big = e[WIRE_CLAIMED_OVERSIZE];
 
 		if (raw->type != REDIS_REPLY_STRING ||
 		    sha->type != REDIS_REPLY_STRING ||
-		    cnt->type != REDIS_REPLY_INTEGER)
+		    cnt->type != REDIS_REPLY_INTEGER ||
+		    big->type != REDIS_REPLY_INTEGER)
 			goto fail;
 		snprintf(seq, sizeof(seq), "%llu", first_seq + i);
-		rc = c->leads ? add_lead(c, &k->args, seq, raw, sha,
-		    cnt->integer) : add_event(c, &k->args, seq, raw, sha,
-		    cnt->integer);
+		if (big->integer > 0)
+			rc = add_oversize(c, &k->args, seq, sha,
+			    (size_t)big->integer);
+		else if (c->leads)
+			rc = add_lead(c, &k->args, seq, raw, sha, cnt->integer);
+		else
+			rc = add_event(c, &k->args, seq, raw, sha,
+			    cnt->integer);
 		if (rc == -1)
 			goto fail;
 	}
@@ -469,6 +547,24 @@ struct claim {
 	unsigned long long first_seq;
 };
 
+/* The bytes of a claim reply's n payloads (oversize ones: their length). */
+static size_t
+claimed_bytes(const redisReply *reply, size_t n)
+{
+	redisReply *const *e;
+	size_t sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		e = &reply->element[WIRE_CLAIM_REPLY_ITEMS +
+		    WIRE_CLAIMED_FIELDS * i];
+		sum += e[WIRE_CLAIMED_PAYLOAD]->len;
+		if (e[WIRE_CLAIMED_OVERSIZE]->type == REDIS_REPLY_INTEGER &&
+		    e[WIRE_CLAIMED_OVERSIZE]->integer > 0)
+			sum += (size_t)e[WIRE_CLAIMED_OVERSIZE]->integer;
+	}
+	return sum;
+}
+
 static void
 claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 {
@@ -480,6 +576,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 
 	(void)conn;
 	c->claims--;
+	c->air_bytes -= CONSUMER_BATCH_BYTES;
 	if (reply == NULL || k->generation != instance_generation(d->inst))
 		goto out;
 	if (rds_is_error(reply, WIRE_ERR_FENCED)) {
@@ -500,7 +597,9 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	}
 	n = (reply->elements - WIRE_CLAIM_REPLY_ITEMS) / WIRE_CLAIMED_FIELDS;
 	d->stats.leads_claimed += c->leads ? n : 0;
-	c->more = n == CONSUMER_BATCH;
+	/* Full by count or by bytes: more may wait. */
+	c->more = n == CONSUMER_BATCH || (n > 0 &&
+	    claimed_bytes(reply, n) >= CONSUMER_BATCH_BYTES);
 	if (n > 0) {
 		if (build_commit(c, reply, cl->first_seq, &commit) == -1 ||
 		    send_commit(commit) == -1) {
@@ -530,6 +629,8 @@ consumer_kick(struct consumer *c)
 	while (!c->stopped && instance_registered(d->inst) && rds_up(d->cmd) &&
 	    c->claims < CONSUMER_MAX_CLAIMS &&
 	    c->claims + c->commits < CONSUMER_MAX_IN_FLIGHT &&
+	    (c->claims + c->commits == 0 ||
+	    c->air_bytes < CONSUMER_IN_FLIGHT_BYTES) &&
 	    (c->claims == 0 || c->more || c->waiting)) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
@@ -540,12 +641,16 @@ consumer_kick(struct consumer *c)
 		cl->first_seq = d->next_seq;
 		_Static_assert(WIRE_CLAIM_INSTANCE == 0 &&
 		    WIRE_CLAIM_SOURCE == 1 && WIRE_CLAIM_MAX == 2 &&
-		    WIRE_CLAIM_SEQ == 3, "claim's arguments moved");
+		    WIRE_CLAIM_SEQ == 3 && WIRE_CLAIM_BYTES == 4 &&
+		    WIRE_CLAIM_MAX_BYTES == 5, "claim's arguments moved");
 		if (rds_argv_adds(&cl->k->args, instance_id(d->inst)) == -1 ||
 		    rds_argv_adds(&cl->k->args, c->src) == -1 ||
 		    rds_argv_addll(&cl->k->args, CONSUMER_BATCH) == -1 ||
 		    rds_argv_addll(&cl->k->args,
 		    (long long)cl->first_seq) == -1 ||
+		    rds_argv_addll(&cl->k->args, CONSUMER_BATCH_BYTES) == -1 ||
+		    rds_argv_addll(&cl->k->args,
+		    (long long)d->cfg->intake.max_bytes) == -1 ||
 		    rds_script(d->cmd, &d->script, d->key, &cl->k->args,
 		    claim_cb, cl) == -1) {
 			call_free(cl->k);
@@ -554,6 +659,7 @@ consumer_kick(struct consumer *c)
 		}
 		d->next_seq += CONSUMER_BATCH;
 		c->claims++;
+		c->air_bytes += CONSUMER_BATCH_BYTES;
 		c->waiting = false;	/* a claim takes the wait list first */
 		if (!c->more)
 			break;

@@ -6,6 +6,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/event.h>
 
@@ -436,6 +439,13 @@ main(int argc, char *argv[])
 	if (!debug)
 		log_init((enum log_level)cfg->log.level, "leadrouted");
 
+#ifdef __GLIBC__
+	/* Large buffers (big payloads, their replies and commits) come from
+	 * mmap and go back to the system when freed: a burst of large
+	 * payloads does not leave the daemon's RSS grown. A fixed threshold
+	 * also stops glibc raising it after the first such free. */
+	mallopt(M_MMAP_THRESHOLD, LRD_MMAP_THRESHOLD);
+#endif
 	gettimeofday(&tv, NULL);
 	srandom((unsigned)(tv.tv_sec ^ tv.tv_usec ^ getpid()));
 	signal(SIGPIPE, SIG_IGN);

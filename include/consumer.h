@@ -20,6 +20,12 @@
 #define CONSUMER_BATCH 256
 #define CONSUMER_MAX_CLAIMS 2
 #define CONSUMER_MAX_IN_FLIGHT 4
+/* Bytes too: a claim stops adding payloads once it holds this many (it
+ * takes one at least), and no claim starts while the claims and commits in
+ * the air hold CONSUMER_IN_FLIGHT_BYTES (unless none is in the air), so
+ * that large payloads do not multiply the daemon's memory. */
+#define CONSUMER_BATCH_BYTES (1L << 20)
+#define CONSUMER_IN_FLIGHT_BYTES (4L << 20)
 /* How long a blocking read waits before it is issued again, and the
  * margin its reply watchdog gives it on top. */
 #define CONSUMER_BLOCK_SECONDS 2

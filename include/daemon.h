@@ -24,6 +24,9 @@
  * how long to wait for it before releasing the instance anyway. */
 #define LRD_STOP_POLL_MS 50
 #define LRD_STOP_GRACE_MS 10000
+/* Allocations of this many bytes or more are mmapped (glibc), so that
+ * they go back to the system when freed. */
+#define LRD_MMAP_THRESHOLD (128 * 1024)
 
 struct consumer;
 struct instance;

@@ -40,6 +40,7 @@
 #define WIRE_KIND_LEAD		"lead"
 #define WIRE_KIND_EVENT		"ev"
 #define WIRE_KIND_DEAD		"dead"
+#define WIRE_KIND_DEAD_RAW	"deadraw"
 
 /* A heartbeat's mode (WIRE_HEARTBEAT_MODE). */
 #define WIRE_MODE_REGISTER	"register"
@@ -66,7 +67,8 @@
 	    "the work of instances whose lease ran out; replies ok or fenced") \
 	X(OP, RELEASE, "INSTANCE: a graceful stop gives back its work; " \
 	    "replies the number of payloads requeued") \
-	X(OP, CLAIM, "INSTANCE SOURCE MAX SEQ: move payloads into in-flight; " \
+	X(OP, CLAIM, "INSTANCE SOURCE MAX SEQ BYTES MAX_BYTES: move payloads " \
+	    "into in-flight (ASCII ones over MAX_BYTES stay in Redis); " \
 	    "replies CLAIM_REPLY, or the error FENCED") \
 	X(OP, COMMIT, "INSTANCE ROUTING CLAIMED_AT then LEAD items: route " \
 	    "leads; replies one result word per item") \
@@ -83,6 +85,9 @@
 	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
 	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
 	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
+	X(KIND, DEAD_RAW, "a dead letter of an OVERSIZE payload, laid out as " \
+	    "DEAD: JSON without its closing brace; the script appends the " \
+	    "payload from in-flight as \"raw\"") \
 	X(MODE, REGISTER, "a new instance: register it") \
 	X(MODE, RENEW, "a registered instance: fenced when it was reaped") \
 	X(RES, ASSIGNED, "commit: assigned to the rep named after the word") \
@@ -102,7 +107,7 @@
 	X(SCRIPT, 3, "argv of every call") \
 	X(HEARTBEAT, 3, "heartbeat's arguments") \
 	X(RELEASE, 1, "release's arguments") \
-	X(CLAIM, 4, "claim's arguments") \
+	X(CLAIM, 6, "claim's arguments") \
 	X(COMMIT, 4, "commit's arguments") \
 	X(EVENTS, 3, "events' arguments") \
 	X(DRAIN, 1, "drain's arguments") \
@@ -113,7 +118,7 @@
 	X(EVENT, 8, "one item of an events call") \
 	X(DEAD, 4, "a dead item of either: these, blanks, the sha last") \
 	X(CLAIM_REPLY, 2, "claim's reply") \
-	X(CLAIMED, 3, "one payload of claim's reply") \
+	X(CLAIMED, 4, "one payload of claim's reply") \
 	X(SLA_REPLY, 5, "sla's reply") \
 	X(METRICS_REPLY, 10, "metrics' reply") \
 	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS")
@@ -130,6 +135,10 @@
 	X(CLAIM, SOURCE, 1, "the queue: KEY_INCOMING or KEY_EVENTS") \
 	X(CLAIM, MAX, 2, "at most this many payloads") \
 	X(CLAIM, SEQ, 3, "the seq of the first payload, then +1 each") \
+	X(CLAIM, BYTES, 4, "stop once this many payload bytes are taken; " \
+	    "always at least one payload") \
+	X(CLAIM, MAX_BYTES, 5, "intake.max_bytes: a longer payload of ASCII " \
+	    "bytes is not sent (CLAIMED OVERSIZE)") \
 	X(COMMIT, INSTANCE, 0, "the instance id") \
 	X(COMMIT, ROUTING, 1, "the routing table, JSON (decide.h)") \
 	X(COMMIT, CLAIMED_AT, 2, "the claim's time, ms (CLAIM_REPLY TIME)") \
@@ -172,6 +181,8 @@
 	X(CLAIMED, PAYLOAD, 0, "the payload") \
 	X(CLAIMED, SHA, 1, "its SHA1 when it was redelivered, else \"\"") \
 	X(CLAIMED, REDELIVERIES, 2, "how often it was requeued after a crash") \
+	X(CLAIMED, OVERSIZE, 3, "its length when it is ASCII and over " \
+	    "MAX_BYTES (PAYLOAD is then \"\": it stays in Redis); else 0") \
 	X(SLA_REPLY, FIRED, 0, "alerts fired") \
 	X(SLA_REPLY, NEXT, 1, "the next due time, ms; -1 when none") \
 	X(SLA_REPLY, NOW, 2, "Redis's time, ms") \

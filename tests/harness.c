@@ -360,9 +360,10 @@ h_daemon_alive(const struct h_daemon *d)
 }
 
 long
-h_daemon_rss_kb(const struct h_daemon *d)
+h_daemon_status_kb(const struct h_daemon *d, const char *field)
 {
 	char path[64], line[256];
+	size_t n = strlen(field);
 	long kb = -1;
 	FILE *f;
 
@@ -370,10 +371,17 @@ h_daemon_rss_kb(const struct h_daemon *d)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+long
+h_daemon_rss_kb(const struct h_daemon *d)
+{
+	return h_daemon_status_kb(d, "VmRSS");
 }
 
 int

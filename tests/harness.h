@@ -146,6 +146,8 @@ void h_daemon_signal(const struct h_daemon *d, int sig);
 bool h_daemon_alive(const struct h_daemon *d);
 /* Its resident set size in KiB (from /proc), or -1. */
 long h_daemon_rss_kb(const struct h_daemon *d);
+/* A kB field of its /proc status (VmHWM: its peak RSS); -1 when none. */
+long h_daemon_status_kb(const struct h_daemon *d, const char *field);
 /* How many lines of the daemon's log contain s? */
 int h_log_count(const struct h_daemon *d, const char *s);
 /* Does the daemon's log contain s? */

@@ -1488,7 +1488,7 @@ test_hostile_input(void **state)
 	    {"b1", 100000, 0, 0}};
 	const int rounds = soak ? 12 : 6;
 	static struct hostile h[128];
-	long rss[16], base, peak = 0;
+	long rss[16], base, peak = 0, hwm;
 	char injected[320];
 	size_t n = 0, total = 0;
 	char *inst, asan_opts[1024];
@@ -1550,6 +1550,12 @@ test_hostile_input(void **state)
 	    name, base, peak, rss[rounds - 1]);
 	assert_true(rss[rounds - 1] - rss[rounds / 2] < 4 * 1024);
 	assert_true(rss[rounds - 1] - base < 32 * 1024);
+	/* The 100 MiB payload never reached the daemon: its peak RSS
+	 * (sanitized build, start-up included) stayed within 96 MB of the
+	 * baseline (it was 324 MB before claims were bounded by bytes). */
+	hwm = h_daemon_status_kb(&f->h.d[0], "VmHWM");
+	fprintf(stderr, "%s: peak RSS %ld KiB\n", name, hwm);
+	assert_true(hwm > 0 && hwm - base <= 96 * 1000);
 	stop_all(f);
 }
 

@@ -799,6 +799,64 @@ test_push_order_is_assignment_order(void **state)
 	h_fx_stop(f);
 }
 
+/* --- memory ----------------------------------------------------------------- */
+
+/*
+ * 80 leads of 4 MiB each (intake.max_bytes 8 MiB) through the release
+ * build (the sanitized one inflates RSS): the daemon's peak RSS (VmHWM)
+ * stays at most 64 MB, and its RSS is back within 10 MB of where it was
+ * before the burst; every lead is routed.
+ */
+static void
+test_memory_ceiling_large_payloads(void **state)
+{
+	struct h_fx *f = *state;
+	const size_t size = 4u << 20;
+	const int n = 80;
+	char *body = body_max_bytes(8 << 20), *lead, id[32];
+	const char *saved = getenv("LEADROUTED_BIN");
+	char *keep = saved != NULL ? strdup(saved) : NULL;
+	long base, hwm, rss;
+	long long until;
+
+	setenv("LEADROUTED_BIN", "build/leadrouted", 1);
+	h_fx_start(f, 1, body);
+	if (keep != NULL)
+		setenv("LEADROUTED_BIN", keep, 1);
+	else
+		unsetenv("LEADROUTED_BIN");
+	free(keep);
+	lead = hot_lead("mem-warm", "");
+	h_push_lead(f->c, lead);
+	free(lead);
+	assert_true(h_wait_llen(f->c, "lr:rep:john:inbox", 1));
+	h_sleep_ms(200);
+	base = h_daemon_rss_kb(&f->d[0]);
+	assert_true(base > 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "mem-%02d", i);
+		lead = sized_lead(id, size);
+		h_push(f->c, "lr:incoming", lead, size);
+		free(lead);
+	}
+	free(body);
+	until = h_now_ms() + 60000;
+	while (h_int(f->c, "LLEN lr:rep:john:inbox") < 1 + n &&
+	    h_now_ms() < until)
+		h_sleep_ms(50);
+	h_sleep_ms(500);
+	hwm = h_daemon_status_kb(&f->d[0], "VmHWM");
+	rss = h_daemon_rss_kb(&f->d[0]);
+	fprintf(stderr, "%d leads of %zu bytes: daemon RSS %ld KiB before, peak %ld KiB, %ld KiB after; %lld routed\n",
+	    n, size, base, hwm, rss,
+	    h_int(f->c, "LLEN lr:rep:john:inbox") - 1);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:john:inbox"), 1 + n);
+	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
+	assert_true(hwm > 0 && hwm <= 64 * 1000);
+	assert_true(rss - base <= 10 * 1000);
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
@@ -821,6 +879,7 @@ main(void)
 		H_TEST(test_key_like_ids_are_routed),
 		H_TEST(test_wrong_type_optional_fields_pass_through),
 		H_TEST(test_push_order_is_assignment_order),
+		H_TEST(test_memory_ceiling_large_payloads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

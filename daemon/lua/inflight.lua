@@ -87,33 +87,48 @@ ops[OP.RELEASE] = function()
 	return moved
 end
 
--- claim INSTANCE SOURCE MAX SEQ: move up to MAX payloads from the queue
--- into the instance's in-flight hash under SEQ, SEQ+1... Returns
--- CLAIM_REPLY: the time of the claim, then CLAIMED items (payload, sha1 or
--- "", redeliveries), oldest first.
+-- A payload of more than max bytes, all ASCII, is too_large and need not
+-- travel to the daemon and back: the claim sends its length instead
+-- (CLAIMED.OVERSIZE) and the commit writes its dead letter from the
+-- in-flight copy (KIND.DEAD_RAW), so the daemon's memory stays bounded
+-- whatever arrives. (Other oversize payloads need the daemon's UTF-8
+-- check and base64.)
+local function oversize(v, max)
+	return #v > max and not string.find(v, '[\128-\255]')
+end
+
+-- claim INSTANCE SOURCE MAX SEQ BYTES MAX_BYTES: move up to MAX payloads
+-- from the queue into the instance's in-flight hash under SEQ, SEQ+1...,
+-- stopping once BYTES bytes are taken (always at least one payload; the
+-- wait list is taken whole). Returns CLAIM_REPLY: the time of the claim,
+-- then CLAIMED items (payload, sha1 or "", redeliveries, oversize),
+-- oldest first.
 ops[OP.CLAIM] = function()
 	local inst, src = op_arg(CLAIM.INSTANCE), op_arg(CLAIM.SOURCE)
 	local n, seq = tonumber(op_arg(CLAIM.MAX)), tonumber(op_arg(CLAIM.SEQ))
+	local budget = tonumber(op_arg(CLAIM.BYTES))
+	local max = tonumber(op_arg(CLAIM.MAX_BYTES))
 	if not redis.call('ZSCORE', P .. K.INSTANCES, inst) then
 		return redis.error_reply(ERR.FENCED .. ' instance ' .. inst ..
 		    ' is not registered')
 	end
 	local h, w = inflight_keys(inst, src)
-	local items = {}
+	local items, taken = {}, 0
 	local wl = redis.call('LRANGE', w, 0, -1)
 	for i = #wl, 1, -1 do
 		items[#items + 1] = wl[i]
+		taken = taken + #wl[i]
 	end
 	if #wl > 0 then
 		redis.call('DEL', w)
 	end
-	if n > #items then
-		local got = redis.call('RPOP', P .. src, n - #items)
-		if got then
-			for _, v in ipairs(got) do
-				items[#items + 1] = v
-			end
+	while #items < n and (taken < budget or #items == 0) do
+		local v = redis.call('RPOP', P .. src)
+		if not v then
+			break
 		end
+		items[#items + 1] = v
+		taken = taken + #v
 	end
 	local out = {}
 	out[1 + CLAIM_REPLY.TIME] = NOW
@@ -137,9 +152,11 @@ ops[OP.CLAIM] = function()
 			end
 		end
 		local at = 1 + CLAIM_REPLY.ITEMS + (i - 1) * CLAIMED_FIELDS
-		out[at + CLAIMED.PAYLOAD] = v
+		local big = oversize(v, max)
+		out[at + CLAIMED.PAYLOAD] = big and '' or v
 		out[at + CLAIMED.SHA] = sha
 		out[at + CLAIMED.REDELIVERIES] = c
+		out[at + CLAIMED.OVERSIZE] = big and #v or 0
 	end
 	return out
 end
@@ -187,8 +204,13 @@ local function commit_batch(src, inst, base, F, sha, apply)
 		if not have[i + 1] then
 			res = RES.FENCED
 			stat('fenced')
-		elseif ARGV[a + DEAD.KIND] == KIND.DEAD then
-			dead_letter(ARGV[a + DEAD.JSON], ARGV[a + DEAD.REASON])
+		elseif ARGV[a + DEAD.KIND] == KIND.DEAD or
+		    ARGV[a + DEAD.KIND] == KIND.DEAD_RAW then
+			local json = ARGV[a + DEAD.JSON]
+			if ARGV[a + DEAD.KIND] == KIND.DEAD_RAW then
+				json = json .. ',"raw":' .. jstr(have[i + 1]) .. '}'
+			end
+			dead_letter(json, ARGV[a + DEAD.REASON])
 			if src == K.INCOMING then
 				stat('received')
 			end
