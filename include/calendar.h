@@ -158,6 +158,13 @@ int64_t cal_ivals_next_change(const struct cal_ivals *l, int64_t t_ms);
 int64_t cal_ivals_add_open(const struct cal_ivals *l, int64_t t_ms,
     int64_t seconds);
 
+/*
+ * t on cal's local wall clock, "Fri 2027-03-26 17:28:00 CET", into buf;
+ * buf ("?" when it cannot be converted).
+ */
+const char *cal_fmt_local(const struct calendar *cal, int64_t t_ms, char *buf,
+    size_t len);
+
 /* --- the same on a calendar: windows from t, up to CAL_HORIZON_DAYS --- */
 
 /* Is cal open at t? */

@@ -504,6 +504,23 @@ cal_ivals_add_open(const struct cal_ivals *l, int64_t t_ms, int64_t seconds)
 	return -1;
 }
 
+const char *
+cal_fmt_local(const struct calendar *cal, int64_t t_ms, char *buf, size_t len)
+{
+	struct zone_save zs;
+	time_t t = (time_t)floor_div(t_ms, 1000);
+	struct tm tm;
+
+	snprintf(buf, len, "?");
+	if (zone_enter(cal->zone, &zs) == -1)
+		return buf;
+	if (localtime_r(&t, &tm) != NULL &&
+	    strftime(buf, len, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, len, "?");
+	zone_leave(&zs);
+	return buf;
+}
+
 /* --- the same on a calendar ---------------------------------------------- */
 
 /* Windows from t tried in turn: a week and a day, two months, a year, the horizon. */
