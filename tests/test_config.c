@@ -1317,11 +1317,56 @@ test_calendars_ok(void **state)
 	assert_string_equal(cfg->reps[0].calendar, "emea");
 }
 
+/* Errors in calendar "emea" (CAL_CONF): its body, the line, the message. */
+static const struct {
+	const char *body;
+	int line;
+	const char *msg;
+} cal_errors[] = {
+	{"hours = { mon = [\"9-17\"]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"9-17\""},
+	{"hours = { mon = [\"09:00-24:30\"]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"09:00-24:30\""},
+	{"hours = { mon = [1]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG},
+	{"hours = { mon = \"09:00-17:00\"; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG},
+	{"hours = { mon = [\"17:00-09:00\"]; };", 7,
+	    "'calendars.[0].hours.mon' has interval \"17:00-09:00\" whose "
+	    "start is not before its end"},
+	{"hours = { mon = [\"09:00-12:00\", "
+	    "\"11:00:30-13:00\"]; };", 7,
+	    "'calendars.[0].hours.mon' has interval \"11:00:30-13:00\" "
+	    "overlapping \"09:00-12:00\""},
+	{"hours = { monday = [\"09:00-17:00\"]; };", 7,
+	    "'calendars.[0].hours.monday' is not a day: mon, tue, wed, thu, "
+	    "fri, sat or sun"},
+	{"hours = { mon = []; };", 7,
+	    "'calendars.[0].hours' has no open time at all: a clock that "
+	    "can never run"},
+	{"hours = { };", 7,
+	    "'calendars.[0].hours' has no open time at all: a clock that "
+	    "can never run"},
+	{"hours = { mon = [\"09:00-17:00\"]; }; holidays = [\"2027-02-29\"];", 7,
+	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\", "
+	    "not \"2027-02-29\""},
+	{"hours = { mon = [\"09:00-17:00\"]; }; holidays = \"2027-01-01\";", 7,
+	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\""},
+	{"", 6,
+	    "'calendars.[0].hours' is required"},
+};
+
 /* Every calendar error names its file, line and key. */
 static void
 test_calendar_errors(void **state)
 {
+	char text[2048];
+
 	(void)state;
+	for (size_t i = 0; i < sizeof(cal_errors) / sizeof(cal_errors[0]); i++) {
+		snprintf(text, sizeof(text), CAL_CONF("%s"), cal_errors[i].body);
+		load_one_error(text, cal_errors[i].line, cal_errors[i].msg);
+	}
 	load_one_error(MINIMAL "calendars = ( { name = \"x\"; timezone = "
 	    "\"Mars/Base\"; hours = { mon = [\"09:00-17:00\"]; }; } );\n", 5,
 	    "'calendars.[0].timezone' names unknown time zone \"Mars/Base\" "
@@ -1330,36 +1375,6 @@ test_calendar_errors(void **state)
 	    "\"../../etc/passwd\"; hours = { mon = [\"09:00-17:00\"]; }; } );\n",
 	    5, "'calendars.[0].timezone' names unknown time zone "
 	    "\"../../etc/passwd\" (not in the tz database)");
-	load_one_error(CAL_CONF("hours = { mon = [\"9-17\"]; };"), 7,
-	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"9-17\"");
-	load_one_error(CAL_CONF("hours = { mon = [\"09:00-24:30\"]; };"), 7,
-	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"09:00-24:30\"");
-	load_one_error(CAL_CONF("hours = { mon = [1]; };"), 7,
-	    "'calendars.[0].hours.mon' " SPAN_MSG);
-	load_one_error(CAL_CONF("hours = { mon = \"09:00-17:00\"; };"), 7,
-	    "'calendars.[0].hours.mon' " SPAN_MSG);
-	load_one_error(CAL_CONF("hours = { mon = [\"17:00-09:00\"]; };"), 7,
-	    "'calendars.[0].hours.mon' has interval \"17:00-09:00\" whose "
-	    "start is not before its end");
-	load_one_error(CAL_CONF("hours = { mon = [\"09:00-12:00\", "
-	    "\"11:00:30-13:00\"]; };"), 7,
-	    "'calendars.[0].hours.mon' has interval \"11:00:30-13:00\" "
-	    "overlapping \"09:00-12:00\"");
-	load_one_error(CAL_CONF("hours = { monday = [\"09:00-17:00\"]; };"), 7,
-	    "'calendars.[0].hours.monday' is not a day: mon, tue, wed, thu, "
-	    "fri, sat or sun");
-	load_one_error(CAL_CONF("hours = { mon = []; };"), 7,
-	    "'calendars.[0].hours' has no open time at all: a clock that "
-	    "can never run");
-	load_one_error(CAL_CONF("hours = { };"), 7,
-	    "'calendars.[0].hours' has no open time at all: a clock that "
-	    "can never run");
-	load_one_error(CAL_CONF("hours = { mon = [\"09:00-17:00\"]; }; holidays = [\"2027-02-29\"];"), 7,
-	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\", "
-	    "not \"2027-02-29\"");
-	load_one_error(CAL_CONF("hours = { mon = [\"09:00-17:00\"]; }; holidays = \"2027-01-01\";"), 7,
-	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\"");
-	load_one_error(CAL_CONF(""), 6, "'calendars.[0].hours' is required");
 	load_one_error(MINIMAL "calendars = ( { name = \"x\"; "
 	    "hours = { mon = [\"09:00-17:00\"]; }; } );\n", 5,
 	    "'calendars.[0].timezone' is required");
