@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "calendar.h"
 #include "plan.h"
 #include "score.h"
 #include "segment.h"
@@ -37,6 +38,7 @@ struct rep_cfg {
 	size_t nsegs;
 	long long max_open;
 	long long max_per_period;	/* 0 = unlimited */
+	char *calendar;		/* the rep's shift; NULL: none (always on) */
 	int line;
 };
 
@@ -64,6 +66,8 @@ struct lr_config {
 	struct segments segments;
 	struct rep_cfg *reps;
 	size_t nreps;
+	struct calendar **calendars;	/* README "Business hours" */
+	size_t ncalendars;
 	struct {
 		long long period;	/* seconds */
 	} capacity;
@@ -73,6 +77,7 @@ struct lr_config {
 		enum sla_on_breach on_breach;
 		long long max_reassign;
 		long long alert_log_max;
+		char *calendar;		/* the default clock; NULL: always open */
 	} sla;
 	struct {
 		int level;		/* enum log_level */
@@ -142,6 +147,10 @@ const char *cfg_key_name(size_t i);
 /* The rep with this id, or NULL. */
 const struct rep_cfg *cfg_rep_find(const struct lr_config *cfg,
     const char *id);
+
+/* The calendar with this name, or NULL. */
+const struct calendar *cfg_calendar_find(const struct lr_config *cfg,
+    const char *name);
 
 /* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
 bool cfg_valid_name(const char *s);

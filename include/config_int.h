@@ -175,4 +175,18 @@ void cfg_load_default_segment(struct cfg_ctx *c, const config_setting_t *root,
 void cfg_load_plan_section(struct cfg_ctx *c, const config_setting_t *root,
     void *cfg);
 
+/*
+ * config_cal.c: the CFG_T_OWN loader of the optional calendars list; the
+ * check that sla.calendar (an .after of its key) and a rep's calendar
+ * name a calendar; the keys of one calendar, for cfg_key_name().
+ */
+void cfg_load_calendars(struct cfg_ctx *c, const config_setting_t *root,
+    void *cfg);
+void cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
+    void *cfg, bool ok);
+void cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
+    const char *pkey, const struct lr_config *cfg, const char *name);
+extern const struct cfg_key cfg_cal_keys[];
+extern const size_t cfg_cal_nkeys;
+
 #endif

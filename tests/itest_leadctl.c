@@ -1263,6 +1263,102 @@ test_calibrate(void **state)
 	h_fx_stop(f);
 }
 
+/* ---- calendar ------------------------------------------------------------ */
+
+/* Berlin office hours, Monday to Friday, for rep and SLA. */
+static const char *cal_body =
+    "scoring = { mql_threshold = 10; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"ann\"; segments = [\"all\"]; calendar = \"emea\"; } );\n"
+    "sla = { calendar = \"emea\"; };\n"
+    "calendars = ( { name = \"emea\"; timezone = \"Europe/Berlin\";\n"
+    "  hours = { mon = [\"09:00-17:30\"]; tue = [\"09:00-17:30\"];\n"
+    "    wed = [\"09:00-17:30\"]; thu = [\"09:00-17:30\"]; fri = [\"09:00-17:30\"]; };\n"
+    "  holidays = [\"2027-12-24\"]; } );\n";
+
+/*
+ * The worked example, in text and JSON; now from Redis TIME, or the local
+ * clock when Redis is down; a bad TIME and an unknown calendar. The daemon
+ * runs on the same configuration: it loads calendars.
+ */
+static void
+test_calendar(void **state)
+{
+	struct h_fx *f = *state;
+	char conf[600];
+	long long before, after, at;
+	struct run r;
+	json_t *o;
+
+	h_fx_start(f, 1, cal_body);
+	/* Fri 2027-03-26 17:28 CET + 5 min: 2 min Friday, 3 Monday (CEST) */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calendar", "emea", "--at",
+	    "2027-03-26T17:28:00+01:00", "--add", "300", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+	    "calendar emea (Europe/Berlin)\n"
+	    "at       2027-03-26T16:28:00.000Z = Fri 2027-03-26 17:28:00 CET (given)\n"
+	    "open     yes\n"
+	    "closes   2027-03-26T16:30:00.000Z = Fri 2027-03-26 17:30:00 CET (in 120s)\n"
+	    "due      2027-03-29T07:03:00.000Z = Mon 2027-03-29 09:03:00 CEST "
+	    "(300 s of open time from at; in 225300s)\n");
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "calendar", "emea",
+	    "--at", "1806078480000", "--add", "300", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+	    "{\"calendar\":\"emea\",\"at_ms\":1806078480000,\"open\":true,"
+	    "\"next_change_ms\":1806078600000,\"due_ms\":1806303780000}\n");
+	run_free(&r);
+	/* Closed on Saturday: opens Monday; no --add, no due_ms */
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "calendar", "emea",
+	    "--at", "2027-03-27T10:00:00Z", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out,
+	    "{\"calendar\":\"emea\",\"at_ms\":1806141600000,\"open\":false,"
+	    "\"next_change_ms\":1806303600000}\n");
+	run_free(&r);
+	/* Now: Redis's clock */
+	before = h_redis_time_ms(f->c);
+	run_ctl(f, &r, NULL, "-c", f->conf, "--json", "calendar", "emea", NULL);
+	after = h_redis_time_ms(f->c);
+	assert_int_equal(r.status, 0);
+	o = parse(r.out);
+	at = h_jint(o, "at_ms");
+	assert_true(at >= before && at <= after);
+	json_decref(o);
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "calendar", "emea", NULL);
+	assert_non_null(strstr(r.out, "(now, from redis TIME)"));
+	run_free(&r);
+	/* Redis down: the local clock, and the output says so */
+	h_write_conf(conf, sizeof(conf), f->dir, "down.conf", h_free_port(),
+	    cal_body);
+	run_ctl(f, &r, NULL, "-c", conf, "calendar", "emea", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out,
+	    "(now, from the local clock: redis did not answer)"));
+	run_free(&r);
+	/* A bad TIME or SECONDS is a usage error; an unknown calendar an error */
+	run_ctl(f, &r, NULL, "-c", f->conf, "calendar", "emea", "--at",
+	    "2027-03-26 17:28", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "leadctl: --at wants an RFC 3339 time "
+	    "(2027-03-26T16:58:00Z) or epoch ms, not '2027-03-26 17:28'\n"));
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "calendar", "emea", "--add", "-5",
+	    NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "calendar", "apac", NULL);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "leadctl: no calendar 'apac' in configuration"));
+	run_free(&r);
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
@@ -1285,6 +1381,7 @@ main(void)
 		H_TEST(test_plan_and_actual),
 		H_TEST(test_sources),
 		H_TEST(test_calibrate),
+		H_TEST(test_calendar),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

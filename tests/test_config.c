@@ -1277,6 +1277,127 @@ test_keys_documented(void **state)
 	assert_int_equal(missing, 0);
 }
 
+/* --- calendars (README "Business hours") ----------------------------------- */
+
+/* A calendar "emea" on lines 5-7: its name and zone on 6, body on 7. */
+#define CAL_CONF(body) MINIMAL "calendars = (\n" \
+	"{ name = \"emea\"; timezone = \"Europe/Berlin\";\n" body "\n} );\n"
+#define CAL_OK "hours = { mon = [\"09:00-12:30\", \"13:30-17:30\"]; " \
+	"fri = [\"09:00-16:00\", \"20:00-24:00\"]; sat = [\"10:00:30-10:00:33\"]; }; " \
+	"holidays = [\"2026-12-24\", \"2027-01-01\"];"
+#define SPAN_MSG "must be a list of intervals \"HH:MM-HH:MM\" or " \
+	"\"HH:MM:SS-HH:MM:SS\" (24:00 allowed as an end)"
+
+static void
+test_calendars_ok(void **state)
+{
+	const struct calendar *cal;
+
+	(void)state;
+	load_ok(MINIMAL);
+	assert_int_equal(cfg->ncalendars, 0);
+	assert_null(cfg->sla.calendar);
+	assert_null(cfg->reps[0].calendar);
+	load_ok(CAL_CONF(CAL_OK) "sla = { calendar = \"emea\"; };\n");
+	assert_int_equal(cfg->ncalendars, 1);
+	assert_non_null(cal = cfg_calendar_find(cfg, "emea"));
+	assert_null(cfg_calendar_find(cfg, "apac"));
+	assert_string_equal(cal->zone, "Europe/Berlin");
+	assert_int_equal(cal->nspans[1], 2);	/* mon */
+	assert_int_equal(cal->spans[1][1].end_s, 17 * 3600 + 1800);
+	assert_int_equal(cal->spans[5][1].end_s, 86400);	/* fri 24:00 */
+	assert_int_equal(cal->spans[6][0].start_s, 36030);	/* sat 10:00:30 */
+	assert_int_equal(cal->nspans[0], 0);	/* sun: left out, closed */
+	assert_int_equal(cal->nholidays, 2);
+	assert_string_equal(cfg->sla.calendar, "emea");
+	/* a rep's shift, the calendars written after the reps */
+	load_ok(REP_CONF("{ id = \"ann\"; segments = [\"all\"]; calendar = \"emea\"; }")
+	    "calendars = ( { name = \"emea\"; timezone = \"UTC\"; "
+	    "hours = { sun = [\"00:00-24:00\"]; }; } );\n");
+	assert_string_equal(cfg->reps[0].calendar, "emea");
+}
+
+/* Errors in calendar "emea" (CAL_CONF): its body, the line, the message. */
+static const struct {
+	const char *body;
+	int line;
+	const char *msg;
+} cal_errors[] = {
+	{"hours = { mon = [\"9-17\"]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"9-17\""},
+	{"hours = { mon = [\"09:00-24:30\"]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG ", not \"09:00-24:30\""},
+	{"hours = { mon = [1]; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG},
+	{"hours = { mon = \"09:00-17:00\"; };", 7,
+	    "'calendars.[0].hours.mon' " SPAN_MSG},
+	{"hours = { mon = [\"17:00-09:00\"]; };", 7,
+	    "'calendars.[0].hours.mon' has interval \"17:00-09:00\" whose "
+	    "start is not before its end"},
+	{"hours = { mon = [\"09:00-12:00\", "
+	    "\"11:00:30-13:00\"]; };", 7,
+	    "'calendars.[0].hours.mon' has interval \"11:00:30-13:00\" "
+	    "overlapping \"09:00-12:00\""},
+	{"hours = { monday = [\"09:00-17:00\"]; };", 7,
+	    "'calendars.[0].hours.monday' is not a day: mon, tue, wed, thu, "
+	    "fri, sat or sun"},
+	{"hours = { mon = []; };", 7,
+	    "'calendars.[0].hours' has no open time at all: a clock that "
+	    "can never run"},
+	{"hours = { };", 7,
+	    "'calendars.[0].hours' has no open time at all: a clock that "
+	    "can never run"},
+	{"hours = { mon = [\"09:00-17:00\"]; }; holidays = [\"2027-02-29\"];", 7,
+	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\", "
+	    "not \"2027-02-29\""},
+	{"hours = { mon = [\"09:00-17:00\"]; }; holidays = \"2027-01-01\";", 7,
+	    "'calendars.[0].holidays' must be a list of dates \"YYYY-MM-DD\""},
+	{"", 6,
+	    "'calendars.[0].hours' is required"},
+};
+
+/* Every calendar error names its file, line and key. */
+static void
+test_calendar_errors(void **state)
+{
+	char text[2048];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cal_errors) / sizeof(cal_errors[0]); i++) {
+		snprintf(text, sizeof(text), CAL_CONF("%s"), cal_errors[i].body);
+		load_one_error(text, cal_errors[i].line, cal_errors[i].msg);
+	}
+	load_one_error(MINIMAL "calendars = ( { name = \"x\"; timezone = "
+	    "\"Mars/Base\"; hours = { mon = [\"09:00-17:00\"]; }; } );\n", 5,
+	    "'calendars.[0].timezone' names unknown time zone \"Mars/Base\" "
+	    "(not in the tz database)");
+	load_one_error(MINIMAL "calendars = ( { name = \"x\"; timezone = "
+	    "\"../../etc/passwd\"; hours = { mon = [\"09:00-17:00\"]; }; } );\n",
+	    5, "'calendars.[0].timezone' names unknown time zone "
+	    "\"../../etc/passwd\" (not in the tz database)");
+	load_one_error(MINIMAL "calendars = ( { name = \"x\"; "
+	    "hours = { mon = [\"09:00-17:00\"]; }; } );\n", 5,
+	    "'calendars.[0].timezone' is required");
+	load_one_error(MINIMAL "calendars = ( { name = \"a b\"; timezone = "
+	    "\"UTC\"; hours = { mon = [\"09:00-17:00\"]; }; } );\n", 5,
+	    "'calendars.[0].name' " NAME_MSG);
+	load_one_error(CAL_CONF(CAL_OK) "sla = { calendar = \"apac\"; };\n", 9,
+	    "'sla.calendar' names unknown calendar \"apac\"");
+	load_one_error(MINIMAL "calendars = 1;\n", 5,
+	    "'calendars' must be a list of calendars ( { name = ...; "
+	    "timezone = ...; hours = { ... }; }, ... )");
+	load_one_error(MINIMAL "calendars = ( 1 );\n", 5,
+	    "'calendars.[0]' must be a group { name = ...; timezone = ...; "
+	    "hours = { ... }; }");
+	load_one_error(REP_CONF("{ id = \"ann\"; segments = [\"all\"]; "
+	    "calendar = \"emea\"; }"), 5,
+	    "'reps.[0].calendar' names unknown calendar \"emea\"");
+	load_one_error(MINIMAL "calendars = (\n"
+	    "{ name = \"emea\"; timezone = \"UTC\"; hours = { mon = [\"09:00-10:00\"]; }; },\n"
+	    "{ name = \"emea\"; timezone = \"UTC\"; hours = { mon = [\"09:00-10:00\"]; }; }\n"
+	    ");\n", 7, "'calendars.[1].name' duplicates calendar \"emea\"");
+}
+
 /* --- the loaded rules are compiled and evaluate ---------------------------- */
 
 static void
@@ -1459,6 +1580,8 @@ main(void)
 		T(test_version),
 		T(test_plan_section),
 		T(test_plan_file),
+		T(test_calendars_ok),
+		T(test_calendar_errors),
 		T(test_keys_documented),
 		T(test_example_rules_evaluate),
 		T(test_operands_compiled),

@@ -693,6 +693,7 @@ static const struct cfg_key rep_keys[] = {
 	    "a positive integer") },
 	{ CFG_LLONG("reps.[i].max_per_period", REP(max_per_period), 0, 0,
 	    100000000, "an integer >= 0 (0 = unlimited)") },
+	{ CFG_STRING("reps.[i].calendar", REP(calendar), NULL) },
 };
 
 static void
@@ -767,6 +768,7 @@ load_rep(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
 	    &rep->name);
 	load_rep_segments(c, g, pkey, cfg, rep);
 	(void)cfg_read_keys(c, g, pkey, rep_keys, CFG_NKEYS(rep_keys), rep);
+	cfg_check_calendar_ref(c, g, pkey, cfg, rep->calendar);
 }
 
 /* Warn about segments no rep serves: their MQLs can only wait. */
@@ -847,6 +849,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_OWN("segments", cfg_load_segments), .flags = CFG_REQUIRED },
 	{ CFG_OWN("default_segment", cfg_load_default_segment),
 	    .flags = CFG_REQUIRED },
+	{ CFG_OWN("calendars", cfg_load_calendars) },
 	{ CFG_OWN("reps", load_reps), .flags = CFG_REQUIRED },
 	{ CFG_LLONG("capacity.period", LR(capacity.period), 7 * CFG_DAY_S, 1,
 	    366 * CFG_DAY_S, "a number of seconds (1 to 31622400)") },
@@ -862,6 +865,8 @@ static const struct cfg_key cfg_keys[] = {
 	    "an integer between 0 and 1000") },
 	{ CFG_LLONG("sla.alert_log_max", LR(sla.alert_log_max), 100000, 1,
 	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_STRING("sla.calendar", LR(sla.calendar), NULL),
+	    .after = cfg_check_sla_calendar },
 	{ CFG_BOOL("audit.enabled", LR(audit.enabled), false) },
 	{ CFG_LLONG("audit.max_len", LR(audit.max_len), 1000000, 1,
 	    CFG_COUNT_MAX, "a positive integer") },
@@ -889,6 +894,9 @@ cfg_key_name(size_t i)
 	i -= CFG_NKEYS(cfg_keys);
 	if (i < CFG_NKEYS(rep_keys))
 		return rep_keys[i].name;
+	i -= CFG_NKEYS(rep_keys);
+	if (i < cfg_cal_nkeys)
+		return cfg_cal_keys[i].name;
 	return NULL;
 }
 
@@ -1092,8 +1100,13 @@ cfg_free(struct lr_config *cfg)
 		free(cfg->reps[i].id);
 		free(cfg->reps[i].name);
 		free(cfg->reps[i].segs);
+		free(cfg->reps[i].calendar);
 	}
 	free(cfg->reps);
+	for (size_t i = 0; i < cfg->ncalendars; i++)
+		cal_free(cfg->calendars[i]);
+	free(cfg->calendars);
+	free(cfg->sla.calendar);
 	plan_clear(&cfg->plan);
 	free(cfg);
 }

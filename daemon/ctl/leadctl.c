@@ -5,7 +5,8 @@
  * daemon/ctl/ holds leadctl and nothing else: this file, ctl_common.c (the
  * one synchronous hiredis connection and what every command shares) and one
  * file per command group (ctl_send.c: push and the events; ctl_status.c,
- * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c),
+ * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c,
+ * ctl_calendar.c),
  * each with its header in include/. Synchronous hiredis only: no event
  * loop, no event2/, no hiredis async, none of the daemon's modules in
  * daemon/. The pure modules of daemon/core/ (config, lead, event, plan,
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_calendar.h"
 #include "ctl_calibrate.h"
 #include "ctl_alerts.h"
 #include "ctl_common.h"
@@ -55,6 +57,8 @@ enum {
 	OPT_SINCE = 1 << 8,
 	OPT_MAX_REJECT = 1 << 9,
 	OPT_MIN_OUTCOMES = 1 << 10,
+	OPT_AT = 1 << 11,
+	OPT_ADD = 1 << 12,
 };
 
 static const struct option_spec {
@@ -73,6 +77,8 @@ static const struct option_spec {
 	{"since", OPT_SINCE, true},
 	{"max-reject-rate", OPT_MAX_REJECT, true},
 	{"min-outcomes", OPT_MIN_OUTCOMES, true},
+	{"at", OPT_AT, true},
+	{"add", OPT_ADD, true},
 };
 
 /* The command line, parsed. */
@@ -85,6 +91,7 @@ struct args {
 	unsigned seen;			/* OPT_* given */
 	const char *rep, *reason, *outcome, *count, *plan, *since;
 	const char *max_reject, *min_outcomes;
+	const char *at, *add;
 };
 
 struct command {
@@ -108,6 +115,7 @@ static int run_alerts(struct ctl *, const struct args *);
 static int run_plan(struct ctl *, const struct args *);
 static int run_sources(struct ctl *, const struct args *);
 static int run_calibrate(struct ctl *, const struct args *);
+static int run_calendar(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -186,6 +194,18 @@ static const struct command commands[] = {
 	    "It only suggests: the configuration is never changed.\n",
 	    0, 0, OPT_SINCE | OPT_MAX_REJECT | OPT_MIN_OUTCOMES, true,
 	    run_calibrate},
+	{"calendar", "calendar NAME [--at TIME] [--add SECONDS]",
+	    "Business hours: whether calendar NAME (of the configuration) is open\n"
+	    "at TIME, when it next opens or closes and, with --add, the instant\n"
+	    "at which SECONDS of open time have passed from TIME (counting from\n"
+	    "the next opening when closed): the arithmetic the daemon uses.\n"
+	    "TIME is RFC 3339 (2027-03-26T16:58:00Z, offsets allowed) or epoch\n"
+	    "ms; default now, from Redis TIME when Redis answers, else the local\n"
+	    "clock (the output says which). Instants are printed in UTC with\n"
+	    "milliseconds. --json prints\n"
+	    "{\"calendar\",\"at_ms\",\"open\",\"next_change_ms\",\"due_ms\"} (due_ms\n"
+	    "with --add only; null: not within " CTL_STR(CAL_HORIZON_DAYS) " days).\n",
+	    1, 1, OPT_AT | OPT_ADD, true, run_calendar},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -291,6 +311,10 @@ set_option(struct args *a, unsigned bit, const char *value)
 		a->max_reject = value;
 	else if (bit == OPT_MIN_OUTCOMES)
 		a->min_outcomes = value;
+	else if (bit == OPT_AT)
+		a->at = value;
+	else if (bit == OPT_ADD)
+		a->add = value;
 }
 
 /* A long option of the command at argv[*i] ("--rep R" or "--rep=R"). */
@@ -539,6 +563,25 @@ run_calibrate(struct ctl *ctl, const struct args *a)
 		return CTL_USAGE;
 	}
 	return ctl_calibrate(ctl, days, rate, min);
+}
+
+static int
+run_calendar(struct ctl *ctl, const struct args *a)
+{
+	long long at, add = -1;
+
+	if (a->at != NULL && ctl_parse_instant(a->at, &at) == -1) {
+		usage_error(a->cmd, "--at wants an RFC 3339 time (2027-03-26T16:58:00Z) or epoch ms, not '%s'",
+		    a->at);
+		return CTL_USAGE;
+	}
+	if (a->add != NULL && (!ctl_parse_ll(a->add, &add) || add < 0 ||
+	    add > CTL_CAL_ADD_MAX)) {
+		usage_error(a->cmd, "--add wants a number of seconds (0-%lld), not '%s'",
+		    CTL_CAL_ADD_MAX, a->add);
+		return CTL_USAGE;
+	}
+	return ctl_calendar(ctl, a->pos[0], a->at != NULL ? &at : NULL, add);
 }
 
 /* Load the configuration quietly (its errors are printed). */
