@@ -460,7 +460,8 @@ check_with(struct fx *f, const char *name, const char *injected,
 
 /* --- the stream model ------------------------------------------------------------ */
 
-#define STREAM_BODY(sla) \
+/* The stream model; its second segment named big. */
+#define STREAM_BODY_NAMED(big, sla) \
 	"scoring = {\n" \
 	"  mql_threshold = 50;\n" \
 	"  rules = (\n" \
@@ -470,16 +471,17 @@ check_with(struct fx *f, const char *name, const char *injected,
 	"};\n" \
 	"segments = (\n" \
 	"  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n" \
-	"  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 100; }\n" \
+	"  { name = \"" big "\"; field = \"employees\"; op = \"gte\"; value = 100; }\n" \
 	");\n" \
 	"default_segment = \"small\";\n" \
 	"reps = (\n" \
 	"  { id = \"a1\"; segments = [\"small\"]; max_open = 40; },\n" \
 	"  { id = \"a2\"; segments = [\"small\"]; max_open = 60; max_per_period = 150; },\n" \
-	"  { id = \"b1\"; segments = [\"large\"]; max_open = 50; }\n" \
+	"  { id = \"b1\"; segments = [\"" big "\"]; max_open = 50; }\n" \
 	");\n" \
 	"sla = { " sla " };\n" \
 	"audit = { enabled = true; };\n"
+#define STREAM_BODY(sla) STREAM_BODY_NAMED("large", sla)
 
 static const char *const stream_body = STREAM_BODY("follow_up = 3; warn_before = 1;");
 static const char *const stream_reps[] = {"a1", "a2", "b1"};
@@ -1245,25 +1247,7 @@ test_reload_under_load(void **state)
 
 /* The stream model with segment "large" renamed "big". */
 static const char *const renamed_body =
-    "scoring = {\n"
-    "  mql_threshold = 50;\n"
-    "  rules = (\n"
-    "    { field = \"title\"; op = \"contains_any\"; values = [\"vp\"]; points = 20; },\n"
-    "    { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; }\n"
-    "  );\n"
-    "};\n"
-    "segments = (\n"
-    "  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
-    "  { name = \"big\"; field = \"employees\"; op = \"gte\"; value = 100; }\n"
-    ");\n"
-    "default_segment = \"small\";\n"
-    "reps = (\n"
-    "  { id = \"a1\"; segments = [\"small\"]; max_open = 40; },\n"
-    "  { id = \"a2\"; segments = [\"small\"]; max_open = 60; max_per_period = 150; },\n"
-    "  { id = \"b1\"; segments = [\"big\"]; max_open = 50; }\n"
-    ");\n"
-    "sla = { follow_up = 3; warn_before = 1; };\n"
-    "audit = { enabled = true; };\n";
+    STREAM_BODY_NAMED("big", "follow_up = 3; warn_before = 1;");
 
 static void
 test_segment_renamed_backlog(void **state)
