@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "rds.h"
+#include "reseg.h"
 #include "scripts.h"
 #include "sla.h"
 #include "task.h"
@@ -148,6 +149,8 @@ reload(struct lrd *d)
 		/* New reps or higher limits take waiting leads. */
 		task_kick(d->drain);
 		task_kick(d->forecast);
+		/* Backlogs of segments it renamed or removed. */
+		reseg_start(d->reseg);
 	}
 	notify_send("READY=1");
 }
@@ -166,6 +169,7 @@ membership_cb(struct instance *in, enum instance_event ev, void *arg)
 		consumer_kick(d->events);
 		task_kick(d->sla);	/* what fell due while no one ran */
 		task_kick(d->forecast);
+		reseg_start(d->reseg);
 		break;
 	case INSTANCE_CHANGED:
 		consumer_reset(d->leads);
@@ -279,6 +283,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	task_stop(d->sla);
 	task_stop(d->forecast);
 	task_stop(d->drain);
+	reseg_stop(d->reseg);
 	stop_poll_cb(-1, 0, d);
 }
 
@@ -322,6 +327,7 @@ setup(struct lrd *d)
 	    (d->sla = task_new(d->base, &to, &sla_task, d)) == NULL ||
 	    (d->forecast = task_new(d->base, &to, &forecast_task, d)) == NULL ||
 	    (d->drain = task_new(d->base, &to, &drain_task, d)) == NULL ||
+	    (d->reseg = reseg_new(d, &to)) == NULL ||
 	    (d->metrics = metrics_new(&to, view_cb, d)) == NULL ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
@@ -379,6 +385,7 @@ run(struct lrd *d)
 	task_free(d->sla);
 	task_free(d->forecast);
 	task_free(d->drain);
+	reseg_free(d->reseg);
 	metrics_free(d->metrics);
 	instance_free(d->inst);
 	for (int i = 0; i < 3; i++)

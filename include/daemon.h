@@ -31,6 +31,7 @@
 struct consumer;
 struct instance;
 struct task;
+struct reseg;
 struct metrics;
 struct http;
 
@@ -70,6 +71,7 @@ struct lrd {
 	struct task *sla;		/* sla.h */
 	struct task *forecast;		/* forecast.h */
 	struct task *drain;		/* drain.h */
+	struct reseg *reseg;		/* reseg.h */
 	struct metrics *metrics;
 	struct http *http;		/* NULL when http.listen is "" */
 	bool stopping;

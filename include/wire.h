@@ -35,6 +35,8 @@
 #define WIRE_OP_SLA		"sla"
 #define WIRE_OP_FORECAST	"forecast"
 #define WIRE_OP_METRICS		"metrics"
+#define WIRE_OP_STRAYS		"strays"
+#define WIRE_OP_MOVE		"move"
 
 /* The kind of an item of a commit or events call (WIRE_*_KIND). */
 #define WIRE_KIND_LEAD		"lead"
@@ -82,6 +84,10 @@
 	    "capacity forecast; replies the alerts fired, one line each") \
 	X(OP, METRICS, "ROUTING: shared state for /metrics; " \
 	    "replies METRICS_REPLY") \
+	X(OP, STRAYS, "ROUTING CURSOR SCAN MAX BYTES: leads waiting in the " \
+	    "backlogs of segments the routing has not; replies STRAYS_REPLY") \
+	X(OP, MOVE, "ROUTING then MOVE_ITEM items: move backlogged leads " \
+	    "to another segment's backlog; replies 1 (moved) or 0 per item") \
 	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
 	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
 	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
@@ -114,6 +120,11 @@
 	X(SLA, 2, "sla's arguments") \
 	X(FORECAST, 3, "forecast's arguments") \
 	X(METRICS, 1, "metrics' arguments") \
+	X(STRAYS, 5, "strays' arguments") \
+	X(MOVE, 2, "move's arguments") \
+	X(MOVE_ITEM, 3, "one item of a move") \
+	X(STRAYS_REPLY, 3, "strays' reply") \
+	X(STRAY, 3, "one lead of STRAYS_REPLY") \
 	X(LEAD, 10, "one item of a commit") \
 	X(EVENT, 8, "one item of an events call") \
 	X(DEAD, 4, "a dead item of either: these, blanks, the sha last") \
@@ -153,6 +164,25 @@
 	X(FORECAST, HORIZON_MS, 1, "alert when room runs out within it; 0: no") \
 	X(FORECAST, HALF_LIFE_MS, 2, "the arrival rate's half-life") \
 	X(METRICS, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(STRAYS, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(STRAYS, CURSOR, 1, "the SCAN cursor: 0 at first, then the reply's") \
+	X(STRAYS, SCAN, 2, "SCAN's COUNT: keys looked at per call, about") \
+	X(STRAYS, MAX, 3, "at most this many leads in the reply") \
+	X(STRAYS, BYTES, 4, "stop once their leads hold this many bytes; " \
+	    "always at least one lead") \
+	X(MOVE, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(MOVE, ITEMS, 1, "the first item, MOVE_ITEM_FIELDS each") \
+	X(MOVE_ITEM, FROM, 0, "the segment whose backlog holds the lead") \
+	X(MOVE_ITEM, ID, 1, "the lead id") \
+	X(MOVE_ITEM, TO, 2, "its segment under the routing") \
+	X(STRAYS_REPLY, CURSOR, 0, "the cursor of the next call") \
+	X(STRAYS_REPLY, DONE, 1, "1 when the scan is over and no backlog " \
+	    "was cut short: no call needed once these are moved") \
+	X(STRAYS_REPLY, ITEMS, 2, "the first lead, STRAY_FIELDS each") \
+	X(STRAY, SEGMENT, 0, "the segment of its backlog, not in the routing") \
+	X(STRAY, ID, 1, "the lead id") \
+	X(STRAY, LEAD, 2, "the lead as pushed (the record's lead); \"\" " \
+	    "when the record is gone") \
 	X(LEAD, SEQ, 0, "the payload's seq in the in-flight hash") \
 	X(LEAD, KIND, 1, "WIRE_KIND_LEAD") \
 	X(LEAD, ID, 2, "the lead id") \

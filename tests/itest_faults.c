@@ -460,7 +460,8 @@ check_with(struct fx *f, const char *name, const char *injected,
 
 /* --- the stream model ------------------------------------------------------------ */
 
-#define STREAM_BODY(sla) \
+/* The stream model; its second segment named big. */
+#define STREAM_BODY_NAMED(big, sla) \
 	"scoring = {\n" \
 	"  mql_threshold = 50;\n" \
 	"  rules = (\n" \
@@ -470,16 +471,17 @@ check_with(struct fx *f, const char *name, const char *injected,
 	"};\n" \
 	"segments = (\n" \
 	"  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n" \
-	"  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 100; }\n" \
+	"  { name = \"" big "\"; field = \"employees\"; op = \"gte\"; value = 100; }\n" \
 	");\n" \
 	"default_segment = \"small\";\n" \
 	"reps = (\n" \
 	"  { id = \"a1\"; segments = [\"small\"]; max_open = 40; },\n" \
 	"  { id = \"a2\"; segments = [\"small\"]; max_open = 60; max_per_period = 150; },\n" \
-	"  { id = \"b1\"; segments = [\"large\"]; max_open = 50; }\n" \
+	"  { id = \"b1\"; segments = [\"" big "\"]; max_open = 50; }\n" \
 	");\n" \
 	"sla = { " sla " };\n" \
 	"audit = { enabled = true; };\n"
+#define STREAM_BODY(sla) STREAM_BODY_NAMED("large", sla)
 
 static const char *const stream_body = STREAM_BODY("follow_up = 3; warn_before = 1;");
 static const char *const stream_reps[] = {"a1", "a2", "b1"};
@@ -1241,6 +1243,64 @@ test_reload_under_load(void **state)
 	stop_all(f);
 }
 
+/* --- segment renamed with a backlog ----------------------------------------------- */
+
+/* The stream model with segment "large" renamed "big". */
+static const char *const renamed_body =
+    STREAM_BODY_NAMED("big", "follow_up = 3; warn_before = 1;");
+
+static void
+test_segment_renamed_backlog(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "segment renamed with a backlog";
+	long long waiting, t;
+	char injected[256];
+
+	begin(f, name);
+	stream_model(f);
+	start_n(f, 2, stream_body);
+	for (int k = 0; k < 10; k++) {
+		push_leads(f, 's', k * 300, 300);
+		h_sleep_ms(rnd_between(f, 50, 200));
+		close_some(f, 30);
+	}
+	waiting = h_int(f->h.c, "ZCARD lr:backlog:large");
+	fprintf(stderr, "%s: %lld leads wait in 'large' when it is renamed\n",
+	    name, waiting);
+	assert_true(waiting > 0);
+	h_fx_conf(&f->h, renamed_body);
+	h_daemon_signal(&f->h.d[0], SIGHUP);
+	h_daemon_signal(&f->h.d[1], SIGHUP);
+	for (int k = 10; k < 20; k++) {
+		push_leads(f, 's', k * 300, 300);
+		h_sleep_ms(rnd_between(f, 50, 200));
+		close_some(f, 30);
+	}
+	t = h_now_ms() + H_WAIT_MS;
+	while ((h_log_count(&f->h.d[0], "backlog of removed segment 'large'") +
+	    h_log_count(&f->h.d[1], "backlog of removed segment 'large'") == 0 ||
+	    h_int(f->h.c, "EXISTS lr:backlog:large") != 0) && h_now_ms() < t)
+		h_sleep_ms(20);
+	assert_int_equal(h_int(f->h.c, "EXISTS lr:backlog:large"), 0);
+	assert_true(h_log_count(&f->h.d[0], "backlog of removed segment 'large'") +
+	    h_log_count(&f->h.d[1], "backlog of removed segment 'large'") > 0);
+	/* The reps work through the rest. */
+	for (int k = 0; k < 40 && h_int(f->h.c, "ZCARD lr:backlog:big") +
+	    h_int(f->h.c, "ZCARD lr:backlog:small") > 0; k++) {
+		close_some(f, 100);
+		h_sleep_ms(250);
+	}
+	close_some(f, 100);
+	wait_timers(f);
+	snprintf(injected, sizeof(injected),
+	    "SIGHUP of 2 instances mid-stream renaming segment 'large' to 'big' while %lld leads wait in it; reps close leads throughout",
+	    waiting);
+	(void)check_with(f, name, injected, stream_limits, NSTREAM_LIMITS, 5000);
+	assert_int_equal(h_int(f->h.c, "ZCARD lr:backlog:big"), 0);
+	stop_all(f);
+}
+
 /* --- hostile input --------------------------------------------------------------------- */
 
 struct hostile {
@@ -1620,6 +1680,7 @@ main(void)
 		TEST(test_followup_race),
 		TEST(test_ten_thousand_due_at_once),
 		TEST(test_reload_under_load),
+		TEST(test_segment_renamed_backlog),
 		TEST(test_hostile_input),
 	};
 	const char *s = getenv("LR_SEED");

@@ -378,6 +378,97 @@ test_sighup_adds_rep(void **state)
 	h_fx_stop(f);
 }
 
+/* Segments small, mid and large; no rep serves mid, so its MQLs wait. */
+static const char *segs_mid =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = (\n"
+    "  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
+    "  { name = \"mid\"; field = \"employees\"; op = \"between\"; min = 100; max = 999; },\n"
+    "  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 1000; }\n"
+    ");\n"
+    "default_segment = \"small\";\n"
+    "reps = ( { id = \"ann\"; segments = [\"small\"]; max_open = 100; },\n"
+    "         { id = \"kim\"; segments = [\"large\"]; max_open = 100; } );\n";
+
+/* mid renamed medium (100 to 499), large from 500, a rep for medium. */
+static const char *segs_medium =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = (\n"
+    "  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
+    "  { name = \"medium\"; field = \"employees\"; op = \"between\"; min = 100; max = 499; },\n"
+    "  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 500; }\n"
+    ");\n"
+    "default_segment = \"small\";\n"
+    "reps = ( { id = \"ann\"; segments = [\"small\"]; max_open = 100; },\n"
+    "         { id = \"mia\"; segments = [\"medium\"]; max_open = 100; },\n"
+    "         { id = \"kim\"; segments = [\"large\"]; max_open = 100; } );\n";
+
+/* Leads m0..m(n-1), employees 200 (medium later) or 700 (large later),
+ * backlogged in mid. */
+static void
+backlog_mid(struct h_fx *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char lead[128];
+
+		snprintf(lead, sizeof(lead),
+		    "{\"id\":\"m%d\",\"email\":\"a@b.c\",\"employees\":%d}", i,
+		    i % 2 ? 700 : 200);
+		h_push_lead(f->c, lead);
+	}
+	assert_true(h_wait_zcard(f->c, "lr:backlog:mid", n));
+}
+
+/* The leads of backlog_mid end assigned under the new segments. */
+static void
+check_resegmented(struct h_fx *f, int n)
+{
+	char key[32], line[96];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "lr:lead:m%d", i);
+		assert_true(h_wait_field(f->c, key, "rep", i % 2 ? "kim" : "mia"));
+		assert_true(h_wait_field(f->c, key, "segment",
+		    i % 2 ? "large" : "medium"));
+		assert_true(h_wait_field(f->c, key, "status", "assigned"));
+	}
+	assert_int_equal(h_int(f->c, "EXISTS lr:backlog:mid"), 0);
+	snprintf(line, sizeof(line),
+	    "backlog of removed segment 'mid': %d leads re-segmented", n);
+	for (long long until = h_now_ms() + H_WAIT_MS; h_now_ms() < until &&
+	    !h_log_contains(&f->d[0], line);)
+		h_sleep_ms(20);
+	assert_int_equal(h_log_count(&f->d[0], line), 1);
+}
+
+/* A reload that renames a segment re-segments its backlog: none strands. */
+static void
+test_sighup_renamed_segment_backlog(void **state)
+{
+	struct h_fx *f = *state;
+
+	h_fx_start(f, 1, segs_mid);
+	backlog_mid(f, 12);
+	h_fx_conf(f, segs_medium);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	check_resegmented(f, 12);
+	h_fx_stop(f);
+}
+
+/* The same when the new configuration comes with a restart. */
+static void
+test_restart_renamed_segment_backlog(void **state)
+{
+	struct h_fx *f = *state;
+
+	h_fx_start(f, 1, segs_mid);
+	backlog_mid(f, 12);
+	h_fx_stop(f);
+	h_fx_start(f, 1, segs_medium);
+	check_resegmented(f, 12);
+	h_fx_stop(f);
+}
+
 /* A broken config on SIGHUP is refused; the old one keeps routing. */
 static void
 test_sighup_broken_config_keeps_old(void **state)
@@ -678,6 +769,8 @@ main(void)
 		TEST(test_capacity_forecast_once_per_episode),
 		TEST(test_sighup_adds_rep),
 		TEST(test_sighup_broken_config_keeps_old),
+		TEST(test_sighup_renamed_segment_backlog),
+		TEST(test_restart_renamed_segment_backlog),
 		TEST(test_sd_notify),
 		TEST(test_systemd_unit_verifies),
 		TEST(test_promtool),
