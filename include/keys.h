@@ -77,7 +77,7 @@
 	X(REP_OPEN, KEY_REP, "<rep>", KEY_TAIL_OPEN, "set", "daemon", \
 	    "the rep's open lead ids (max_open)") \
 	X(REP_WINDOW, KEY_REP, "<rep>", KEY_TAIL_WINDOW, "sorted set", \
-	    "daemon", "assignment times within the period (max_per_period)") \
+	    "daemon", "assignment times of the last 366 days (max_per_period counts its period)") \
 	X(SLA_DUE, KEY_SLA_DUE, "", "", "sorted set", "daemon", \
 	    "follow-up due times by lead id") \
 	X(SLA_WARN, KEY_SLA_WARN, "", "", "sorted set", "daemon", \
