@@ -59,6 +59,7 @@ struct lr_config {
 	} http;
 	struct {
 		size_t max_bytes;
+		long long dead_max;	/* dead letters kept, the oldest dropped */
 	} intake;
 	struct scoring scoring;
 	struct segments segments;

@@ -34,6 +34,85 @@ setup(void **state)
 
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, h_teardown)
 
+/* Connect to the daemon's HTTP port and send GET path; the socket. */
+static int
+http_send(int port, const char *path)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = {10, 0};
+	char req[256];
+	int fd;
+
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return fd;
+}
+
+/* Read the whole answer of fd and close it: the body of a 200, or NULL. */
+static char *
+http_read(int fd)
+{
+	char *buf = NULL, *p, *body = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int code = -1;
+
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			assert_non_null(buf = realloc(buf, cap));
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return NULL;
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &code) == 1 && code == 200 &&
+	    (p = strstr(buf, "\r\n\r\n")) != NULL)
+		body = strdup(p + 4);
+	free(buf);
+	return body;
+}
+
+/* GET path, answered 200 within ANSWER_MS: the body. */
+static char *
+get_in_time(int port, const char *path)
+{
+	long long t0 = h_now_ms(), took;
+	char *body = http_read(http_send(port, path));
+
+	took = h_now_ms() - t0;
+	if (body == NULL || took > ANSWER_MS)
+		fail_msg("GET %s: %s after %lld ms", path, body ? "answered" :
+		    "no 200", took);
+	return body;
+}
+
+/* The value of sample name (labels included), -1 when absent. */
+static double
+metric(const char *text, const char *name)
+{
+	const char *p = text;
+	size_t len = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+		p += len;
+	}
+	return -1;
+}
+
 /* Push n leads (id "<head><i>"), each of the given JSON tail. */
 static void
 push_leads(redisContext *c, const char *head, int from, int n,
@@ -109,11 +188,49 @@ test_window_survives_short_period(void **state)
 	h_fx_stop(f);
 }
 
+/* ---- 3. the dead list ----------------------------------------------------- */
+
+static const char *dead_body =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 100; } );\n"
+    "intake = { dead_max = 5; };\n";
+
+/* lr:dead keeps the newest intake.dead_max; the dropped are counted, logged. */
+static void
+test_dead_capped(void **state)
+{
+	struct h_fx *f = *state;
+	char raw[32], *body;
+	json_t *dl;
+
+	h_fx_start(f, 1, dead_body);
+	for (int i = 0; i < 8; i++) {
+		snprintf(raw, sizeof(raw), "garbage-%d", i);
+		h_push_lead(f->c, raw);
+	}
+	assert_true(h_wait_field(f->c, "lr:stats", "dead:bad_json", "8"));
+	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 5);
+	dl = h_dead_letters(f->c);	/* oldest first */
+	assert_string_equal(h_jstr(json_array_get(dl, 0), "raw"), "garbage-3");
+	assert_string_equal(h_jstr(json_array_get(dl, 4), "raw"), "garbage-7");
+	json_decref(dl);
+	body = get_in_time(f->http_port, "/metrics");
+	assert_int_equal(metric(body, "leadrouted_dead_letters_dropped_total"),
+	    3);
+	assert_int_equal(metric(body, "leadrouted_dead_letters_total{reason=\"bad_json\"}"), 8);
+	free(body);
+	assert_true(h_log_contains(&f->d[0], "dead letters dropped"));
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_window_survives_short_period),
+		TEST(test_dead_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -839,6 +839,8 @@ static const struct cfg_key cfg_keys[] = {
 	    .after = check_listen },
 	{ CFG_SIZE("intake.max_bytes", LR(intake.max_bytes), 65536, 64,
 	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
+	{ CFG_LLONG("intake.dead_max", LR(intake.dead_max), 100000, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_ENUM("log.level", LR(log.level), LOG_LEVEL_INFO, log_level_parse,
 	    "one of \"error\", \"warning\", \"info\", \"debug\"") },
 	{ CFG_LLONG("scoring.mql_threshold", LR(scoring.mql_threshold), 0,

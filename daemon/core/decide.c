@@ -207,6 +207,8 @@ decide_routing_json(const struct lr_config *cfg)
 	    cfg->audit.max_len : 0));
 	rc |= json_object_set_new(o, "alert_log_max",
 	    json_integer(cfg->sla.alert_log_max));
+	rc |= json_object_set_new(o, "dead_max",
+	    json_integer(cfg->intake.dead_max));
 	rc |= json_object_set_new(o, "version", json_string(cfg->version));
 	if (rc == 0)
 		s = json_dumps(o, JSON_COMPACT);

@@ -201,25 +201,39 @@ local function push_all(cmd, key, values)
 	end
 end
 
--- Deferred list pushes: key -> values, flushed in order at the end.
-local pushes, push_order = {}, {}
-local function lpush_later(key, value)
+-- Deferred list pushes: key -> values, flushed in order at the end; a
+-- list with a cap keeps its newest cap entries (LTRIM after the push).
+local pushes, push_order, push_caps = {}, {}, {}
+local function lpush_later(key, value, cap)
 	if not pushes[key] then
 		pushes[key] = {}
 		push_order[#push_order + 1] = key
 	end
 	local l = pushes[key]
 	l[#l + 1] = value
+	push_caps[key] = cap
 end
+
+-- Dead letters dropped from the dead list by this call (intake.dead_max).
+local dead_dropped = 0
 
 local function flush_pushes()
 	for _, key in ipairs(push_order) do
 		push_all('LPUSH', key, pushes[key])
+		local cap = push_caps[key]
+		local over = cap and redis.call('LLEN', key) - cap or 0
+		if over > 0 then
+			redis.call('LTRIM', key, 0, cap - 1)
+			if key == P .. K.DEAD then
+				dead_dropped = dead_dropped + over
+				stat('dead_dropped', over)
+			end
+		end
 	end
 end
 
 local function dead_letter(json, reason)
-	lpush_later(P .. K.DEAD, json)
+	lpush_later(P .. K.DEAD, json, R.dead_max)
 	stat('dead:' .. reason)
 end
 
