@@ -87,6 +87,10 @@ struct lr_config {
 		long long top_sources;	/* lead sources with their own label */
 	} insight;
 	struct {
+		long long days;		/* final lead records kept; 0 = for ever */
+		long long inbox_max;	/* entries a rep's inbox keeps */
+	} retention;
+	struct {
 		long long horizon;	/* seconds; alert below it; 0 = no alert */
 		long long half_life;	/* seconds; of the MQL arrival rate */
 		long long interval;	/* seconds between forecasts */

@@ -225,12 +225,117 @@ test_dead_capped(void **state)
 	h_fx_stop(f);
 }
 
+/* ---- 4. retention ---------------------------------------------------------- */
+
+static const char *retention_body =
+    "scoring = { mql_threshold = 50;"
+    " rules = ( { field = \"hot\"; op = \"is_true\"; points = 100; } ); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 5; } );\n"
+    "retention = { days = 1; inbox_max = 3; };\n";
+
+static long long
+ttl(redisContext *c, const char *id)
+{
+	return h_int(c, "TTL lr:lead:%s", id);
+}
+
+/* A final record's TTL: retention.days, give or take the test's time. */
+static void
+assert_expires(redisContext *c, const char *id, long long days)
+{
+	long long t = ttl(c, id);
+
+	if (t <= days * 86400 - 120 || t > days * 86400)
+		fail_msg("lr:lead:%s has TTL %lld", id, t);
+}
+
+/*
+ * Final records expire retention.days after they became final; open ones
+ * never; the inbox keeps the newest retention.inbox_max; a re-push within
+ * the window is a duplicate.
+ */
+static void
+test_retention(void **state)
+{
+	struct h_fx *f = *state;
+	json_t *inbox;
+
+	h_fx_start(f, 1, retention_body);
+	push_leads(f->c, "n", 1, 1, ",\"hot\":false");
+	assert_true(h_wait_field(f->c, "lr:lead:n1", "status", "nurture"));
+	push_leads(f->c, "a", 1, 5, ",\"hot\":true");
+	assert_true(h_wait_field(f->c, "lr:stats", "assigned:all", "5"));
+	push_leads(f->c, "b", 1, 1, ",\"hot\":true");
+	assert_true(h_wait_field(f->c, "lr:lead:b1", "status", "backlog"));
+
+	assert_expires(f->c, "n1", 1);
+	assert_int_equal(ttl(f->c, "a1"), -1);
+	assert_int_equal(ttl(f->c, "b1"), -1);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r1:inbox"), 3);
+	inbox = h_list_json(f->c, "lr:rep:r1:inbox");	/* oldest first */
+	assert_string_equal(h_jstr(json_array_get(inbox, 0), "lead_id"), "a3");
+	assert_string_equal(h_jstr(json_array_get(inbox, 2), "lead_id"), "a5");
+	json_decref(inbox);
+
+	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"a1\",\"rep\":\"r1\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:a1", "status", "followed_up"));
+	assert_int_equal(ttl(f->c, "a1"), -1);
+	h_event(f->c, "{\"type\":\"rejected\",\"lead_id\":\"a2\",\"rep\":\"r1\","
+	    "\"reason\":\"no budget\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:a2", "status", "rejected"));
+	assert_expires(f->c, "a2", 1);
+	/* The freed slot went to b1: assigned, open, no TTL. */
+	assert_true(h_wait_field(f->c, "lr:lead:b1", "status", "assigned"));
+	assert_int_equal(ttl(f->c, "b1"), -1);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r1:inbox"), 3);
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"a1\",\"rep\":\"r1\","
+	    "\"outcome\":\"won\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:a1", "status", "closed"));
+	assert_expires(f->c, "a1", 1);
+
+	/* Within the window a re-push is a duplicate. */
+	push_leads(f->c, "n", 1, 1, ",\"hot\":true");
+	assert_true(h_wait_field(f->c, "lr:stats", "duplicate", "1"));
+	h_fx_stop(f);
+}
+
+static const char *keep_body =
+    "scoring = { mql_threshold = 50;"
+    " rules = ( { field = \"hot\"; op = \"is_true\"; points = 100; } ); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 5; } );\n"
+    "retention = { days = 0; };\n";
+
+/* retention.days = 0 keeps final records for ever. */
+static void
+test_retention_zero_keeps(void **state)
+{
+	struct h_fx *f = *state;
+
+	h_fx_start(f, 1, keep_body);
+	push_leads(f->c, "n", 1, 1, ",\"hot\":false");
+	push_leads(f->c, "a", 1, 1, ",\"hot\":true");
+	assert_true(h_wait_field(f->c, "lr:lead:n1", "status", "nurture"));
+	assert_true(h_wait_field(f->c, "lr:lead:a1", "status", "assigned"));
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"a1\",\"rep\":\"r1\","
+	    "\"outcome\":\"lost\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:a1", "status", "closed"));
+	assert_int_equal(ttl(f->c, "n1"), -1);
+	assert_int_equal(ttl(f->c, "a1"), -1);
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_window_survives_short_period),
 		TEST(test_dead_capped),
+		TEST(test_retention),
+		TEST(test_retention_zero_keeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -264,6 +264,9 @@ ops[OP.COMMIT] = function()
 			end
 		end
 		redis.call('HSET', lk, unpack(rec))
+		if res == RES.NURTURE then
+			expire_final(lk)
+		end
 		return res
 	end)
 end

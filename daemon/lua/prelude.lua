@@ -246,6 +246,15 @@ local function dead_letter_raw(reason, detail, src, raw)
 	    ',"raw":' .. jstr(raw) .. '}', reason)
 end
 
+-- A lead record (key lk) entering a final state (nurture, rejected,
+-- closed) expires retention.days later (0: never). Records of open leads
+-- never get a TTL, and no lead goes back from a final state to an open one.
+local function expire_final(lk)
+	if R.retention_s > 0 then
+		redis.call('EXPIRE', lk, R.retention_s)
+	end
+end
+
 -- A lead for marketing automation: below the MQL threshold, or rejected.
 local function nurture(id, score, reason, seg, raw)
 	lpush_later(P .. K.NURTURE, '{"lead_id":' .. q(id) ..

@@ -109,7 +109,7 @@ local function assign(id, seg, score, raw, r, received, rec)
 		redis.call('HSET', P .. K.LEAD .. id, 'status', 'assigned',
 		    'rep', r, 'assigned_at_ms', NOW, 'follow_up_due_ms', due)
 	end
-	lpush_later(rep_key(r, KT.REP_INBOX), a)
+	lpush_later(rep_key(r, KT.REP_INBOX), a, R.inbox_max)
 	redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
 	due_z[#due_z + 1] = due
 	due_z[#due_z + 1] = id
