@@ -85,6 +85,7 @@ struct lr_config {
 	struct plan plan;		/* optional: leadctl plan */
 	struct {
 		long long top_sources;	/* lead sources with their own label */
+		long long max_sources;	/* sources counted by name; the rest other */
 	} insight;
 	struct {
 		long long days;		/* final lead records kept; 0 = for ever */

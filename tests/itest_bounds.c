@@ -113,6 +113,80 @@ metric(const char *text, const char *name)
 	return -1;
 }
 
+/*
+ * The distinct values of label (`label="`) in the samples of family, and
+ * the sum of those samples that also carry with (NULL: all).
+ */
+static size_t
+label_values(const char *text, const char *family, const char *label,
+    const char *with, double *sum)
+{
+	char **seen = NULL, key[64];
+	size_t n = 0, flen = strlen(family);
+	const char *line = text, *nl, *v, *end;
+
+	snprintf(key, sizeof(key), "%s=\"", label);
+	*sum = 0;
+	for (; *line; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		if (strncmp(line, family, flen) != 0 || line[flen] != '{')
+			continue;
+		if ((v = strstr(line, key)) == NULL || v > nl)
+			continue;
+		v += strlen(key);
+		end = strchr(v, '"');
+		if (with == NULL || (strstr(line, with) && strstr(line, with) < nl))
+			*sum += strtod(strchr(line, ' ') + 1, NULL);
+		bool dup = false;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = strlen(seen[i]) == (size_t)(end - v) &&
+			    strncmp(seen[i], v, (size_t)(end - v)) == 0;
+		if (!dup) {
+			assert_non_null(seen = realloc(seen, (n + 1) * sizeof(*seen)));
+			seen[n++] = strndup(v, (size_t)(end - v));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(seen[i]);
+	free(seen);
+	return n;
+}
+
+/* The distinct sources ("<source>|<stage>" fields) in a counters hash. */
+static size_t
+hash_sources(redisContext *c, const char *key)
+{
+	redisReply *r = h_cmd(c, "HKEYS %s", key);
+	size_t n = 0;
+
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	for (size_t i = 0; i < r->elements; i++) {
+		const char *f = r->element[i]->str;
+		const char *bar = strrchr(f, '|');
+
+		/* count each source once: at its "received" field */
+		if (bar != NULL && strcmp(bar, "|received") == 0)
+			n++;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/* The fields of the stats hash starting with prefix. */
+static size_t
+stats_with(redisContext *c, const char *prefix)
+{
+	redisReply *r = h_cmd(c, "HKEYS lr:stats");
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->elements; i++)
+		if (strncmp(r->element[i]->str, prefix, strlen(prefix)) == 0)
+			n++;
+	freeReplyObject(r);
+	return n;
+}
+
 /* Push n leads (id "<head><i>"), each of the given JSON tail. */
 static void
 push_leads(redisContext *c, const char *head, int from, int n,
@@ -132,6 +206,138 @@ push_leads(redisContext *c, const char *head, int from, int n,
 		assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
 		freeReplyObject(r);
 	}
+}
+
+/* ---- 1. distinct sources and outcomes ------------------------------------ */
+
+#define MAX_SOURCES 50
+#define NSOURCES 5000
+#define LEGACY_FIELDS 100000
+
+static const char *sources_body =
+    "scoring = { mql_threshold = 1000; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 10; } );\n"
+    "insight = { top_sources = 1000; max_sources = 50; };\n";
+
+/*
+ * 5000 leads of distinct sources count at most insight.max_sources of
+ * them by name, the rest as "other": in src:all, today's hash and
+ * /metrics. A src:all a pre-fix daemon filled with 100,000 fields is
+ * scraped within a bound, while /healthz answers.
+ */
+static void
+test_sources_bounded(void **state)
+{
+	struct h_fx *f = *state;
+	char tail[64], *body, *day;
+	double sum;
+	size_t n;
+	int fd;
+
+	h_fx_start(f, 1, sources_body);
+	for (int i = 0; i < NSOURCES; i++) {
+		snprintf(tail, sizeof(tail), ",\"source\":\"s%d\"", i);
+		push_leads(f->c, "L", i, 1, tail);
+	}
+	snprintf(tail, sizeof(tail), "%d", NSOURCES);
+	assert_true(h_wait_field(f->c, "lr:stats", "valid", tail));
+
+	assert_true(hash_sources(f->c, "lr:src:all") <= MAX_SOURCES + 1);
+	day = h_str(f->c, "EVAL %s 0", "return 'lr:src:' .. "
+	    "math.floor(redis.call('TIME')[1] / 86400)");
+	assert_true(hash_sources(f->c, day) <= MAX_SOURCES + 1);
+	free(day);
+	body = get_in_time(f->http_port, "/metrics");
+	n = label_values(body, "leadrouted_source_leads_total", "source",
+	    "stage=\"received\"", &sum);
+	assert_true(n >= 2 && n <= MAX_SOURCES + 1);
+	assert_int_equal((long long)sum, NSOURCES);	/* none lost */
+	free(body);
+
+	/* What a pre-fix daemon left: 100,000 distinct sources. */
+	for (int i = 0; i < LEGACY_FIELDS; i++)
+		assert_int_equal(redisAppendCommand(f->c,
+		    "HSET lr:src:all legacy%d|received 1", i), REDIS_OK);
+	for (int i = 0; i < LEGACY_FIELDS; i++) {
+		redisReply *r;
+
+		assert_int_equal(redisGetReply(f->c, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	for (int k = 0; k < 3; k++) {
+		/* A scrape under way does not stop the loop: /healthz answers. */
+		fd = http_send(f->http_port, "/metrics");
+		free(get_in_time(f->http_port, "/healthz"));
+		body = http_read(fd);
+		assert_non_null(body);
+		n = label_values(body, "leadrouted_source_leads_total",
+		    "source", "stage=\"received\"", &sum);
+		assert_true(n <= MAX_SOURCES + 1);
+		assert_int_equal((long long)sum, NSOURCES + LEGACY_FIELDS);
+		free(body);
+		free(get_in_time(f->http_port, "/metrics"));
+	}
+	assert_true(hash_sources(f->c, "lr:src:all") <= MAX_SOURCES + 1);
+	/* New sources still count, as "other" when there is no room. */
+	push_leads(f->c, "N", 0, 1, ",\"source\":\"brand-new\"");
+	snprintf(tail, sizeof(tail), "%d", NSOURCES + 1);
+	assert_true(h_wait_field(f->c, "lr:stats", "valid", tail));
+	assert_true(hash_sources(f->c, "lr:src:all") <= MAX_SOURCES + 1);
+	body = get_in_time(f->http_port, "/metrics");
+	label_values(body, "leadrouted_source_leads_total", "source",
+	    "stage=\"received\"", &sum);
+	assert_int_equal((long long)sum, NSOURCES + LEGACY_FIELDS + 1);
+	free(body);
+	h_fx_stop(f);
+}
+
+#define NOUTCOMES 100
+#define OUTCOMES_MAX 32
+
+static const char *outcomes_body =
+    "scoring = { mql_threshold = 0; rules = (); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 1000; } );\n";
+
+/* 100 distinct outcome words give at most 33 outcome labels. */
+static void
+test_outcomes_bounded(void **state)
+{
+	struct h_fx *f = *state;
+	char ev[256], want[16], *body;
+	double sum;
+	size_t n;
+
+	h_fx_start(f, 1, outcomes_body);
+	push_leads(f->c, "o", 0, NOUTCOMES, "");
+	snprintf(want, sizeof(want), "%d", NOUTCOMES);
+	assert_true(h_wait_field(f->c, "lr:stats", "assigned:all", want));
+	for (int i = 0; i < NOUTCOMES; i++) {
+		snprintf(ev, sizeof(ev), "{\"type\":\"closed\",\"lead_id\":\"o%d\","
+		    "\"rep\":\"r1\",\"outcome\":\"word%d\"}", i, i);
+		h_event(f->c, ev);
+	}
+	assert_true(h_wait_field(f->c, "lr:stats", "event:closed:ok", want));
+	assert_true(stats_with(f->c, "closed:") <= OUTCOMES_MAX + 1);
+	assert_true(stats_with(f->c, "outcome:all:") <= OUTCOMES_MAX + 1);
+	body = get_in_time(f->http_port, "/metrics");
+	n = label_values(body, "leadrouted_closed_total", "outcome", NULL,
+	    &sum);
+	assert_true(n <= OUTCOMES_MAX + 1);
+	assert_int_equal((long long)sum, NOUTCOMES);
+	/* 32 words by name: won, lost, disqualified and the first 29 others. */
+	assert_int_equal(metric(body,
+	    "leadrouted_closed_total{outcome=\"other\"}"),
+	    NOUTCOMES - (OUTCOMES_MAX - 3));
+	free(body);
+	/* The record keeps the word as given. */
+	body = h_str(f->c, "HGET lr:lead:o99 outcome");
+	assert_string_equal(body, "word99");
+	free(body);
+	h_fx_stop(f);
 }
 
 /* ---- 2. the rolling window ------------------------------------------------ */
@@ -332,6 +538,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		TEST(test_sources_bounded),
+		TEST(test_outcomes_bounded),
 		TEST(test_window_survives_short_period),
 		TEST(test_dead_capped),
 		TEST(test_retention),

@@ -236,6 +236,7 @@ test_minimal_defaults(void **state)
 	assert_int_equal(cfg->intake.max_bytes, 65536);
 	assert_int_equal(cfg->intake.dead_max, 100000);
 	assert_int_equal(cfg->retention.days, 90);
+	assert_int_equal(cfg->insight.max_sources, 1000);
 	assert_int_equal(cfg->retention.inbox_max, 10000);
 	assert_int_equal(cfg->scoring.mql_threshold, 60);
 	assert_int_equal(cfg->scoring.nrules, 0);
@@ -506,6 +507,9 @@ test_range_errors(void **state)
 	    "(0 = never expire)");
 	load_one_error("retention = { inbox_max = 0; };\n" MINIMAL, 1,
 	    "'retention.inbox_max' must be a positive integer");
+	load_one_error("insight = { max_sources = 0; };\n" MINIMAL, 1,
+	    "'insight.max_sources' must be a number of sources between 1 and "
+	    "100000");
 	load_one_error("sla = { max_reassign = 1001; };\n" MINIMAL, 1,
 	    "'sla.max_reassign' must be an integer between 0 and 1000");
 	load_one_error("sla = { max_reassign = -1; };\n" MINIMAL, 1,

@@ -869,6 +869,8 @@ static const struct cfg_key cfg_keys[] = {
 	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_LLONG("insight.top_sources", LR(insight.top_sources), 10, 0, 1000,
 	    "a number of sources between 0 and 1000") },
+	{ CFG_LLONG("insight.max_sources", LR(insight.max_sources), 1000, 1,
+	    100000, "a number of sources between 1 and 100000") },
 	{ CFG_LLONG("retention.days", LR(retention.days), 90, 0, 3660,
 	    "a number of days between 0 and 3660 (0 = never expire)") },
 	{ CFG_LLONG("retention.inbox_max", LR(retention.inbox_max), 10000, 1,

@@ -70,8 +70,9 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
 		    'outcome', arg)
 		expire_final(lk)
-		stat('closed:' .. arg)
-		stat('outcome:' .. rec[3] .. ':' .. arg)	-- by segment, for plans
+		local word = outcome_word(arg)
+		stat('closed:' .. word)
+		stat('outcome:' .. rec[3] .. ':' .. word)	-- by segment, for plans
 		if arg == 'won' or arg == 'lost' then
 			src_stat(rec[8], arg)
 			cal_stat(rec[3], rec[4], arg == 'won' and 'w' or 'l')
