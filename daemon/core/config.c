@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "config_int.h"
+#include "fnv.h"
 #include "log.h"
 
 #define CFG_MAX_DIAG 200
@@ -544,13 +545,7 @@ cfg_parse_listen(const char *s, char **host, int *port)
 static void
 fnv1a_hex(const char *buf, size_t len, char out[17])
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)buf[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(buf, len));
 }
 
 /* Read a whole small file into a NUL-terminated buffer. */

@@ -1,29 +1,16 @@
 /* sources.c - per-source rates, ranking and the sunsetting flag. */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "sources.h"
-
-/* FNV-1a of a name. */
-static size_t
-name_hash(const char *name, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
 
 /* The slot of name in the index: its own, or the free one it would take. */
 static size_t
 index_slot(const struct sources *s, const char *name, size_t len)
 {
-	size_t mask = s->nidx - 1, h = name_hash(name, len) & mask;
+	size_t mask = s->nidx - 1, h = (size_t)fnv1a(name, len) & mask;
 	const char *have;
 
 	while (s->idx[h] != 0) {
