@@ -256,6 +256,12 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		for (size_t i = 0; i < reply->elements; i++) {
 			const redisReply *w = reply->element[i];
 
+			if (w->type == REDIS_REPLY_INTEGER) {
+				log_warnx("dead letters dropped: count=%lld, "
+				    "the oldest beyond intake.dead_max",
+				    w->integer);
+				continue;
+			}
 			if (w->type != REDIS_REPLY_STRING)
 				continue;
 			if (c->leads)

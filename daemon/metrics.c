@@ -82,6 +82,9 @@ static const struct family families[] = {
 	{"requeued", "leadrouted_requeued_total",
 	    "Payloads requeued from instances presumed dead.",
 	    {NULL}, SEED_NONE},
+	{"dead_dropped", "leadrouted_dead_letters_dropped_total",
+	    "Oldest dead letters dropped because the dead list held intake.dead_max.",
+	    {NULL}, SEED_NONE},
 };
 
 static const char *const hist_help[DECIDE_NHISTS][2] = {

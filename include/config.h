@@ -61,6 +61,7 @@ struct lr_config {
 	} http;
 	struct {
 		size_t max_bytes;
+		long long dead_max;	/* dead letters kept, the oldest dropped */
 	} intake;
 	struct scoring scoring;
 	struct segments segments;
@@ -89,7 +90,12 @@ struct lr_config {
 	struct plan plan;		/* optional: leadctl plan */
 	struct {
 		long long top_sources;	/* lead sources with their own label */
+		long long max_sources;	/* sources counted by name; the rest other */
 	} insight;
+	struct {
+		long long days;		/* final lead records kept; 0 = for ever */
+		long long inbox_max;	/* entries a rep's inbox keeps */
+	} retention;
 	struct {
 		long long horizon;	/* seconds; alert below it; 0 = no alert */
 		long long half_life;	/* seconds; of the MQL arrival rate */

@@ -40,6 +40,8 @@
 #define KEY_REDELIVERIES	"redeliveries"
 #define KEY_SRC_ALL		"src:all"
 #define KEY_SRC_DAY		"src:"
+#define KEY_SRC_NAMES		"source_names"
+#define KEY_OUTCOMES		"outcomes"
 #define KEY_CALIB_ALL		"calib:all"
 #define KEY_CALIB_DAY		"calib:"
 #define KEY_CALIB_REASONS	"calib:reasons"
@@ -77,7 +79,7 @@
 	X(REP_OPEN, KEY_REP, "<rep>", KEY_TAIL_OPEN, "set", "daemon", \
 	    "the rep's open lead ids (max_open)") \
 	X(REP_WINDOW, KEY_REP, "<rep>", KEY_TAIL_WINDOW, "sorted set", \
-	    "daemon", "assignment times within the period (max_per_period)") \
+	    "daemon", "assignment times of the last 366 days (max_per_period counts its period)") \
 	X(SLA_DUE, KEY_SLA_DUE, "", "", "sorted set", "daemon", \
 	    "follow-up due times by lead id") \
 	X(SLA_WARN, KEY_SLA_WARN, "", "", "sorted set", "daemon", \
@@ -104,6 +106,11 @@
 	    "per-source counters, fields <source>|<stage>") \
 	X(SRC_DAY, KEY_SRC_DAY, "<day>", "", "hash", "daemon", \
 	    "per-source counters of one day (days since the epoch)") \
+	X(SRC_NAMES, KEY_SRC_NAMES, "", "", "set", "daemon", \
+	    "the sources counted by name, at most insight.max_sources") \
+	X(OUTCOMES, KEY_OUTCOMES, "", "", "set", "daemon", \
+	    "the outcome words counted by name besides won, lost and " \
+	    "disqualified: 29 at most") \
 	X(CALIB_ALL, KEY_CALIB_ALL, "", "", "hash", "daemon", \
 	    "outcomes of MQLs, fields <segment>|<score>|<a, r, ra, w or l>") \
 	X(CALIB_DAY, KEY_CALIB_DAY, "<day>", "", "hash", "daemon", \

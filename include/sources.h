@@ -27,11 +27,15 @@ struct source_stats {
 struct sources {
 	struct source_stats *v;
 	size_t n, cap;
+	/* v's names by hash, open addressing: index + 1, 0 for a free slot */
+	size_t *idx;
+	size_t nidx;		/* slots, a power of two; 0 until the first add */
 };
 
 /*
- * Add count to the field "SOURCE|what" of a counters hash. Unknown fields
- * are ignored. 0, or -1 on ENOMEM.
+ * Add count to the field "SOURCE|what" of a counters hash, in constant
+ * time on average (a hash of the names), so a whole hash is merged in
+ * linear time. Unknown fields are ignored. 0, or -1 on ENOMEM.
  */
 int sources_add(struct sources *s, const char *field, long long count);
 

@@ -73,9 +73,10 @@
 	    "into in-flight (ASCII ones over MAX_BYTES stay in Redis); " \
 	    "replies CLAIM_REPLY, or the error FENCED") \
 	X(OP, COMMIT, "INSTANCE ROUTING CLAIMED_AT then LEAD items: route " \
-	    "leads; replies one result word per item") \
+	    "leads; replies one result word per item, then the integer " \
+	    "of dead letters dropped (intake.dead_max) when some were") \
 	X(OP, EVENTS, "INSTANCE ROUTING then EVENT items: apply events; " \
-	    "replies one result word per item") \
+	    "replies as COMMIT") \
 	X(OP, DRAIN, "ROUTING: assign what backlogs hold and reps can take; " \
 	    "replies the number assigned") \
 	X(OP, SLA, "ROUTING LIMIT: fire due warnings and breaches; " \

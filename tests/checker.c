@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "checker.h"
+#include "fnv.h"
 #include "keys.h"
 
 #define SHOW_MAX 5		/* problems printed per kind */
@@ -23,22 +24,10 @@ struct smap {
 	size_t cap, n;
 };
 
-static uint64_t
-fnv(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static size_t
 smap_slot(const struct smap *m, const char *k)
 {
-	size_t i = (size_t)fnv(k, strlen(k)) & (m->cap - 1);
+	size_t i = (size_t)fnv1a(k, strlen(k)) & (m->cap - 1);
 
 	while (m->keys[i] != NULL && strcmp(m->keys[i], k) != 0)
 		i = (i + 1) & (m->cap - 1);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -930,4 +932,84 @@ h_check_dead(const char *what, const json_t *dl, const char *reason,
 		check_raw_base64(what, raw, raw64, buf, len);
 	else
 		check_raw(what, raw, raw64, buf, len);
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+int
+h_http_send(int port, const char *method, const char *path)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = {10, 0};
+	char req[256];
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: x\r\n\r\n", method,
+	    path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return fd;
+}
+
+int
+h_http_read(int fd, char **body)
+{
+	char *buf = NULL, *p;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int code = -1;
+
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			assert_non_null(buf = realloc(buf, cap));
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return -1;
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+		code = -1;
+	p = strstr(buf, "\r\n\r\n");
+	if (body != NULL)
+		*body = strdup(p ? p + 4 : "");
+	free(buf);
+	return code;
+}
+
+int
+h_http_get(int port, const char *method, const char *path, char **body)
+{
+	int fd = h_http_send(port, method, path);
+
+	return fd == -1 ? -1 : h_http_read(fd, body);
+}
+
+double
+h_metric(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t len = strlen(prefix);
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+		p += len;
+	}
+	fail_msg("no sample %s", prefix);
+	return -1;
 }

@@ -199,6 +199,20 @@ long long h_now_ms(void);
 /* Redis's clock (TIME) in ms: the clock of SLA deadlines and the audit. */
 long long h_redis_time_ms(redisContext *c);
 
+/* ---- HTTP ---------------------------------------------------------------- */
+
+/* Connect to 127.0.0.1:port and send "METHOD path" (HTTP/1.0): the socket,
+ * whose reads time out after 10 s; -1 when the connection is refused. */
+int h_http_send(int port, const char *method, const char *path);
+/* Read fd's whole answer and close it: the status (-1 for none), the body
+ * in *body (malloc'd) when body is not NULL. */
+int h_http_read(int fd, char **body);
+/* h_http_send then h_http_read; -1 when the connection is refused. */
+int h_http_get(int port, const char *method, const char *path, char **body);
+/* The value of the sample whose line starts with prefix (name{labels});
+ * fails when there is none. */
+double h_metric(const char *text, const char *prefix);
+
 /* ---- JSON and dead letters --------------------------------------------- */
 
 /* The string, or integer, member k of o; fails when it is not one. */

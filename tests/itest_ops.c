@@ -45,47 +45,7 @@ static const char *reps_two =
 static int
 http_get(int port, const char *method, const char *path, char **body)
 {
-	struct sockaddr_in sin;
-	struct timeval tv = {5, 0};
-	char req[256], *buf = NULL, *p;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, code = -1;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: x\r\n\r\n", method,
-	    path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			assert_non_null(buf = realloc(buf, cap));
-		}
-		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL)
-		return -1;
-	buf[len] = '\0';
-	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
-		code = -1;
-	p = strstr(buf, "\r\n\r\n");
-	if (body != NULL)
-		*body = strdup(p ? p + 4 : "");
-	free(buf);
-	return code;
+	return h_http_get(port, method, path, body);
 }
 
 static bool
@@ -217,16 +177,7 @@ validate_prometheus(const char *text)
 static double
 metric(const char *text, const char *prefix)
 {
-	const char *p = text;
-	size_t len = strlen(prefix);
-
-	while ((p = strstr(p, prefix)) != NULL) {
-		if ((p == text || p[-1] == '\n') && p[len] == ' ')
-			return strtod(p + len + 1, NULL);
-		p += len;
-	}
-	fail_msg("no sample %s", prefix);
-	return -1;
+	return h_metric(text, prefix);
 }
 
 static char *

@@ -234,6 +234,10 @@ test_minimal_defaults(void **state)
 	assert_string_equal(cfg->http.host, "127.0.0.1");
 	assert_int_equal(cfg->http.port, 9464);
 	assert_int_equal(cfg->intake.max_bytes, 65536);
+	assert_int_equal(cfg->intake.dead_max, 100000);
+	assert_int_equal(cfg->retention.days, 90);
+	assert_int_equal(cfg->insight.max_sources, 1000);
+	assert_int_equal(cfg->retention.inbox_max, 10000);
 	assert_int_equal(cfg->scoring.mql_threshold, 60);
 	assert_int_equal(cfg->scoring.nrules, 0);
 	assert_null(cfg->scoring.rules);
@@ -496,6 +500,16 @@ test_range_errors(void **state)
 	    1, "'sla.follow_up' must be a number of seconds (1 to 2592000)");
 	load_one_error("sla = { alert_log_max = 0; };\n" MINIMAL, 1,
 	    "'sla.alert_log_max' must be a positive integer");
+	load_one_error("intake = { dead_max = 0; };\n" MINIMAL, 1,
+	    "'intake.dead_max' must be a positive integer");
+	load_one_error("retention = { days = -1; };\n" MINIMAL, 1,
+	    "'retention.days' must be a number of days between 0 and 3660 "
+	    "(0 = never expire)");
+	load_one_error("retention = { inbox_max = 0; };\n" MINIMAL, 1,
+	    "'retention.inbox_max' must be a positive integer");
+	load_one_error("insight = { max_sources = 0; };\n" MINIMAL, 1,
+	    "'insight.max_sources' must be a number of sources between 1 and "
+	    "100000");
 	load_one_error("sla = { max_reassign = 1001; };\n" MINIMAL, 1,
 	    "'sla.max_reassign' must be an integer between 0 and 1000");
 	load_one_error("sla = { max_reassign = -1; };\n" MINIMAL, 1,
@@ -513,7 +527,8 @@ test_range_boundaries(void **state)
 {
 	(void)state;
 	load_ok("redis = { port = 1; db = 15; };\n"
-	    "intake = { max_bytes = 64; };\n"
+	    "intake = { max_bytes = 64; dead_max = 1; };\n"
+	    "retention = { days = 0; inbox_max = 1; };\n"
 	    "capacity = { period = 1; };\n"
 	    "sla = { follow_up = 1; warn_before = 0; max_reassign = 0;"
 	    " alert_log_max = 1; };\n"
@@ -521,6 +536,9 @@ test_range_boundaries(void **state)
 	assert_int_equal(cfg->redis.port, 1);
 	assert_int_equal(cfg->redis.db, 15);
 	assert_int_equal(cfg->intake.max_bytes, 64);
+	assert_int_equal(cfg->intake.dead_max, 1);
+	assert_int_equal(cfg->retention.days, 0);
+	assert_int_equal(cfg->retention.inbox_max, 1);
 	assert_int_equal(cfg->capacity.period, 1);
 	assert_int_equal(cfg->sla.follow_up, 1);
 	assert_int_equal(cfg->sla.warn_before, 0);

@@ -283,7 +283,7 @@ dead_as_parsed(const char *raw, size_t len, enum dl_reason reason)
 	dead_ok(raw, len, 0, reason, err.detail, NULL);
 }
 
-/* Parse a routing table, which has exactly its thirteen keys. */
+/* Parse a routing table, which has exactly its seventeen keys. */
 static json_t *
 load_routing(const struct lr_config *c)
 {
@@ -292,7 +292,7 @@ load_routing(const struct lr_config *c)
 
 	free(text);
 	assert_true(json_is_object(o));
-	assert_int_equal(json_object_size(o), 13);
+	assert_int_equal(json_object_size(o), 17);
 	return o;
 }
 
@@ -913,6 +913,10 @@ test_routing_example(void **state)
 	assert_true(json_is_false(json_object_get(o, "reassign")));
 	assert_int_equal(int_member(o, "max_reassign"), 2);
 	assert_int_equal(int_member(o, "alert_log_max"), 100000);
+	assert_int_equal(int_member(o, "dead_max"), 100000);
+	assert_int_equal(int_member(o, "retention_s"), 90 * 86400);
+	assert_int_equal(int_member(o, "inbox_max"), 10000);
+	assert_int_equal(int_member(o, "max_sources"), 1000);
 	assert_string_equal(str_member(o, "version"), ex->version);
 	assert_string_not_equal(ex->version, cfg->version);
 	json_decref(o);

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sources.h"
@@ -52,6 +53,41 @@ test_rates(void **state)
 	/* 20 follow-ups: the 10th falls in the <= 60 s bucket. */
 	assert_true(fabs(s.v[0].median_fu_s - 60) < 1e-9);
 	assert_false(s.v[0].sunset);	/* alone: nothing to compare with */
+	sources_clear(&s);
+}
+
+/*
+ * Many names, fields in any order: each name is one source whose counts
+ * add up, through the index's growth and after an assessment reordered
+ * the sources; names that share a prefix stay apart.
+ */
+static void
+test_many_names(void **state)
+{
+	struct sources s = {0};
+	char name[32];
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 5000; i++) {
+			snprintf(name, sizeof(name), "src%d", i);
+			add(&s, name, "received", i + 1);
+			add(&s, "src", "mql", 1);
+		}
+		if (round == 0)
+			sources_assess(&s, bounds, 3, 0);
+	}
+	assert_int_equal(s.n, 5001);
+	for (size_t k = 0; k < s.n; k++) {
+		if (strcmp(s.v[k].name, "src") == 0) {
+			assert_int_equal(s.v[k].mql, 10000);
+			assert_int_equal(s.v[k].received, 0);
+		} else {
+			int i = atoi(s.v[k].name + 3);
+
+			assert_int_equal(s.v[k].received, 2 * (i + 1));
+		}
+	}
 	sources_clear(&s);
 }
 
@@ -148,6 +184,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_empty_measures),
 		cmocka_unit_test(test_rank_and_sunset),
 		cmocka_unit_test(test_median_beyond),

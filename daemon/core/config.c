@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "config_int.h"
+#include "fnv.h"
 #include "log.h"
 
 #define CFG_MAX_DIAG 200
@@ -544,13 +545,7 @@ cfg_parse_listen(const char *s, char **host, int *port)
 static void
 fnv1a_hex(const char *buf, size_t len, char out[17])
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)buf[i];
-		h *= 1099511628211ULL;
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	snprintf(out, 17, "%016llx", (unsigned long long)fnv1a(buf, len));
 }
 
 /* Read a whole small file into a NUL-terminated buffer. */
@@ -841,6 +836,8 @@ static const struct cfg_key cfg_keys[] = {
 	    .after = check_listen },
 	{ CFG_SIZE("intake.max_bytes", LR(intake.max_bytes), 65536, 64,
 	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
+	{ CFG_LLONG("intake.dead_max", LR(intake.dead_max), 100000, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_ENUM("log.level", LR(log.level), LOG_LEVEL_INFO, log_level_parse,
 	    "one of \"error\", \"warning\", \"info\", \"debug\"") },
 	{ CFG_LLONG("scoring.mql_threshold", LR(scoring.mql_threshold), 0,
@@ -872,6 +869,12 @@ static const struct cfg_key cfg_keys[] = {
 	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_LLONG("insight.top_sources", LR(insight.top_sources), 10, 0, 1000,
 	    "a number of sources between 0 and 1000") },
+	{ CFG_LLONG("insight.max_sources", LR(insight.max_sources), 1000, 1,
+	    100000, "a number of sources between 1 and 100000") },
+	{ CFG_LLONG("retention.days", LR(retention.days), 90, 0, 3660,
+	    "a number of days between 0 and 3660 (0 = never expire)") },
+	{ CFG_LLONG("retention.inbox_max", LR(retention.inbox_max), 10000, 1,
+	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_LLONG("forecast.horizon", LR(forecast.horizon), 3600, 0,
 	    CFG_MONTH_S,
 	    "a number of seconds between 0 and 2592000 (0 = no alert)") },

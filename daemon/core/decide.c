@@ -207,6 +207,14 @@ decide_routing_json(const struct lr_config *cfg)
 	    cfg->audit.max_len : 0));
 	rc |= json_object_set_new(o, "alert_log_max",
 	    json_integer(cfg->sla.alert_log_max));
+	rc |= json_object_set_new(o, "dead_max",
+	    json_integer(cfg->intake.dead_max));
+	rc |= json_object_set_new(o, "retention_s",
+	    json_integer(cfg->retention.days * CFG_DAY_S));
+	rc |= json_object_set_new(o, "inbox_max",
+	    json_integer(cfg->retention.inbox_max));
+	rc |= json_object_set_new(o, "max_sources",
+	    json_integer(cfg->insight.max_sources));
 	rc |= json_object_set_new(o, "version", json_string(cfg->version));
 	if (rc == 0)
 		s = json_dumps(o, JSON_COMPACT);

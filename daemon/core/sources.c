@@ -3,17 +3,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "sources.h"
+
+/* The slot of name in the index: its own, or the free one it would take. */
+static size_t
+index_slot(const struct sources *s, const char *name, size_t len)
+{
+	size_t mask = s->nidx - 1, h = (size_t)fnv1a(name, len) & mask;
+	const char *have;
+
+	while (s->idx[h] != 0) {
+		have = s->v[s->idx[h] - 1].name;
+		if (strlen(have) == len && memcmp(have, name, len) == 0)
+			break;
+		h = (h + 1) & mask;
+	}
+	return h;
+}
+
+/* Index s->v anew in at least twice as many slots as names (+ 1). */
+static int
+index_grow(struct sources *s)
+{
+	size_t n = s->nidx ? s->nidx : 64, *idx;
+
+	while (n < 2 * (s->n + 1))
+		n *= 2;
+	if ((idx = calloc(n, sizeof(*idx))) == NULL)
+		return -1;
+	free(s->idx);
+	s->idx = idx;
+	s->nidx = n;
+	for (size_t i = 0; i < s->n; i++)
+		s->idx[index_slot(s, s->v[i].name, strlen(s->v[i].name))] = i + 1;
+	return 0;
+}
 
 static struct source_stats *
 find_or_add(struct sources *s, const char *name, size_t len)
 {
 	struct source_stats *nv;
+	size_t slot;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->v[i].name) == len &&
-		    memcmp(s->v[i].name, name, len) == 0)
-			return &s->v[i];
+	if (s->nidx < 2 * (s->n + 1) && index_grow(s) == -1)
+		return NULL;
+	slot = index_slot(s, name, len);
+	if (s->idx[slot] != 0)
+		return &s->v[s->idx[slot] - 1];
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 
@@ -24,7 +61,8 @@ find_or_add(struct sources *s, const char *name, size_t len)
 	}
 	memset(&s->v[s->n], 0, sizeof(s->v[0]));
 	memcpy(s->v[s->n].name, name, len);
-	return &s->v[s->n++];
+	s->idx[slot] = ++s->n;
+	return &s->v[s->n - 1];
 }
 
 int
@@ -160,6 +198,9 @@ sources_assess(struct sources *s, const long long *bounds_ms, size_t n,
 	if (s->n < 2)
 		return;		/* nothing to rank or compare with */
 	qsort(s->v, s->n, sizeof(s->v[0]), cmp_volume);
+	free(s->idx);		/* the order changed: index again on an add */
+	s->idx = NULL;
+	s->nidx = 0;
 	for (size_t k = 0; k < 4; k++)
 		med[k] = median(s, measures[k]);
 	if ((vols = malloc(s->n * sizeof(*vols))) == NULL)
@@ -193,5 +234,6 @@ void
 sources_clear(struct sources *s)
 {
 	free(s->v);
+	free(s->idx);
 	memset(s, 0, sizeof(*s));
 }

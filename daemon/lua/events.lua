@@ -62,14 +62,17 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		cal_reason(rec[3], arg)
 		redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms', NOW,
 		    'reject_reason', arg)
+		expire_final(lk)
 		nurture(id, tonumber(rec[4]), 'rejected_by_rep', rec[3], rec[5])
 		stat(name2('rejected:', rec[3]))
 		src_stat(rec[8], 'rejected')
 	else
 		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
 		    'outcome', arg)
-		stat('closed:' .. arg)
-		stat('outcome:' .. rec[3] .. ':' .. arg)	-- by segment, for plans
+		expire_final(lk)
+		local word = outcome_word(arg)
+		stat('closed:' .. word)
+		stat('outcome:' .. rec[3] .. ':' .. word)	-- by segment, for plans
 		if arg == 'won' or arg == 'lost' then
 			src_stat(rec[8], arg)
 			cal_stat(rec[3], rec[4], arg == 'won' and 'w' or 'l')

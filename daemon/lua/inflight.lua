@@ -189,7 +189,8 @@ end
 -- longer in the instance's in-flight hash (fenced), dead-letter the dead
 -- ones, hand the rest to apply(a) (a: the ARGV index of the item's first
 -- argument), then drop the batch from in-flight and write what was
--- deferred. Returns one result word per item.
+-- deferred. Returns one result word per item, then the number of dead
+-- letters dropped from the full dead list when there were some.
 local function commit_batch(src, inst, base, F, sha, apply)
 	local h = inflight_keys(inst, src)
 	local n = (#ARGV - base + 1) / F
@@ -225,6 +226,9 @@ local function commit_batch(src, inst, base, F, sha, apply)
 	end
 	finish(h, seqs, have)
 	flush_all()
+	if dead_dropped > 0 then
+		out[#out + 1] = dead_dropped
+	end
 	return out
 end
 
@@ -282,6 +286,9 @@ ops[OP.COMMIT] = function()
 			end
 		end
 		redis.call('HSET', lk, unpack(rec))
+		if res == RES.NURTURE then
+			expire_final(lk)
+		end
 		return res
 	end)
 end

@@ -33,6 +33,10 @@ local SOURCE_KEY_MAX = 64	-- bytes of a source's name in counters
 local REASON_MAX = 128		-- bytes of a rejection reason kept
 local REASONS_MAX = 1000	-- distinct reasons in calib:reasons
 local PUSH_CHUNK = 1000		-- values per push (unpack's C-stack limit)
+local OTHER = 'other'		-- the name of what is not counted by name
+local OUTCOMES_MAX = 32		-- outcome words counted by name, won... included
+local OUTCOMES_KNOWN = {won = true, lost = true, disqualified = true}
+local OUTCOMES_FREE = OUTCOMES_MAX - 3	-- other words in K.OUTCOMES
 
 local P = ARGV[1 + SCRIPT.PREFIX]
 local T = redis.call('TIME')
@@ -112,14 +116,49 @@ end
 -- the epoch, kept DAILY_KEEP_DAYS): fields "SOURCE|received", "|mql",
 -- "|assigned", "|followed_up", "|followed_up_in_sla", "|rejected", "|won",
 -- "|lost", "|fu:INDEX" (follow-up time histogram, the bounds of
--- R.hist.followup).
+-- R.hist.followup). A source is a free-text field: at most
+-- R.max_sources of them (the set K.SRC_NAMES) are counted by name, the
+-- others as OTHER, so no input grows these hashes without bound.
 local srcstats = {}
+local src_keys = {}	-- source as given -> the name it is counted under
 local function source_key(source)
 	if not source or source == '' then	-- HMGET gives false when absent
-		return 'unknown'
+		source = 'unknown'
 	end
-	local k = string.lower(source):gsub('[^%w%._%-]', '_')
-	return string.sub(k, 1, SOURCE_KEY_MAX)
+	local k = src_keys[source]
+	if k then
+		return k
+	end
+	k = string.sub(string.lower(source):gsub('[^%w%._%-]', '_'), 1,
+	    SOURCE_KEY_MAX)
+	local set = P .. K.SRC_NAMES
+	if k ~= OTHER and redis.call('SISMEMBER', set, k) == 0 then
+		if redis.call('SCARD', set) < R.max_sources then
+			redis.call('SADD', set, k)
+		else
+			k = OTHER
+		end
+	end
+	src_keys[source] = k
+	return k
+end
+
+-- The word a closed lead's outcome is counted under (stats closed:WORD,
+-- outcome:SEGMENT:WORD): won, lost, disqualified, and the first
+-- OUTCOMES_FREE other words (the set K.OUTCOMES); the rest OTHER.
+local function outcome_word(word)
+	if OUTCOMES_KNOWN[word] or word == OTHER then
+		return word
+	end
+	local set = P .. K.OUTCOMES
+	if redis.call('SISMEMBER', set, word) == 1 then
+		return word
+	end
+	if redis.call('SCARD', set) < OUTCOMES_FREE then
+		redis.call('SADD', set, word)
+		return word
+	end
+	return OTHER
 end
 
 local function src_stat(source, what)
@@ -201,25 +240,39 @@ local function push_all(cmd, key, values)
 	end
 end
 
--- Deferred list pushes: key -> values, flushed in order at the end.
-local pushes, push_order = {}, {}
-local function lpush_later(key, value)
+-- Deferred list pushes: key -> values, flushed in order at the end; a
+-- list with a cap keeps its newest cap entries (LTRIM after the push).
+local pushes, push_order, push_caps = {}, {}, {}
+local function lpush_later(key, value, cap)
 	if not pushes[key] then
 		pushes[key] = {}
 		push_order[#push_order + 1] = key
 	end
 	local l = pushes[key]
 	l[#l + 1] = value
+	push_caps[key] = cap
 end
+
+-- Dead letters dropped from the dead list by this call (intake.dead_max).
+local dead_dropped = 0
 
 local function flush_pushes()
 	for _, key in ipairs(push_order) do
 		push_all('LPUSH', key, pushes[key])
+		local cap = push_caps[key]
+		local over = cap and redis.call('LLEN', key) - cap or 0
+		if over > 0 then
+			redis.call('LTRIM', key, 0, cap - 1)
+			if key == P .. K.DEAD then
+				dead_dropped = dead_dropped + over
+				stat('dead_dropped', over)
+			end
+		end
 	end
 end
 
 local function dead_letter(json, reason)
-	lpush_later(P .. K.DEAD, json)
+	lpush_later(P .. K.DEAD, json, R.dead_max)
 	stat('dead:' .. reason)
 end
 
@@ -230,6 +283,15 @@ local function dead_letter_raw(reason, detail, src, raw)
 	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
 	    ',"at_ms":' .. fmt(NOW) .. ',"source":' .. jstr(src) ..
 	    ',"raw":' .. jstr(raw) .. '}', reason)
+end
+
+-- A lead record (key lk) entering a final state (nurture, rejected,
+-- closed) expires retention.days later (0: never). Records of open leads
+-- never get a TTL, and no lead goes back from a final state to an open one.
+local function expire_final(lk)
+	if R.retention_s > 0 then
+		redis.call('EXPIRE', lk, R.retention_s)
+	end
 end
 
 -- A lead for marketing automation: below the MQL threshold, or rejected.

@@ -6,6 +6,10 @@ local AGE_SCALE = 4398046511104	-- 2^42 ms, about 139 years
 -- A drain passes over at most this many waiting leads that only reps they
 -- may not go back to could take.
 local DRAIN_SKIP_MAX = 100
+-- A rep's window keeps assignments this long: the longest capacity.period
+-- the configuration accepts. Each instance counts its own period within it
+-- (ZCOUNT), so one with a short period erases nothing a longer one counts.
+local WINDOW_KEEP_MS = 366 * DAY_MS
 
 local repst = {}	-- rep id -> cached state for this call
 
@@ -26,13 +30,13 @@ local function rep_state(r)
 	end
 	local h = redis.call('HMGET', rep_key(r, KT.REP), 'status',
 	    'last_assigned_ms')
-	redis.call('ZREMRANGEBYSCORE', rep_key(r, KT.REP_WINDOW), '-inf',
-	    fmt(NOW - R.period))
+	local wk = rep_key(r, KT.REP_WINDOW)
+	redis.call('ZREMRANGEBYSCORE', wk, '-inf', fmt(NOW - WINDOW_KEEP_MS))
 	s = {
 		status = h[1] or 'available',
 		last = tonumber(h[2]) or -1,
 		open = redis.call('SCARD', rep_key(r, KT.REP_OPEN)),
-		win = redis.call('ZCARD', rep_key(r, KT.REP_WINDOW)),
+		win = redis.call('ZCOUNT', wk, '(' .. fmt(NOW - R.period), '+inf'),
 	}
 	repst[r] = s
 	return s
@@ -105,7 +109,7 @@ local function assign(id, seg, score, raw, r, received, rec)
 		redis.call('HSET', P .. K.LEAD .. id, 'status', 'assigned',
 		    'rep', r, 'assigned_at_ms', NOW, 'follow_up_due_ms', due)
 	end
-	lpush_later(rep_key(r, KT.REP_INBOX), a)
+	lpush_later(rep_key(r, KT.REP_INBOX), a, R.inbox_max)
 	redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
 	due_z[#due_z + 1] = due
 	due_z[#due_z + 1] = id
