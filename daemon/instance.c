@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -26,8 +27,28 @@ struct instance {
 	unsigned int generation;	/* bumped with each new instance */
 	struct task *heartbeat;
 	unsigned int hb_generation;	/* of the heartbeat in the air */
+	long long hb_sent_ms;		/* when it was sent (monotonic) */
+	long long lease_until_ms;	/* the lease held ends (monotonic) */
+	bool hb_failing;		/* the last heartbeat failed (logged) */
+	bool lease_lost;		/* ran out unrenewed; not registered since */
 	struct rds_argv release_args;	/* of the release in the air */
 };
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Holds a lease that has not run out by this process's clock. */
+static bool
+lease_held(const struct instance *in)
+{
+	return in->registered && mono_ms() < in->lease_until_ms;
+}
 
 static void
 new_id(struct instance *in)
@@ -83,6 +104,7 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	    WIRE_MODE_REGISTER) == -1)
 		return -1;
 	in->hb_generation = in->generation;
+	in->hb_sent_ms = mono_ms();
 	return 0;
 }
 
@@ -104,24 +126,44 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 			    "its lease ran out and its work was requeued");
 			return;
 		}
+		/* Redis counts the lease from when it ran the call, which is
+		 * after we sent it: from the sending, we never overrate it. */
+		in->lease_until_ms = in->hb_sent_ms + INSTANCE_LEASE_MS;
+		if (in->hb_failing)
+			log_info("heartbeat of instance '%s' works again", in->id);
+		in->hb_failing = false;
 		if (in->registered)
 			return;
 		in->registered = true;
+		in->lease_lost = false;
 		log_info("instance '%s' registered; routing leads from '%sincoming'",
 		    in->id, in->prefix);
 		notify_send("STATUS=routing leads");
 		in->cb(in, INSTANCE_REGISTERED, in->arg);
 		return;
 	}
-	log_warnx("heartbeat of instance '%s' failed: %s", in->id,
-	    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	/* Once per state change: the lease tells when it matters. */
+	if (!in->hb_failing)
+		log_warnx("heartbeat of instance '%s' failed: %s; retrying",
+		    in->id, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	in->hb_failing = true;
 }
 
-/* The loop is alive; Redis being down is not a reason to restart. */
+/*
+ * The loop is alive; Redis being down is not a reason to restart. A lease
+ * that ran out without a renewal reply (Redis too slow, or refusing the
+ * renewal) is not held any more: the fleet may have requeued our work.
+ */
 static void
 heartbeat_tick(void *arg)
 {
-	(void)arg;
+	struct instance *in = arg;
+
+	if (in->registered && !in->stopping && !lease_held(in)) {
+		in->lease_lost = true;
+		instance_fence(in, "its lease ran out without a renewal");
+	}
 	if (notify_watchdog_ms() > 0)
 		notify_send("WATCHDOG=1");
 }
@@ -239,7 +281,7 @@ instance_id(const struct instance *in)
 bool
 instance_registered(const struct instance *in)
 {
-	return in->registered;
+	return lease_held(in);
 }
 
 unsigned int
@@ -258,6 +300,8 @@ instance_ready(const struct instance *in, char *why, size_t len)
 		    err[0] ? err : "connecting");
 	else if (in->to.script->sha[0] == '\0')
 		snprintf(why, len, "scripts not loaded");
+	else if (in->lease_lost || (in->registered && !lease_held(in)))
+		snprintf(why, len, "instance lease expired");
 	else if (!in->registered)
 		snprintf(why, len, "instance not registered");
 	else
