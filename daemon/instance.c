@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,20 +33,11 @@ struct instance {
 	struct rds_argv release_args;	/* of the release in the air */
 };
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Holds a lease that has not run out by this process's clock. */
 static bool
 lease_held(const struct instance *in)
 {
-	return in->registered && mono_ms() < in->lease_until_ms;
+	return in->registered && rds_mono_ms() < in->lease_until_ms;
 }
 
 static void
@@ -104,7 +94,7 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	    WIRE_MODE_REGISTER) == -1)
 		return -1;
 	in->hb_generation = in->generation;
-	in->hb_sent_ms = mono_ms();
+	in->hb_sent_ms = rds_mono_ms();
 	return 0;
 }
 

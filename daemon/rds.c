@@ -64,8 +64,8 @@ static void rds_lost(struct rds_conn *c, const char *why);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 static void tick_cb(evutil_socket_t fd, short what, void *arg);
 
-static long long
-mono_ms(void)
+long long
+rds_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -158,7 +158,7 @@ static void
 pending_append(struct rds_conn *c, struct pending *p, long timeout_ms)
 {
 	p->next = NULL;
-	p->deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms :
+	p->deadline = rds_mono_ms() + (timeout_ms > 0 ? timeout_ms :
 	    c->reply_timeout_ms);
 	if (c->tail != NULL)
 		c->tail->next = p;
@@ -542,7 +542,7 @@ rds_connect(struct rds_conn *c)
 	ac->data = c;
 	c->ac = ac;
 	c->state = RDS_CONNECTING;
-	c->connect_deadline = mono_ms() + c->connect_timeout_ms;
+	c->connect_deadline = rds_mono_ms() + c->connect_timeout_ms;
 	redisLibeventAttach(ac, c->base);
 	redisAsyncSetConnectCallback(ac, connect_cb);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
@@ -595,7 +595,7 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rds_conn *c = arg;
-	long long now = mono_ms();
+	long long now = rds_mono_ms();
 	char why[120];
 
 	(void)fd;
