@@ -29,7 +29,7 @@ struct instance {
 	long long hb_sent_ms;		/* when it was sent (monotonic) */
 	long long lease_until_ms;	/* the lease held ends (monotonic) */
 	bool hb_failing;		/* the last heartbeat failed (logged) */
-	bool lease_lost;		/* ran out unrenewed; not registered since */
+	bool lease_lost;		/* ran out unrenewed; not routing since */
 	struct rds_argv release_args;	/* of the release in the air */
 };
 
@@ -67,6 +67,7 @@ become_new(struct instance *in, const char *why)
 
 	snprintf(old, sizeof(old), "%s", in->id);
 	in->registered = false;
+	in->lease_lost = false;
 	in->generation++;
 	new_id(in);
 	if (why != NULL)
@@ -122,6 +123,14 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 		if (in->hb_failing)
 			log_info("heartbeat of instance '%s' works again", in->id);
 		in->hb_failing = false;
+		if (in->registered && in->lease_lost) {
+			/* Not reaped meanwhile: our work is still ours. */
+			in->lease_lost = false;
+			log_info("instance '%s' renewed its lease; routing again",
+			    in->id);
+			in->cb(in, INSTANCE_REGISTERED, in->arg);
+			return;
+		}
 		if (in->registered)
 			return;
 		in->registered = true;
@@ -143,16 +152,21 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 /*
  * The loop is alive; Redis being down is not a reason to restart. A lease
  * that ran out without a renewal reply (Redis too slow, or refusing the
- * renewal) is not held any more: the fleet may have requeued our work.
+ * renewal) is not held any more: the fleet may requeue our work at any
+ * moment, so nothing is claimed until a renewal is answered. Redis is the
+ * judge: the renewal succeeds when no one reaped us, and is refused
+ * (FENCED: become a new instance) when someone did.
  */
 static void
 heartbeat_tick(void *arg)
 {
 	struct instance *in = arg;
 
-	if (in->registered && !in->stopping && !lease_held(in)) {
+	if (in->registered && !in->stopping && !in->lease_lost &&
+	    !lease_held(in)) {
 		in->lease_lost = true;
-		instance_fence(in, "its lease ran out without a renewal");
+		log_warnx("instance '%s': its lease ran out without a renewal; "
+		    "not routing until it is renewed", in->id);
 	}
 	if (notify_watchdog_ms() > 0)
 		notify_send("WATCHDOG=1");
@@ -290,7 +304,7 @@ instance_ready(const struct instance *in, char *why, size_t len)
 		    err[0] ? err : "connecting");
 	else if (in->to.script->sha[0] == '\0')
 		snprintf(why, len, "scripts not loaded");
-	else if (in->lease_lost || (in->registered && !lease_held(in)))
+	else if (in->registered && !lease_held(in))
 		snprintf(why, len, "instance lease expired");
 	else if (!in->registered)
 		snprintf(why, len, "instance not registered");
