@@ -27,8 +27,19 @@ struct instance {
 	unsigned int generation;	/* bumped with each new instance */
 	struct task *heartbeat;
 	unsigned int hb_generation;	/* of the heartbeat in the air */
+	long long hb_sent_ms;		/* when it was sent (monotonic) */
+	long long lease_until_ms;	/* the lease held ends (monotonic) */
+	bool hb_failing;		/* the last heartbeat failed (logged) */
+	bool lease_lost;		/* ran out unrenewed; not routing since */
 	struct rds_argv release_args;	/* of the release in the air */
 };
+
+/* Holds a lease that has not run out by this process's clock. */
+static bool
+lease_held(const struct instance *in)
+{
+	return in->registered && rds_mono_ms() < in->lease_until_ms;
+}
 
 static void
 new_id(struct instance *in)
@@ -57,6 +68,7 @@ become_new(struct instance *in, const char *why)
 
 	snprintf(old, sizeof(old), "%s", in->id);
 	in->registered = false;
+	in->lease_lost = false;
 	in->generation++;
 	new_id(in);
 	if (why != NULL)
@@ -84,6 +96,7 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	    WIRE_MODE_REGISTER) == -1)
 		return -1;
 	in->hb_generation = in->generation;
+	in->hb_sent_ms = rds_mono_ms();
 	return 0;
 }
 
@@ -105,9 +118,24 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 			    "its lease ran out and its work was requeued");
 			return;
 		}
+		/* Redis counts the lease from when it ran the call, which is
+		 * after we sent it: from the sending, we never overrate it. */
+		in->lease_until_ms = in->hb_sent_ms + INSTANCE_LEASE_MS;
+		if (in->hb_failing)
+			log_info("heartbeat of instance '%s' works again", in->id);
+		in->hb_failing = false;
+		if (in->registered && in->lease_lost) {
+			/* Not reaped meanwhile: our work is still ours. */
+			in->lease_lost = false;
+			log_info("instance '%s' renewed its lease; routing again",
+			    in->id);
+			in->cb(in, INSTANCE_REGISTERED, in->arg);
+			return;
+		}
 		if (in->registered)
 			return;
 		in->registered = true;
+		in->lease_lost = false;
 		log_info("instance '%s' registered; routing leads from '%s"
 		    KEY_INCOMING "'",
 		    in->id, in->prefix);
@@ -115,15 +143,33 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 		in->cb(in, INSTANCE_REGISTERED, in->arg);
 		return;
 	}
-	log_warnx("heartbeat of instance '%s' failed: %s", in->id,
-	    reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	/* Once per state change: the lease tells when it matters. */
+	if (!in->hb_failing)
+		log_warnx("heartbeat of instance '%s' failed: %s; retrying",
+		    in->id, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	in->hb_failing = true;
 }
 
-/* The loop is alive; Redis being down is not a reason to restart. */
+/*
+ * The loop is alive; Redis being down is not a reason to restart. A lease
+ * that ran out without a renewal reply (Redis too slow, or refusing the
+ * renewal) is not held any more: the fleet may requeue our work at any
+ * moment, so nothing is claimed until a renewal is answered. Redis is the
+ * judge: the renewal succeeds when no one reaped us, and is refused
+ * (FENCED: become a new instance) when someone did.
+ */
 static void
 heartbeat_tick(void *arg)
 {
-	(void)arg;
+	struct instance *in = arg;
+
+	if (in->registered && !in->stopping && !in->lease_lost &&
+	    !lease_held(in)) {
+		in->lease_lost = true;
+		log_warnx("instance '%s': its lease ran out without a renewal; "
+		    "not routing until it is renewed", in->id);
+	}
 	if (notify_watchdog_ms() > 0)
 		notify_send("WATCHDOG=1");
 }
@@ -241,7 +287,7 @@ instance_id(const struct instance *in)
 bool
 instance_registered(const struct instance *in)
 {
-	return in->registered;
+	return lease_held(in);
 }
 
 unsigned int
@@ -260,6 +306,8 @@ instance_ready(const struct instance *in, char *why, size_t len)
 		    err[0] ? err : "connecting");
 	else if (in->to.script->sha[0] == '\0')
 		snprintf(why, len, "scripts not loaded");
+	else if (in->registered && !lease_held(in))
+		snprintf(why, len, "instance lease expired");
 	else if (!in->registered)
 		snprintf(why, len, "instance not registered");
 	else

@@ -64,8 +64,8 @@ static void rds_lost(struct rds_conn *c, const char *why);
 static void retry_cb(evutil_socket_t fd, short what, void *arg);
 static void tick_cb(evutil_socket_t fd, short what, void *arg);
 
-static long long
-mono_ms(void)
+long long
+rds_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -158,7 +158,7 @@ static void
 pending_append(struct rds_conn *c, struct pending *p, long timeout_ms)
 {
 	p->next = NULL;
-	p->deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms :
+	p->deadline = rds_mono_ms() + (timeout_ms > 0 ? timeout_ms :
 	    c->reply_timeout_ms);
 	if (c->tail != NULL)
 		c->tail->next = p;
@@ -221,6 +221,17 @@ reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 		fatalx("redis '%s': reply out of order", c->name);
 	}
 	(void)pending_pop(c);
+	if (reply != NULL && (rds_is_error(reply, "READONLY") ||
+	    rds_is_error(reply, "MASTERDOWN"))) {
+		/* Not (or no longer) a primary: no write can succeed here.
+		 * As a lost connection: every caller hears NULL, and the
+		 * reconnection checks the role. */
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", reply->str);
+		rds_drop(c, why);
+		reply = NULL;
+	}
 	if (reply != NULL && p->script != NULL &&
 	    rds_is_error(reply, "NOSCRIPT")) {
 		/* The script cache was flushed: send the body this time. */
@@ -433,7 +444,7 @@ disconnect_cb(const redisAsyncContext *ac, int status)
 static void
 handshake_cb(struct rds_conn *c, redisReply *reply, void *arg)
 {
-	char why[200], where[300];
+	char why[200];
 
 	(void)arg;
 	if (reply == NULL)
@@ -443,8 +454,34 @@ handshake_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		rds_drop(c, why);
 		return;
 	}
-	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str, "PONG") != 0)
-		return;		/* AUTH or SELECT went well; PING is last */
+	/* AUTH, SELECT or PING went well; ROLE is last. */
+}
+
+/*
+ * ROLE, the last step of the handshake: only a primary takes writes. A
+ * replica (a failover demoted it) is refused like a server that is down.
+ * When ROLE itself is refused (an ACL), the role cannot be told: a
+ * READONLY reply would tell later.
+ */
+static void
+role_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	char why[200], where[300];
+	const redisReply *role;
+
+	(void)arg;
+	if (reply == NULL)
+		return;		/* lost; rds_lost runs */
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+		role = reply->element[0];
+		if (role->type == REDIS_REPLY_STRING &&
+		    strcmp(role->str, "master") != 0) {
+			snprintf(why, sizeof(why), "not a primary (role %s)",
+			    role->str);
+			rds_drop(c, why);
+			return;
+		}
+	}
 	c->state = RDS_UP;
 	c->backoff_ms = RDS_BACKOFF_MIN_MS;
 	c->connects++;
@@ -476,6 +513,7 @@ connect_cb(const redisAsyncContext *ac, int status)
 	if (c->db != 0)
 		(void)rds_commandf(c, handshake_cb, NULL, "SELECT %d", c->db);
 	(void)rds_commandf(c, handshake_cb, NULL, "PING");
+	(void)rds_commandf(c, role_cb, NULL, "ROLE");
 }
 
 static void
@@ -504,7 +542,7 @@ rds_connect(struct rds_conn *c)
 	ac->data = c;
 	c->ac = ac;
 	c->state = RDS_CONNECTING;
-	c->connect_deadline = mono_ms() + c->connect_timeout_ms;
+	c->connect_deadline = rds_mono_ms() + c->connect_timeout_ms;
 	redisLibeventAttach(ac, c->base);
 	redisAsyncSetConnectCallback(ac, connect_cb);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
@@ -557,7 +595,7 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rds_conn *c = arg;
-	long long now = mono_ms();
+	long long now = rds_mono_ms();
 	char why[120];
 
 	(void)fd;

@@ -74,7 +74,12 @@ void instance_free(struct instance *in);
 
 /* The id in the fleet; it changes when the instance becomes a new one. */
 const char *instance_id(const struct instance *in);
-/* Holds a lease and may claim work. */
+/*
+ * Holds a lease and may claim work: registered, and the last answered
+ * renewal was sent less than INSTANCE_LEASE_MS ago (monotonic clock).
+ * Once that passes nothing is claimed until a renewal is answered; Redis
+ * refuses it (FENCED: a new instance) when the fleet reaped us meanwhile.
+ */
 bool instance_registered(const struct instance *in);
 /* Bumped each time the instance becomes a new one. */
 unsigned int instance_generation(const struct instance *in);

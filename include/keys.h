@@ -38,6 +38,7 @@
 #define KEY_INSTANCES_REAPED	"instances:reaped"
 #define KEY_INFLIGHT		"inflight:"
 #define KEY_REDELIVERIES	"redeliveries"
+#define KEY_INFLIGHT_SCAN	"scan:inflight"
 #define KEY_SRC_ALL		"src:all"
 #define KEY_SRC_DAY		"src:"
 #define KEY_SRC_NAMES		"source_names"
@@ -100,6 +101,8 @@
 	X(INFLIGHT_WAIT, KEY_INFLIGHT, "<instance>:<source>", KEY_TAIL_WAIT, \
 	    "list", "daemon (BLMOVE)", \
 	    "a payload a blocking read took, before its claim") \
+	X(INFLIGHT_SCAN, KEY_INFLIGHT_SCAN, "", "", "hash", "daemon", \
+	    "the scan for orphaned in-flight keys: cursor, next_ms") \
 	X(REDELIVERIES, KEY_REDELIVERIES, "", "", "hash", "daemon", \
 	    "how often a payload (by SHA1) was requeued after a crash") \
 	X(SRC_ALL, KEY_SRC_ALL, "", "", "hash", "daemon", \

@@ -127,6 +127,9 @@ int rds_argv_addll(struct rds_argv *a, long long v);
 int rds_argv_call(struct rds_argv *a, const char *op, const char *prefix);
 void rds_argv_clear(struct rds_argv *a);
 
+/* The monotonic clock of the connections' deadlines, in ms. */
+long long rds_mono_ms(void);
+
 /* An error reply's text starts with prefix ("NOSCRIPT", "FENCED")? */
 bool rds_is_error(const redisReply *r, const char *prefix);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -216,6 +217,62 @@ test_healthz_follows_redis(void **state)
 	f->c = h_redis_connect(&f->redis);
 	assert_true(wait_http(f->http_port, 200));
 	h_fx_stop(f);
+}
+
+/*
+ * Redis demoted to a read-only replica (REPLICAOF): every write fails with
+ * READONLY, so the lease cannot be renewed. Within the lease and a margin
+ * /healthz says 503 and the registered gauge 0, the log says so a bounded
+ * number of times, and once Redis is a primary again the daemon routes.
+ */
+static void
+test_demoted_redis_is_unhealthy(void **state)
+{
+	struct h_fx *f = *state;
+	struct h_redis other;
+	redisContext *oc;
+	char dir[300], *body = NULL;
+	long long until;
+	int code;
+
+	h_fx_start(f, 1, reps_two);
+	assert_true(wait_http(f->http_port, 200));
+	body = scrape(f);
+	assert_int_equal(metric(body, "leadrouted_registered"), 1);
+	free(body);
+	snprintf(dir, sizeof(dir), "%s/primary2", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	h_redis_start(&other, dir, false);
+	/* A failover: the other server takes a copy and becomes the primary,
+	 * ours its replica, with the data (this instance's lease) intact. */
+	oc = h_redis_connect(&other);
+	freeReplyObject(h_cmd(oc, "REPLICAOF 127.0.0.1 %d", f->redis.port));
+	assert_true(h_wait_zcard(oc, "lr:instances", 1));
+	freeReplyObject(h_cmd(oc, "REPLICAOF NO ONE"));
+	freeReplyObject(h_cmd(f->c, "REPLICAOF 127.0.0.1 %d", other.port));
+	/* The lease is 5 s; a daemon that cannot renew it knows in time. */
+	until = h_now_ms() + 5000 + 3000;
+	while ((code = http_get(f->http_port, "GET", "/healthz", NULL)) != 503 &&
+	    h_now_ms() < until)
+		h_sleep_ms(50);
+	assert_int_equal(code, 503);
+	body = scrape(f);
+	assert_int_equal(metric(body, "leadrouted_registered"), 0);
+	free(body);
+	/* Still unhealthy a while later, and logged once, not per retry. */
+	h_sleep_ms(4000);
+	assert_int_equal(http_get(f->http_port, "GET", "/healthz", &body), 503);
+	free(body);
+	assert_true(h_log_count(&f->d[0], "READONLY") >= 1);
+	assert_true(h_log_count(&f->d[0], "READONLY") <= 3);
+	/* A primary again: it registers and routes. */
+	freeReplyObject(h_cmd(f->c, "REPLICAOF NO ONE"));
+	assert_true(wait_http(f->http_port, 200));
+	h_push_lead(f->c, "{\"id\":\"dm1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:dm1", "status", "assigned"));
+	h_fx_stop(f);
+	redisFree(oc);
+	h_redis_stop(&other, SIGKILL);
 }
 
 /* Unknown paths are 404, other methods 405, HEAD has no body. */
@@ -716,6 +773,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_healthz_follows_redis),
 		TEST(test_http_paths_and_methods),
+		TEST(test_demoted_redis_is_unhealthy),
 		TEST(test_metrics_count_exactly),
 		TEST(test_capacity_forecast_once_per_episode),
 		TEST(test_sighup_adds_rep),

@@ -402,6 +402,36 @@ test_poison_is_set_aside(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * In-flight work of an instance reaped long ago (more than the reaper
+ * watches): neither live nor recently reaped, so no heartbeat requeues it
+ * as the work of a dead instance. A scan finds it and routes it, counted
+ * as requeued.
+ */
+static void
+test_orphaned_inflight_is_requeued(void **state)
+{
+	struct h_fx *f = *state;
+	const char *h = "lr:inflight:ghost-1-0-0000beef:incoming";
+	const char *w = "lr:inflight:ghost-1-0-0000beef:incoming:wait";
+	char lead[3][160], key[64];
+
+	for (int i = 0; i < 3; i++)
+		snprintf(lead[i], sizeof(lead[i]),
+		    "{\"id\":\"o%d\",\"email\":\"o%d@corp.com\",\"title\":\"VP\","
+		    "\"employees\":5,\"activity\":{\"demo_request\":true}}", i, i);
+	freeReplyObject(h_cmd(f->c, "HSET %s 7 %s 8 %s", h, lead[0], lead[1]));
+	freeReplyObject(h_cmd(f->c, "LPUSH %s %s", w, lead[2]));
+	h_fx_start(f, 1, big_body);
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "lr:lead:o%d", i);
+		assert_true(h_wait_field(f->c, key, "status", "assigned"));
+	}
+	assert_int_equal(h_int(f->c, "EXISTS %s %s", h, w), 0);
+	assert_int_equal(h_int(f->c, "HGET lr:stats requeued"), 3);
+	h_fx_stop(f);
+}
+
 /* Redis down when the daemon starts: it waits, then routes. */
 static void
 test_redis_down_at_start(void **state)
@@ -436,6 +466,7 @@ main(void)
 		H_TEST_AOF(test_script_flush),
 		H_TEST_AOF(test_poison_is_set_aside),
 		H_TEST_AOF(test_redis_down_at_start),
+		H_TEST_AOF(test_orphaned_inflight_is_requeued),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

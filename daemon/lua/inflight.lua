@@ -3,6 +3,8 @@
 local REAP_MAX = 10		-- instances reaped by one heartbeat
 local REAPED_KEEP_MS = 600000	-- a reaped instance is watched this long
 local REAPED_REQUEUE_MAX = 100	-- reaped instances requeued per heartbeat
+local ORPHAN_SCAN_COUNT = 100	-- keys a heartbeat scans while a pass runs
+local ORPHAN_SCAN_MS = 60000	-- a pass over the in-flight keys this often
 
 local SOURCES = {K.INCOMING, K.EVENTS}
 
@@ -46,6 +48,60 @@ local function requeue(inst, count)
 	return moved
 end
 
+-- s as a SCAN MATCH pattern that matches s itself.
+local function glob_escape(s)
+	return (s:gsub('[%*%?%[%]\\]', '\\%0'))
+end
+
+-- The instance an in-flight hash or wait list belongs to, or nil.
+local function inflight_owner(key)
+	local head, wt = P .. K.INFLIGHT, KT.INFLIGHT_WAIT
+	if key:sub(1, #head) ~= head then
+		return nil
+	end
+	local part = key:sub(#head + 1)
+	if #part > #wt and part:sub(-#wt) == wt then
+		part = part:sub(1, #part - #wt)
+	end
+	for _, src in ipairs(SOURCES) do
+		local tail = KEY_SEP .. src
+		if #part > #tail and part:sub(-#tail) == tail then
+			return part:sub(1, #part - #tail)
+		end
+	end
+	return nil
+end
+
+-- The rare scan: work of an instance neither live nor watched as reaped
+-- (reaped longer ago than REAPED_KEEP_MS, or more instances reaped than a
+-- heartbeat requeues) would be stranded. Each heartbeat scans at most
+-- ORPHAN_SCAN_COUNT keys from a cursor kept in Redis, so the fleet's
+-- heartbeats share a pass; a pass starts every ORPHAN_SCAN_MS.
+local function requeue_orphans(ikey, reaped)
+	local sk = P .. K.INFLIGHT_SCAN
+	local st = redis.call('HMGET', sk, 'cursor', 'next_ms')
+	local cursor = st[1] or '0'
+	if cursor == '0' and NOW < (tonumber(st[2]) or 0) then
+		return 0
+	end
+	local r = redis.call('SCAN', cursor, 'MATCH',
+	    glob_escape(P .. K.INFLIGHT) .. '*', 'COUNT', ORPHAN_SCAN_COUNT)
+	local moved, seen = 0, {}
+	for _, key in ipairs(r[2]) do
+		local inst = inflight_owner(key)
+		if inst and not seen[inst] then
+			seen[inst] = true
+			if not redis.call('ZSCORE', ikey, inst) and
+			    not redis.call('ZSCORE', reaped, inst) then
+				moved = moved + requeue(inst, true)
+			end
+		end
+	end
+	redis.call('HSET', sk, 'cursor', r[1], 'next_ms',
+	    r[1] == '0' and NOW + ORPHAN_SCAN_MS or NOW)
+	return moved
+end
+
 -- heartbeat INSTANCE TTL_MS MODE: renew this instance's lease and requeue
 -- the work of instances whose lease ran out. RES.FENCED when this instance
 -- was already presumed dead (it must re-register as a new one).
@@ -72,6 +128,7 @@ ops[OP.HEARTBEAT] = function()
 	    REAPED_REQUEUE_MAX - 1)) do
 		moved = moved + requeue(d, true)
 	end
+	moved = moved + requeue_orphans(ikey, reaped)
 	if moved > 0 then
 		stat('requeued', moved)
 	end
