@@ -115,6 +115,36 @@ same_redis(const struct lr_config *a, const struct lr_config *b)
 	    strcmp(a->redis.prefix, b->redis.prefix) == 0;
 }
 
+/*
+ * A reload took effect: every call built with the old configuration has
+ * run (or was lost with its connection, and its work is requeued), so
+ * from here on no lead can go where the new configuration forbids.
+ */
+static void
+reloaded(struct lrd *d)
+{
+	d->stats.reloads_ok++;
+	log_info("configuration '%s' loaded (version %s)", d->conf_path,
+	    d->cfg->version);
+	/* New reps or higher limits take waiting leads. */
+	task_kick(d->drain);
+	task_kick(d->forecast);
+	/* Backlogs of segments it renamed or removed. */
+	reseg_start(d->reseg);
+	notify_send("READY=1");
+}
+
+static void
+reload_barrier_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct lrd *d = arg;
+
+	(void)conn;
+	(void)reply;		/* NULL: lost with the connection, as the rest */
+	if (!d->stopping)
+		reloaded(d);
+}
+
 static void
 reload(struct lrd *d)
 {
@@ -143,14 +173,14 @@ reload(struct lrd *d)
 	} else {
 		if (!d->debug)
 			log_init((enum log_level)d->cfg->log.level, "leadrouted");
-		d->stats.reloads_ok++;
-		log_info("configuration '%s' loaded (version %s)",
-		    d->conf_path, d->cfg->version);
-		/* New reps or higher limits take waiting leads. */
-		task_kick(d->drain);
-		task_kick(d->forecast);
-		/* Backlogs of segments it renamed or removed. */
-		reseg_start(d->reseg);
+		/* Script calls already sent carry the old routing table: the
+		 * reload counts as done once they have run, which a PING
+		 * behind them on the same connection tells. */
+		if (rds_up(d->cmd) && rds_commandf(d->cmd, reload_barrier_cb, d,
+		    "PING") == 0)
+			return;
+		reloaded(d);
+		return;
 	}
 	notify_send("READY=1");
 }

@@ -477,6 +477,70 @@ test_restart_renamed_segment_backlog(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * A reload that removes a rep: once the daemon says the new configuration
+ * is loaded, that rep gets no lead, not even from commits it had already
+ * sent with the old routing table. Redis pauses writes while the daemon
+ * routes a stream, so commits wait in the pipe when SIGHUP comes.
+ */
+static void
+test_sighup_removed_rep_gets_nothing_after(void **state)
+{
+	static const char *two_reps =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 100000; },\n"
+	    "         { id = \"r2\"; segments = [\"all\"]; max_open = 100000; } );\n";
+	struct h_fx *f = *state;
+	redisReply *r;
+	long long at_reload, later;
+	const int n = 20000;
+
+	h_fx_start(f, 1, two_reps);
+	for (int i = 0; i < n; i++) {
+		char lead[96];
+		int len = snprintf(lead, sizeof(lead),
+		    "{\"id\":\"rr%d\",\"email\":\"a@b.c\"}", i);
+
+		redisAppendCommand(f->c, "LPUSH lr:incoming %b", lead,
+		    (size_t)len);
+	}
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(redisGetReply(f->c, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	/* Routing is under way: r1 holds leads. */
+	for (int i = 0; i < 1000 && h_int(f->c, "SCARD lr:rep:r1:open") < 50;
+	    i++)
+		usleep(10000);
+	assert_true(h_int(f->c, "SCARD lr:rep:r1:open") >= 50);
+	r = h_cmd(f->c, "CLIENT PAUSE 1500 WRITE");
+	freeReplyObject(r);
+	h_fx_conf(f,
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r2\"; segments = [\"all\"]; max_open = 100000; } );\n");
+	h_daemon_signal(&f->d[0], SIGHUP);
+	for (int i = 0; i < 1000 && !h_log_contains(&f->d[0], "loaded (version");
+	    i++)
+		usleep(10000);
+	assert_true(h_log_contains(&f->d[0], "loaded (version"));
+	at_reload = h_int(f->c, "SCARD lr:rep:r1:open");
+	/* Let the stream finish: every lead is assigned, none to r1. */
+	assert_true(h_wait_llen(f->c, "lr:incoming", 0));
+	for (int i = 0; i < 3000 && h_int(f->c, "HGET lr:stats received") < n;
+	    i++)
+		usleep(10000);
+	assert_int_equal(h_int(f->c, "HGET lr:stats received"), n);
+	later = h_int(f->c, "SCARD lr:rep:r1:open");
+	if (later != at_reload)
+		fail_msg("r1 got %lld leads after the reload was logged",
+		    later - at_reload);
+	h_fx_stop(f);
+}
+
 /* A broken config on SIGHUP is refused; the old one keeps routing. */
 static void
 test_sighup_broken_config_keeps_old(void **state)
@@ -780,6 +844,7 @@ main(void)
 		TEST(test_sighup_broken_config_keeps_old),
 		TEST(test_sighup_renamed_segment_backlog),
 		TEST(test_restart_renamed_segment_backlog),
+		TEST(test_sighup_removed_rep_gets_nothing_after),
 		TEST(test_sd_notify),
 		TEST(test_systemd_unit_verifies),
 		TEST(test_promtool),
