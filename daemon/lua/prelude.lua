@@ -218,7 +218,17 @@ local function flush_pushes()
 	end
 end
 
+-- The item being applied may have been applied in part by a call that
+-- failed (commit_batch sets it): a write that is not idempotent looks
+-- first whether it was made.
+local maybe_redo = false
+local REDO_SCAN = 1000	-- newest entries a redo looks through
+
 local function dead_letter(json, reason)
+	if maybe_redo and redis.call('LPOS', P .. K.DEAD, json, 'MAXLEN',
+	    REDO_SCAN) then
+		return
+	end
 	lpush_later(P .. K.DEAD, json)
 	stat('dead:' .. reason)
 end
@@ -227,9 +237,19 @@ end
 -- raw is valid UTF-8 here (the daemon checked it), so it is a JSON string.
 -- src is the queue the payload came from (K.INCOMING, K.EVENTS).
 local function dead_letter_raw(reason, detail, src, raw)
-	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
-	    ',"at_ms":' .. fmt(NOW) .. ',"source":' .. jstr(src) ..
-	    ',"raw":' .. jstr(raw) .. '}', reason)
+	local head = '{"reason":' .. jstr(reason) .. ',"detail":' ..
+	    jstr(detail) .. ',"at_ms":'
+	local tail = ',"source":' .. jstr(src) .. ',"raw":' .. jstr(raw) .. '}'
+	if maybe_redo then
+		for _, v in ipairs(redis.call('LRANGE', P .. K.DEAD, 0,
+		    REDO_SCAN - 1)) do
+			if string.sub(v, 1, #head) == head and
+			    string.sub(v, -#tail) == tail then
+				return
+			end
+		end
+	end
+	dead_letter(head .. fmt(NOW) .. tail, reason)
 end
 
 -- A lead for marketing automation: below the MQL threshold, or rejected.
@@ -246,4 +266,52 @@ local function publish_alert(a)
 	redis.call('PUBLISH', P .. K.ALERTS, a)
 	redis.call('XADD', P .. K.ALERTS_LOG, 'MAXLEN', '~', R.alert_log_max,
 	    '*', 'alert', a)
+end
+
+-- Before a write: the TYPE of each key a call touches, once per call. A
+-- key another router or tool wrote (two prefixes that nest: "lr:" and
+-- "lr:lead:") may hold another type, and Redis does not undo the writes a
+-- failing script made: so a commit looks before it writes.
+local ktypes = {}
+local function key_type(k)
+	local t = ktypes[k]
+	if not t then
+		t = redis.call('TYPE', k).ok
+		ktypes[k] = t
+	end
+	return t
+end
+
+-- Why key k cannot be used as a want (a TYPE name), or nil.
+local function conflict(k, want)
+	local t = key_type(k)
+	if t == 'none' or t == want then
+		return nil
+	end
+	return 'key "' .. k .. '" is a ' .. t .. ', not a ' .. want
+end
+
+-- A lead record is a hash with a status, or absent.
+local function record_conflict(lk)
+	local c = conflict(lk, 'hash')
+	if c or key_type(lk) == 'none' then
+		return c
+	end
+	if redis.call('HEXISTS', lk, 'status') == 0 then
+		return 'key "' .. lk .. '" is a hash, not a lead record'
+	end
+	return nil
+end
+
+-- Is the list key's entry for lead id with this reason among its newest
+-- REDO_SCAN (a redone write looks before it pushes again)?
+local function listed(key, id, reason)
+	local head = '{"lead_id":' .. q(id) .. ','
+	for _, v in ipairs(redis.call('LRANGE', key, 0, REDO_SCAN - 1)) do
+		if string.sub(v, 1, #head) == head and
+		    string.find(v, '"reason":' .. q(reason), 1, true) then
+			return true
+		end
+	end
+	return false
 end
