@@ -98,9 +98,7 @@ local function apply_lead_event(typ, id, r, arg, raw, sha)
 	end
 	if typ == 'rejected' then
 		cal_reason(rec[3], arg)
-		if not (redo and listed(P .. K.NURTURE, id, 'rejected_by_rep')) then
-			nurture(id, tonumber(rec[4]), 'rejected_by_rep', rec[3], rec[5])
-		end
+		nurture(id, tonumber(rec[4]), 'rejected_by_rep', rec[3], rec[5])
 		stat(name2('rejected:', rec[3]))
 		src_stat(rec[8], 'rejected')
 	else

@@ -158,8 +158,9 @@ local function still_ours(h, seqs)
 end
 
 -- A field of the in-flight hash beside the item's seq: a commit call
--- began to apply it. A call sets them first and drops them last: the call
--- that finds one set may redo writes a failed one made.
+-- began to apply it, at the time it holds. A call sets them first and
+-- drops them last: the call that finds one set may redo writes a failed
+-- one made, dated as that one dated them.
 local TRY_MARK = 'try:'
 
 local function finish(h, seqs, have)
@@ -270,9 +271,11 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	if #marks > 0 then
 		tried = redis.call('HMGET', h, unpack(marks))
 		local set = {}
-		for _, m in ipairs(marks) do
-			set[#set + 1] = m
-			set[#set + 1] = 1
+		for j, m in ipairs(marks) do
+			if not tried[j] then
+				set[#set + 1] = m
+				set[#set + 1] = NOW
+			end
 		end
 		push_all('HSET', h, set)
 	end
@@ -281,10 +284,11 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 		local a = base + i * F
 		local k = ARGV[a + DEAD.KIND]
 		local res
-		maybe_redo = false
+		maybe_redo, ITEM_AT = false, NOW
 		if have[i + 1] then
 			at = at + 1
 			maybe_redo = tried[at] ~= false or ARGV[a + sha] ~= ''
+			ITEM_AT = tonumber(tried[at]) or NOW
 		end
 		if not have[i + 1] then
 			res = RES.FENCED
@@ -322,9 +326,7 @@ end
 local function redo_lead(id, seg, score, raw, rec)
 	local status = rec[1]
 	if status == 'nurture' then
-		if not listed(P .. K.NURTURE, id, 'below_threshold') then
-			nurture(id, score, 'below_threshold', seg, raw)
-		end
+		nurture(id, score, 'below_threshold', seg, raw)
 		return RES.NURTURE
 	elseif status == 'backlog' then
 		local v = redis.call('HMGET', P .. K.LEAD .. id, 'received_at_ms')

@@ -220,45 +220,44 @@ end
 
 -- The item being applied may have been applied in part by a call that
 -- failed (commit_batch sets it): a write that is not idempotent looks
--- first whether it was made.
+-- first whether it was made. ITEM_AT dates what the item writes: the time
+-- of the first call that tried it, so that a redo writes the same bytes.
 local maybe_redo = false
+local ITEM_AT = NOW
 local REDO_SCAN = 1000	-- newest entries a redo looks through
 
-local function dead_letter(json, reason)
-	if maybe_redo and redis.call('LPOS', P .. K.DEAD, json, 'MAXLEN',
-	    REDO_SCAN) then
-		return
+-- Push json onto list key later, unless a redo finds it there.
+local function push_once(key, json)
+	if maybe_redo and redis.call('LPOS', key, json, 'MAXLEN', REDO_SCAN) then
+		return false
 	end
-	lpush_later(P .. K.DEAD, json)
-	stat('dead:' .. reason)
+	lpush_later(key, json)
+	return true
+end
+
+local function dead_letter(json, reason)
+	if push_once(P .. K.DEAD, json) then
+		stat('dead:' .. reason)
+	end
 end
 
 -- A dead letter built here, for reasons only Redis's state can tell.
 -- raw is valid UTF-8 here (the daemon checked it), so it is a JSON string.
 -- src is the queue the payload came from (K.INCOMING, K.EVENTS).
 local function dead_letter_raw(reason, detail, src, raw)
-	local head = '{"reason":' .. jstr(reason) .. ',"detail":' ..
-	    jstr(detail) .. ',"at_ms":'
-	local tail = ',"source":' .. jstr(src) .. ',"raw":' .. jstr(raw) .. '}'
-	if maybe_redo then
-		for _, v in ipairs(redis.call('LRANGE', P .. K.DEAD, 0,
-		    REDO_SCAN - 1)) do
-			if string.sub(v, 1, #head) == head and
-			    string.sub(v, -#tail) == tail then
-				return
-			end
-		end
-	end
-	dead_letter(head .. fmt(NOW) .. tail, reason)
+	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
+	    ',"at_ms":' .. fmt(ITEM_AT) .. ',"source":' .. jstr(src) ..
+	    ',"raw":' .. jstr(raw) .. '}', reason)
 end
 
 -- A lead for marketing automation: below the MQL threshold, or rejected.
 local function nurture(id, score, reason, seg, raw)
-	lpush_later(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
+	if push_once(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
 	    ',"score":' .. fmt(score) .. ',"reason":' .. q(reason) ..
-	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(NOW) ..
-	    ',"lead":' .. raw .. '}')
-	stat('nurture:' .. reason)
+	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(ITEM_AT) ..
+	    ',"lead":' .. raw .. '}') then
+		stat('nurture:' .. reason)
+	end
 end
 
 -- An alert (JSON) to its subscribers, live, and to the durable log.
@@ -301,17 +300,4 @@ local function record_conflict(lk)
 		return 'key "' .. lk .. '" is a hash, not a lead record'
 	end
 	return nil
-end
-
--- Is the list key's entry for lead id with this reason among its newest
--- REDO_SCAN (a redone write looks before it pushes again)?
-local function listed(key, id, reason)
-	local head = '{"lead_id":' .. q(id) .. ','
-	for _, v in ipairs(redis.call('LRANGE', key, 0, REDO_SCAN - 1)) do
-		if string.sub(v, 1, #head) == head and
-		    string.find(v, '"reason":' .. q(reason), 1, true) then
-			return true
-		end
-	end
-	return false
 end
