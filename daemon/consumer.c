@@ -42,6 +42,7 @@ struct call {
 	struct rds_argv args;
 	int tries;
 	size_t bytes;			/* in c->air_bytes while in the air */
+	bool single;		/* one item of a failed batch, sent alone */
 };
 
 static void blocking_read(struct consumer *c);
@@ -124,7 +125,9 @@ tally_lead(struct lrd *d, const char *word)
 		d->stats.nurtured++;
 	else if (strcmp(word, WIRE_RES_DUPLICATE) == 0)
 		d->stats.duplicates++;
-	else if (strcmp(word, WIRE_RES_DEAD) == 0)
+	else if (strcmp(word, WIRE_RES_DEAD) == 0 ||
+	    strcmp(word, WIRE_RES_KEY_CONFLICT) == 0 ||
+	    strcmp(word, WIRE_RES_BAD_ITEM) == 0)
 		d->stats.dead++;
 	else if (strcmp(word, WIRE_RES_FENCED) == 0)
 		d->stats.fenced++;
@@ -188,9 +191,11 @@ log_result(const struct call *k, size_t i, const char *word)
 		    strcmp(a->argv[at + WIRE_LEAD_KIND], WIRE_KIND_LEAD) != 0)
 			return;		/* dead letters were logged when decided */
 		v = (const char *const *)&a->argv[at];
-		if (strcmp(word, WIRE_RES_DUPLICATE) == 0)
-			log_info("lead refused: lead=%s reason=duplicate",
-			    v[WIRE_LEAD_ID]);
+		if (strcmp(word, WIRE_RES_DUPLICATE) == 0 ||
+		    strcmp(word, WIRE_RES_KEY_CONFLICT) == 0 ||
+		    strcmp(word, WIRE_RES_BAD_ITEM) == 0)
+			log_info("lead refused: lead=%s reason=%s",
+			    v[WIRE_LEAD_ID], word);
 		else if (is_assigned(word))
 			log_debug("lead routed: lead=%s score=%s segment=%s result=assigned rep=%s",
 			    v[WIRE_LEAD_ID], v[WIRE_LEAD_SCORE],
@@ -213,6 +218,43 @@ log_result(const struct call *k, size_t i, const char *word)
 		log_info("event refused: type=%s lead=%s rep=%s reason=%s",
 		    v[WIRE_EVENT_TYPE], v[WIRE_EVENT_LEAD_ID], v[WIRE_EVENT_REP],
 		    word);
+}
+
+/*
+ * Send each item of the failed commit k as a call of its own, in order, so
+ * that one item the script cannot apply does not take the batch with it
+ * (the script finishes an item a failed call began: README "Reliability").
+ * 0, or -1 when one could not be sent (those sent go on).
+ */
+static int
+commit_one_by_one(struct call *k)
+{
+	struct consumer *c = k->c;
+	const struct rds_argv *a = &k->args;
+	size_t base = c->leads ? LEAD_BASE : EVENT_BASE;
+	size_t width = c->leads ? WIRE_LEAD_FIELDS : WIRE_EVENT_FIELDS;
+	size_t n = ((size_t)a->argc - base) / width;
+	struct call *one;
+	int rc;
+
+	log_warnx("committing the %zu %s items of the failed call one at a time",
+	    n, c->src);
+	for (size_t i = 0; i < n; i++) {
+		if ((one = call_new(c, a->argv[WIRE_SCRIPT_OP])) == NULL)
+			return -1;
+		one->single = true;
+		rc = 0;
+		for (size_t j = WIRE_SCRIPT_ARGS; j < base && rc == 0; j++)
+			rc = rds_argv_add(&one->args, a->argv[j], a->lens[j]);
+		for (size_t j = base + i * width; j < base + (i + 1) * width &&
+		    rc == 0; j++)
+			rc = rds_argv_add(&one->args, a->argv[j], a->lens[j]);
+		if (rc == -1 || send_commit(one) == -1) {
+			call_free(one);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -244,10 +286,16 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		/* A script error may come after writes, which Redis does not
-		 * undo: sending the batch again would apply them twice. Hand
-		 * the work back instead (as a new instance); the requeue counts
-		 * a redelivery, so a payload that keeps failing ends as poison. */
+		 * undo; the script finishes an item a failed call began when
+		 * the same claim sends it again. So the items go again one at a
+		 * time, each its own call. An item that still fails is handed
+		 * back (as a new instance); the requeue counts a redelivery,
+		 * so a payload that keeps failing ends as poison. */
 		log_warnx("commit of %s failed: %s", c->src, reply->str);
+		if (!k->single && commit_one_by_one(k) == 0) {
+			call_free(k);
+			return;
+		}
 		call_free(k);
 		c->fenced(c, "a commit failed", c->arg);
 		return;

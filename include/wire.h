@@ -60,6 +60,8 @@
 #define WIRE_RES_UNKNOWN_LEAD	"unknown_lead"
 #define WIRE_RES_UNKNOWN_REP	"unknown_rep"
 #define WIRE_RES_NOT_ASSIGNEE	"not_assignee"
+#define WIRE_RES_KEY_CONFLICT	"key_conflict"
+#define WIRE_RES_BAD_ITEM	"bad_item"
 
 /* The start of an error reply. */
 #define WIRE_ERR_FENCED		"FENCED"
@@ -108,6 +110,10 @@
 	X(RES, UNKNOWN_LEAD, "events: no such lead was accepted") \
 	X(RES, UNKNOWN_REP, "events: the rep is not in the configuration") \
 	X(RES, NOT_ASSIGNEE, "events: the lead is not held by that rep") \
+	X(RES, KEY_CONFLICT, "commit, events: a key the item needs holds " \
+	    "another type (or a hash that is no lead record): dead-lettered") \
+	X(RES, BAD_ITEM, "commit, events: the item's arguments do not parse: " \
+	    "dead-lettered") \
 	X(ERR, FENCED, "claim: the instance is not registered")
 
 #define WIRE_LAYOUTS(X) \

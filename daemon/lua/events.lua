@@ -7,17 +7,34 @@ local function unknown_rep(r, raw)
 	return RES.UNKNOWN_REP
 end
 
-local function apply_lead_event(typ, id, r, arg, raw)
+local EVENT_TYPES = {followed_up = true, rejected = true, closed = true,
+    rep_status = true}
+
+-- Apply an event to lead id. Its first write is the record's, which names
+-- the event's delivery (the payload's sha1) and claim: the same delivery
+-- sent again after a call failed halfway finishes what the record shows
+-- (redo) instead of being refused.
+local function apply_lead_event(typ, id, r, arg, raw, sha)
 	local lk = P .. K.LEAD .. id
+	local c = record_conflict(lk)
+	if c then
+		return refuse(RES.KEY_CONFLICT, c, K.EVENTS, raw)
+	end
 	local rec = redis.call('HMGET', lk, 'status', 'rep', 'segment', 'score',
-	    'lead', 'assigned_at_ms', 'follow_up_due_ms', 'source')
+	    'lead', 'assigned_at_ms', 'follow_up_due_ms', 'source', 'event',
+	    'event_claim')
 	local status, holder = rec[1], rec[2]
 	if not status then
 		dead_letter_raw(RES.UNKNOWN_LEAD, 'no lead "' .. id ..
 		    '" was accepted', K.EVENTS, raw)
 		return RES.UNKNOWN_LEAD
 	end
-	if holder ~= r or (status ~= 'assigned' and status ~= 'followed_up') then
+	local sum = redis.sha1hex(raw)
+	local claim = cur_inst .. KEY_SEP .. sha.seq
+	local redo = holder == r and rec[9] == sum and
+	    (rec[10] == claim or sha.sha == sum)
+	if not redo and (holder ~= r or
+	    (status ~= 'assigned' and status ~= 'followed_up')) then
 		if not R.reps[r] and holder ~= r then
 			return unknown_rep(r, raw)
 		end
@@ -33,9 +50,12 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		return RES.NOT_ASSIGNEE
 	end
 	if typ == 'followed_up' then
-		if status == 'assigned' then
-			redis.call('HSET', lk, 'status', 'followed_up',
-			    'followed_up_at_ms', NOW)
+		if status == 'assigned' or redo then
+			if not redo then
+				redis.call('HSET', lk, 'status', 'followed_up',
+				    'followed_up_at_ms', NOW, 'event', sum,
+				    'event_claim', claim)
+			end
 			stop_timers(id)
 			local took = NOW - (tonumber(rec[6]) or NOW)
 			observe('followup', R.hist.followup, took)
@@ -49,7 +69,25 @@ local function apply_lead_event(typ, id, r, arg, raw)
 		end
 		return RES.OK
 	end
-	release_lead(id, r)
+	local segs = rep_segments(r, rec[3])
+	c = (R.reps[r] and rep_conflict(r)) or
+	    conflict(rep_key(r, KT.REP_OPEN), 'set') or segs_conflict(segs)
+	if c then
+		return refuse(RES.KEY_CONFLICT, c, K.EVENTS, raw)
+	end
+	if typ == 'rejected' then
+		if not redo then
+			redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms',
+			    NOW, 'reject_reason', arg, 'event', sum, 'event_claim', claim)
+		end
+	elseif not redo then
+		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
+		    'outcome', arg, 'event', sum, 'event_claim', claim)
+	end
+	release_lead(id, r, redo)
+	if redo then
+		status = 'followed_up' == rec[1] and rec[1] or 'assigned'
+	end
 	if typ == 'rejected' or arg == 'disqualified' then
 		cal_stat(rec[3], rec[4], 'r')
 		if status == 'followed_up' then
@@ -60,15 +98,11 @@ local function apply_lead_event(typ, id, r, arg, raw)
 	end
 	if typ == 'rejected' then
 		cal_reason(rec[3], arg)
-		redis.call('HSET', lk, 'status', 'rejected', 'rejected_at_ms', NOW,
-		    'reject_reason', arg)
 		expire_final(lk)
 		nurture(id, tonumber(rec[4]), 'rejected_by_rep', rec[3], rec[5])
 		stat(name2('rejected:', rec[3]))
 		src_stat(rec[8], 'rejected')
 	else
-		redis.call('HSET', lk, 'status', 'closed', 'closed_at_ms', NOW,
-		    'outcome', arg)
 		expire_final(lk)
 		local word = outcome_word(arg)
 		stat('closed:' .. word)
@@ -78,12 +112,14 @@ local function apply_lead_event(typ, id, r, arg, raw)
 			cal_stat(rec[3], rec[4], arg == 'won' and 'w' or 'l')
 		end
 	end
-	drain_segments(rep_segments(r, rec[3]))
+	drain_segments(segs)
 	return RES.OK
 end
 
 -- events INSTANCE ROUTING then EVENT_FIELDS per event, laid out as EVENT
--- (type, lead_id, rep, reason|outcome|status, raw...) or DEAD.
+-- (type, lead_id, rep, reason|outcome|status, raw...) or DEAD. Returns
+-- one word per event: OK, UNKNOWN_LEAD, UNKNOWN_REP, NOT_ASSIGNEE,
+-- KEY_CONFLICT, BAD_ITEM, DEAD or FENCED.
 ops[OP.EVENTS] = function()
 	load_routing(EVENTS.ROUTING)
 	return commit_batch(K.EVENTS, op_arg(EVENTS.INSTANCE),
@@ -92,21 +128,32 @@ ops[OP.EVENTS] = function()
 		    ARGV[a + EVENT.REP]
 		local arg, raw = ARGV[a + EVENT.ARG], ARGV[a + EVENT.RAW]
 		local res
-		if typ ~= 'rep_status' then
-			res = apply_lead_event(typ, id, r, arg, raw)
+		if not EVENT_TYPES[typ] or r == '' or
+		    (typ ~= 'rep_status' and id == '') then
+			res = refuse(RES.BAD_ITEM, 'event of type ' .. jstr(typ) ..
+			    ': its arguments do not parse', K.EVENTS, raw)
+		elseif typ ~= 'rep_status' then
+			res = apply_lead_event(typ, id, r, arg, raw,
+			    {seq = ARGV[a + EVENT.SEQ], sha = ARGV[a + EVENT.SHA]})
 		elseif not R.reps[r] then
 			res = unknown_rep(r, raw)
 		else
-			redis.call('HSET', rep_key(r, KT.REP), 'status', arg)
-			if repst[r] then
-				repst[r].status = arg
+			local c = rep_conflict(r) or
+			    segs_conflict(rep_segments(r, nil))
+			if c then
+				res = refuse(RES.KEY_CONFLICT, c, K.EVENTS, raw)
+			else
+				redis.call('HSET', rep_key(r, KT.REP), 'status', arg)
+				if repst[r] then
+					repst[r].status = arg
+				end
+				if arg == 'available' then
+					drain_segments(rep_segments(r, nil))
+				end
+				res = RES.OK
 			end
-			if arg == 'available' then
-				drain_segments(rep_segments(r, nil))
-			end
-			res = RES.OK
 		end
 		stat('event:' .. typ .. ':' .. res)
 		return res
-	end)
+	end, KIND.EVENT, EVENT.RAW)
 end

@@ -27,7 +27,10 @@ local function requeue(inst, count)
 		local kv = redis.call('HGETALL', h)
 		local arr = {}
 		for i = 1, #kv, 2 do
-			arr[#arr + 1] = {tonumber(kv[i]), kv[i + 1]}
+			local seq = tonumber(kv[i])	-- not a TRY_MARK field
+			if seq then
+				arr[#arr + 1] = {seq, kv[i + 1]}
+			end
 		end
 		table.sort(arr, function(a, b) return a[1] > b[1] end)
 		for _, e in ipairs(arr) do
@@ -228,11 +231,18 @@ local function still_ours(h, seqs)
 	return redis.call('HMGET', h, unpack(seqs))
 end
 
+-- A field of the in-flight hash beside the item's seq: a commit call
+-- began to apply it, at the time it holds. A call sets them first and
+-- drops them last: the call that finds one set may redo writes a failed
+-- one made, dated as that one dated them.
+local TRY_MARK = 'try:'
+
 local function finish(h, seqs, have)
 	local done = {}
 	for i, s in ipairs(seqs) do
 		if have[i] then
 			done[#done + 1] = s
+			done[#done + 1] = TRY_MARK .. s
 		end
 	end
 	if #done > 0 then
@@ -240,32 +250,129 @@ local function finish(h, seqs, have)
 	end
 end
 
+-- The instance and seq of the item being applied: "INSTANCE:SEQ", kept in
+-- the record (claim) so that a commit that failed halfway is finished, not
+-- refused as a duplicate, when the same claim sends the item again.
+local cur_inst = ''
+
+-- The keys every item of a commit or events call may write, key and TYPE
+-- name pairs: one of another type refuses the whole call before it
+-- writes anything.
+local function shared_keys(h)
+	local day = fmt(math.floor(NOW / DAY_MS))
+	local l = {h, 'hash', P .. K.STATS, 'hash', P .. K.DEAD, 'list',
+	    P .. K.NURTURE, 'list', P .. K.SLA_DUE, 'zset', P .. K.SLA_WARN,
+	    'zset', P .. K.SRC_ALL, 'hash', P .. K.SRC_DAY .. day, 'hash',
+	    P .. K.CALIB_ALL, 'hash', P .. K.CALIB_DAY .. day, 'hash',
+	    P .. K.CALIB_REASONS, 'hash', P .. K.REDELIVERIES, 'hash',
+	    P .. K.SRC_NAMES, 'set', P .. K.OUTCOMES, 'set'}
+	if R.audit > 0 then
+		l[#l + 1] = P .. K.AUDIT
+		l[#l + 1] = 'stream'
+	end
+	for i = 1, #l, 2 do
+		local c = conflict(l[i], l[i + 1])
+		if c then
+			return c
+		end
+	end
+	return nil
+end
+
+-- Rep r's keys, a segment's (its backlog, its reps'), a list of
+-- segments': nil, or why one cannot be used.
+local function rep_conflict(r)
+	return conflict(rep_key(r, KT.REP), 'hash') or
+	    conflict(rep_key(r, KT.REP_OPEN), 'set') or
+	    conflict(rep_key(r, KT.REP_WINDOW), 'zset') or
+	    conflict(rep_key(r, KT.REP_INBOX), 'list')
+end
+
+local function seg_conflict(seg)
+	local c = conflict(P .. K.BACKLOG .. seg, 'zset')
+	for _, r in ipairs(R.segs[seg] or {}) do
+		c = c or rep_conflict(r)
+	end
+	return c
+end
+
+local function segs_conflict(list)
+	local c
+	for _, seg in ipairs(list) do
+		c = c or seg_conflict(seg)
+	end
+	return c
+end
+
+-- An item the script cannot apply: its own dead letter, nothing else.
+local function refuse(res, detail, src, raw)
+	dead_letter_raw(res, detail, src, raw)
+	return res
+end
+
 -- Apply the claimed items of instance inst from src (K.INCOMING,
 -- K.EVENTS), F arguments each from ARGV[base] (LEAD or EVENT; a dead one
--- laid out as DEAD, its redelivery sha at sha as well): refuse those no
+-- laid out as DEAD, its redelivery sha at sha as well; kind the KIND word
+-- of a live one, its payload at rawi): refuse those no
 -- longer in the instance's in-flight hash (fenced), dead-letter the dead
--- ones, hand the rest to apply(a) (a: the ARGV index of the item's first
--- argument), then drop the batch from in-flight and write what was
--- deferred. Returns one result word per item, then the number of dead
--- letters dropped from the full dead list when there were some.
-local function commit_batch(src, inst, base, F, sha, apply)
+-- ones and those of an unknown kind, hand the rest to apply(a) (a: the
+-- ARGV index of the item's first argument), then drop the batch from
+-- in-flight and write what was deferred. Returns one result word per
+-- item, then the number of dead letters dropped from the full dead list
+-- when there were some. A call whose items do not add up, or one of whose
+-- shared keys holds another type, is refused with an error before any
+-- write.
+local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	local h = inflight_keys(inst, src)
 	local n = (#ARGV - base + 1) / F
-	local seqs, out = {}, {}
+	if n ~= math.floor(n) then
+		return redis.error_reply('ERR leadrouted: ' .. fmt(#ARGV - base + 1) ..
+		    ' item arguments are no whole number of ' .. fmt(F))
+	end
+	local c = shared_keys(h)
+	if c then
+		return redis.error_reply('ERR leadrouted: ' .. c)
+	end
+	cur_inst = inst
+	local seqs, out, redone = {}, {}, {}
 	for i = 0, n - 1 do
 		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
 	end
 	local have = still_ours(h, seqs)
+	local marks, tried = {}, {}
+	for i, s in ipairs(seqs) do
+		if have[i] then
+			marks[#marks + 1] = TRY_MARK .. s
+		end
+	end
+	if #marks > 0 then
+		tried = redis.call('HMGET', h, unpack(marks))
+		local set = {}
+		for j, m in ipairs(marks) do
+			if not tried[j] then
+				set[#set + 1] = m
+				set[#set + 1] = NOW
+			end
+		end
+		push_all('HSET', h, set)
+	end
+	local at = 0
 	for i = 0, n - 1 do
 		local a = base + i * F
+		local k = ARGV[a + DEAD.KIND]
 		local res
+		maybe_redo, ITEM_AT = false, NOW
+		if have[i + 1] then
+			at = at + 1
+			maybe_redo = tried[at] ~= false or ARGV[a + sha] ~= ''
+			ITEM_AT = tonumber(tried[at]) or NOW
+		end
 		if not have[i + 1] then
 			res = RES.FENCED
 			stat('fenced')
-		elseif ARGV[a + DEAD.KIND] == KIND.DEAD or
-		    ARGV[a + DEAD.KIND] == KIND.DEAD_RAW then
+		elseif k == KIND.DEAD or k == KIND.DEAD_RAW then
 			local json = ARGV[a + DEAD.JSON]
-			if ARGV[a + DEAD.KIND] == KIND.DEAD_RAW then
+			if k == KIND.DEAD_RAW then
 				json = json .. ',"raw":' .. jstr(have[i + 1]) .. '}'
 			end
 			dead_letter(json, ARGV[a + DEAD.REASON])
@@ -273,36 +380,86 @@ local function commit_batch(src, inst, base, F, sha, apply)
 				stat('received')
 			end
 			res = RES.DEAD
+		elseif k ~= kind then
+			res = refuse(RES.BAD_ITEM, 'item of unknown kind ' .. jstr(k),
+			    src, ARGV[a + rawi])
 		else
 			res = apply(a)
 		end
 		if have[i + 1] and ARGV[a + sha] ~= '' then
-			redis.call('HDEL', P .. K.REDELIVERIES, ARGV[a + sha])
+			redone[#redone + 1] = ARGV[a + sha]
 		end
 		out[#out + 1] = res
 	end
-	finish(h, seqs, have)
+	-- The batch leaves in-flight last: a call that fails before leaves
+	-- every item to be sent again, and finished by the redo.
 	flush_all()
+	if #redone > 0 then
+		push_all('HDEL', P .. K.REDELIVERIES, redone)
+	end
+	finish(h, seqs, have)
 	if dead_dropped > 0 then
 		out[#out + 1] = dead_dropped
 	end
 	return out
 end
 
+-- Finish lead id's commit that a failed call began, from its record rec
+-- (HMGET status, rep, assigned_at_ms, follow_up_due_ms): write what it
+-- lacks.
+local function redo_lead(id, seg, score, raw, rec)
+	local status = rec[1]
+	if status == 'nurture' then
+		nurture(id, score, 'below_threshold', seg, raw)
+		return RES.NURTURE
+	elseif status == 'backlog' then
+		local v = redis.call('HMGET', P .. K.LEAD .. id, 'received_at_ms')
+		redis.call('ZADD', P .. K.BACKLOG .. seg,
+		    backlog_score(score, tonumber(v[1])), id)
+		return RES.BACKLOG
+	end
+	if status == 'assigned' and R.reps[rec[2]] then
+		assign(id, seg, score, raw, rec[2], nil, nil,
+		    {at = tonumber(rec[3]), due = tonumber(rec[4])})
+	end
+	return RES.ASSIGNED .. (rec[2] or '')
+end
+
 -- commit INSTANCE ROUTING CLAIMED_AT then LEAD_FIELDS per lead, laid out
 -- as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
--- BACKLOG, NURTURE, DUPLICATE, DEAD, or FENCED.
+-- BACKLOG, NURTURE, DUPLICATE, DEAD, KEY_CONFLICT, BAD_ITEM or FENCED.
+-- The record is the lead's first write and names its delivery (the
+-- payload's sha1) and claim: the same delivery sent again after a call
+-- failed halfway (by the same claim, or requeued) finishes the commit.
 ops[OP.COMMIT] = function()
 	load_routing(COMMIT.ROUTING)
 	local received = tonumber(op_arg(COMMIT.CLAIMED_AT))
+	if not received then
+		return redis.error_reply('ERR leadrouted: bad claim time')
+	end
 	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
 	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a)
 		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
-		local seg, mql = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL] == '1'
+		local seg, mqlw = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL]
 		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]
-		local lk = P .. K.LEAD .. id
+		local mql = mqlw == '1'
 		stat('received')
-		if redis.call('HSETNX', lk, 'status', 'new') == 0 then
+		if id == '' or seg == '' or not score or
+		    score ~= math.floor(score) or (not mql and mqlw ~= '0') then
+			return refuse(RES.BAD_ITEM, 'lead ' .. jstr(id) ..
+			    ': its arguments do not parse', K.INCOMING, raw)
+		end
+		local lk = P .. K.LEAD .. id
+		local c = record_conflict(lk) or (mql and seg_conflict(seg))
+		if c then
+			return refuse(RES.KEY_CONFLICT, c, K.INCOMING, raw)
+		end
+		local sum = redis.sha1hex(raw)
+		local claim = cur_inst .. KEY_SEP .. ARGV[a + LEAD.SEQ]
+		local old = redis.call('HMGET', lk, 'status', 'rep',
+		    'assigned_at_ms', 'follow_up_due_ms', 'delivery', 'claim')
+		if old[1] and (old[5] ~= sum or (old[6] ~= claim and
+		    ARGV[a + LEAD.SHA] ~= sum)) then
 			dead_letter_raw(RES.DUPLICATE, 'lead id "' .. id ..
 			    '" was already accepted', K.INCOMING, raw)
 			stat('duplicate')
@@ -310,10 +467,16 @@ ops[OP.COMMIT] = function()
 		end
 		stat('valid')
 		src_stat(source, 'received')
+		if mql then
+			stat(name2('mql:', seg))
+			src_stat(source, 'mql')
+		end
+		if old[1] then
+			return redo_lead(id, seg, score, raw, old)
+		end
 		local rec = {'score', score, 'segment', seg, 'received_at_ms',
 		    received, 'mql', mql and 1 or 0, 'lead', raw, 'score_receipt',
-		    ARGV[a + LEAD.RECEIPT]}
-		local res
+		    ARGV[a + LEAD.RECEIPT], 'delivery', sum, 'claim', claim}
 		if source ~= '' then
 			rec[#rec + 1] = 'source'
 			rec[#rec + 1] = source
@@ -323,29 +486,23 @@ ops[OP.COMMIT] = function()
 			rec[#rec + 1] = 'nurture'
 			rec[#rec + 1] = 'nurture_reason'
 			rec[#rec + 1] = 'below_threshold'
-			nurture(id, score, 'below_threshold', seg, raw)
-			res = RES.NURTURE
-		else
-			stat(name2('mql:', seg))
-			src_stat(source, 'mql')
-			local r = pick_rep(seg, nil)
-			if r then
-				assign(id, seg, score, raw, r, received, rec)
-				src_stat(source, 'assigned')
-				res = RES.ASSIGNED .. r
-			else
-				rec[#rec + 1] = 'status'
-				rec[#rec + 1] = 'backlog'
-				redis.call('ZADD', P .. K.BACKLOG .. seg,
-				    backlog_score(score, received), id)
-				stat('backlogged:' .. seg)
-				res = RES.BACKLOG
-			end
-		end
-		redis.call('HSET', lk, unpack(rec))
-		if res == RES.NURTURE then
+			redis.call('HSET', lk, unpack(rec))
 			expire_final(lk)
+			nurture(id, score, 'below_threshold', seg, raw)
+			return RES.NURTURE
 		end
-		return res
-	end)
+		local r = pick_rep(seg, nil)
+		if r then
+			assign(id, seg, score, raw, r, received, rec)
+			src_stat(source, 'assigned')
+			return RES.ASSIGNED .. r
+		end
+		rec[#rec + 1] = 'status'
+		rec[#rec + 1] = 'backlog'
+		redis.call('HSET', lk, unpack(rec))
+		redis.call('ZADD', P .. K.BACKLOG .. seg,
+		    backlog_score(score, received), id)
+		stat('backlogged:' .. seg)
+		return RES.BACKLOG
+	end, KIND.LEAD, LEAD.RAW)
 end

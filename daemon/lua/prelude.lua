@@ -271,9 +271,28 @@ local function flush_pushes()
 	end
 end
 
+-- The item being applied may have been applied in part by a call that
+-- failed (commit_batch sets it): a write that is not idempotent looks
+-- first whether it was made. ITEM_AT dates what the item writes: the time
+-- of the first call that tried it, so that a redo writes the same bytes.
+local maybe_redo = false
+local ITEM_AT = NOW
+local REDO_SCAN = 1000	-- newest entries a redo looks through
+
+-- Push json onto list key later (kept to cap entries when given), unless
+-- a redo finds it there.
+local function push_once(key, json, cap)
+	if maybe_redo and redis.call('LPOS', key, json, 'MAXLEN', REDO_SCAN) then
+		return false
+	end
+	lpush_later(key, json, cap)
+	return true
+end
+
 local function dead_letter(json, reason)
-	lpush_later(P .. K.DEAD, json, R.dead_max)
-	stat('dead:' .. reason)
+	if push_once(P .. K.DEAD, json, R.dead_max) then
+		stat('dead:' .. reason)
+	end
 end
 
 -- A dead letter built here, for reasons only Redis's state can tell.
@@ -281,7 +300,7 @@ end
 -- src is the queue the payload came from (K.INCOMING, K.EVENTS).
 local function dead_letter_raw(reason, detail, src, raw)
 	dead_letter('{"reason":' .. jstr(reason) .. ',"detail":' .. jstr(detail) ..
-	    ',"at_ms":' .. fmt(NOW) .. ',"source":' .. jstr(src) ..
+	    ',"at_ms":' .. fmt(ITEM_AT) .. ',"source":' .. jstr(src) ..
 	    ',"raw":' .. jstr(raw) .. '}', reason)
 end
 
@@ -296,11 +315,12 @@ end
 
 -- A lead for marketing automation: below the MQL threshold, or rejected.
 local function nurture(id, score, reason, seg, raw)
-	lpush_later(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
+	if push_once(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
 	    ',"score":' .. fmt(score) .. ',"reason":' .. q(reason) ..
-	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(NOW) ..
-	    ',"lead":' .. raw .. '}')
-	stat('nurture:' .. reason)
+	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(ITEM_AT) ..
+	    ',"lead":' .. raw .. '}') then
+		stat('nurture:' .. reason)
+	end
 end
 
 -- An alert (JSON) to its subscribers, live, and to the durable log.
@@ -308,4 +328,39 @@ local function publish_alert(a)
 	redis.call('PUBLISH', P .. K.ALERTS, a)
 	redis.call('XADD', P .. K.ALERTS_LOG, 'MAXLEN', '~', R.alert_log_max,
 	    '*', 'alert', a)
+end
+
+-- Before a write: the TYPE of each key a call touches, once per call. A
+-- key another router or tool wrote (two prefixes that nest: "lr:" and
+-- "lr:lead:") may hold another type, and Redis does not undo the writes a
+-- failing script made: so a commit looks before it writes.
+local ktypes = {}
+local function key_type(k)
+	local t = ktypes[k]
+	if not t then
+		t = redis.call('TYPE', k).ok
+		ktypes[k] = t
+	end
+	return t
+end
+
+-- Why key k cannot be used as a want (a TYPE name), or nil.
+local function conflict(k, want)
+	local t = key_type(k)
+	if t == 'none' or t == want then
+		return nil
+	end
+	return 'key "' .. k .. '" is a ' .. t .. ', not a ' .. want
+end
+
+-- A lead record is a hash with a status, or absent.
+local function record_conflict(lk)
+	local c = conflict(lk, 'hash')
+	if c or key_type(lk) == 'none' then
+		return c
+	end
+	if redis.call('HEXISTS', lk, 'status') == 0 then
+		return 'key "' .. lk .. '" is a hash, not a lead record'
+	end
+	return nil
 end

@@ -70,22 +70,57 @@ end
 
 local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
 
--- Assign lead id to rep r. The record's fields go into rec (the caller
--- writes them with one HSET) when rec is given: a first assignment, which
--- also starts sla_breached at 0. Without rec (a reassignment) they are
--- written here and sla_breached keeps its 1. received: when the router
+-- Is there an audit entry op (assign, release) of lead id and rep r among
+-- the newest REDO_SCAN? (A redone write looks before it writes again.)
+local function audited(op, id, r)
+	for _, e in ipairs(redis.call('XREVRANGE', P .. K.AUDIT, '+', '-',
+	    'COUNT', REDO_SCAN)) do
+		local f = e[2]
+		if f[2] == op and f[4] == id and f[6] == r then
+			return true
+		end
+	end
+	return false
+end
+
+-- Assign lead id to rep r. The record is written first, so that a call
+-- that fails after it leaves what the redo needs: with rec (a first
+-- assignment) the record's fields go into rec, which is written with them
+-- and also starts sla_breached at 0; without rec (a reassignment) they are
+-- written alone and sla_breached keeps its 1. received: when the router
 -- took the lead (ms), for its own latency SLO; nil for a reassignment.
-local function assign(id, seg, score, raw, r, received, rec)
-	local s = repst[r]
-	local due = NOW + R.follow
+-- redo ({at, due} from the record): finish an assignment a failed call
+-- began: write nothing the record or Redis already shows.
+local function assign(id, seg, score, raw, r, received, rec, redo)
+	local s = rep_state(r)
+	local at, due = NOW, NOW + R.follow
+	if redo then
+		at, due = redo.at, redo.due
+	end
 	local a = '{"lead_id":' .. q(id) .. ',"rep":' .. q(r) ..
 	    ',"segment":' .. q(seg) .. ',"score":' .. fmt(score) ..
-	    ',"assigned_at_ms":' .. fmt(NOW) .. ',"follow_up_due_ms":' ..
+	    ',"assigned_at_ms":' .. fmt(at) .. ',"follow_up_due_ms":' ..
 	    fmt(due) .. ',"lead":' .. raw .. '}'
+	local lk = P .. K.LEAD .. id
 
-	redis.call('SADD', rep_key(r, KT.REP_OPEN), id)
-	s.open, s.win, s.last = s.open + 1, s.win + 1, NOW
-	if R.audit > 0 then
+	if rec then
+		local n = #rec
+		rec[n + 1], rec[n + 2] = 'status', 'assigned'
+		rec[n + 3], rec[n + 4] = 'rep', r
+		rec[n + 5], rec[n + 6] = 'assigned_at_ms', at
+		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
+		rec[n + 9], rec[n + 10] = 'sla_breached', 0
+		redis.call('HSET', lk, unpack(rec))
+	elseif not redo then
+		redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
+		    'assigned_at_ms', at, 'follow_up_due_ms', due)
+	end
+	local okey, inbox = rep_key(r, KT.REP_OPEN), rep_key(r, KT.REP_INBOX)
+	if redis.call('SADD', okey, id) == 1 then
+		s.open = s.open + 1
+	end
+	s.win, s.last = s.win + 1, at
+	if R.audit > 0 and not (redo and audited('assign', id, r)) then
 		-- The counts as this script saw them, for an auditor to replay.
 		local c = R.reps[r]
 		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
@@ -96,21 +131,12 @@ local function assign(id, seg, score, raw, r, received, rec)
 		window_z[r] = {}
 	end
 	local w = window_z[r]
-	w[#w + 1] = NOW
+	w[#w + 1] = at
 	w[#w + 1] = id
-	if rec then
-		local n = #rec
-		rec[n + 1], rec[n + 2] = 'status', 'assigned'
-		rec[n + 3], rec[n + 4] = 'rep', r
-		rec[n + 5], rec[n + 6] = 'assigned_at_ms', NOW
-		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
-		rec[n + 9], rec[n + 10] = 'sla_breached', 0
-	else
-		redis.call('HSET', P .. K.LEAD .. id, 'status', 'assigned',
-		    'rep', r, 'assigned_at_ms', NOW, 'follow_up_due_ms', due)
+	if not (redo and redis.call('LPOS', inbox, a)) then
+		lpush_later(inbox, a, R.inbox_max)
+		redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
 	end
-	lpush_later(rep_key(r, KT.REP_INBOX), a, R.inbox_max)
-	redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
 	due_z[#due_z + 1] = due
 	due_z[#due_z + 1] = id
 	if R.warn > 0 then
@@ -142,10 +168,27 @@ local function flush_assignments()
 	end
 end
 
--- Write what the call deferred: assignments, list pushes, counters.
+-- Backlog entries drained by this call: backlog key -> {id = true}. They
+-- leave their backlog after the pushes, so that a call failing before
+-- them leaves the entry for the redo to find.
+local drained = {}
+
+local function flush_drained()
+	for key, ids in pairs(drained) do
+		local l = {}
+		for id in pairs(ids) do
+			l[#l + 1] = id
+		end
+		push_all('ZREM', key, l)
+	end
+end
+
+-- Write what the call deferred: assignments, list pushes, backlog
+-- removals, counters.
 local function flush_all()
 	flush_assignments()
 	flush_pushes()
+	flush_drained()
 	flush_stats()
 end
 
@@ -159,34 +202,54 @@ local function set_of(csv)
 	return t
 end
 
--- Assign waiting leads of seg while some rep can take them.
+-- Assign waiting leads of seg while some rep can take them. A lead whose
+-- record says assigned while it still waits was assigned by a call that
+-- failed before its end: its assignment is finished (redo).
 local function drain(seg)
 	local key = P .. K.BACKLOG .. seg
-	local skip, moved = 0, 0
+	local skip, moved, pos = 0, 0, 0
+	local gone = drained[key]
+	if not gone then
+		gone = {}
+		drained[key] = gone
+	end
 	while skip < DRAIN_SKIP_MAX do
-		local top = redis.call('ZRANGE', key, skip, skip)
+		local top = redis.call('ZRANGE', key, pos, pos)
 		if #top == 0 then
 			break
 		end
 		local id = top[1]
 		local lk = P .. K.LEAD .. id
-		local rec = redis.call('HMGET', lk, 'status', 'score', 'lead',
-		    'breached_by', 'received_at_ms', 'source')
-		if rec[1] ~= 'backlog' then
+		local rec = (not gone[id] and not record_conflict(lk)) and
+		    redis.call('HMGET', lk, 'status', 'score', 'lead',
+		    'breached_by', 'received_at_ms', 'source', 'rep',
+		    'assigned_at_ms', 'follow_up_due_ms')
+		if gone[id] then
+			pos = pos + 1
+		elseif rec and rec[1] == 'assigned' and R.reps[rec[7]] then
+			assign(id, seg, tonumber(rec[2]), rec[3], rec[7], nil, nil,
+			    {at = tonumber(rec[8]), due = tonumber(rec[9])})
+			gone[id] = true
+			pos = pos + 1
+		elseif not rec or rec[1] ~= 'backlog' then
 			redis.call('ZREM', key, id)	-- stale entry
+		elseif maybe_redo then
+			-- A redo finishes what a failed call began, no more: a
+			-- later item of that call may have freed the slot it sees.
+			-- The periodic drain assigns the rest.
+			break
 		else
 			local r = pick_rep(seg, set_of(rec[4]))
 			if r then
-				local fields = {}
-
-				redis.call('ZREM', key, id)
 				assign(id, seg, tonumber(rec[2]), rec[3], r,
-				    tonumber(rec[5]), fields)
-				redis.call('HSET', lk, unpack(fields))
+				    tonumber(rec[5]), {})
+				gone[id] = true
+				pos = pos + 1
 				src_stat(rec[6], 'assigned')
 				moved = moved + 1
 			elseif rec[4] and pick_rep(seg, nil) then
 				skip = skip + 1	-- only reps it may not go back to have room
+				pos = pos + 1
 			else
 				break
 			end
@@ -213,13 +276,14 @@ local function stop_timers(id)
 end
 
 -- A lead leaves its rep (closed or rejected): free the slot, stop timers.
-local function release_lead(id, r)
-	redis.call('SREM', rep_key(r, KT.REP_OPEN), id)
-	if repst[r] then
+-- redo: finish a release a failed call began.
+local function release_lead(id, r, redo)
+	if redis.call('SREM', rep_key(r, KT.REP_OPEN), id) == 1 and
+	    repst[r] then
 		repst[r].open = repst[r].open - 1
 	end
 	stop_timers(id)
-	if R.audit > 0 then
+	if R.audit > 0 and not (redo and audited('release', id, r)) then
 		audit('op', 'release', 'lead', id, 'rep', r, 'open',
 		    redis.call('SCARD', rep_key(r, KT.REP_OPEN)))
 	end

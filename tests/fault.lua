@@ -1,0 +1,37 @@
+-- fault.lua - the test build's script only: fail the script at a chosen write (itest_atomic).
+--
+-- The Makefile puts this part first in build/test/gen/lr.lua and turns
+-- every redis.call of the other parts into lr_call; the release script
+-- has neither, and reads no key of it. When the key PREFIX .. "test:fault"
+-- holds "OP N", the N-th write of the next call of operation OP deletes
+-- the key and raises an error instead: the writes before it stay, as
+-- Redis leaves them after any script error.
+
+local fault_call = redis['call']	-- written so to escape the renaming
+local fault_at, fault_n, fault_key = nil, 0,
+    ARGV[1 + SCRIPT.PREFIX] .. 'test:fault'
+local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
+    HINCRBY = true, SADD = true, SREM = true, ZADD = true, ZREM = true,
+    ZREMRANGEBYSCORE = true, LPUSH = true, RPUSH = true, RPOP = true,
+    DEL = true, EXPIRE = true, PUBLISH = true, XADD = true}
+
+do
+	local spec = fault_call('GET', fault_key)
+	if spec then
+		local op, n = string.match(spec, '^(%S+) (%d+)$')
+		if op == ARGV[1 + SCRIPT.OP] then
+			fault_at = tonumber(n)
+		end
+	end
+end
+
+local function lr_call(cmd, ...)
+	if fault_at and FAULT_WRITES[string.upper(cmd)] then
+		fault_n = fault_n + 1
+		if fault_n == fault_at then
+			fault_call('DEL', fault_key)
+			error('leadrouted test fault at write ' .. fault_n)
+		end
+	end
+	return fault_call(cmd, ...)
+end
