@@ -38,7 +38,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind tzdata
 
-CORE    = log config config_cond config_plan config_cal calendar match score segment lead event decide plan sources calib
+CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics

@@ -186,6 +186,11 @@ void cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
     void *cfg, bool ok);
 void cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
     const char *pkey, const struct lr_config *cfg, const char *name);
+/* The key tables: config.c's main one and a rep's; config_cal.c's. */
+extern const struct cfg_key cfg_keys[];
+extern const size_t cfg_nkeys;
+extern const struct cfg_key cfg_rep_keys[];
+extern const size_t cfg_rep_nkeys;
 extern const struct cfg_key cfg_cal_keys[];
 extern const size_t cfg_cal_nkeys;
 

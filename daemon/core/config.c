@@ -680,7 +680,7 @@ _Static_assert(sizeof(enum sla_on_breach) == sizeof(int),
 #define REP(f) offsetof(struct rep_cfg, f)
 
 /* The members of one rep; load_rep reads the CFG_T_OWN ones first. */
-static const struct cfg_key rep_keys[] = {
+const struct cfg_key cfg_rep_keys[] = {
 	{ CFG_OWN("reps.[i].id", NULL), .flags = CFG_REQUIRED },
 	{ CFG_OWN("reps.[i].name", NULL) },
 	{ CFG_OWN("reps.[i].segments", NULL), .flags = CFG_REQUIRED },
@@ -690,6 +690,7 @@ static const struct cfg_key rep_keys[] = {
 	    100000000, "an integer >= 0 (0 = unlimited)") },
 	{ CFG_STRING("reps.[i].calendar", REP(calendar), NULL) },
 };
+const size_t cfg_rep_nkeys = CFG_NKEYS(cfg_rep_keys);
 
 static void
 load_rep_segments(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
@@ -745,7 +746,7 @@ load_rep(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
 		cfg_err(c, g, pkey, "must be a group { id = ...; segments = [...]; }");
 		return;
 	}
-	cfg_check_unknown_keys(c, g, pkey, rep_keys, CFG_NKEYS(rep_keys));
+	cfg_check_unknown_keys(c, g, pkey, cfg_rep_keys, CFG_NKEYS(cfg_rep_keys));
 	if (cfg_get_string(c, g, pkey, "id", true, NULL, &rep->id) == 0) {
 		if (!cfg_valid_name(rep->id))
 			cfg_err(c, cfg_member(g, "id"),
@@ -762,7 +763,7 @@ load_rep(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
 	(void)cfg_get_string(c, g, pkey, "name", false, rep->id ? rep->id : "",
 	    &rep->name);
 	load_rep_segments(c, g, pkey, cfg, rep);
-	(void)cfg_read_keys(c, g, pkey, rep_keys, CFG_NKEYS(rep_keys), rep);
+	(void)cfg_read_keys(c, g, pkey, cfg_rep_keys, CFG_NKEYS(cfg_rep_keys), rep);
 	cfg_check_calendar_ref(c, g, pkey, cfg, rep->calendar);
 }
 
@@ -821,7 +822,7 @@ load_reps(struct cfg_ctx *c, const config_setting_t *root, void *base)
  * consecutive; a group is required when one of its keys is. Top-level keys
  * without a dot have their own loaders.
  */
-static const struct cfg_key cfg_keys[] = {
+const struct cfg_key cfg_keys[] = {
 	{ CFG_STRING("redis.host", LR(redis.host), "127.0.0.1") },
 	{ CFG_INT("redis.port", LR(redis.port), 6379, 1, 65535,
 	    "a port number (1-65535)") },
@@ -888,20 +889,8 @@ static const struct cfg_key cfg_keys[] = {
 	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_OWN("plan", cfg_load_plan_section) },
 };
+const size_t cfg_nkeys = CFG_NKEYS(cfg_keys);
 
-const char *
-cfg_key_name(size_t i)
-{
-	if (i < CFG_NKEYS(cfg_keys))
-		return cfg_keys[i].name;
-	i -= CFG_NKEYS(cfg_keys);
-	if (i < CFG_NKEYS(rep_keys))
-		return rep_keys[i].name;
-	i -= CFG_NKEYS(rep_keys);
-	if (i < cfg_cal_nkeys)
-		return cfg_cal_keys[i].name;
-	return NULL;
-}
 
 /* The length of the group a key of cfg_keys is in; of its name at top level. */
 static size_t
@@ -1124,6 +1113,28 @@ cfg_diag_clear(struct cfg_diag *diag)
 		free(diag->warnings[i]);
 	free(diag->warnings);
 	memset(diag, 0, sizeof(*diag));
+}
+
+const struct calendar *
+cfg_calendar_find(const struct lr_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ncalendars; i++)
+		if (cfg->calendars[i] != NULL &&
+		    strcmp(cfg->calendars[i]->name, name) == 0)
+			return cfg->calendars[i];
+	return NULL;
+}
+
+void
+cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
+    const char *pkey, const struct lr_config *cfg, const char *name)
+{
+	char key[CFG_KEY_MAX];
+
+	if (name != NULL && cfg_calendar_find(cfg, name) == NULL)
+		cfg_err(c, cfg_member(g, "calendar"),
+		    cfg_key_join(key, pkey, "calendar"),
+		    "names unknown calendar \"%s\"", name);
 }
 
 const struct rep_cfg *

@@ -216,18 +216,6 @@ cfg_load_calendars(struct cfg_ctx *c, const config_setting_t *root, void *base)
 }
 
 void
-cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
-    const char *pkey, const struct lr_config *cfg, const char *name)
-{
-	char key[CFG_KEY_MAX];
-
-	if (name != NULL && cfg_calendar_find(cfg, name) == NULL)
-		cfg_err(c, cfg_member(g, "calendar"),
-		    cfg_key_join(key, pkey, "calendar"),
-		    "names unknown calendar \"%s\"", name);
-}
-
-void
 cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
     void *base, bool ok)
 {
@@ -237,12 +225,3 @@ cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
 	cfg_check_calendar_ref(c, sla, "sla", cfg, cfg->sla.calendar);
 }
 
-const struct calendar *
-cfg_calendar_find(const struct lr_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->ncalendars; i++)
-		if (cfg->calendars[i] != NULL &&
-		    strcmp(cfg->calendars[i]->name, name) == 0)
-			return cfg->calendars[i];
-	return NULL;
-}
