@@ -680,9 +680,12 @@ consumer_kick(struct consumer *c)
 	struct lrd *d = c->d;
 	struct claim *cl;
 
+	/* Events apply in push order: one call of theirs in the air, so
+	 * that a commit sent again (out of memory, NOSCRIPT) is never
+	 * overtaken by a later one. Leads pipeline. */
 	while (!c->stopped && instance_registered(d->inst) && rds_up(d->cmd) &&
 	    c->claims < CONSUMER_MAX_CLAIMS &&
-	    c->claims + c->commits < CONSUMER_MAX_IN_FLIGHT &&
+	    c->claims + c->commits < (c->leads ? CONSUMER_MAX_IN_FLIGHT : 1) &&
 	    (c->claims + c->commits == 0 ||
 	    c->air_bytes < CONSUMER_IN_FLIGHT_BYTES) &&
 	    (c->claims == 0 || c->more || c->waiting)) {

@@ -5,10 +5,12 @@
 -- has neither, and reads no key of it. When the key PREFIX .. "test:fault"
 -- holds "OP N", the N-th write of the next call of operation OP deletes
 -- the key and raises an error instead: the writes before it stay, as
--- Redis leaves them after any script error.
+-- Redis leaves them after any script error. "OP 1 OOM" makes the error
+-- an OOM refusal, as Redis gives a script before its first write when it
+-- is out of memory.
 
 local fault_call = redis['call']	-- written so to escape the renaming
-local fault_at, fault_n, fault_key = nil, 0,
+local fault_at, fault_oom, fault_n, fault_key = nil, false, 0,
     ARGV[1 + SCRIPT.PREFIX] .. 'test:fault'
 local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
     HINCRBY = true, SADD = true, SREM = true, ZADD = true, ZREM = true,
@@ -18,9 +20,10 @@ local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
 do
 	local spec = fault_call('GET', fault_key)
 	if spec then
-		local op, n = string.match(spec, '^(%S+) (%d+)$')
+		local op, n, kind = string.match(spec, '^(%S+) (%d+) ?(%u*)$')
 		if op == ARGV[1 + SCRIPT.OP] then
 			fault_at = tonumber(n)
+			fault_oom = kind == 'OOM'
 		end
 	end
 end
@@ -30,6 +33,10 @@ local function lr_call(cmd, ...)
 		fault_n = fault_n + 1
 		if fault_n == fault_at then
 			fault_call('DEL', fault_key)
+			if fault_oom then
+				error({err = 'OOM leadrouted test fault at write ' ..
+				    fault_n})
+			end
 			error('leadrouted test fault at write ' .. fault_n)
 		end
 	end

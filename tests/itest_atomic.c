@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checker.h"
 #include "harness.h"
@@ -298,6 +299,47 @@ test_nested_prefix_events(void **state)
 	h_fx_stop(f);
 }
 
+/* --- order of one instance's events ------------------------------------------- */
+
+/*
+ * An events commit refused as out of memory is sent again after a pause;
+ * events pushed after it must not overtake it: a close pushed after a
+ * follow-up of the same lead lands after it.
+ */
+static void
+test_refused_events_keep_order(void **state)
+{
+	struct h_fx *f = *state;
+	char lead[256], *s;
+	redisReply *r;
+
+	start_prefix(f, 0, "lr:");
+	hot_text(lead, sizeof(lead), "O-1");
+	h_push_lead(f->c, lead);
+	assert_true(h_wait_field(f->c, "lr:lead:O-1", "status", "assigned"));
+	r = h_cmd(f->c, "SET lr:test:fault %s", "events 1 OOM");
+	freeReplyObject(r);
+	r = h_cmd(f->c, "LPUSH lr:events %s", "{\"type\":\"followed_up\","
+	    "\"lead_id\":\"O-1\",\"rep\":\"john\"}");
+	freeReplyObject(r);
+	/* The follow-up's commit is refused and waits for its retry. */
+	for (int i = 0; i < 500 && h_int(f->c, "EXISTS lr:test:fault"); i++)
+		usleep(2000);
+	assert_int_equal(h_int(f->c, "EXISTS lr:test:fault"), 0);
+	r = h_cmd(f->c, "LPUSH lr:events %s", "{\"type\":\"closed\","
+	    "\"lead_id\":\"O-1\",\"rep\":\"john\",\"outcome\":\"won\"}");
+	freeReplyObject(r);
+	assert_true(h_wait_field(f->c, "lr:lead:O-1", "status", "closed"));
+	assert_true(h_wait_llen(f->c, "lr:events", 0));
+	usleep(500000);		/* the retry has come and gone */
+	s = hget(f, "lr:lead:O-1", "followed_up_at_ms");
+	if (s == NULL)
+		fail_msg("the follow-up was applied after the close (or not at all)");
+	free(s);
+	assert_int_equal(dead_count(f, "lr:", NULL), 0);
+	assert_true(h_log_contains(&f->d[0], "OOM leadrouted test fault"));
+}
+
 /* --- a script failure at each write point -------------------------------------- */
 
 /* The test build's fault hook (tests/fault.lua): "OP N" fails the N-th
@@ -545,6 +587,7 @@ main(void)
 		H_TEST(test_nested_prefix_leads),
 		H_TEST(test_nested_prefix_events),
 		H_TEST(test_fault_each_write),
+		H_TEST(test_refused_events_keep_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
