@@ -327,12 +327,28 @@ static void
 commit_again_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct call *k = arg;
+	struct consumer *c = k->c;
 
 	(void)fd;
 	(void)what;
 	commit_landed(k);	/* counted again by send_commit */
-	if (k->generation != instance_generation(k->c->d->inst) ||
-	    send_commit(k) == -1) {
+	if (k->generation != instance_generation(k->c->d->inst)) {
+		call_free(k);	/* requeued with the old instance */
+		return;
+	}
+	/* Decided and routed by the configuration before a reload: the
+	 * reload has been reported, so this must not run. Hand the items
+	 * back (as a new instance): they are decided again under the new
+	 * one. */
+	_Static_assert(WIRE_COMMIT_ROUTING == WIRE_EVENTS_ROUTING,
+	    "commit and events carry the routing in one place");
+	if (strcmp(k->args.argv[WIRE_SCRIPT_ARGS + WIRE_COMMIT_ROUTING],
+	    k->c->d->routing) != 0) {
+		call_free(k);
+		c->fenced(c, "a refused commit was built before a reload", c->arg);
+		return;
+	}
+	if (send_commit(k) == -1) {
 		/* Our in-flight hash is requeued with the old instance. */
 		call_free(k);
 	}

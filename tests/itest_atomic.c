@@ -340,6 +340,48 @@ test_refused_events_keep_order(void **state)
 	assert_true(h_log_contains(&f->d[0], "OOM leadrouted test fault"));
 }
 
+/*
+ * A lead commit refused (OOM) waits to be sent again while a reload
+ * removes the rep it would have gone to: once the reload is logged, the
+ * lead must not reach the removed rep.
+ */
+static void
+test_refused_commit_after_reload(void **state)
+{
+	static const char *one_rep =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r2\"; segments = [\"all\"]; } );\n";
+	struct h_fx *f = *state;
+	redisReply *r;
+	char *rep, who[64];
+
+	h_fx_start(f, 1,
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; },\n"
+	    "         { id = \"r2\"; segments = [\"all\"]; } );\n");
+	r = h_cmd(f->c, "SET lr:test:fault %s", "commit 1 OOM");
+	freeReplyObject(r);
+	h_push_lead(f->c, "{\"id\":\"RL-1\",\"email\":\"a@b.c\"}");
+	for (int i = 0; i < 500 && h_int(f->c, "EXISTS lr:test:fault"); i++)
+		usleep(1000);
+	assert_int_equal(h_int(f->c, "EXISTS lr:test:fault"), 0);
+	/* The retry waits 250 ms: reload now, without r1. */
+	h_fx_conf(f, one_rep);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	assert_true(h_wait_field(f->c, "lr:lead:RL-1", "status", "assigned"));
+	assert_non_null(rep = hget(f, "lr:lead:RL-1", "rep"));
+	snprintf(who, sizeof(who), "%s", rep);
+	free(rep);
+	if (strcmp(who, "r2") != 0)
+		fail_msg("lead went to '%s', a rep the reload removed", who);
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:r1:open"), 0);
+	h_fx_stop(f);
+}
+
 /* --- a script failure at each write point -------------------------------------- */
 
 /* The test build's fault hook (tests/fault.lua): "OP N" fails the N-th
@@ -588,6 +630,7 @@ main(void)
 		H_TEST(test_nested_prefix_events),
 		H_TEST(test_fault_each_write),
 		H_TEST(test_refused_events_keep_order),
+		H_TEST(test_refused_commit_after_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
