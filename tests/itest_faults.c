@@ -1610,12 +1610,15 @@ test_hostile_input(void **state)
 	    name, base, peak, rss[rounds - 1]);
 	assert_true(rss[rounds - 1] - rss[rounds / 2] < 4 * 1024);
 	assert_true(rss[rounds - 1] - base < 32 * 1024);
-	/* The 100 MiB payload never reached the daemon: its peak RSS
-	 * (sanitized build, start-up included) stayed within 96 MB of the
-	 * baseline (it was 324 MB before claims were bounded by bytes). */
+	/* Claims never bring the 100 MiB payload to the daemon. A blocking
+	 * read that wakes on it does (BLMOVE answers with the element it
+	 * moved): at most that one payload on top of the working set. Peak
+	 * RSS (sanitized build, start-up included) within 96 MB plus that
+	 * payload of the baseline; 324 MB before claims were bounded by
+	 * bytes. */
 	hwm = h_daemon_status_kb(&f->h.d[0], "VmHWM");
 	fprintf(stderr, "%s: peak RSS %ld KiB\n", name, hwm);
-	assert_true(hwm > 0 && hwm - base <= 96 * 1000);
+	assert_true(hwm > 0 && hwm - base <= 96 * 1000 + 100 * 1024);
 	stop_all(f);
 }
 
