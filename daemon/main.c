@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -274,13 +273,10 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	struct lrd *d = arg;
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
 	bool idle = consumer_idle(d->leads) && consumer_idle(d->events);
-	struct timespec ts;
-	long long now;
+	long long now = rds_mono_ms();
 
 	(void)fd;
 	(void)what;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (started == 0)
 		started = now;
 	if (!idle && rds_up(d->cmd) && now - started < LRD_STOP_GRACE_MS) {
