@@ -158,6 +158,15 @@ const struct rep_cfg *cfg_rep_find(const struct lr_config *cfg,
 const struct calendar *cfg_calendar_find(const struct lr_config *cfg,
     const char *name);
 
+/*
+ * Is the rep on shift at now_ms (README "Business hours"): true without a
+ * calendar. *until_ms (when not NULL) gets the calendar's next change, the
+ * end of the shift or the next opening; -1 without a calendar or when
+ * nothing changes within the look-ahead. Shift only: rep_status is apart.
+ */
+bool cfg_rep_on_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
+    int64_t now_ms, int64_t *until_ms);
+
 /* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
 bool cfg_valid_name(const char *s);
 

@@ -1125,6 +1125,22 @@ cfg_calendar_find(const struct lr_config *cfg, const char *name)
 	return NULL;
 }
 
+bool
+cfg_rep_on_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
+    int64_t now_ms, int64_t *until_ms)
+{
+	const struct calendar *cal;
+
+	if (until_ms != NULL)
+		*until_ms = -1;
+	if (rep->calendar == NULL ||
+	    (cal = cfg_calendar_find(cfg, rep->calendar)) == NULL)
+		return true;
+	if (until_ms != NULL)
+		*until_ms = cal_next_change(cal, now_ms);
+	return cal_open_at(cal, now_ms);
+}
+
 void
 cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
     const char *pkey, const struct lr_config *cfg, const char *name)
