@@ -342,8 +342,8 @@ commit_again_cb(evutil_socket_t fd, short what, void *arg)
 	 * one. */
 	_Static_assert(WIRE_COMMIT_ROUTING == WIRE_EVENTS_ROUTING,
 	    "commit and events carry the routing in one place");
-	if (strcmp(k->args.argv[WIRE_SCRIPT_ARGS + WIRE_COMMIT_ROUTING],
-	    k->c->d->routing) != 0) {
+	if (!decide_routing_same_config(k->args.argv[WIRE_SCRIPT_ARGS +
+	    WIRE_COMMIT_ROUTING], k->c->d->routing)) {
 		call_free(k);
 		c->fenced(c, "a refused commit was built before a reload", c->arg);
 		return;

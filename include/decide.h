@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "lead.h"
@@ -55,11 +56,53 @@ void lead_decision_clear(struct lead_decision *d);
 
 /*
  * The routing table the scripts work from, as compact JSON: segments in
- * order with their reps in config order, each rep's limits, the reps in
- * config order, the period, SLA, histogram bounds and version. Built once
- * per configuration. NULL on ENOMEM.
+ * order with their reps in config order, each rep's limits (and its
+ * calendar's name), the reps in config order, the period, SLA, histogram
+ * bounds and version; and, only when a rep or sla.calendar uses a
+ * calendar, the name of sla.calendar ("sla_cal") and, last, each used
+ * calendar's UTC open intervals over its window around now_ms ("cal":
+ * {"NAME":[from,to,start,end,...]}, cal_intervals' list, in ms), which
+ * daemon/lua/calendar.lua reads. Built at each configuration and again
+ * at least every DECIDE_ROUTING_REFRESH_MS while calendars are used (the
+ * window moves). NULL on ENOMEM.
  */
+char *decide_routing_json_at(const struct lr_config *cfg, int64_t now_ms);
+
+/* The same around the system's clock now. */
 char *decide_routing_json(const struct lr_config *cfg);
+
+/* Does any clock use a calendar (a rep's shift, sla.calendar)? */
+bool decide_uses_calendars(const struct lr_config *cfg);
+
+/*
+ * Were routing tables a and b built from the same configuration: are they
+ * the same but for the calendar windows (the "cal" member, which a
+ * refresh moves)?
+ */
+bool decide_routing_same_config(const char *a, const char *b);
+
+/* A routing table's calendar member starts with this. */
+#define DECIDE_CAL_MEMBER ",\"cal\":{"
+
+/* The calendar windows are rebuilt at least this often (ms). */
+#define DECIDE_ROUTING_REFRESH_MS 3600000LL
+
+/*
+ * A calendar's window: from a day before now (a Redis clock behind the
+ * daemon's, an assignment dated by a failed call) to at least two days
+ * after, long enough that sla.follow_up of open time from any instant
+ * up to a day after now ends within it, and forecast.horizon from then
+ * fits; at most DECIDE_CAL_MAX_MS long. Where an answer lies beyond the
+ * window, the script counts the clock as open (README "Business hours").
+ */
+#define DECIDE_CAL_BACK_MS 86400000LL
+#define DECIDE_CAL_AHEAD_MS 86400000LL
+#define DECIDE_CAL_MIN_MS 86400000LL
+#define DECIDE_CAL_MAX_MS (366 * 86400000LL)
+
+/* cal's window around now_ms for cfg's SLA and forecast. 0, or -1. */
+int decide_cal_window(const struct lr_config *cfg, const struct calendar *cal,
+    int64_t now_ms, int64_t *from_ms, int64_t *to_ms);
 
 /*
  * The histograms the scripts fill in lr:stats (h:NAME:INDEX, :sum, :count,

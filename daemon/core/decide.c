@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <jansson.h>
 
 #include "decide.h"
@@ -153,8 +155,116 @@ fail:
 	return NULL;
 }
 
+/* Is calendar name one the clocks use: a rep's shift or sla.calendar? */
+static bool
+calendar_used(const struct lr_config *cfg, const char *name)
+{
+	if (cfg->sla.calendar != NULL && strcmp(cfg->sla.calendar, name) == 0)
+		return true;
+	for (size_t r = 0; r < cfg->nreps; r++)
+		if (cfg->reps[r].calendar != NULL &&
+		    strcmp(cfg->reps[r].calendar, name) == 0)
+			return true;
+	return false;
+}
+
+int
+decide_cal_window(const struct lr_config *cfg, const struct calendar *cal,
+    int64_t now_ms, int64_t *from_ms, int64_t *to_ms)
+{
+	int64_t from = now_ms - DECIDE_CAL_BACK_MS, to, due;
+
+	if (now_ms < DECIDE_CAL_BACK_MS)
+		return -1;
+	to = now_ms + DECIDE_CAL_AHEAD_MS + DECIDE_CAL_MIN_MS;
+	if (now_ms + DECIDE_CAL_AHEAD_MS + cfg->forecast.horizon * 1000 > to)
+		to = now_ms + DECIDE_CAL_AHEAD_MS + cfg->forecast.horizon * 1000;
+	due = cal_add_open(cal, now_ms + DECIDE_CAL_AHEAD_MS, cfg->sla.follow_up);
+	if (due < 0 || due >= from + DECIDE_CAL_MAX_MS)
+		to = from + DECIDE_CAL_MAX_MS;
+	else if (due + 1 > to)
+		to = due + 1;
+	if (to > from + DECIDE_CAL_MAX_MS)
+		to = from + DECIDE_CAL_MAX_MS;
+	*from_ms = from;
+	*to_ms = to;
+	return 0;
+}
+
+/* {"NAME":[from,to,start,end,...],...}: the calendars the clocks use. */
+static json_t *
+cals_json(const struct lr_config *cfg, int64_t now_ms)
+{
+	json_t *o = json_object(), *a;
+	struct cal_ivals l = {0};
+	int64_t from, to;
+	int rc = 0;
+
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->ncalendars && rc == 0; i++) {
+		const struct calendar *cal = cfg->calendars[i];
+
+		if (!calendar_used(cfg, cal->name))
+			continue;
+		if (decide_cal_window(cfg, cal, now_ms, &from, &to) == -1 ||
+		    cal_intervals(cal, from, to, &l) == -1 ||
+		    (a = json_array()) == NULL) {
+			rc = -1;
+			break;
+		}
+		rc |= json_object_set_new(o, cal->name, a);
+		rc |= json_array_append_new(a, json_integer(from));
+		rc |= json_array_append_new(a, json_integer(to));
+		for (size_t k = 0; k < l.n && rc == 0; k++) {
+			rc |= json_array_append_new(a,
+			    json_integer(l.v[k].start_ms));
+			rc |= json_array_append_new(a,
+			    json_integer(l.v[k].end_ms));
+		}
+	}
+	cal_ivals_clear(&l);
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+bool
+decide_uses_calendars(const struct lr_config *cfg)
+{
+	if (cfg->sla.calendar != NULL)
+		return true;
+	for (size_t r = 0; r < cfg->nreps; r++)
+		if (cfg->reps[r].calendar != NULL)
+			return true;
+	return false;
+}
+
+bool
+decide_routing_same_config(const char *a, const char *b)
+{
+	const char *ca = strstr(a, DECIDE_CAL_MEMBER);
+	const char *cb = strstr(b, DECIDE_CAL_MEMBER);
+	size_t la = ca != NULL ? (size_t)(ca - a) : strlen(a);
+	size_t lb = cb != NULL ? (size_t)(cb - b) : strlen(b);
+
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
 char *
 decide_routing_json(const struct lr_config *cfg)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return decide_routing_json_at(cfg,
+	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+char *
+decide_routing_json_at(const struct lr_config *cfg, int64_t now_ms)
 {
 	json_t *o, *segs, *order, *reps, *list, *rep_order;
 	const struct rep_cfg *rep;
@@ -184,8 +294,14 @@ decide_routing_json(const struct lr_config *cfg)
 	}
 	for (size_t r = 0; r < cfg->nreps; r++) {
 		rep = &cfg->reps[r];
-		rc |= json_object_set_new(reps, rep->id, json_pack("[I, I]",
-		    (json_int_t)rep->max_open, (json_int_t)rep->max_per_period));
+		if (rep->calendar != NULL)
+			rc |= json_object_set_new(reps, rep->id,
+			    json_pack("[I, I, s]", (json_int_t)rep->max_open,
+			    (json_int_t)rep->max_per_period, rep->calendar));
+		else
+			rc |= json_object_set_new(reps, rep->id,
+			    json_pack("[I, I]", (json_int_t)rep->max_open,
+			    (json_int_t)rep->max_per_period));
 		rc |= json_array_append_new(rep_order, json_string(rep->id));
 	}
 	rc |= json_object_set(o, "rep_order", rep_order);
@@ -216,6 +332,13 @@ decide_routing_json(const struct lr_config *cfg)
 	rc |= json_object_set_new(o, "max_sources",
 	    json_integer(cfg->insight.max_sources));
 	rc |= json_object_set_new(o, "version", json_string(cfg->version));
+	/* Business hours, only when a clock uses a calendar (no cost
+	 * otherwise); "cal" last: decide_routing_same_config cuts there. */
+	if (cfg->sla.calendar != NULL)
+		rc |= json_object_set_new(o, "sla_cal",
+		    json_string(cfg->sla.calendar));
+	if (decide_uses_calendars(cfg))
+		rc |= json_object_set_new(o, "cal", cals_json(cfg, now_ms));
 	if (rc == 0)
 		s = json_dumps(o, JSON_COMPACT);
 out:

@@ -7,11 +7,26 @@ local EPISODE_END_MQLS = 0.5	-- it ends when fewer are expected,
 local EPISODE_END_FACTOR = 1.25	-- or room lasts this x the horizon
 local S_PER_HOUR = 3600
 
--- A rep's room for new leads: what is left under both limits, 0 when away.
-local function rep_room(r)
+-- Is a rep with config c on shift at some time within horizon_ms from
+-- now (always, without a calendar)?
+local function rep_shift_within(c, horizon_ms)
+	if not c[3] then
+		return true
+	end
+	local l = cal_list(c[3])
+	if cal_open_at(l, NOW) then
+		return true
+	end
+	local nc = cal_next_change(l, NOW)
+	return nc >= 0 and nc < NOW + horizon_ms
+end
+
+-- A rep's room for new leads: what is left under both limits; 0 when away
+-- or off shift all through the horizon (horizon_ms).
+local function rep_room(r, horizon_ms)
 	local c = R.reps[r]
 	local s = rep_state(r)
-	if not c or s.status == 'away' then
+	if not c or s.status == 'away' or not rep_shift_within(c, horizon_ms) then
 		return 0
 	end
 	local room = c[1] - s.open
@@ -79,7 +94,7 @@ ops[OP.FORECAST] = function()
 	end
 	for _, r in ipairs(R.rep_order) do
 		local segs = rep_segments(r, nil)
-		local free = #segs > 0 and rep_room(r) or 0
+		local free = #segs > 0 and rep_room(r, horizon * 1000) or 0
 		if free > 0 then
 			local total = 0
 			for _, seg in ipairs(segs) do

@@ -42,6 +42,25 @@ local function rep_state(r)
 	return s
 end
 
+-- The interval list of calendar name (nil: none, always open). A name the
+-- routing table has no list for is a daemon's bug: no clock at all.
+local function cal_list(name)
+	if not name then
+		return nil
+	end
+	local l = R.cal and R.cal[name]
+	if not l then
+		error('leadrouted: the routing table has no calendar "' .. name .. '"')
+	end
+	return l
+end
+
+-- Is rep r (of the config, c = R.reps[r]) on shift now? A rep with a
+-- calendar (c[3]) only while it is open (README "Business hours").
+local function rep_on_shift(c)
+	return not c[3] or cal_open_at(cal_list(c[3]), NOW)
+end
+
 local function rep_can_take(r)
 	local c = R.reps[r]
 	if not c then
@@ -49,7 +68,7 @@ local function rep_can_take(r)
 	end
 	local s = rep_state(r)
 	return s.status ~= 'away' and s.open < c[1] and
-	    (c[2] == 0 or s.win < c[2])
+	    (c[2] == 0 or s.win < c[2]) and rep_on_shift(c)
 end
 
 -- The eligible rep of seg with the fewest open leads; ties go to the
@@ -93,10 +112,16 @@ end
 -- began: write nothing the record or Redis already shows.
 local function assign(id, seg, score, raw, r, received, rec, redo)
 	local s = rep_state(r)
-	local at, due = NOW, NOW + R.follow
+	-- The SLA clock: the rep's calendar, else sla.calendar, else always
+	-- open; its name goes into the record as sla_calendar.
+	local c = R.reps[r]
+	local cn = (c and c[3]) or R.sla_cal
+	local cl = cal_list(cn)
+	local at = NOW
 	if redo then
-		at, due = redo.at, redo.due
+		at = redo.at
 	end
+	local due = redo and redo.due or cal_due(cl, at, R.follow / 1000)
 	local a = '{"lead_id":' .. q(id) .. ',"rep":' .. q(r) ..
 	    ',"segment":' .. q(seg) .. ',"score":' .. fmt(score) ..
 	    ',"assigned_at_ms":' .. fmt(at) .. ',"follow_up_due_ms":' ..
@@ -110,10 +135,18 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 		rec[n + 5], rec[n + 6] = 'assigned_at_ms', at
 		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
 		rec[n + 9], rec[n + 10] = 'sla_breached', 0
+		if cn then
+			rec[n + 11], rec[n + 12] = 'sla_calendar', cn
+		end
 		redis.call('HSET', lk, unpack(rec))
 	elseif not redo then
 		redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
 		    'assigned_at_ms', at, 'follow_up_due_ms', due)
+		if cn then
+			redis.call('HSET', lk, 'sla_calendar', cn)
+		else
+			redis.call('HDEL', lk, 'sla_calendar')
+		end
 	end
 	local okey, inbox = rep_key(r, KT.REP_OPEN), rep_key(r, KT.REP_INBOX)
 	if redis.call('SADD', okey, id) == 1 then
@@ -122,7 +155,6 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 	s.win, s.last = s.win + 1, at
 	if R.audit > 0 and not (redo and audited('assign', id, r)) then
 		-- The counts as this script saw them, for an auditor to replay.
-		local c = R.reps[r]
 		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
 		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
 	end
@@ -140,7 +172,7 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 	due_z[#due_z + 1] = due
 	due_z[#due_z + 1] = id
 	if R.warn > 0 then
-		warn_z[#warn_z + 1] = due - R.warn
+		warn_z[#warn_z + 1] = cal_due(cl, at, (R.follow - R.warn) / 1000)
 		warn_z[#warn_z + 1] = id
 	end
 	stat(name2('assigned:', seg))
