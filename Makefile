@@ -138,11 +138,14 @@ $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
+ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic calendar
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# itest_calendar runs daemon/lua/calendar.lua against calendar.c's lists.
+$(BT)/itest_calendar: $(BT)/obj/calendar.o
 
 # The README's test command: install what is missing, build, run everything.
 test check: deps

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decide.h"
 #include "lead.h"
@@ -451,6 +452,14 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 	    "The configuration this instance runs (version: a hash of the file).");
 	evbuffer_add_printf(b, "leadrouted_config_info{version=\"%s\"} 1\n",
 	    cfg->version);
+	header(b, "leadrouted_rep_on_shift", "gauge",
+	    "1 while the rep's calendar is open (always without one), 0 off shift; by this instance's clock.");
+	for (size_t i = 0; i < cfg->nreps; i++) {
+		evbuffer_add_printf(b, "leadrouted_rep_on_shift{rep=\"");
+		label_value(b, cfg->reps[i].id, strlen(cfg->reps[i].id));
+		evbuffer_add_printf(b, "\"} %d\n",
+		    cfg_rep_on_shift(cfg, &cfg->reps[i], l->now_ms, NULL));
+	}
 	header(b, "leadrouted_build_info", "gauge", "The daemon's version.");
 	evbuffer_add_printf(b, "leadrouted_build_info{version=\"");
 	label_value(b, l->version, strlen(l->version));
@@ -549,6 +558,16 @@ metrics_free(struct metrics *m)
 	free(m);
 }
 
+/* The system's clock, for the shift gauge. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Render the reply (NULL or malformed: this process alone) for done. */
 static bool
 answer(struct metrics *m, const redisReply *reply, metrics_done_cb *done,
@@ -562,6 +581,8 @@ answer(struct metrics *m, const redisReply *reply, metrics_done_cb *done,
 	if (b == NULL)
 		return done(NULL, ctx);
 	m->view(&v, m->arg);
+	if (v.local.now_ms == 0)
+		v.local.now_ms = now_ms();
 	metrics_render(b, v.cfg, metrics_parse(reply, v.cfg, &shared) == 0 ?
 	    &shared : NULL, &v.local);
 	taken = done(b, ctx);

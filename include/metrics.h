@@ -42,6 +42,8 @@ struct metrics_local {
 	unsigned long long reconnects;
 	unsigned long long reloads_ok, reloads_failed;
 	const char *version;		/* the daemon's */
+	long long now_ms;		/* leadrouted_rep_on_shift's clock
+					 * (epoch ms); 0: the scrape's now */
 };
 
 /*

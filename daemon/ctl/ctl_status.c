@@ -78,9 +78,33 @@ status_append(struct ctl *ctl, long long now)
 	return 0;
 }
 
-/* One rep's row: status, last assignment, open, assignments in the period. */
+/*
+ * A rep's shift at now into o: on_shift, and shift_change_ms /
+ * shift_change, when its calendar next opens or closes (null without a
+ * calendar). Off shift and not away, the status shows off_shift (away
+ * wins: it is the rep's own word).
+ */
+static int
+status_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
+    long long now, json_t *o)
+{
+	int64_t until;
+	bool on = cfg_rep_on_shift(cfg, rep, now, &until);
+	int rc = 0;
+
+	if (!on && strcmp(ctl_jstr(o, "status", ""), "away") != 0)
+		rc |= json_object_set_new(o, "status", json_string("off_shift"));
+	rc |= json_object_set_new(o, "on_shift", json_boolean(on));
+	rc |= json_object_set_new(o, "shift_change_ms",
+	    ctl_json_ll_or_null(until));
+	rc |= json_object_set_new(o, "shift_change", ctl_json_time(until));
+	return rc;
+}
+
+/* One rep's row: status, last assignment, open, assignments in the
+ * period, shift. */
 static json_t *
-status_rep(struct ctl *ctl, const struct rep_cfg *rep)
+status_rep(struct ctl *ctl, const struct rep_cfg *rep, long long now)
 {
 	redisReply *h;
 	const char *st = "available";
@@ -108,6 +132,10 @@ status_rep(struct ctl *ctl, const struct rep_cfg *rep)
 	    "last_assigned_ms", ctl_json_ll_or_null(last),
 	    "last_assigned", ctl_json_time(last));
 	freeReplyObject(h);
+	if (o != NULL && status_shift(ctl->cfg, rep, now, o) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL)
 		ctl_seterr(ctl, "cannot build the status: out of memory");
 	return o;
@@ -217,7 +245,7 @@ status_collect(struct ctl *ctl, long long now)
 	if (status_append(ctl, now) == -1)
 		goto out;
 	for (n = 0; n < cfg->nreps; n++)
-		if ((rows[n] = status_rep(ctl, &cfg->reps[n])) == NULL)
+		if ((rows[n] = status_rep(ctl, &cfg->reps[n], now)) == NULL)
 			goto out;
 	if ((segs = status_segments(ctl, rows)) == NULL)
 		goto out;
@@ -286,9 +314,15 @@ print_segment(const json_t *seg)
 		print_limit(period, sizeof(period),
 		    ctl_jint(r, "period_assignments", 0),
 		    ctl_jint(r, "max_per_period", 0));
-		printf("  %-20s %-10s %-12s %-12s %s\n", ctl_jstr(r, "id", "?"),
+		printf("  %-20s %-10s %-12s %-12s %s", ctl_jstr(r, "id", "?"),
 		    ctl_jstr(r, "status", "?"), open, period,
 		    ctl_jstr(r, "last_assigned", "never"));
+		if (json_is_string(json_object_get(r, "shift_change")))
+			printf("  (shift %s %s)",
+			    json_is_true(json_object_get(r, "on_shift")) ?
+			    "ends" : "starts",
+			    ctl_jstr(r, "shift_change", "?"));
+		printf("\n");
 	}
 }
 
