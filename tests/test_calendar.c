@@ -10,7 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "calendar.h"
+#include "config.h"
+#include "decide.h"
 
 enum { SUN, MON, TUE, WED, THU, FRI, SAT };
 
@@ -438,6 +444,146 @@ test_zone_exists(void **state)
 	assert_false(cal_zone_exists(""));
 }
 
+/* --- the configuration's view: shifts and the routing table's windows --- */
+
+/* Berlin office hours for rep "ann" and the SLA; "bob" has no calendar. */
+#define SHIFT_CONF(sla) \
+	"scoring = { mql_threshold = 60; rules = (); };\n" \
+	"segments = ( { name = \"all\"; } );\n" \
+	"default_segment = \"all\";\n" \
+	"reps = ( { id = \"ann\"; segments = [\"all\"]; calendar = \"emea\"; },\n" \
+	"  { id = \"bob\"; segments = [\"all\"]; } );\n" \
+	"sla = { follow_up = 300; " sla " };\n" \
+	"calendars = ( { name = \"emea\"; timezone = \"Europe/Berlin\";\n" \
+	"  hours = { mon = [\"09:00-17:30\"]; tue = [\"09:00-17:30\"];\n" \
+	"    wed = [\"09:00-17:30\"]; thu = [\"09:00-17:30\"]; fri = [\"09:00-17:30\"]; };\n" \
+	"  holidays = [\"2027-03-24\"]; },\n" \
+	"  { name = \"unused\"; timezone = \"UTC\"; hours = { sun = [\"10:00-11:00\"]; }; } );\n"
+
+/* Load text from a temporary file; it must load. */
+static struct lr_config *
+load_conf(const char *text)
+{
+	char path[] = "/tmp/test_calendar.XXXXXX";
+	struct cfg_diag diag = {0};
+	struct lr_config *cfg;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	cfg = cfg_load(path, &diag);
+	unlink(path);
+	for (size_t i = 0; i < diag.nerrors; i++)
+		print_message("error: %s\n", diag.errors[i]);
+	cfg_diag_clear(&diag);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* cfg_rep_on_shift: the calendar's open time and next change; no
+ * calendar: always on, nothing changes; a holiday is off all day. */
+static void
+test_rep_on_shift(void **state)
+{
+	struct lr_config *cfg = load_conf(SHIFT_CONF(""));
+	const struct rep_cfg *ann = cfg_rep_find(cfg, "ann");
+	const struct rep_cfg *bob = cfg_rep_find(cfg, "bob");
+	int64_t until = 0;
+
+	(void)state;
+	/* Mon 2027-03-22 09:00 CET: the shift starts, ends 17:30 */
+	assert_true(cfg_rep_on_shift(cfg, ann, 1805702400000, &until));
+	assert_int_equal(until, 1805733000000);
+	/* 08:59:59.999: off, until 09:00 */
+	assert_false(cfg_rep_on_shift(cfg, ann, 1805702400000 - 1, &until));
+	assert_int_equal(until, 1805702400000);
+	/* 17:30: off, until Tuesday 09:00 */
+	assert_false(cfg_rep_on_shift(cfg, ann, 1805733000000, &until));
+	assert_int_equal(until, 1805702400000 + 86400000);
+	/* Wed 2027-03-24 12:00 CET is a holiday: off until Thursday 09:00 */
+	assert_false(cfg_rep_on_shift(cfg, ann, 1805886000000, &until));
+	assert_int_equal(until, 1805702400000 + 3 * 86400000LL);
+	/* Sat 2027-03-27 12:00 CET: off until Monday 09:00 CEST (DST) */
+	assert_false(cfg_rep_on_shift(cfg, ann, 1806145200000, &until));
+	assert_int_equal(until, 1806303600000);
+	assert_true(cfg_rep_on_shift(cfg, bob, 1806145200000, &until));
+	assert_int_equal(until, -1);
+	assert_true(cfg_rep_on_shift(cfg, bob, 1806145200000, NULL));
+	cfg_free(cfg);
+}
+
+/*
+ * decide_routing_json_at: without a calendar in use, no calendar member
+ * at all; with one, the used calendars' lists (and only those) over a
+ * window from a day before now that holds follow_up of open time from a
+ * day after now; reps carry their calendar's name; the table built at
+ * another instant is of the same configuration.
+ */
+static void
+test_routing_windows(void **state)
+{
+	struct lr_config *cfg = load_conf(SHIFT_CONF("calendar = \"emea\";"));
+	struct lr_config *plain = load_conf(
+	    "scoring = { mql_threshold = 60; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"bob\"; segments = [\"all\"]; } );\n");
+	const struct calendar *emea = cfg_calendar_find(cfg, "emea");
+	int64_t now = 1806145200000;	/* Sat 2027-03-27 12:00 CET */
+	struct cal_ivals l = {0};
+	char *s, *s2, *p;
+	json_t *o, *a;
+	int64_t from, to;
+
+	(void)state;
+	p = decide_routing_json_at(plain, now);
+	assert_non_null(p);
+	assert_null(strstr(p, "cal"));
+	s = decide_routing_json_at(cfg, now);
+	assert_non_null(s);
+	assert_non_null(o = json_loads(s, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(o, "sla_cal")),
+	    "emea");
+	a = json_object_get(json_object_get(o, "reps"), "ann");
+	assert_int_equal(json_array_size(a), 3);
+	assert_string_equal(json_string_value(json_array_get(a, 2)), "emea");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(o,
+	    "reps"), "bob")), 2);
+	assert_null(json_object_get(json_object_get(o, "cal"), "unused"));
+	a = json_object_get(json_object_get(o, "cal"), "emea");
+	assert_true(json_is_array(a));
+	from = json_integer_value(json_array_get(a, 0));
+	to = json_integer_value(json_array_get(a, 1));
+	assert_int_equal(from, now - 86400000);
+	assert_true(to >= now + 2 * 86400000LL);
+	assert_true(cal_add_open(emea, now + 86400000, 300) < to);
+	assert_int_equal(cal_intervals(emea, from, to, &l), 0);
+	assert_int_equal(json_array_size(a), 2 + 2 * l.n);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(json_integer_value(json_array_get(a, 2 + 2 * i)),
+		    l.v[i].start_ms);
+		assert_int_equal(json_integer_value(json_array_get(a, 3 + 2 * i)),
+		    l.v[i].end_ms);
+	}
+	/* The windows move; the configuration is the same. */
+	s2 = decide_routing_json_at(cfg, now + 3600000);
+	assert_non_null(s2);
+	assert_string_not_equal(s, s2);
+	assert_true(decide_routing_same_config(s, s2));
+	assert_false(decide_routing_same_config(s, p));
+	assert_true(decide_routing_same_config(p, p));
+	cal_ivals_clear(&l);
+	json_decref(o);
+	free(s);
+	free(s2);
+	free(p);
+	cfg_free(cfg);
+	cfg_free(plain);
+}
+
 int
 main(void)
 {
@@ -458,6 +604,8 @@ main(void)
 		cmocka_unit_test(test_tz_restored),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_zone_exists),
+		cmocka_unit_test(test_rep_on_shift),
+		cmocka_unit_test(test_routing_windows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
