@@ -43,7 +43,8 @@ end
 -- forecast ROUTING HORIZON_MS HALF_LIFE_MS: per segment, update the MQL
 -- arrival rate (an exponentially weighted moving average of the mql:SEG
 -- counter whose weights halve every HALF_LIFE_MS), weigh it against the
--- room the segment's available reps have left (a rep of several segments
+-- room the segment's available reps (on shift at some time within
+-- HORIZON_MS) have left (a rep of several segments
 -- shares its room among them in proportion to their rates), less the
 -- segment's backlog, and fire one capacity_forecast alert per episode when
 -- that room runs out within HORIZON_MS (0: no alerts) and at least
