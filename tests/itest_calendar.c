@@ -427,6 +427,59 @@ test_sla_clock(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * Reassignment on breach: the new timer runs in the new rep's calendar
+ * (closed for a while after the move: the gap does not count), and a rep
+ * off shift is never picked: with none left on shift, an escalation.
+ */
+static void
+test_reassign_in_new_clock(void **state)
+{
+	struct h_fx *f = *state;
+	char cals[2048] = "", *body, ats[32];
+	long long t0 = sec_from_now(f->c, 1), biv[4], civ[2], at, due;
+	json_t *o, *all, *a;
+
+	biv[0] = t0 - 10000;
+	biv[1] = t0 + 3000;
+	biv[2] = t0 + 5000;
+	biv[3] = t0 + 120000;
+	civ[0] = t0 + 100000;
+	civ[1] = t0 + 120000;
+	cal_conf(cals, sizeof(cals), "bcal", biv, 2, NULL);
+	cal_conf(cals, sizeof(cals), "ccal", civ, 1, NULL);
+	body = body_of(
+	    "{ id = \"a\"; segments = [\"all\"]; max_open = 10; },"
+	    "{ id = \"c\"; segments = [\"all\"]; max_open = 10; calendar = \"ccal\"; },"
+	    "{ id = \"b\"; segments = [\"all\"]; max_open = 10; calendar = \"bcal\"; }",
+	    "follow_up = 2; warn_before = 0; on_breach = \"reassign\";", cals);
+	h_fx_start(f, 1, body);
+	free(body);
+	h_push_lead(f->c, "{\"id\":\"r1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:r1", "rep", "a"));
+	assert_null(h_str(f->c, "HGET lr:lead:r1 sla_calendar"));
+	assert_true(h_wait_field(f->c, "lr:lead:r1", "rep", "b"));
+	field_is(f->c, "lr:lead:r1", "sla_calendar", "bcal");
+	at = h_int(f->c, "HGET lr:lead:r1 assigned_at_ms");
+	due = h_int(f->c, "HGET lr:lead:r1 follow_up_due_ms");
+	snprintf(ats, sizeof(ats), "%lld", at);
+	o = ctl_json(f, "calendar", "bcal", "--at", ats, "--add", "2");
+	assert_int_equal(h_jint(o, "due_ms"), due);
+	json_decref(o);
+	if (at < biv[1] && at + 2000 > biv[1])
+		assert_int_equal(due, at + 2000 + 2000);	/* the gap is skipped */
+	assert_true(h_wait_field(f->c, "lr:lead:r1", "escalated", "1"));
+	field_is(f->c, "lr:lead:r1", "rep", "b");
+	field_is(f->c, "lr:lead:r1", "breached_by", "a,b");
+	all = alerts(f->c);
+	a = one_alert(all, "sla_escalation", "r1");
+	assert_string_equal(h_jstr(a, "rep"), "b");
+	assert_true(h_jint(a, "at_ms") >= due);
+	json_decref(all);
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:c:open"), 0);
+	h_fx_stop(f);
+}
+
 /* ---- shifts ------------------------------------------------------------- */
 
 static bool
@@ -694,6 +747,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		H_TEST(test_lua_agrees_with_c),
 		H_TEST(test_sla_clock),
+		H_TEST(test_reassign_in_new_clock),
 		H_TEST(test_shifts),
 		H_TEST(test_backlog_drains_at_opening),
 		H_TEST(test_holiday_closes),
