@@ -72,18 +72,26 @@ cal_conf(char *buf, size_t len, const char *name, const long long *iv,
 	"default_segment = \"all\";\n" \
 	"audit = { enabled = true; };\n"
 
-/* The whole configuration body: head, reps, sla, calendars. */
+/* The whole configuration body: head, reps, sla, calendars, then extra
+ * (more groups). */
 static char *
-body_of(const char *reps, const char *sla, const char *cals)
+body_extra(const char *reps, const char *sla, const char *cals,
+    const char *extra)
 {
 	size_t len = strlen(BODY_HEAD) + strlen(reps) + strlen(sla) +
-	    strlen(cals) + 128;
+	    strlen(cals) + strlen(extra) + 128;
 	char *b = malloc(len);
 
 	assert_non_null(b);
-	snprintf(b, len, "%sreps = (%s);\nsla = {%s};\ncalendars = (%s);\n",
-	    BODY_HEAD, reps, sla, cals);
+	snprintf(b, len, "%sreps = (%s);\nsla = {%s};\ncalendars = (%s);\n%s",
+	    BODY_HEAD, reps, sla, cals, extra);
 	return b;
+}
+
+static char *
+body_of(const char *reps, const char *sla, const char *cals)
+{
+	return body_extra(reps, sla, cals, "");
 }
 
 /* Redis's clock rounded up to a whole second, plus s seconds. */
@@ -506,7 +514,8 @@ status_rep(const json_t *st, const char *id)
 /*
  * An off-shift rep gets nothing while an on-shift colleague does; away
  * wins over an open shift; status shows off_shift and until when, and
- * /metrics leadrouted_rep_on_shift; an assignment without a calendar
+ * /metrics leadrouted_rep_on_shift; the forecast counts no room of a rep
+ * off shift all through its horizon; an assignment without a calendar
  * counts around the clock and its record has no sla_calendar.
  */
 static void
@@ -526,11 +535,12 @@ test_shifts(void **state)
 	open[1] = t1 + 60000;
 	cal_conf(cals, sizeof(cals), "later", later, 1, NULL);
 	cal_conf(cals, sizeof(cals), "open", open, 1, NULL);
-	body = body_of(
+	body = body_extra(
 	    "{ id = \"off\"; segments = [\"all\"]; max_open = 100; calendar = \"later\"; },"
 	    "{ id = \"on\"; segments = [\"all\"]; max_open = 100; },"
 	    "{ id = \"gone\"; segments = [\"all\"]; max_open = 100; calendar = \"open\"; }",
-	    "follow_up = 600; warn_before = 0;", cals);
+	    "follow_up = 600; warn_before = 0;", cals,
+	    "forecast = { interval = 1; horizon = 30; };\n");
 	f->http_port = h_free_port();
 	h_fx_start(f, 1, body);
 	free(body);
@@ -547,6 +557,9 @@ test_shifts(void **state)
 	}
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:off:open"), 0);
 	assert_int_equal(h_int(f->c, "SCARD lr:rep:gone:open"), 0);
+	/* The forecast's room: "on" alone; "gone" is away, and the shift of
+	 * "off" opens after the 30 s horizon. */
+	assert_true(h_wait_field(f->c, "lr:forecast", "all|room", "96"));
 	assert_null(h_str(f->c, "HGET lr:lead:s0 sla_calendar"));
 	assert_int_equal(h_int(f->c, "HGET lr:lead:s0 follow_up_due_ms") -
 	    h_int(f->c, "HGET lr:lead:s0 assigned_at_ms"), 600000);
