@@ -56,9 +56,20 @@ local function cal_list(name)
 end
 
 -- Is rep r (of the config, c = R.reps[r]) on shift now? A rep with a
--- calendar (c[3]) only while it is open (README "Business hours").
+-- calendar (c[3]) only while it is open (README "Business hours"). The
+-- answer per calendar is kept for the call (NOW does not move).
+local cal_now = {}
 local function rep_on_shift(c)
-	return not c[3] or cal_open_at(cal_list(c[3]), NOW)
+	local name = c[3]
+	if not name then
+		return true
+	end
+	local open = cal_now[name]
+	if open == nil then
+		open = cal_open_at(cal_list(name), NOW)
+		cal_now[name] = open
+	end
+	return open
 end
 
 local function rep_can_take(r)
