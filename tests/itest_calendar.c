@@ -635,6 +635,54 @@ test_backlog_drains_at_opening(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * A reload that puts an off-shift rep on an open calendar: the waiting
+ * leads are assigned at once, in the new clock; one that takes it off
+ * again: new leads wait.
+ */
+static void
+test_reload_opens_shift(void **state)
+{
+	struct h_fx *f = *state;
+	char cals[2048] = "", *body, *body2, *body3;
+	long long now = h_redis_time_ms(f->c);
+	long long later[2], open[2];
+
+	later[0] = (now / 1000 + 3600) * 1000;
+	later[1] = later[0] + 60000;
+	open[0] = (now / 1000 - 60) * 1000;
+	open[1] = (now / 1000 + 3600) * 1000;
+	cal_conf(cals, sizeof(cals), "later", later, 1, NULL);
+	cal_conf(cals, sizeof(cals), "open", open, 1, NULL);
+	body = body_of("{ id = \"x\"; segments = [\"all\"]; max_open = 100; calendar = \"later\"; }",
+	    "follow_up = 600; warn_before = 0;", cals);
+	body2 = body_of("{ id = \"x\"; segments = [\"all\"]; max_open = 100; calendar = \"open\"; }",
+	    "follow_up = 600; warn_before = 0;", cals);
+	body3 = body_of("{ id = \"x\"; segments = [\"all\"]; max_open = 100; calendar = \"later\"; }",
+	    "follow_up = 601; warn_before = 0;", cals);
+	h_fx_start(f, 1, body);
+	free(body);
+	h_push_lead(f->c, "{\"id\":\"w1\",\"email\":\"a@b.c\"}");
+	h_push_lead(f->c, "{\"id\":\"w2\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 2));
+	h_fx_conf(f, body2);
+	free(body2);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	assert_true(h_wait_zcard_at_most(f->c, "lr:backlog:all", 0));
+	assert_true(h_wait_field(f->c, "lr:lead:w2", "status", "assigned"));
+	field_is(f->c, "lr:lead:w1", "rep", "x");
+	field_is(f->c, "lr:lead:w1", "sla_calendar", "open");
+	h_fx_conf(f, body3);
+	free(body3);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	for (int i = 0; i < 100 && h_log_count(&f->d[0], "loaded (version") < 2; i++)
+		h_sleep_ms(100);
+	assert_int_equal(h_log_count(&f->d[0], "loaded (version"), 2);
+	h_push_lead(f->c, "{\"id\":\"w3\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:w3", "status", "backlog"));
+	h_fx_stop(f);
+}
+
 /* ---- holidays ----------------------------------------------------------- */
 
 /* Open all week, but today (UTC) is a holiday: closed, nothing assigned. */
@@ -763,6 +811,7 @@ main(void)
 		H_TEST(test_reassign_in_new_clock),
 		H_TEST(test_shifts),
 		H_TEST(test_backlog_drains_at_opening),
+		H_TEST(test_reload_opens_shift),
 		H_TEST(test_holiday_closes),
 		H_TEST_AOF(test_kill9_across_opening),
 	};
