@@ -79,7 +79,7 @@ local function rep_can_take(r)
 	end
 	local s = rep_state(r)
 	return s.status ~= 'away' and s.open < c[1] and
-	    (c[2] == 0 or s.win < c[2]) and rep_on_shift(c)
+	    (c[2] == 0 or s.win < c[2]) and (not c[3] or rep_on_shift(c))
 end
 
 -- The eligible rep of seg with the fewest open leads; ties go to the
@@ -127,7 +127,7 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 	-- open; its name goes into the record as sla_calendar.
 	local c = R.reps[r]
 	local cn = (c and c[3]) or R.sla_cal
-	local cl = cal_list(cn)
+	local cl = cn and cal_list(cn)
 	local at = NOW
 	if redo then
 		at = redo.at
