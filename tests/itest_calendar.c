@@ -94,13 +94,26 @@ body_of(const char *reps, const char *sla, const char *cals)
 	return body_extra(reps, sla, cals, "");
 }
 
-/* Redis's clock rounded up to a whole second, plus s seconds. */
+/*
+ * Redis's clock rounded up to a whole second, plus s seconds, plus the
+ * time a daemon under valgrind (make test-valgrind) may need to start.
+ */
 static long long
 sec_from_now(redisContext *c, long long s)
 {
 	long long now = h_redis_time_ms(c);
 
+	if (getenv("LR_VALGRIND_DIR") != NULL)
+		s += 20;
 	return (now / 1000 + 1 + s) * 1000;
+}
+
+/* The drain's promise, "within a second after a shift opens", with room
+ * for a loaded machine (and for valgrind's 20-50 times slower daemon). */
+static long long
+drain_bound_ms(void)
+{
+	return getenv("LR_VALGRIND_DIR") != NULL ? 10000 : 1500;
 }
 
 /* Wait (bounded) until Redis's clock reaches t. */
@@ -422,6 +435,7 @@ test_sla_clock(void **state)
 	assert_int_equal(h_jint(o, "next_change_ms"), iv[0]);
 	json_decref(o);
 
+	wait_until(f->c, due);
 	assert_true(h_wait_field(f->c, "lr:lead:l1", "sla_breached", "1"));
 	all = alerts(f->c);
 	a = one_alert(all, "sla_warning", "l1");
@@ -448,7 +462,7 @@ test_reassign_in_new_clock(void **state)
 	long long t0 = sec_from_now(f->c, 1), biv[4], civ[2], at, due;
 	json_t *o, *all, *a;
 
-	biv[0] = t0 - 10000;
+	biv[0] = (h_redis_time_ms(f->c) / 1000 - 10) * 1000;
 	biv[1] = t0 + 3000;
 	biv[2] = t0 + 5000;
 	biv[3] = t0 + 120000;
@@ -610,6 +624,8 @@ test_backlog_drains_at_opening(void **state)
 	    "follow_up = 60; warn_before = 0;", cals);
 	h_fx_start(f, 2, body);
 	free(body);
+	if (h_redis_time_ms(f->c) >= t0 - 1000)
+		skip();	/* too slow to start before the opening */
 	for (int i = 0; i < 3; i++) {
 		snprintf(key, sizeof(key), "{\"id\":\"b%d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, key);
@@ -617,6 +633,7 @@ test_backlog_drains_at_opening(void **state)
 	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 3));
 	if (h_redis_time_ms(f->c) >= t0)
 		skip();	/* too slow to see the backlog before the opening */
+	wait_until(f->c, t0);
 	assert_true(h_wait_zcard_at_most(f->c, "lr:backlog:all", 0));
 	for (int i = 0; i < 3; i++) {
 		long long at;
@@ -625,7 +642,7 @@ test_backlog_drains_at_opening(void **state)
 		assert_true(h_wait_field(f->c, key, "status", "assigned"));
 		at = h_int(f->c, "HGET %s assigned_at_ms", key);
 		assert_true(at >= t0);
-		assert_true(at < t0 + 1500);	/* the drain runs every second */
+		assert_true(at < t0 + drain_bound_ms());	/* drains every second */
 		assert_int_equal(h_int(f->c, "HGET %s follow_up_due_ms", key),
 		    at + 60000);
 		field_is(f->c, key, "sla_calendar", "shift");
@@ -764,6 +781,8 @@ test_kill9_across_opening(void **state)
 	    "follow_up = 600; warn_before = 0;", cals);
 	h_fx_start(f, 2, body);
 	free(body);
+	if (h_redis_time_ms(f->c) >= t0 - 1500)
+		skip();	/* too slow to start before the opening */
 	memset(items, 0, sizeof(items));
 	for (int i = 0; i < N; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "k%02d", i);
