@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "intake_req.h"
 #include "rds.h"
 #include "wire.h"
 
@@ -42,6 +43,9 @@ struct metrics_local {
 	unsigned long long reconnects;
 	unsigned long long reloads_ok, reloads_failed;
 	const char *version;		/* the daemon's */
+	bool intake_http;		/* the HTTP intake listens */
+	/* its answers, by intake_statuses[] index */
+	unsigned long long intake_http_requests[INTAKE_NSTATUS];
 };
 
 /*

@@ -839,6 +839,7 @@ const struct cfg_key cfg_keys[] = {
 	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
 	{ CFG_LLONG("intake.dead_max", LR(intake.dead_max), 100000, 1,
 	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_OWN("intake.http", cfg_load_intake_http) },
 	{ CFG_ENUM("log.level", LR(log.level), LOG_LEVEL_INFO, log_level_parse,
 	    "one of \"error\", \"warning\", \"info\", \"debug\"") },
 	{ CFG_LLONG("scoring.mql_threshold", LR(scoring.mql_threshold), 0,
@@ -1086,6 +1087,7 @@ cfg_free(struct lr_config *cfg)
 	free(cfg->redis.prefix);
 	free(cfg->http.listen);
 	free(cfg->http.host);
+	cfg_intake_http_clear(cfg);
 	score_clear(&cfg->scoring);
 	segments_clear(&cfg->segments);
 	for (size_t i = 0; i < cfg->nreps; i++) {
