@@ -35,7 +35,7 @@ struct intake_http {
 	struct evhttp_bound_socket *sock;	/* NULL once stopped */
 	struct rds_conn *rds;
 	struct event *attach_ev;	/* attaches the pending connections */
-	struct conn *pending;
+	struct conn *pending, **pending_tail;
 	long long nconns;		/* attached, not closed */
 	bool stopping;
 	unsigned long long counts[INTAKE_NSTATUS];
@@ -277,6 +277,7 @@ attach_cb(evutil_socket_t fd, short what, void *arg)
 		c->next = NULL;
 		attach(ih, c);
 	}
+	ih->pending_tail = &ih->pending;
 }
 
 /* evhttp's new connection: its bufferevent, remembered to be attached. */
@@ -295,8 +296,8 @@ bev_cb(struct event_base *base, void *arg)
 	/* Ours until attached, whatever evhttp does with it meanwhile. */
 	bufferevent_incref(c->bev);
 	c->ih = ih;
-	c->next = ih->pending;
-	ih->pending = c;
+	*ih->pending_tail = c;		/* first come, first attached */
+	ih->pending_tail = &c->next;
 	event_active(ih->attach_ev, EV_TIMEOUT, 1);
 	return c->bev;
 }
@@ -326,6 +327,7 @@ intake_http_new(struct event_base *base, const struct lr_config *cfg,
 	ih->base = base;
 	ih->cfg = cfg;
 	ih->key = key;
+	ih->pending_tail = &ih->pending;
 	if ((ih->srv = evhttp_new(base)) == NULL ||
 	    (ih->attach_ev = event_new(base, -1, 0, attach_cb, ih)) == NULL ||
 	    (ih->rds = rds_new(base, ro, "intake", NULL, NULL)) == NULL) {
