@@ -256,8 +256,9 @@ FUZZ_CFLAGS   = $(WARNINGS) $(DEFS) -Iinclude -Itests/fuzz $(PKG_CFLAGS) \
 		-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN      = address,undefined
 # NAME:MAX_LEN. lead and event decide with intake limits of 4096 and 2048
-# bytes, so their max_len reaches too_large; config holds the example.
-FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+# bytes, so their max_len reaches too_large; config holds the example;
+# intake (the HTTP intake's request decision) has a limit of 1024.
+FUZZ_TARGETS  = lead:8192 event:4096 config:16384 intake:2048
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 
