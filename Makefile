@@ -138,7 +138,7 @@ $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
+ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic httpin
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
