@@ -40,7 +40,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)
-CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
+CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_inbox $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
