@@ -141,6 +141,14 @@ struct cfg_diag {
  */
 struct lr_config *cfg_load(const char *path, struct cfg_diag *diag);
 
+/* cfg_load_flags: leave intake.http.tokens_file unread (leadctl, which
+ * never takes leads over HTTP, and may not be allowed to read it). */
+#define CFG_LOAD_NO_TOKENS 0x1
+
+/* cfg_load, with CFG_LOAD_* flags. */
+struct lr_config *cfg_load_flags(const char *path, struct cfg_diag *diag,
+    unsigned flags);
+
 /*
  * Load only a plan section (`plan = { ... }`) from path, checking its
  * segment names against cfg's segments. 0, or -1 with the errors in diag.

@@ -27,6 +27,7 @@ struct cfg_ctx {
 	struct cfg_diag *diag;
 	const char *path;
 	int last_line;		/* where a missing top-level key is reported */
+	unsigned flags;		/* CFG_LOAD_* of cfg_load_flags */
 };
 
 enum cfg_type {

@@ -337,6 +337,21 @@ test_config_keys(void **state)
 	assert_int_equal(v.status, 401);
 	cfg_free(cfg);
 
+	/* leadctl leaves the tokens unread. */
+	{
+		char conf[128];
+
+		snprintf(conf, sizeof(conf), "%s/lr.conf", dir);
+		assert_null(load_intake("127.0.0.1:8080", "/nonexistent/t",
+		    &diag));
+		cfg_diag_clear(&diag);
+		assert_non_null(cfg = cfg_load_flags(conf, &diag,
+		    CFG_LOAD_NO_TOKENS));
+		assert_int_equal(diag.nerrors, 0);
+		assert_int_equal(cfg->intake.http.ntokens, 0);
+		cfg_free(cfg);
+	}
+
 	/* Unreadable, empty, a bad line: the file, line and key named. */
 	assert_null(load_intake("127.0.0.1:8080", "/nonexistent/t", &diag));
 	snprintf(msg, sizeof(msg),

@@ -1008,7 +1008,13 @@ check_includes(struct cfg_ctx *c, const char *file, const char *dir, int depth)
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
-	struct cfg_ctx c = {diag, path, 1};
+	return cfg_load_flags(path, diag, 0);
+}
+
+struct lr_config *
+cfg_load_flags(const char *path, struct cfg_diag *diag, unsigned flags)
+{
+	struct cfg_ctx c = {diag, path, 1, flags};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
 	config_t cf;

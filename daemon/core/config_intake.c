@@ -168,7 +168,7 @@ check_intake_http(struct cfg_ctx *c, const config_setting_t *g, void *base,
 	if (cfg->intake.http.tokens_file[0] == '\0')
 		cfg_err(c, at != NULL ? at : cfg_member(g, "listen"), tkey,
 		    "is required when intake.http.listen is set");
-	else
+	else if ((c->flags & CFG_LOAD_NO_TOKENS) == 0)
 		read_tokens(c, at, tkey, cfg);
 }
 

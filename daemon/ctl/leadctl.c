@@ -602,12 +602,16 @@ run_inbox(struct ctl *ctl, const struct args *a)
 	return ctl_inbox(ctl, a->pos[0]);
 }
 
-/* Load the configuration quietly (its errors are printed). */
+/*
+ * Load the configuration quietly (its errors are printed). The HTTP
+ * intake's tokens are not read: no command needs them, and a rep may not
+ * be allowed to read them ('check' does read them).
+ */
 static struct lr_config *
 load_config(const char *conf)
 {
 	struct cfg_diag diag = {0};
-	struct lr_config *cfg = cfg_load(conf, &diag);
+	struct lr_config *cfg = cfg_load_flags(conf, &diag, CFG_LOAD_NO_TOKENS);
 
 	for (size_t i = 0; i < diag.nerrors; i++)
 		fprintf(stderr, "%s\n", diag.errors[i]);
