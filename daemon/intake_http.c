@@ -339,6 +339,9 @@ intake_http_new(struct event_base *base, const struct lr_config *cfg,
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(ih->srv, "application/json");
+	/* A body over the limit is read and dropped before the 413, so that
+	 * the client reads the answer instead of a reset connection. */
+	evhttp_set_flags(ih->srv, EVHTTP_SERVER_LINGERING_CLOSE);
 	limits(ih);
 	evhttp_set_bevcb(ih->srv, bev_cb, ih);
 	evhttp_set_gencb(ih->srv, request_cb, ih);

@@ -99,6 +99,8 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	free(d->routing);
 	d->cfg = cfg;
 	d->routing = routing;
+	if (d->intake != NULL)
+		intake_http_reload(d->intake, d->cfg);
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -179,8 +181,6 @@ reload(struct lrd *d)
 	} else {
 		if (!d->debug)
 			log_init((enum log_level)d->cfg->log.level, "leadrouted");
-		if (d->intake != NULL)
-			intake_http_reload(d->intake, d->cfg);
 		/* Script calls already sent carry the old routing table: the
 		 * reload counts as done once they have run, which a PING
 		 * behind them on the same connection tells. */

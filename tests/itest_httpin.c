@@ -230,6 +230,9 @@ test_accepted_and_routed(void **state)
 	h_fx_stop(&t->f);
 }
 
+/* A body far over intake.max_bytes (1024). */
+#define HUGE (4 * 1024 * 1024)
+
 /* Every refusal: its status, its error word, and nothing queued. */
 static void
 test_refusals(void **state)
@@ -251,7 +254,7 @@ test_refusals(void **state)
 	};
 	struct t *t = *state;
 	struct answer a;
-	char big[1100];
+	char big[1100], *huge;
 	const char *lead = MQL("no-1");
 	size_t len = strlen(lead);
 
@@ -270,6 +273,15 @@ test_refusals(void **state)
 	a = request(t, "POST", "/v1/leads", BEARER, JSON, big, 1025);
 	assert_int_equal(a.status, 413);
 	answer_clear(&a);
+	/* Far over: still a 413 the client reads, not a reset. */
+	huge = malloc(HUGE);
+	assert_non_null(huge);
+	memset(huge, ' ', HUGE);
+	memcpy(huge, lead, len);
+	a = request(t, "POST", "/v1/leads", BEARER, JSON, huge, HUGE);
+	assert_int_equal(a.status, 413);
+	answer_clear(&a);
+	free(huge);
 	/* No token, a wrong one, a prefix of a real one, another scheme. */
 	a = request(t, "POST", "/v1/leads", NULL, JSON, lead, len);
 	assert_int_equal(a.status, 401);
