@@ -37,6 +37,7 @@ struct intake_http {
 	struct event *attach_ev;	/* attaches the pending connections */
 	struct conn *pending, **pending_tail;
 	long long nconns;		/* attached, not closed */
+	long long inflight;		/* pushes waiting for Redis */
 	bool stopping;
 	unsigned long long counts[INTAKE_NSTATUS];
 };
@@ -123,6 +124,7 @@ push_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	struct push *p = arg;
 
 	(void)c;
+	p->ih->inflight--;
 	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 			log_warnx("intake http: LPUSH '%s': %s", p->ih->key,
@@ -165,7 +167,9 @@ push(struct intake_http *ih, struct evhttp_request *req,
 		intake_req_unavailable(&p->v, "redis is unreachable; try again");
 		answer(ih, req, &p->v);
 		free(p);
+		return;
 	}
+	ih->inflight++;
 }
 
 static void
@@ -380,6 +384,12 @@ intake_http_stop(struct intake_http *ih)
 	if (ih->sock != NULL)
 		evhttp_del_accept_socket(ih->srv, ih->sock);
 	ih->sock = NULL;
+}
+
+bool
+intake_http_idle(const struct intake_http *ih)
+{
+	return ih == NULL || ih->inflight == 0;
 }
 
 void

@@ -284,7 +284,8 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	static long long started;
 	struct lrd *d = arg;
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
-	bool idle = consumer_idle(d->leads) && consumer_idle(d->events);
+	bool idle = consumer_idle(d->leads) && consumer_idle(d->events) &&
+	    intake_http_idle(d->intake);
 	long long now = rds_mono_ms();
 
 	(void)fd;

@@ -14,6 +14,7 @@
 #ifndef LR_INTAKE_HTTP_H
 #define LR_INTAKE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/event.h>
@@ -54,6 +55,9 @@ void intake_http_reload(struct intake_http *ih, const struct lr_config *cfg);
  * on an open connection is answered 503. Pushes in the air finish.
  */
 void intake_http_stop(struct intake_http *ih);
+
+/* No push waiting for Redis (true for NULL)? */
+bool intake_http_idle(const struct intake_http *ih);
 
 /* The answers given so far, by intake_statuses[] index. */
 void intake_http_counts(const struct intake_http *ih,
