@@ -6,7 +6,7 @@
  * membership to the instance module (instance.h), the consumers to
  * consumer.h, the periodic script calls to tasks (task.h: the SLA, the
  * forecast, the backlog drain), /healthz and /metrics to http.h and
- * metrics.h. What this state holds is what they share: the configuration
+ * metrics.h, the HTTP intake for forms to intake_http.h. What this state holds is what they share: the configuration
  * (swapped whole on reload), the script and its key, the in-flight ids
  * and the counters. All of it runs on one libevent loop.
  */
