@@ -38,6 +38,7 @@ struct intake_http {
 	struct conn *pending, **pending_tail;
 	long long nconns;		/* attached, not closed */
 	long long inflight;		/* pushes waiting for Redis */
+	bool push_failing;		/* the last push got an error reply */
 	bool stopping;
 	unsigned long long counts[INTAKE_NSTATUS];
 };
@@ -114,6 +115,10 @@ answer(struct intake_http *ih, struct evhttp_request *req,
 static void
 pushed(struct push *p)
 {
+	if (p->ih->push_failing)
+		log_info("intake http: pushes onto '%s' succeed again",
+		    p->ih->key);
+	p->ih->push_failing = false;
 	answer(p->ih, p->req, &p->v);
 	free(p);
 }
@@ -126,9 +131,13 @@ push_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	(void)c;
 	p->ih->inflight--;
 	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-			log_warnx("intake http: LPUSH '%s': %s", p->ih->key,
-			    reply->str);
+		/* Logged once until a push succeeds again. */
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+		    !p->ih->push_failing) {
+			log_warnx("intake http: LPUSH '%s' failed: %s; answering 503",
+			    p->ih->key, reply->str);
+			p->ih->push_failing = true;
+		}
 		intake_req_unavailable(&p->v,
 		    "redis did not confirm the push; try again");
 		answer(p->ih, p->req, &p->v);
