@@ -14,7 +14,7 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	    -Wvla -fno-common
-PKGS      = libevent hiredis libconfig jansson
+PKGS      = libevent hiredis libconfig jansson libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -36,12 +36,12 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 # Debian packages the build, the tests and `make run` need.
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
-       clang libclang-rt-14-dev valgrind tzdata
+       clang libclang-rt-14-dev valgrind tzdata libssl-dev curl
 
-CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
-DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
-CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
-UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
+CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
+DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)
+CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_inbox $(CORE)
+UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -138,7 +138,7 @@ $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic calendar
+ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic calendar httpin
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
@@ -259,8 +259,9 @@ FUZZ_CFLAGS   = $(WARNINGS) $(DEFS) -Iinclude -Itests/fuzz $(PKG_CFLAGS) \
 		-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN      = address,undefined
 # NAME:MAX_LEN. lead and event decide with intake limits of 4096 and 2048
-# bytes, so their max_len reaches too_large; config holds the example.
-FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+# bytes, so their max_len reaches too_large; config holds the example;
+# intake (the HTTP intake's request decision) has a limit of 1024.
+FUZZ_TARGETS  = lead:8192 event:4096 config:16384 intake:2048
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 

@@ -19,6 +19,7 @@
 #include "forecast.h"
 #include "http.h"
 #include "instance.h"
+#include "intake_http.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
@@ -98,6 +99,8 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	free(d->routing);
 	d->cfg = cfg;
 	d->routing = routing;
+	if (d->intake != NULL)
+		intake_http_reload(d->intake, d->cfg);
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -163,6 +166,12 @@ reload(struct lrd *d)
 	} else if (strcmp(d->cfg->http.listen, cfg->http.listen) != 0) {
 		d->stats.reloads_failed++;
 		log_warnx("configuration '%s' changes http.listen, which needs a restart; keeping version %s",
+		    d->conf_path, d->cfg->version);
+		cfg_free(cfg);
+	} else if (strcmp(d->cfg->intake.http.listen,
+	    cfg->intake.http.listen) != 0) {
+		d->stats.reloads_failed++;
+		log_warnx("configuration '%s' changes intake.http.listen, which needs a restart; keeping version %s",
 		    d->conf_path, d->cfg->version);
 		cfg_free(cfg);
 	} else if (apply_config(d, cfg) == -1) {
@@ -251,6 +260,9 @@ view_cb(struct metrics_view *v, void *arg)
 	v->local.reloads_ok = d->stats.reloads_ok;
 	v->local.reloads_failed = d->stats.reloads_failed;
 	v->local.version = LR_VERSION;
+	v->local.intake_http = d->intake != NULL;
+	if (d->intake != NULL)
+		intake_http_counts(d->intake, v->local.intake_http_requests);
 }
 
 static void
@@ -272,7 +284,8 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	static long long started;
 	struct lrd *d = arg;
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
-	bool idle = consumer_idle(d->leads) && consumer_idle(d->events);
+	bool idle = consumer_idle(d->leads) && consumer_idle(d->events) &&
+	    intake_http_idle(d->intake);
 	long long now = rds_mono_ms();
 
 	(void)fd;
@@ -304,6 +317,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	notify_send("STOPPING=1");
 	d->stopping = true;
 	instance_stop(d->inst);
+	intake_http_stop(d->intake);
 	consumer_stop(d->leads);
 	consumer_stop(d->events);
 	task_stop(d->sla);
@@ -377,6 +391,22 @@ setup_http(struct lrd *d)
 	    d->cfg->http.listen);
 }
 
+/* Take leads over HTTP when intake.http.listen is set. */
+static void
+setup_intake_http(struct lrd *d)
+{
+	char err[300];
+
+	if (d->cfg->intake.http.host == NULL)
+		return;
+	if ((d->intake = intake_http_new(d->base, d->cfg, &d->ropts, d->key,
+	    err, sizeof(err))) == NULL)
+		fatalx("intake http: %s", err);
+	log_info("intake http: listening on '%s' (POST /v1/leads, %zu tokens)",
+	    d->cfg->intake.http.listen, d->cfg->intake.http.ntokens);
+	intake_http_start(d->intake);
+}
+
 static int
 run(struct lrd *d)
 {
@@ -395,6 +425,7 @@ run(struct lrd *d)
 	if (stop_ev == NULL || ready == NULL)
 		fatalx("cannot set up timers");
 	setup_http(d);
+	setup_intake_http(d);
 	instance_start(d->inst);
 	task_start(d->drain);
 	event_add(ready, &zero);
@@ -404,6 +435,7 @@ run(struct lrd *d)
 
 	log_info("stopped");
 	http_free(d->http);
+	intake_http_free(d->intake);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
 	consumer_free(d->leads);

@@ -464,6 +464,14 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 	evbuffer_add_printf(b, "leadrouted_build_info{version=\"");
 	label_value(b, l->version, strlen(l->version));
 	evbuffer_add_printf(b, "\"} 1\n");
+	if (l->intake_http) {
+		header(b, "leadrouted_intake_http_requests_total", "counter",
+		    "Requests to this instance's HTTP intake, by the status answered (503 includes connections refused over intake.http.max_connections).");
+		for (int i = 0; i < INTAKE_NSTATUS; i++)
+			evbuffer_add_printf(b,
+			    "leadrouted_intake_http_requests_total{code=\"%d\"} %llu\n",
+			    intake_statuses[i], l->intake_http_requests[i]);
+	}
 }
 
 /* An array of field, value pairs, all strings (HGETALL's reply). */

@@ -18,6 +18,11 @@
 #include "score.h"
 #include "segment.h"
 
+/* The digest of an intake.http token (SHA-256), and a token's length. */
+#define CFG_TOKEN_DIGEST 32
+#define CFG_TOKEN_MIN 16
+#define CFG_TOKEN_MAX 512
+
 /* Rep ids are used in Redis keys and metric labels. */
 #define CFG_REP_ID_MAX 64
 
@@ -62,6 +67,18 @@ struct lr_config {
 	struct {
 		size_t max_bytes;
 		long long dead_max;	/* dead letters kept, the oldest dropped */
+		struct {
+			char *listen;	/* as written; "" disables */
+			char *host;	/* parsed from listen; NULL if disabled */
+			int port;
+			char *tokens_file;
+			/* SHA-256 of each token of tokens_file: the tokens
+			 * themselves are not kept (README "HTTP intake") */
+			unsigned char (*token_sha)[CFG_TOKEN_DIGEST];
+			size_t ntokens;
+			long long timeout;	/* seconds a client may idle */
+			long long max_connections;	/* open at once */
+		} http;
 	} intake;
 	struct scoring scoring;
 	struct segments segments;
@@ -124,6 +141,14 @@ struct cfg_diag {
  */
 struct lr_config *cfg_load(const char *path, struct cfg_diag *diag);
 
+/* cfg_load_flags: leave intake.http.tokens_file unread (leadctl, which
+ * never takes leads over HTTP, and may not be allowed to read it). */
+#define CFG_LOAD_NO_TOKENS 0x1
+
+/* cfg_load, with CFG_LOAD_* flags. */
+struct lr_config *cfg_load_flags(const char *path, struct cfg_diag *diag,
+    unsigned flags);
+
 /*
  * Load only a plan section (`plan = { ... }`) from path, checking its
  * segment names against cfg's segments. 0, or -1 with the errors in diag.
@@ -166,6 +191,13 @@ const struct calendar *cfg_calendar_find(const struct lr_config *cfg,
  */
 bool cfg_rep_on_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
     int64_t now_ms, int64_t *until_ms);
+
+/*
+ * The SHA-256 of a bearer token (len bytes) into out, as intake.http keeps
+ * its tokens: 0, or -1 when the digest cannot be had.
+ */
+int cfg_token_digest(const char *tok, size_t len,
+    unsigned char out[CFG_TOKEN_DIGEST]);
 
 /* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
 bool cfg_valid_name(const char *s);

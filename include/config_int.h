@@ -27,6 +27,7 @@ struct cfg_ctx {
 	struct cfg_diag *diag;
 	const char *path;
 	int last_line;		/* where a missing top-level key is reported */
+	unsigned flags;		/* CFG_LOAD_* of cfg_load_flags */
 };
 
 enum cfg_type {
@@ -186,6 +187,17 @@ void cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
     void *cfg, bool ok);
 void cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
     const char *pkey, const struct lr_config *cfg, const char *name);
+/*
+ * config_intake.c: the CFG_T_OWN loader of intake.http (listen, and the
+ * tokens file read into digests when listen is set), its key table, and
+ * what cfg_free calls to release it.
+ */
+void cfg_load_intake_http(struct cfg_ctx *c, const config_setting_t *intake,
+    void *cfg);
+void cfg_intake_http_clear(struct lr_config *cfg);
+extern const struct cfg_key cfg_intake_http_keys[];
+extern const size_t cfg_intake_http_nkeys;
+
 /* The key tables: config.c's main one and a rep's; config_cal.c's. */
 extern const struct cfg_key cfg_keys[];
 extern const size_t cfg_nkeys;

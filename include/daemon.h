@@ -6,7 +6,7 @@
  * membership to the instance module (instance.h), the consumers to
  * consumer.h, the periodic script calls to tasks (task.h: the SLA, the
  * forecast, the backlog drain), /healthz and /metrics to http.h and
- * metrics.h. What this state holds is what they share: the configuration
+ * metrics.h, the HTTP intake for forms to intake_http.h. What this state holds is what they share: the configuration
  * (swapped whole on reload), the script and its key, the in-flight ids
  * and the counters. All of it runs on one libevent loop.
  */
@@ -34,6 +34,7 @@ struct task;
 struct reseg;
 struct metrics;
 struct http;
+struct intake_http;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -74,6 +75,7 @@ struct lrd {
 	struct reseg *reseg;		/* reseg.h */
 	struct metrics *metrics;
 	struct http *http;		/* NULL when http.listen is "" */
+	struct intake_http *intake;	/* NULL when intake.http.listen is "" */
 	bool stopping;
 
 	struct lrd_stats stats;

@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "config.h"
+#include "intake_req.h"
 #include "rds.h"
 #include "wire.h"
 
@@ -44,6 +45,9 @@ struct metrics_local {
 	const char *version;		/* the daemon's */
 	long long now_ms;		/* leadrouted_rep_on_shift's clock
 					 * (epoch ms); 0: the scrape's now */
+	bool intake_http;		/* the HTTP intake listens */
+	/* its answers, by intake_statuses[] index */
+	unsigned long long intake_http_requests[INTAKE_NSTATUS];
 };
 
 /*

@@ -1359,6 +1359,122 @@ test_calendar(void **state)
 	h_fx_stop(f);
 }
 
+/* ---- inbox --------------------------------------------------------------- */
+
+/* One rep "a", SLA follow_up seconds (no warnings). */
+static char *
+inbox_body(int follow_up)
+{
+	char *b = malloc(1024);
+
+	assert_non_null(b);
+	snprintf(b, 1024,
+	    "scoring = { mql_threshold = 60; rules = (\n"
+	    "  { field = \"activity.demo_request\"; op = \"is_true\"; points = 70; } ); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"a\"; segments = [\"all\"]; max_open = 100; },\n"
+	    "  { id = \"b\"; segments = [\"all\"]; max_open = 100; } );\n"
+	    "sla = { follow_up = %d; warn_before = 0; };\n", follow_up);
+	return b;
+}
+
+#define DEMO(id) "{\"id\":\"" id "\",\"email\":\"x@y.z\",\"activity\":{\"demo_request\":true}}"
+
+/* Push a demo request and wait until it is assigned to rep. */
+static void
+inbox_push(struct h_fx *f, const char *json, const char *id, const char *rep)
+{
+	char key[64];
+
+	h_push_lead(f->c, json);
+	snprintf(key, sizeof(key), "lr:lead:%s", id);
+	assert_true(h_wait_field(f->c, key, "status", "assigned"));
+	assert_true(h_wait_field(f->c, key, "rep", rep));
+}
+
+/* A rep's open leads: overdue first, then due later, then followed up. */
+static void
+test_inbox(void **state)
+{
+	struct h_fx *f = *state;
+	struct run r;
+	json_t *a, *l;
+	char *body = inbox_body(1);
+	long long left;
+
+	h_fx_start(f, 1, body);
+	free(body);
+	/* b is away: a takes every lead. */
+	h_event(f->c, "{\"type\":\"rep_status\",\"rep\":\"b\",\"status\":\"away\"}");
+	assert_true(h_wait_field(f->c, "lr:rep:b", "status", "away"));
+	inbox_push(f, DEMO("in-old"), "in-old", "a");
+	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 1));	/* breached */
+	body = inbox_body(600);
+	h_fx_conf(f, body);
+	free(body);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	for (long long until = h_now_ms() + H_WAIT_MS; h_now_ms() < until &&
+	    !h_log_contains(&f->d[0], "loaded (version");)
+		h_sleep_ms(20);
+	inbox_push(f, DEMO("in-new"), "in-new", "a");
+	inbox_push(f, DEMO("in-done"), "in-done", "a");
+	h_event(f->c, "{\"type\":\"followed_up\",\"lead_id\":\"in-done\",\"rep\":\"a\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:in-done", "status",
+	    "followed_up"));
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", "a", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	a = parse(r.out);
+	assert_int_equal(json_array_size(a), 3);
+	l = json_array_get(a, 0);
+	assert_string_equal(h_jstr(l, "lead_id"), "in-old");
+	assert_string_equal(h_jstr(l, "status"), "assigned");
+	assert_int_equal(h_jint(l, "score"), 70);
+	assert_string_equal(h_jstr(l, "segment"), "all");
+	assert_int_equal(h_jint(l, "follow_up_due_ms") -
+	    h_jint(l, "assigned_at_ms"), 1000);
+	assert_true(h_jint(l, "left_ms") < 0);
+	l = json_array_get(a, 1);
+	assert_string_equal(h_jstr(l, "lead_id"), "in-new");
+	left = h_jint(l, "left_ms");
+	assert_true(left > 500 * 1000 && left <= 600 * 1000);
+	l = json_array_get(a, 2);
+	assert_string_equal(h_jstr(l, "lead_id"), "in-done");
+	assert_string_equal(h_jstr(l, "status"), "followed_up");
+	assert_true(json_is_null(json_object_get(l, "left_ms")));
+	json_decref(a);
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", "a", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "inbox of a: 3 open leads"));
+	assert_true(strstr(r.out, "in-old") < strstr(r.out, "in-new"));
+	assert_true(strstr(r.out, "in-new") < strstr(r.out, "in-done"));
+	assert_non_null(strstr(r.out, "overdue by "));
+	assert_non_null(strstr(r.out, "due in 9m"));
+	assert_non_null(strstr(r.out, "followed up"));
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", "b", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "inbox of b: 0 open leads"));
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", "b", "--json", NULL);
+	assert_string_equal(r.out, "[]\n");
+	run_free(&r);
+
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", "zed", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "unknown rep 'zed'"));
+	assert_string_equal(r.out, "");
+	run_free(&r);
+	run_ctl(f, &r, NULL, "-c", f->conf, "inbox", NULL);
+	assert_int_equal(r.status, 2);
+	run_free(&r);
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
@@ -1382,6 +1498,7 @@ main(void)
 		H_TEST(test_sources),
 		H_TEST(test_calibrate),
 		H_TEST(test_calendar),
+		H_TEST(test_inbox),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

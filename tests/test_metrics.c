@@ -539,6 +539,30 @@ test_render_local_only(void **state)
 	free(out);
 }
 
+/* The HTTP intake's answers: one sample per status, only when it is on. */
+static void
+test_render_intake_http(void **state)
+{
+	struct metrics_local l = {.version = "0.1.0"};
+	char *out;
+
+	(void)state;
+	out = render(NULL, &l);
+	assert_null(strstr(out, "leadrouted_intake_http_requests_total"));
+	free(out);
+	l.intake_http = true;
+	l.intake_http_requests[intake_status_index(202)] = 7;
+	l.intake_http_requests[intake_status_index(401)] = 2;
+	out = render(NULL, &l);
+	has_line(out, "# TYPE leadrouted_intake_http_requests_total counter");
+	has_line(out, "leadrouted_intake_http_requests_total{code=\"202\"} 7");
+	has_line(out, "leadrouted_intake_http_requests_total{code=\"401\"} 2");
+	has_line(out, "leadrouted_intake_http_requests_total{code=\"503\"} 0");
+	assert_int_equal(count(out, "leadrouted_intake_http_requests_total{"),
+	    INTAKE_NSTATUS);
+	free(out);
+}
+
 /* --- set-up -------------------------------------------------------- */
 
 /* Load test_conf; the file goes again at once. */
@@ -585,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_render_forecast),
 		cmocka_unit_test(test_render_local),
 		cmocka_unit_test(test_render_local_only),
+		cmocka_unit_test(test_render_intake_http),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

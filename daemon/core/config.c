@@ -839,6 +839,7 @@ const struct cfg_key cfg_keys[] = {
 	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
 	{ CFG_LLONG("intake.dead_max", LR(intake.dead_max), 100000, 1,
 	    CFG_COUNT_MAX, "a positive integer") },
+	{ CFG_OWN("intake.http", cfg_load_intake_http) },
 	{ CFG_ENUM("log.level", LR(log.level), LOG_LEVEL_INFO, log_level_parse,
 	    "one of \"error\", \"warning\", \"info\", \"debug\"") },
 	{ CFG_LLONG("scoring.mql_threshold", LR(scoring.mql_threshold), 0,
@@ -1007,7 +1008,13 @@ check_includes(struct cfg_ctx *c, const char *file, const char *dir, int depth)
 struct lr_config *
 cfg_load(const char *path, struct cfg_diag *diag)
 {
-	struct cfg_ctx c = {diag, path, 1};
+	return cfg_load_flags(path, diag, 0);
+}
+
+struct lr_config *
+cfg_load_flags(const char *path, struct cfg_diag *diag, unsigned flags)
+{
+	struct cfg_ctx c = {diag, path, 1, flags};
 	char msg[1024], *dir, *slash;
 	struct lr_config *cfg;
 	config_t cf;
@@ -1086,6 +1093,7 @@ cfg_free(struct lr_config *cfg)
 	free(cfg->redis.prefix);
 	free(cfg->http.listen);
 	free(cfg->http.host);
+	cfg_intake_http_clear(cfg);
 	score_clear(&cfg->scoring);
 	segments_clear(&cfg->segments);
 	for (size_t i = 0; i < cfg->nreps; i++) {

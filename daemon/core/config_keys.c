@@ -16,5 +16,8 @@ cfg_key_name(size_t i)
 	i -= cfg_rep_nkeys;
 	if (i < cfg_cal_nkeys)
 		return cfg_cal_keys[i].name;
+	i -= cfg_cal_nkeys;
+	if (i < cfg_intake_http_nkeys)
+		return cfg_intake_http_keys[i].name;
 	return NULL;
 }

@@ -149,7 +149,7 @@ cfg_load_plan(const char *path, const struct lr_config *cfg,
     struct plan *plan, struct cfg_diag *diag)
 {
 	static const char *const known[] = {"plan", NULL};
-	struct cfg_ctx c = {diag, path, 1};
+	struct cfg_ctx c = {diag, path, 1, 0};
 	config_t cf;
 	char msg[1024];
 

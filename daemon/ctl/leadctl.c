@@ -6,7 +6,7 @@
  * one synchronous hiredis connection and what every command shares) and one
  * file per command group (ctl_send.c: push and the events; ctl_status.c,
  * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c,
- * ctl_calendar.c),
+ * ctl_calendar.c, ctl_inbox.c),
  * each with its header in include/. Synchronous hiredis only: no event
  * loop, no event2/, no hiredis async, none of the daemon's modules in
  * daemon/. The pure modules of daemon/core/ (config, lead, event, plan,
@@ -24,6 +24,7 @@
 #include "ctl_calibrate.h"
 #include "ctl_alerts.h"
 #include "ctl_common.h"
+#include "ctl_inbox.h"
 #include "ctl_lead.h"
 #include "ctl_plan.h"
 #include "ctl_send.h"
@@ -116,6 +117,7 @@ static int run_plan(struct ctl *, const struct args *);
 static int run_sources(struct ctl *, const struct args *);
 static int run_calibrate(struct ctl *, const struct args *);
 static int run_calendar(struct ctl *, const struct args *);
+static int run_inbox(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -206,6 +208,16 @@ static const struct command commands[] = {
 	    "{\"calendar\",\"at_ms\",\"open\",\"next_change_ms\",\"due_ms\"} (due_ms\n"
 	    "with --add only; null: not within " CTL_STR(CAL_HORIZON_DAYS) " days).\n",
 	    1, 1, OPT_AT | OPT_ADD, true, run_calendar},
+	{"inbox", "inbox REP",
+	    "REP's open leads, from the rep's open set and the lead records:\n"
+	    "score, segment, assignment time and the time left on the follow-up\n"
+	    "SLA (\"due in 4m05s\", \"overdue by 12s\"), oldest due first, then\n"
+	    "the leads already followed up. Times are on Redis's clock. --json\n"
+	    "prints an array of {\"lead_id\",\"status\",\"score\",\"segment\",\n"
+	    "\"assigned_at_ms\",\"follow_up_due_ms\",\"left_ms\"} (left_ms\n"
+	    "negative when overdue, null once followed up). Exits 1 for a rep\n"
+	    "the configuration does not name.\n",
+	    1, 1, 0, true, run_inbox},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -584,12 +596,22 @@ run_calendar(struct ctl *ctl, const struct args *a)
 	return ctl_calendar(ctl, a->pos[0], a->at != NULL ? &at : NULL, add);
 }
 
-/* Load the configuration quietly (its errors are printed). */
+static int
+run_inbox(struct ctl *ctl, const struct args *a)
+{
+	return ctl_inbox(ctl, a->pos[0]);
+}
+
+/*
+ * Load the configuration quietly (its errors are printed). The HTTP
+ * intake's tokens are not read: no command needs them, and a rep may not
+ * be allowed to read them ('check' does read them).
+ */
 static struct lr_config *
 load_config(const char *conf)
 {
 	struct cfg_diag diag = {0};
-	struct lr_config *cfg = cfg_load(conf, &diag);
+	struct lr_config *cfg = cfg_load_flags(conf, &diag, CFG_LOAD_NO_TOKENS);
 
 	for (size_t i = 0; i < diag.nerrors; i++)
 		fprintf(stderr, "%s\n", diag.errors[i]);
