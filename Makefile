@@ -67,7 +67,7 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 # in as one C string: one script, one SHA. build/gen/wire.lua lists the
 # names as Lua tables.
 HOSTCC   ?= $(CC)
-LUA_PARTS = prelude reps inflight events sla forecast stats reseg dispatch
+LUA_PARTS = prelude reps inflight events sla forecast stats reseg read dispatch
 LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h

@@ -10,7 +10,7 @@
 --
 -- The Makefile builds the one script from the parts of daemon/lua/, in
 -- this order: prelude.lua, reps.lua, inflight.lua, events.lua, sla.lua,
--- forecast.lua, stats.lua, reseg.lua, dispatch.lua. They write every key
+-- forecast.lua, stats.lua, reseg.lua, read.lua, dispatch.lua. They write every key
 -- name, word and argument position with the names of include/keys.h and
 -- include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
 -- MODE, RES, ERR the words; a table per layout of arguments and replies
