@@ -15,6 +15,9 @@ WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	    -Wvla -fno-common
 PKGS      = libevent hiredis libconfig jansson
+# The read API: HTTP Basic credentials (base64, constant-time compare) and
+# the page's Content-Security-Policy hashes.
+PKGS     += libsodium
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -37,9 +40,12 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind tzdata
+# The read API and the ops page's browser test (tests/browser/).
+DEBS += libsodium-dev chromium nodejs
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
+DAEMON += api web_index
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
 SRC_DEPS = $(wildcard include/*.h) Makefile
@@ -99,6 +105,24 @@ $(B)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BT)/obj/lr_lua.o: $(BT)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+# The ops page, built in as one C string (include/web.h); '?' escaped so
+# that no JavaScript "??" makes a C trigraph.
+$(B)/gen/web_index.c: daemon/web/index.html Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from daemon/web/index.html; do not edit */'; \
+	  echo '#include "web.h"'; echo 'const char web_index_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' \
+	    -e 's/$$/\\n"/' $<; \
+	  echo ';'; echo 'const size_t web_index_html_len = sizeof(web_index_html) - 1;'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BT)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
@@ -296,6 +320,10 @@ $(BV)/obj/%.o: %.c $(SRC_DEPS)
 	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
 
 $(BV)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
+
+$(BV)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
 	@mkdir -p $(@D)
 	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
 

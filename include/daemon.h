@@ -34,6 +34,7 @@ struct task;
 struct reseg;
 struct metrics;
 struct http;
+struct api;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -74,6 +75,7 @@ struct lrd {
 	struct reseg *reseg;		/* reseg.h */
 	struct metrics *metrics;
 	struct http *http;		/* NULL when http.listen is "" */
+	struct api *api;		/* api.h; NULL when http.listen is "" */
 	bool stopping;
 
 	struct lrd_stats stats;

@@ -18,6 +18,9 @@
 
 /* Seconds a client connection may stay idle (evhttp_set_timeout). */
 #define HTTP_TIMEOUT_SECONDS 30
+/* A request's headers and body, at most (larger: 431/413 by evhttp). */
+#define HTTP_MAX_HEADERS_SIZE (16 * 1024)
+#define HTTP_MAX_BODY_SIZE (1024 * 1024)
 
 struct http;
 
@@ -31,11 +34,21 @@ typedef bool http_body_cb(struct evbuffer *body, void *ctx);
 /* Produce a /metrics body: call done(body, ctx) exactly once, now or later. */
 typedef void http_metrics_cb(http_body_cb *done, void *ctx, void *arg);
 
-/* What the endpoint serves; arg is passed to both callbacks. */
+struct evhttp_request;
+/*
+ * Answer a request for any other path (path as sent, before decoding);
+ * false: not served (404).
+ */
+typedef bool http_route_cb(struct evhttp_request *req, const char *path,
+    void *arg);
+
+/* What the endpoint serves; arg is passed to every callback. route may be
+ * NULL (the other paths are 404). */
 struct http_service {
 	http_health_cb *health;
 	http_metrics_cb *metrics;
 	void *arg;
+	http_route_cb *route;
 };
 
 /*

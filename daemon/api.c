@@ -1,0 +1,1063 @@
+/* api.c - the read API (/v1/...), its Server-Sent Events alert stream and the ops page, behind HTTP Basic authentication. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "api.h"
+#include "config.h"
+#include "daemon.h"
+#include "http.h"
+#include "keys.h"
+#include "lead.h"
+#include "log.h"
+#include "rds.h"
+#include "web.h"
+#include "wire.h"
+
+#define KEY_MAX 512
+
+/* A stream entry id, "ms-seq". */
+struct sid {
+	uint64_t ms, seq;
+};
+
+/* An SSE client. */
+struct client {
+	TAILQ_ENTRY(client) link;
+	struct api *api;
+	struct evhttp_request *req;
+	struct sid last;	/* the last entry it was sent (or skipped) */
+	bool have_last;		/* false: anything after it joined */
+	bool catching_up;	/* reading what it missed (XRANGE) */
+	bool reading;		/* an XRANGE of it is in the air */
+	bool ended;		/* its reply was ended; waiting for close */
+};
+
+/* A JSON answer to come; the client may leave meanwhile. */
+struct pending {
+	struct api *api;
+	struct evhttp_request *req;	/* NULL once the client has gone */
+	bool status;			/* /v1/status: add names and shifts */
+	char id[LEAD_ID_MAX + 1];	/* /v1/leads/<id> */
+	struct rds_argv argv;		/* script calls' arguments */
+};
+
+struct api {
+	struct lrd *d;
+	struct rds_target to;
+	char *csp;			/* the page's Content-Security-Policy */
+	char stream_key[KEY_MAX];	/* the alert log */
+
+	TAILQ_HEAD(, client) clients;
+	unsigned nclients;
+	struct rds_conn *blk;		/* the shared blocking read */
+	bool reading;			/* its XREAD (or XREVRANGE) in the air */
+	bool have_cursor;		/* the cursor is known */
+	struct sid cursor;		/* the last entry the shared read saw */
+	struct event *tick;		/* heartbeats, retries: once a second */
+	unsigned ticks;
+};
+
+/* --- helpers -------------------------------------------------------------- */
+
+static bool
+sid_parse(const char *s, struct sid *out)
+{
+	char *end;
+	unsigned long long ms, seq = 0;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	ms = strtoull(s, &end, 10);
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return false;
+		seq = strtoull(end + 1, &end, 10);
+	}
+	if (*end != '\0')
+		return false;
+	out->ms = ms;
+	out->seq = seq;
+	return true;
+}
+
+static int
+sid_cmp(const struct sid *a, const struct sid *b)
+{
+	if (a->ms != b->ms)
+		return a->ms < b->ms ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+static void
+sid_fmt(const struct sid *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu-%llu", (unsigned long long)s->ms,
+	    (unsigned long long)s->seq);
+}
+
+static void
+add_header(struct evhttp_request *req, const char *k, const char *v)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), k, v);
+}
+
+static void
+reply_body(struct evhttp_request *req, int code, const char *reason,
+    const char *type, const char *body, size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	add_header(req, "Content-Type", type);
+	add_header(req, "Cache-Control", "no-store");
+	add_header(req, "X-Content-Type-Options", "nosniff");
+	if (b != NULL && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		evbuffer_add(b, body, len);
+	evhttp_send_reply(req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+static void
+reply_json(struct evhttp_request *req, int code, const char *reason,
+    const char *json)
+{
+	reply_body(req, code, reason, "application/json", json, strlen(json));
+}
+
+static void
+reply_error(struct evhttp_request *req, int code, const char *reason,
+    const char *why)
+{
+	json_t *o = json_pack("{s:s}", "error", why);
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	reply_json(req, code, reason, s != NULL ? s : "{\"error\":\"\"}");
+	free(s);
+	json_decref(o);
+}
+
+static void
+reply_jansson(struct evhttp_request *req, json_t *o)
+{
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (s == NULL) {
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	reply_json(req, 200, "OK", s);
+	free(s);
+}
+
+/* The value of query parameter name as an integer in [1, max]; def when
+ * absent. -1 when present but not such a number. */
+static long
+query_int(struct evhttp_request *req, const char *name, long def, long max)
+{
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq kv;
+	const char *v;
+	char *end;
+	long n = def;
+
+	if (q == NULL)
+		return def;
+	TAILQ_INIT(&kv);
+	if (evhttp_parse_query_str(q, &kv) != 0)
+		return -1;
+	if ((v = evhttp_find_header(&kv, name)) != NULL) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 1 || n > max)
+			n = -1;
+	}
+	evhttp_clear_headers(&kv);
+	return n;
+}
+
+/* --- authentication --------------------------------------------------- */
+
+/*
+ * Does the request carry one of cfg's credentials? Every credential is
+ * compared (their hashes, in constant time), whatever matched before.
+ */
+static bool
+authorized(const struct lr_config *cfg, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	unsigned char given[512], gh[32], ch[32];
+	size_t glen;
+	int ok = 0;
+
+	if (cfg->http.nauth == 0)
+		return true;
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
+		return false;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	if (sodium_base642bin(given, sizeof(given), h, strlen(h), NULL, &glen,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+		return false;
+	crypto_generichash(gh, sizeof(gh), given, glen, NULL, 0);
+	sodium_memzero(given, sizeof(given));
+	for (size_t i = 0; i < cfg->http.nauth; i++) {
+		crypto_generichash(ch, sizeof(ch),
+		    (const unsigned char *)cfg->http.auth[i],
+		    strlen(cfg->http.auth[i]), NULL, 0);
+		ok |= sodium_memcmp(gh, ch, sizeof(gh)) == 0;
+	}
+	return ok != 0;
+}
+
+/* --- pending answers ---------------------------------------------------- */
+
+static void
+pending_gone_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)conn;
+	p->req = NULL;
+}
+
+static struct pending *
+pending_new(struct api *a, struct evhttp_request *req)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return NULL;
+	}
+	p->api = a;
+	p->req = req;
+	rds_argv_init(&p->argv);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    pending_gone_cb, p);
+	return p;
+}
+
+/* The request to answer now, or NULL when the client left; frees nothing. */
+static struct evhttp_request *
+pending_req(struct pending *p)
+{
+	if (p->req != NULL)
+		evhttp_connection_set_closecb(
+		    evhttp_request_get_connection(p->req), NULL, NULL);
+	return p->req;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	rds_argv_clear(&p->argv);
+	free(p);
+}
+
+/* A request could not be sent: answer 503 and drop p. */
+static void
+pending_fail(struct pending *p)
+{
+	struct evhttp_request *req = pending_req(p);
+
+	if (req != NULL)
+		reply_error(req, 503, "Service Unavailable",
+		    "redis is not reachable");
+	pending_free(p);
+}
+
+/* A reply that is an error or missing: answer 503 (or 500). true when so. */
+static bool
+reply_failed(struct evhttp_request *req, const redisReply *r)
+{
+	if (r == NULL) {
+		reply_error(req, 503, "Service Unavailable",
+		    "redis is not reachable");
+		return true;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_warnx("read API: redis: %s", r->str);
+		reply_error(req, 500, "Internal Server Error", "redis error");
+		return true;
+	}
+	return false;
+}
+
+/* --- /v1/status and /v1/sla -------------------------------------------- */
+
+/* The script's JSON with each rep's name and shift added. */
+static json_t *
+status_json(const struct lr_config *cfg, const char *text)
+{
+	json_t *o = json_loads(text, 0, NULL), *reps, *rep;
+	const struct rep_cfg *rc;
+	const char *id;
+	size_t i;
+	struct timespec ts;
+	int64_t now;
+
+	if (o == NULL || (reps = json_object_get(o, "reps")) == NULL)
+		return o;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	json_array_foreach(reps, i, rep) {
+		id = json_string_value(json_object_get(rep, "id"));
+		if (id == NULL || (rc = cfg_rep_find(cfg, id)) == NULL)
+			continue;
+		json_object_set_new(rep, "name", json_string(rc->name != NULL ?
+		    rc->name : rc->id));
+		json_object_set_new(rep, "on_shift",
+		    json_boolean(cfg_rep_on_shift(cfg, rc, now, NULL)));
+	}
+	json_object_set_new(o, "version", json_string(cfg->version));
+	return o;
+}
+
+static void
+script_json_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_req(p);
+	json_t *o;
+
+	(void)c;
+	if (req == NULL || reply_failed(req, r)) {
+		pending_free(p);
+		return;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		reply_error(req, 500, "Internal Server Error", "unexpected reply");
+	} else if (p->status) {
+		o = status_json(p->api->d->cfg, r->str);
+		reply_jansson(req, o);
+		json_decref(o);
+	} else
+		reply_body(req, 200, "OK", "application/json", r->str, r->len);
+	pending_free(p);
+}
+
+static void
+get_status(struct api *a, struct evhttp_request *req)
+{
+	struct pending *p = pending_new(a, req);
+	const struct lrd *d = a->d;
+
+	if (p == NULL)
+		return;
+	_Static_assert(WIRE_STATUS_ROUTING == 0, "status' arguments moved");
+	p->status = true;
+	if (rds_argv_call(&p->argv, WIRE_OP_STATUS, d->cfg->redis.prefix) ==
+	    -1 || rds_argv_adds(&p->argv, d->routing) == -1 ||
+	    rds_script(a->to.conn, a->to.script, a->to.key, &p->argv,
+	    script_json_cb, p) == -1)
+		pending_fail(p);
+}
+
+static void
+get_sla(struct api *a, struct evhttp_request *req)
+{
+	long limit = query_int(req, "limit", API_SLA_LIMIT, API_SLA_LIMIT_MAX);
+	const struct lrd *d = a->d;
+	struct pending *p;
+
+	if (limit < 0) {
+		reply_error(req, 400, "Bad Request",
+		    "limit must be an integer from 1 to 5000");
+		return;
+	}
+	if ((p = pending_new(a, req)) == NULL)
+		return;
+	_Static_assert(WIRE_BOARD_ROUTING == 0 && WIRE_BOARD_LIMIT == 1 &&
+	    WIRE_BOARD_SCAN == 2, "board's arguments moved");
+	if (rds_argv_call(&p->argv, WIRE_OP_BOARD, d->cfg->redis.prefix) ==
+	    -1 || rds_argv_adds(&p->argv, d->routing) == -1 ||
+	    rds_argv_addll(&p->argv, limit) == -1 ||
+	    rds_argv_addll(&p->argv, API_SLA_SCAN) == -1 ||
+	    rds_script(a->to.conn, a->to.script, a->to.key, &p->argv,
+	    script_json_cb, p) == -1)
+		pending_fail(p);
+}
+
+/* --- /v1/alerts ---------------------------------------------------------- */
+
+/* A stream entry [id, [field, value...]]: its id and its alert, or NULL. */
+static const char *
+entry_alert(const redisReply *e, const char **id)
+{
+	const redisReply *f;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING ||
+	    e->element[1]->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	*id = e->element[0]->str;
+	f = e->element[1];
+	for (size_t i = 0; i + 1 < f->elements; i += 2)
+		if (f->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(f->element[i]->str, "alert") == 0 &&
+		    f->element[i + 1]->type == REDIS_REPLY_STRING)
+			return f->element[i + 1]->str;
+	return NULL;
+}
+
+static void
+alerts_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_req(p);
+	json_t *arr, *o = NULL;
+	const char *id, *text;
+
+	(void)c;
+	if (req == NULL || reply_failed(req, r)) {
+		pending_free(p);
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    i < r->elements; i++) {
+		if ((text = entry_alert(r->element[i], &id)) == NULL)
+			continue;
+		if ((o = json_loads(text, 0, NULL)) == NULL ||
+		    !json_is_object(o)) {
+			json_decref(o);
+			continue;
+		}
+		json_object_set_new(o, "id", json_string(id));
+		json_array_append_new(arr, o);
+	}
+	reply_jansson(req, arr);
+	json_decref(arr);
+	pending_free(p);
+}
+
+static void
+get_alerts(struct api *a, struct evhttp_request *req)
+{
+	long n = query_int(req, "count", API_ALERTS_DEFAULT, API_ALERTS_MAX);
+	struct pending *p;
+
+	if (n < 0) {
+		reply_error(req, 400, "Bad Request",
+		    "count must be an integer from 1 to 1000");
+		return;
+	}
+	if ((p = pending_new(a, req)) == NULL)
+		return;
+	if (rds_commandf(a->to.conn, alerts_cb, p, "XREVRANGE %s + - COUNT %ld",
+	    a->stream_key, n) == -1)
+		pending_fail(p);
+}
+
+/* --- /v1/leads/<id> ------------------------------------------------------ */
+
+/* Record fields that hold numbers, and those that hold JSON. */
+static bool
+numeric_field(const char *f)
+{
+	static const char *const names[] = {"score", "mql", "sla_breached",
+	    "reassign_count", "escalated"};
+	size_t n = strlen(f);
+
+	if (n > 3 && strcmp(f + n - 3, "_ms") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(f, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static json_t *
+field_value(const char *f, const redisReply *v)
+{
+	char *end;
+	long long n;
+	json_t *j;
+
+	if (numeric_field(f) && v->len > 0) {
+		n = strtoll(v->str, &end, 10);
+		if (*end == '\0')
+			return json_integer(n);
+	}
+	if (strcmp(f, "score_receipt") == 0 || strcmp(f, "lead") == 0) {
+		if ((j = json_loadb(v->str, v->len, JSON_DECODE_ANY, NULL)) != NULL)
+			return j;
+	}
+	return json_stringn(v->str, v->len);
+}
+
+static void
+lead_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_req(p);
+	json_t *o;
+
+	(void)c;
+	if (req == NULL || reply_failed(req, r)) {
+		pending_free(p);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+		reply_error(req, 404, "Not Found", "no such lead");
+		pending_free(p);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", json_string(p->id));
+	for (size_t i = 0; o != NULL && i + 1 < r->elements; i += 2) {
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    r->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		json_object_set_new(o, r->element[i]->str,
+		    field_value(r->element[i]->str, r->element[i + 1]));
+	}
+	reply_jansson(req, o);
+	json_decref(o);
+	pending_free(p);
+}
+
+static void
+get_lead(struct api *a, struct evhttp_request *req, const char *rest)
+{
+	char key[KEY_MAX], *id;
+	size_t len;
+	struct pending *p;
+
+	if ((id = evhttp_uridecode(rest, 0, &len)) == NULL) {
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	if (strlen(id) != len || !lead_valid_id(id, len) ||
+	    strstr(id, "..") != NULL || keys_build(key, sizeof(key),
+	    a->d->cfg->redis.prefix, LR_KEY_LEAD, id, NULL) == -1) {
+		free(id);
+		reply_error(req, 400, "Bad Request",
+		    "a lead id is 1-128 of [A-Za-z0-9._:@-], without \"..\"");
+		return;
+	}
+	if ((p = pending_new(a, req)) == NULL) {
+		free(id);
+		return;
+	}
+	memcpy(p->id, id, len + 1);
+	free(id);
+	if (rds_commandf(a->to.conn, lead_cb, p, "HGETALL %s", key) == -1)
+		pending_fail(p);
+}
+
+/* --- the page ------------------------------------------------------------ */
+
+static void
+get_page(struct api *a, struct evhttp_request *req)
+{
+	add_header(req, "Content-Security-Policy", a->csp);
+	add_header(req, "X-Frame-Options", "DENY");
+	add_header(req, "Referrer-Policy", "no-referrer");
+	reply_body(req, 200, "OK", "text/html; charset=utf-8", web_index_html,
+	    web_index_html_len);
+}
+
+/* 'sha256-<base64>' of what lies between open and close in the page. */
+static int
+csp_hash(const char *open, const char *close, char *out, size_t len)
+{
+	const char *s = strstr(web_index_html, open), *e;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char b64[64];
+
+	if (s == NULL || (e = strstr(s + strlen(open), close)) == NULL)
+		return -1;
+	s += strlen(open);
+	crypto_hash_sha256(h, (const unsigned char *)s, (size_t)(e - s));
+	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
+	    sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, len, "'sha256-%s'", b64);
+	return 0;
+}
+
+/* The page's policy: nothing from anywhere but this daemon, and of inline
+ * code only the page's own script and style. */
+static char *
+build_csp(void)
+{
+	static const char fmt[] = "default-src 'none'; script-src %s; "
+	    "style-src %s; connect-src 'self'; img-src 'self' data:; "
+	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+	char script[80], style[80], *csp;
+	size_t len = sizeof(fmt) + sizeof(script) + sizeof(style);
+
+	if (csp_hash("<script>", "</script>", script, sizeof(script)) == -1 ||
+	    csp_hash("<style>", "</style>", style, sizeof(style)) == -1 ||
+	    (csp = malloc(len)) == NULL)
+		return NULL;
+	snprintf(csp, len, fmt, script, style);
+	return csp;
+}
+
+/* --- the alert stream ---------------------------------------------------- */
+
+static void stream_read(struct api *a);
+static void client_catch_up(struct client *cl);
+
+static void
+client_gone_cb(struct evhttp_connection *conn, void *arg)
+{
+	struct client *cl = arg;
+	struct api *a = cl->api;
+
+	(void)conn;
+	TAILQ_REMOVE(&a->clients, cl, link);
+	a->nclients--;
+	if (cl->reading)
+		cl->api = NULL;		/* its XRANGE callback frees it */
+	else
+		free(cl);
+}
+
+/* Bytes not yet sent to the client. */
+static size_t
+client_backlog(const struct client *cl)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(
+	    evhttp_request_get_connection(cl->req));
+
+	return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) :
+	    0;
+}
+
+/*
+ * End a client's reply (it reconnects and resumes by itself). Its request
+ * is gone after this: the next tick sweeps it from the list.
+ */
+static void
+client_end(struct client *cl)
+{
+	if (cl->ended)
+		return;
+	cl->ended = true;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(cl->req),
+	    NULL, NULL);
+	evhttp_send_reply_end(cl->req);
+	cl->req = NULL;
+}
+
+/* Drop the clients whose reply was ended. */
+static void
+sweep(struct api *a)
+{
+	struct client *cl = TAILQ_FIRST(&a->clients), *next;
+
+	for (; cl != NULL; cl = next) {
+		next = TAILQ_NEXT(cl, link);
+		if (!cl->ended)
+			continue;
+		TAILQ_REMOVE(&a->clients, cl, link);
+		a->nclients--;
+		if (cl->reading)
+			cl->api = NULL;
+		else
+			free(cl);
+	}
+}
+
+static void
+client_send(struct client *cl, const char *text, size_t len)
+{
+	struct evbuffer *b;
+
+	if (cl->ended)
+		return;
+	if (client_backlog(cl) > API_STREAM_BACKLOG) {
+		client_end(cl);
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL)
+		return;
+	evbuffer_add(b, text, len);
+	evhttp_send_reply_chunk(cl->req, b);
+	evbuffer_free(b);
+}
+
+/* One entry as an event: id, event (the alert's type), data lines. */
+static struct evbuffer *
+event_text(const char *id, const char *alert)
+{
+	struct evbuffer *b = evbuffer_new();
+	json_t *o = json_loads(alert, 0, NULL);
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const char *line = alert;
+	size_t n;
+
+	if (b == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	evbuffer_add_printf(b, "id: %s\nevent: %s\n", id,
+	    type != NULL && strpbrk(type, "\r\n") == NULL ? type : "alert");
+	json_decref(o);
+	do {
+		n = strcspn(line, "\r\n");
+		evbuffer_add_printf(b, "data: %.*s\n", (int)n, line);
+		line += n;
+		if (*line == '\r')
+			line++;
+		if (*line == '\n')
+			line++;
+	} while (*line != '\0');
+	evbuffer_add(b, "\n", 1);
+	return b;
+}
+
+/* Send entry id (alert) to one client, once: only when it is newer than
+ * what the client has. */
+static void
+client_entry(struct client *cl, const struct sid *sid, struct evbuffer *ev)
+{
+	if (cl->have_last && sid_cmp(sid, &cl->last) <= 0)
+		return;
+	cl->last = *sid;
+	cl->have_last = true;
+	client_send(cl, (const char *)evbuffer_pullup(ev, -1),
+	    evbuffer_get_length(ev));
+}
+
+/* The shared read's entries: to every client that follows live. */
+static void
+stream_entries(struct api *a, const redisReply *entries)
+{
+	struct client *cl;
+	struct evbuffer *ev;
+	const char *id, *alert;
+	struct sid sid;
+
+	for (size_t i = 0; i < entries->elements; i++) {
+		alert = entry_alert(entries->element[i], &id);
+		if (alert == NULL || !sid_parse(id, &sid))
+			continue;
+		a->cursor = sid;
+		a->have_cursor = true;
+		if ((ev = event_text(id, alert)) == NULL)
+			continue;
+		TAILQ_FOREACH(cl, &a->clients, link)
+			if (!cl->catching_up)
+				client_entry(cl, &sid, ev);
+		evbuffer_free(ev);
+	}
+}
+
+static void
+stream_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct api *a = arg;
+	const redisReply *s;
+
+	(void)c;
+	a->reading = false;
+	if (r == NULL)
+		return;		/* the connection went; stream_state restarts */
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_warnx("alert stream: redis: %s", r->str);
+		return;		/* the tick tries again */
+	}
+	if (!a->have_cursor) {
+		/* XREVRANGE + - COUNT 1: start after the newest entry. */
+		a->have_cursor = true;
+		a->cursor.ms = a->cursor.seq = 0;
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    (s = r->element[0])->type == REDIS_REPLY_ARRAY &&
+		    s->elements == 2 &&
+		    s->element[0]->type == REDIS_REPLY_STRING)
+			(void)sid_parse(s->element[0]->str, &a->cursor);
+	} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    (s = r->element[0])->type == REDIS_REPLY_ARRAY &&
+	    s->elements == 2 && s->element[1]->type == REDIS_REPLY_ARRAY)
+		stream_entries(a, s->element[1]);
+	stream_read(a);
+}
+
+/* The next shared read: from the cursor, or the cursor first. */
+static void
+stream_read(struct api *a)
+{
+	char id[48];
+	int rc;
+
+	if (a->blk == NULL || a->reading || !rds_up(a->blk))
+		return;
+	if (!a->have_cursor)
+		rc = rds_commandf(a->blk, stream_cb, a,
+		    "XREVRANGE %s + - COUNT 1", a->stream_key);
+	else {
+		sid_fmt(&a->cursor, id, sizeof(id));
+		rc = rds_command(a->blk, stream_cb, a,
+		    API_STREAM_BLOCK_MS + RDS_REPLY_TIMEOUT_MS, 8,
+		    (const char *[]){"XREAD", "COUNT", "100", "BLOCK", "5000",
+		    "STREAMS", a->stream_key, id}, NULL);
+	}
+	_Static_assert(API_STREAM_BLOCK_MS == 5000 && API_STREAM_BATCH == 100,
+	    "the XREAD's arguments");
+	if (rc == 0)
+		a->reading = true;
+}
+
+static void
+stream_state_cb(struct rds_conn *c, bool up, void *arg)
+{
+	struct api *a = arg;
+
+	(void)c;
+	if (up)
+		stream_read(a);
+}
+
+/* A catch-up read of one client: what it missed, API_STREAM_BATCH at most. */
+static void
+catch_up_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct client *cl = arg;
+	struct evbuffer *ev;
+	const char *id, *alert;
+	struct sid sid;
+	bool full;
+
+	(void)c;
+	cl->reading = false;
+	if (cl->api == NULL) {		/* it left meanwhile */
+		free(cl);
+		return;
+	}
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return;			/* the tick tries again */
+	for (size_t i = 0; i < r->elements; i++) {
+		alert = entry_alert(r->element[i], &id);
+		if (alert == NULL || !sid_parse(id, &sid) ||
+		    (ev = event_text(id, alert)) == NULL)
+			continue;
+		client_entry(cl, &sid, ev);
+		evbuffer_free(ev);
+	}
+	full = r->elements >= API_STREAM_BATCH;
+	/* Live once it has all the shared read had seen when this was read. */
+	if (!full && (!cl->api->have_cursor ||
+	    sid_cmp(&cl->last, &cl->api->cursor) >= 0))
+		cl->catching_up = false;
+	else
+		client_catch_up(cl);
+}
+
+static void
+client_catch_up(struct client *cl)
+{
+	char from[48];
+
+	if (cl->reading || cl->ended)
+		return;
+	sid_fmt(&cl->last, from + 1, sizeof(from) - 1);
+	from[0] = '(';
+	if (rds_commandf(cl->api->to.conn, catch_up_cb, cl,
+	    "XRANGE %s %s + COUNT %d", cl->api->stream_key, from,
+	    API_STREAM_BATCH) == 0)
+		cl->reading = true;
+}
+
+static void
+get_stream(struct api *a, struct evhttp_request *req)
+{
+	const char *last = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Last-Event-ID");
+	struct client *cl;
+	struct sid sid;
+
+	if (a->nclients >= API_STREAM_CLIENTS) {
+		add_header(req, "Retry-After", "5");
+		reply_error(req, 503, "Service Unavailable",
+		    "too many alert stream clients");
+		return;
+	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		reply_body(req, 200, "OK", "text/event-stream", "", 0);
+		return;
+	}
+	if (a->blk == NULL) {
+		if ((a->blk = rds_new(a->d->base, &a->d->ropts, "alert stream",
+		    stream_state_cb, a)) == NULL) {
+			reply_error(req, 500, "Internal Server Error",
+			    "out of memory");
+			return;
+		}
+		rds_start(a->blk);
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		reply_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	cl->api = a;
+	cl->req = req;
+	if (last != NULL && sid_parse(last, &sid)) {
+		cl->last = sid;
+		cl->have_last = true;
+		cl->catching_up = true;
+	} else if (a->have_cursor) {
+		cl->last = a->cursor;
+		cl->have_last = true;
+	}
+	TAILQ_INSERT_TAIL(&a->clients, cl, link);
+	a->nclients++;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    client_gone_cb, cl);
+	add_header(req, "Content-Type", "text/event-stream");
+	add_header(req, "Cache-Control", "no-store");
+	add_header(req, "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(req, 200, "OK");
+	{
+		/* A stream is idle between alerts: no read timeout, the
+		 * write timeout stays (a client that stops reading). */
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(
+		    evhttp_request_get_connection(req));
+		struct timeval wt = {HTTP_TIMEOUT_SECONDS, 0};
+
+		if (bev != NULL)
+			bufferevent_set_timeouts(bev, NULL, &wt);
+	}
+	client_send(cl, "retry: 1000\n\n", 13);
+	if (cl->catching_up)
+		client_catch_up(cl);
+	stream_read(a);
+}
+
+/* Once a second: the shared read and catch-ups that could not be sent,
+ * and every API_HEARTBEAT_S a comment to every client. */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *a = arg;
+	struct client *cl;
+	bool beat = ++a->ticks % API_HEARTBEAT_S == 0;
+
+	(void)fd;
+	(void)what;
+	if (a->nclients > 0)
+		stream_read(a);
+	TAILQ_FOREACH(cl, &a->clients, link) {
+		if (cl->catching_up)
+			client_catch_up(cl);
+		if (beat)
+			client_send(cl, ": heartbeat\n\n", 13);
+	}
+	sweep(a);
+}
+
+/* --- routing ---------------------------------------------------------------- */
+
+typedef void route_fn(struct api *a, struct evhttp_request *req);
+
+static const struct route {
+	const char *path;
+	route_fn *fn;
+} routes[] = {
+	{"/", get_page},
+	{"/index.html", get_page},
+	{"/v1/status", get_status},
+	{"/v1/sla", get_sla},
+	{"/v1/alerts", get_alerts},
+	{"/v1/alerts/stream", get_stream},
+};
+
+#define LEADS_PREFIX "/v1/leads/"
+
+bool
+api_route(struct evhttp_request *req, const char *path, void *arg)
+{
+	struct api *a = ((struct lrd *)arg)->api;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+
+	if (a == NULL)
+		return false;
+	if (!authorized(a->d->cfg, req)) {
+		add_header(req, "WWW-Authenticate",
+		    "Basic realm=\"leadrouted\", charset=\"UTF-8\"");
+		reply_error(req, 401, "Unauthorized", "authentication required");
+		return true;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		add_header(req, "Allow", "GET, HEAD");
+		reply_error(req, 405, "Method Not Allowed", "only GET and HEAD");
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(path, routes[i].path) == 0) {
+			routes[i].fn(a, req);
+			return true;
+		}
+	if (strncmp(path, LEADS_PREFIX, strlen(LEADS_PREFIX)) == 0) {
+		get_lead(a, req, path + strlen(LEADS_PREFIX));
+		return true;
+	}
+	reply_error(req, 404, "Not Found", "not found");
+	return true;
+}
+
+/* --- life ------------------------------------------------------------------- */
+
+struct api *
+api_new(struct lrd *d, const struct rds_target *to)
+{
+	struct api *a;
+	struct timeval sec = {1, 0};
+
+	if (sodium_init() < 0 || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->d = d;
+	a->to = *to;
+	TAILQ_INIT(&a->clients);
+	if ((a->csp = build_csp()) == NULL ||
+	    keys_build(a->stream_key, sizeof(a->stream_key),
+	    d->cfg->redis.prefix, LR_KEY_ALERTS_LOG, NULL, NULL) == -1 ||
+	    (a->tick = event_new(d->base, -1, EV_PERSIST, tick_cb, a)) == NULL ||
+	    event_add(a->tick, &sec) == -1) {
+		api_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+unsigned
+api_stream_clients(const struct api *a)
+{
+	return a != NULL ? a->nclients : 0;
+}
+
+void
+api_free(struct api *a)
+{
+	struct client *cl;
+
+	if (a == NULL)
+		return;
+	rds_free(a->blk);
+	while ((cl = TAILQ_FIRST(&a->clients)) != NULL) {
+		TAILQ_REMOVE(&a->clients, cl, link);
+		free(cl);
+	}
+	if (a->tick != NULL)
+		event_free(a->tick);
+	free(a->csp);
+	free(a);
+}
