@@ -882,8 +882,11 @@ get_stream(struct api *a, struct evhttp_request *req)
 {
 	const char *last = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Last-Event-ID");
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct evkeyvalq kv;
 	struct client *cl;
 	struct sid sid;
+	bool resume;
 
 	if (a->nclients >= API_STREAM_CLIENTS) {
 		add_header(req, "Retry-After", "5");
@@ -910,7 +913,14 @@ get_stream(struct api *a, struct evhttp_request *req)
 	}
 	cl->api = a;
 	cl->req = req;
-	if (last != NULL && sid_parse(last, &sid)) {
+	/* Last-Event-ID (a reconnecting client), else ?after=ID (a page
+	 * that read /v1/alerts first). */
+	resume = last != NULL && sid_parse(last, &sid);
+	TAILQ_INIT(&kv);
+	if (!resume && q != NULL && evhttp_parse_query_str(q, &kv) == 0)
+		resume = sid_parse(evhttp_find_header(&kv, "after"), &sid);
+	evhttp_clear_headers(&kv);
+	if (resume) {
 		cl->last = sid;
 		cl->have_last = true;
 		cl->catching_up = true;

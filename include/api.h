@@ -15,7 +15,8 @@
  *   GET /v1/alerts/stream   Server-Sent Events from the durable alert
  *                           stream: one shared blocking read on a Redis
  *                           connection of its own fans out to every
- *                           client; Last-Event-ID resumes; at most
+ *                           client; Last-Event-ID (or ?after=ID)
+ *                           resumes after that entry; at most
  *                           API_STREAM_CLIENTS (503 above); a comment
  *                           every API_HEARTBEAT_S; a Redis restart is
  *                           resumed from the last entry seen
