@@ -163,10 +163,21 @@ UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
 ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
+# The ops page's test runs tests/browser/web.mjs: its npm packages first.
+ITEST  += web
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# playwright-core and eventsource as tests/browser/package-lock.json pins
+# them (npm ci); no browser is downloaded: the test drives Debian's
+# /usr/bin/chromium.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BT)/itest_web: | tests/browser/node_modules/.package-lock.json
 
 # The README's test command: install what is missing, build, run everything.
 test check: deps

@@ -303,7 +303,7 @@ reply_failed(struct evhttp_request *req, const redisReply *r)
 
 /* The script's JSON with each rep's name and shift added. */
 static json_t *
-status_json(const struct lr_config *cfg, const char *text)
+status_json(const struct lr_config *cfg, unsigned nclients, const char *text)
 {
 	json_t *o = json_loads(text, 0, NULL), *reps, *rep;
 	const struct rep_cfg *rc;
@@ -326,6 +326,7 @@ status_json(const struct lr_config *cfg, const char *text)
 		    json_boolean(cfg_rep_on_shift(cfg, rc, now, NULL)));
 	}
 	json_object_set_new(o, "version", json_string(cfg->version));
+	json_object_set_new(o, "stream_clients", json_integer(nclients));
 	return o;
 }
 
@@ -344,7 +345,7 @@ script_json_cb(struct rds_conn *c, redisReply *r, void *arg)
 	if (r->type != REDIS_REPLY_STRING) {
 		reply_error(req, 500, "Internal Server Error", "unexpected reply");
 	} else if (p->status) {
-		o = status_json(p->api->d->cfg, r->str);
+		o = status_json(p->api->d->cfg, p->api->nclients, r->str);
 		reply_jansson(req, o);
 		json_decref(o);
 	} else
@@ -623,6 +624,11 @@ client_gone_cb(struct evhttp_connection *conn, void *arg)
 	struct api *a = cl->api;
 
 	(void)conn;
+	/* The client left mid-reply: evhttp detached the request from its
+	 * connection and leaves it to us to end (which frees it). At a stop
+	 * (evhttp_free) the connection still holds it and frees it. */
+	if (evhttp_request_get_connection(cl->req) == NULL)
+		evhttp_send_reply_end(cl->req);
 	TAILQ_REMOVE(&a->clients, cl, link);
 	a->nclients--;
 	if (cl->reading)
