@@ -44,10 +44,12 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 DEBS += libsodium-dev chromium nodejs
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
+CORE   += sid
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
 DAEMON += api web_index
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
+UNIT   += sid
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -293,6 +295,8 @@ FUZZ_SAN      = address,undefined
 # NAME:MAX_LEN. lead and event decide with intake limits of 4096 and 2048
 # bytes, so their max_len reaches too_large; config holds the example.
 FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+# sid: the alert stream's Last-Event-ID (daemon/core/sid.c).
+FUZZ_TARGETS += sid:64
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 

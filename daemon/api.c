@@ -23,15 +23,11 @@
 #include "lead.h"
 #include "log.h"
 #include "rds.h"
+#include "sid.h"
 #include "web.h"
 #include "wire.h"
 
 #define KEY_MAX 512
-
-/* A stream entry id, "ms-seq". */
-struct sid {
-	uint64_t ms, seq;
-};
 
 /* An SSE client. */
 struct client {
@@ -71,44 +67,6 @@ struct api {
 };
 
 /* --- helpers -------------------------------------------------------------- */
-
-static bool
-sid_parse(const char *s, struct sid *out)
-{
-	char *end;
-	unsigned long long ms, seq = 0;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	ms = strtoull(s, &end, 10);
-	if (*end == '-') {
-		if (end[1] < '0' || end[1] > '9')
-			return false;
-		seq = strtoull(end + 1, &end, 10);
-	}
-	if (*end != '\0')
-		return false;
-	out->ms = ms;
-	out->seq = seq;
-	return true;
-}
-
-static int
-sid_cmp(const struct sid *a, const struct sid *b)
-{
-	if (a->ms != b->ms)
-		return a->ms < b->ms ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
-}
-
-static void
-sid_fmt(const struct sid *s, char *buf, size_t len)
-{
-	snprintf(buf, len, "%llu-%llu", (unsigned long long)s->ms,
-	    (unsigned long long)s->seq);
-}
 
 static void
 add_header(struct evhttp_request *req, const char *k, const char *v)
@@ -802,7 +760,7 @@ stream_cb(struct rds_conn *c, redisReply *r, void *arg)
 static void
 stream_read(struct api *a)
 {
-	char id[48];
+	char id[SID_LEN];
 	int rc;
 
 	if (a->blk == NULL || a->reading || !rds_up(a->blk))
@@ -871,7 +829,7 @@ catch_up_cb(struct rds_conn *c, redisReply *r, void *arg)
 static void
 client_catch_up(struct client *cl)
 {
-	char from[48];
+	char from[SID_LEN + 1];
 
 	if (cl->reading || cl->ended)
 		return;
