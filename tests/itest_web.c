@@ -227,6 +227,25 @@ test_page_in_chromium(void **state)
 	h_fx_stop(f);
 }
 
+/* 1,000 open assignments on one rep, a long SLA. */
+static const char *load_body =
+    "scoring = { mql_threshold = 10; rules = ( { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; } ); };\n"
+    "segments = ( { name = \"all\"; } );\n"
+    "default_segment = \"all\";\n"
+    "reps = ( { id = \"bulk\"; segments = [\"all\"]; max_open = 2000; } );\n"
+    "sla = { follow_up = 600; };\n";
+
+static void
+test_page_thousand_open(void **state)
+{
+	struct h_fx *f = *state;
+
+	f->http_port = h_free_port();
+	h_fx_start(f, 1, load_body);
+	assert_int_equal(run_node(f, "load", false), 0);
+	h_fx_stop(f);
+}
+
 static void
 test_stream_eventsource(void **state)
 {
@@ -716,6 +735,7 @@ main(void)
 		H_TEST(test_many_stream_clients),
 		H_TEST(test_grafana_names),
 		H_TEST(test_page_in_chromium),
+		H_TEST(test_page_thousand_open),
 		H_TEST_AOF(test_stream_eventsource),
 	};
 

@@ -92,6 +92,14 @@ async function page() {
   await pg.waitForSelector('li[data-alert-type="sla_breach"][data-lead-id="web-1"]', { timeout: Math.max(0, due - (Date.now() + skew)) + 2000 })
     .catch(() => fail("no sla_breach item in the feed within 2 s"));
   ok("overdue and sla_breach in the feed");
+
+  // More leads, for a board worth a screenshot.
+  pushLead("web-2", 500);
+  pushLead("web-3", 20);
+  pushLead("web-4", 800);
+  await pg.waitForSelector('tr[data-lead-id="web-4"]', { timeout: 2000 })
+    .catch(() => fail("three more MQLs are not on the board within 2 s"));
+  await sleep(600);
   await pg.screenshot({ path: process.env.LR_SHOT, fullPage: true });
 
   // A follow-up takes the row off; closing the lead frees ann's slot.
@@ -99,10 +107,12 @@ async function page() {
   await pg.waitForSelector(row, { state: "detached", timeout: 2000 })
     .catch(() => fail("the followed-up row is still on the board after 2 s"));
   ok("follow-up removed the row");
+  const open2 = await pg.textContent('tr[data-rep="ann"] td.open');
+  const n2 = parseInt(open2, 10);
   pushEvent({ type: "closed", lead_id: "web-1", rep: "ann", outcome: "won" });
-  await until("ann's load goes back", 2000, async () =>
-    (await pg.textContent('tr[data-rep="ann"] td.open')) === open0);
-  ok("closing brought ann's load back to " + open0);
+  await until("ann's load goes down by one", 2000, async () =>
+    parseInt(await pg.textContent('tr[data-rep="ann"] td.open'), 10) === n2 - 1);
+  ok("closing brought ann's load from " + open2 + " down by one");
 
   // Phone width: nothing wider than the screen.
   await pg.setViewportSize({ width: 390, height: 844 });
@@ -114,6 +124,45 @@ async function page() {
   if (errors.length) fail("console errors: " + errors.join(" | "));
   if (offHost.length) fail("requests off the daemon's host: " + offHost.join(" "));
   ok("no console error, no request off " + host);
+  await browser.close();
+}
+
+// 1,000 open assignments: the board shows the earliest 200, says how many
+// wait, and the filter finds any of them.
+async function load() {
+  const { chromium } = await import("playwright-core");
+  const N = 1000;
+  const leads = [];
+  for (let i = 0; i < N; i++) {
+    leads.push(JSON.stringify({ id: "bulk-" + String(i).padStart(4, "0"), email: "b" + i + "@example.com",
+      employees: 20, activity: { demo_request: true } }));
+  }
+  // Oldest first: RPOP takes the first pushed first.
+  execFileSync("redis-cli", ["-p", PORT, "-x", "EVAL",
+    "for _, v in ipairs(cjson.decode(ARGV[1])) do redis.call('LPUSH', KEYS[1], v) end return 1",
+    "1", P + "incoming"], { input: JSON.stringify(leads) });
+  await until("1,000 leads assigned", 20000, () => Number(rawRedis("SCARD", P + "rep:bulk:open")) === N);
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  const pg = await browser.newPage();
+  const errors = [];
+  pg.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  pg.on("pageerror", (e) => errors.push(String(e)));
+  await pg.goto(URL_ + "/");
+  await until("the board counts 1,000", 5000, async () =>
+    ((await pg.textContent("#board-n")) || "").startsWith(N + " waiting"));
+  const rows = await pg.$$eval("#board-rows tr", (t) => t.length);
+  if (rows !== 200) fail("the board renders " + rows + " rows, not the earliest 200");
+  const first = await pg.getAttribute("#board-rows tr", "data-lead-id");
+  if (first !== "bulk-0000") fail("the first row is " + first + ", not the earliest due");
+  if (!(await pg.isVisible("#board-more"))) fail("no note says 800 are not shown");
+  ok("1,000 open: 200 rows rendered, earliest first, the rest counted");
+  const ms = await pg.evaluate(() => { const t = performance.now(); for (let i = 0; i < 20; i++) window.dispatchEvent(new Event("lr-tick")); return performance.now() - t; });
+  await pg.fill("#filter", "bulk-0999");
+  await until("the filter finds the last lead", 2000, async () =>
+    (await pg.$$eval("#board-rows tr", (t) => t.map((r) => r.getAttribute("data-lead-id")))).join() === "bulk-0999");
+  ok("the filter finds bulk-0999 (" + ms.toFixed(1) + " ms for 20 ticks)");
+  if (errors.length) fail("console errors: " + errors.join(" | "));
   await browser.close();
 }
 
@@ -178,5 +227,6 @@ async function sse() {
 const mode = process.argv[2];
 if (mode === "page") await page();
 else if (mode === "sse") await sse();
-else fail("usage: web.mjs page|sse");
+else if (mode === "load") await load();
+else fail("usage: web.mjs page|sse|load");
 process.exit(0);
