@@ -191,6 +191,10 @@ pending_gone_cb(struct evhttp_connection *conn, void *arg)
 	struct pending *p = arg;
 
 	(void)conn;
+	/* Gone before its answer: evhttp detached the request and leaves
+	 * it to us (at a stop, the connection still holds and frees it). */
+	if (evhttp_request_get_connection(p->req) == NULL)
+		evhttp_request_free(p->req);
 	p->req = NULL;
 }
 

@@ -175,7 +175,7 @@ status_of(int port, const char *method, const char *path)
 /* Run tests/browser/web.mjs MODE against f; 0 when it passed. With sync,
  * restart redis when the script asks (mode "sse"). */
 static int
-run_node(struct h_fx *f, const char *mode, bool sync)
+run_node(struct h_fx *f, const char *mode, bool sync, const char *auth)
 {
 	char url[64], port[16], out[700], flag[700], done[700];
 	const char *argv[] = {"node", "tests/browser/web.mjs", mode, NULL};
@@ -193,6 +193,10 @@ run_node(struct h_fx *f, const char *mode, bool sync)
 	setenv("LR_SHOT", "build/test/web-page.png", 1);
 	setenv("LR_SYNC", f->dir, 1);
 	setenv("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1", 1);
+	if (auth != NULL)
+		setenv("LR_AUTH", auth, 1);
+	else
+		unsetenv("LR_AUTH");
 	pid = h_spawn(argv, NULL, out, NULL);
 	if (sync) {
 		long long end = h_now_ms() + H_WAIT_MS;
@@ -222,8 +226,9 @@ test_page_in_chromium(void **state)
 {
 	struct h_fx *f = *state;
 
-	start_web(f, NULL);
-	assert_int_equal(run_node(f, "page", false), 0);
+	/* Behind Basic authentication, as a real deployment would be. */
+	start_web(f, "ops:s3cret\n");
+	assert_int_equal(run_node(f, "page", false, "ops:s3cret"), 0);
 	h_fx_stop(f);
 }
 
@@ -242,7 +247,7 @@ test_page_thousand_open(void **state)
 
 	f->http_port = h_free_port();
 	h_fx_start(f, 1, load_body);
-	assert_int_equal(run_node(f, "load", false), 0);
+	assert_int_equal(run_node(f, "load", false, NULL), 0);
 	h_fx_stop(f);
 }
 
@@ -252,7 +257,7 @@ test_stream_eventsource(void **state)
 	struct h_fx *f = *state;
 
 	start_web(f, NULL);
-	assert_int_equal(run_node(f, "sse", true), 0);
+	assert_int_equal(run_node(f, "sse", true, NULL), 0);
 	h_fx_stop(f);
 }
 
@@ -438,6 +443,23 @@ test_basic_auth(void **state)
 	/* /healthz and /metrics stay open. */
 	assert_int_equal(status_of(f->http_port, "GET", "/healthz"), 200);
 	assert_int_equal(status_of(f->http_port, "GET", "/metrics"), 200);
+
+	/* A reload reads the file again: the old password is refused. */
+	snprintf(path, sizeof(path), "%s/users", f->dir);
+	h_write_file(path, "ops:new\n");
+	h_daemon_signal(&f->d[0], SIGHUP);
+	{
+		long long end = h_now_ms() + H_WAIT_MS;
+
+		while (http_req(f->http_port, "GET", "/v1/status",
+		    "Authorization: Basic b3BzOm5ldw==\r\n", NULL, NULL) != 200 &&
+		    h_now_ms() < end)
+			h_sleep_ms(50);
+	}
+	assert_int_equal(http_req(f->http_port, "GET", "/v1/status",
+	    "Authorization: Basic b3BzOm5ldw==\r\n", NULL, NULL), 200);
+	assert_int_equal(http_req(f->http_port, "GET", "/v1/status",
+	    "Authorization: Basic b3BzOnMzY3JldCBwYXNz\r\n", NULL, NULL), 401);
 	h_fx_stop(f);
 
 	/* A file that cannot be read, a line that is no user:password. */
@@ -511,6 +533,18 @@ test_hostile_requests(void **state)
 	free(body);
 	for (int i = 0; i < 50; i++)
 		close(slow[i]);
+
+	/* Clients that leave before their answer: nothing leaks (the stop
+	 * checks the sanitizer's report). */
+	for (int i = 0; i < 20; i++) {
+		int fd = http_connect(f->http_port);
+		const char *q = i % 2 ? "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n" :
+		    "GET /v1/alerts/stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0-0\r\n\r\n";
+
+		send_all(fd, q, strlen(q));
+		close(fd);
+	}
+	h_sleep_ms(300);
 
 	assert_true(h_daemon_alive(&f->d[0]));
 	rss1 = h_daemon_rss_kb(&f->d[0]);
@@ -594,6 +628,9 @@ test_many_stream_clients(void **state)
 		got += strstr(buf[i], "event: sla_breach") != NULL;
 	}
 	assert_int_equal(got, NCLIENTS);
+
+	/* Small: a hundred streams cost little (loose: ASan's allocator). */
+	assert_true(h_daemon_rss_kb(&f->d[0]) < 256 * 1024);
 
 	/* Up to the cap, then 503. */
 	for (int i = NCLIENTS; i < CAP; i++)

@@ -144,7 +144,7 @@ async function load() {
   await until("1,000 leads assigned", 20000, () => Number(rawRedis("SCARD", P + "rep:bulk:open")) === N);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-  const pg = await browser.newPage();
+  const pg = await browser.newPage({ extraHTTPHeaders: authHeader });
   const errors = [];
   pg.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   pg.on("pageerror", (e) => errors.push(String(e)));
