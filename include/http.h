@@ -3,9 +3,10 @@
  * GET /healthz (200 "ok" when the daemon says it is ready; 503 with the
  * reason it gives otherwise) and GET /metrics (Prometheus text format
  * 0.0.4, a body the daemon renders, now or later; 500 when it has none).
- * GET and HEAD only (405 otherwise); other paths are 404. This module owns
- * evhttp and nothing else: what it serves comes from the callbacks given
- * to http_new.
+ * GET and HEAD only (405 otherwise). Every other path goes to the route
+ * callback when one is given (api.h: the ops page and the read API), else
+ * 404. This module owns evhttp and nothing else: what it serves comes from
+ * the callbacks given to http_new.
  */
 #ifndef LR_HTTP_H
 #define LR_HTTP_H
