@@ -13,13 +13,7 @@
  *                           API_ALERTS_MAX, API_ALERTS_DEFAULT)
  *   GET /v1/leads/<id>      a lead's record with its score receipt; 404
  *   GET /v1/alerts/stream   Server-Sent Events from the durable alert
- *                           stream: one shared blocking read on a Redis
- *                           connection of its own fans out to every
- *                           client; Last-Event-ID (or ?after=ID)
- *                           resumes after that entry; at most
- *                           API_STREAM_CLIENTS (503 above); a comment
- *                           every API_HEARTBEAT_S; a Redis restart is
- *                           resumed from the last entry seen
+ *                           stream (sse.h)
  *
  * All read-only, every Redis read bounded. With http.auth_file every one
  * of these paths (and any other but /healthz and /metrics) needs HTTP Basic
@@ -41,14 +35,6 @@
 #define API_SLA_SCAN		20000	/* open leads looked at, at most */
 #define API_ALERTS_DEFAULT	50
 #define API_ALERTS_MAX		1000
-#define API_STREAM_CLIENTS	200	/* SSE clients at once */
-#define API_HEARTBEAT_S		15
-#define API_STREAM_BLOCK_MS	5000	/* the shared XREAD's BLOCK */
-#define API_STREAM_BATCH	100	/* entries per XREAD or XRANGE */
-/* An SSE client whose unsent output passes this is ended: it reconnects
- * and resumes with Last-Event-ID, reading at its own pace. */
-#define API_STREAM_BACKLOG	(1L << 20)
-
 struct lrd;
 struct api;
 
@@ -63,8 +49,6 @@ struct api *api_new(struct lrd *d, const struct rds_target *to);
  * /metrics). Always answers (404 for an unknown path); returns true.
  */
 bool api_route(struct evhttp_request *req, const char *path, void *arg);
-/* The SSE clients connected now. */
-unsigned api_stream_clients(const struct api *a);
 /*
  * NULL is fine. Call after the HTTP server (its connections) and the
  * command connection are gone: their callbacks may still reach the API.
