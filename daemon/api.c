@@ -31,7 +31,6 @@
 struct pending {
 	struct api *api;
 	struct evhttp_request *req;	/* NULL once the client has gone */
-	bool status;			/* /v1/status: add names and shifts */
 	char id[LEAD_ID_MAX + 1];	/* /v1/leads/<id> */
 	struct rds_argv argv;		/* script calls' arguments */
 };
@@ -271,7 +270,7 @@ status_json(const struct lr_config *cfg, unsigned nclients, const char *text)
 }
 
 static void
-script_json_cb(struct rds_conn *c, redisReply *r, void *arg)
+status_cb(struct rds_conn *c, redisReply *r, void *arg)
 {
 	struct pending *p = arg;
 	struct evhttp_request *req = pending_req(p);
@@ -284,12 +283,44 @@ script_json_cb(struct rds_conn *c, redisReply *r, void *arg)
 	}
 	if (r->type != REDIS_REPLY_STRING) {
 		reply_error(req, 500, "Internal Server Error", "unexpected reply");
-	} else if (p->status) {
+	} else {
 		o = status_json(p->api->d->cfg, sse_clients(p->api->sse), r->str);
 		reply_jansson(req, o);
 		json_decref(o);
-	} else
-		reply_body(req, 200, "OK", "application/json", r->str, r->len);
+	}
+	pending_free(p);
+}
+
+/* BOARD_REPLY: the items as the body; how many were looked at and
+ * whether some were left out in headers. */
+static void
+board_cb(struct rds_conn *c, redisReply *r, void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_req(p);
+	const redisReply *items;
+	char n[32];
+
+	(void)c;
+	if (req == NULL || reply_failed(req, r)) {
+		pending_free(p);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY ||
+	    r->elements != WIRE_BOARD_REPLY_FIELDS ||
+	    (items = r->element[WIRE_BOARD_REPLY_ITEMS])->type !=
+	    REDIS_REPLY_STRING ||
+	    r->element[WIRE_BOARD_REPLY_TOTAL]->type != REDIS_REPLY_INTEGER ||
+	    r->element[WIRE_BOARD_REPLY_MORE]->type != REDIS_REPLY_INTEGER) {
+		reply_error(req, 500, "Internal Server Error", "unexpected reply");
+		pending_free(p);
+		return;
+	}
+	snprintf(n, sizeof(n), "%lld", r->element[WIRE_BOARD_REPLY_TOTAL]->integer);
+	add_header(req, "X-Total-Count", n);
+	add_header(req, "X-Truncated",
+	    r->element[WIRE_BOARD_REPLY_MORE]->integer ? "true" : "false");
+	reply_body(req, 200, "OK", "application/json", items->str, items->len);
 	pending_free(p);
 }
 
@@ -302,11 +333,10 @@ get_status(struct api *a, struct evhttp_request *req)
 	if (p == NULL)
 		return;
 	_Static_assert(WIRE_STATUS_ROUTING == 0, "status' arguments moved");
-	p->status = true;
 	if (rds_argv_call(&p->argv, WIRE_OP_STATUS, d->cfg->redis.prefix) ==
 	    -1 || rds_argv_adds(&p->argv, d->routing) == -1 ||
 	    rds_script(a->to.conn, a->to.script, a->to.key, &p->argv,
-	    script_json_cb, p) == -1)
+	    status_cb, p) == -1)
 		pending_fail(p);
 }
 
@@ -331,7 +361,7 @@ get_sla(struct api *a, struct evhttp_request *req)
 	    rds_argv_addll(&p->argv, limit) == -1 ||
 	    rds_argv_addll(&p->argv, API_SLA_SCAN) == -1 ||
 	    rds_script(a->to.conn, a->to.script, a->to.key, &p->argv,
-	    script_json_cb, p) == -1)
+	    board_cb, p) == -1)
 		pending_fail(p);
 }
 

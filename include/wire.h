@@ -96,7 +96,7 @@
 	X(OP, STATUS, "ROUTING: read only; the router at a glance for " \
 	    "/v1/status; replies one JSON string (daemon/lua/read.lua)") \
 	X(OP, BOARD, "ROUTING LIMIT SCAN: read only; the assignments not yet " \
-	    "acted on for /v1/sla; replies one JSON string") \
+	    "acted on for /v1/sla; replies BOARD_REPLY") \
 	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
 	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
 	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
@@ -147,7 +147,8 @@
 	X(METRICS_REPLY, 10, "metrics' reply") \
 	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS") \
 	X(STATUS, 1, "status' arguments") \
-	X(BOARD, 3, "board's arguments")
+	X(BOARD, 3, "board's arguments") \
+	X(BOARD_REPLY, 3, "board's reply")
 
 #define WIRE_FIELDS(X) \
 	X(SCRIPT, OP, 0, "the operation, WIRE_OP_*") \
@@ -249,7 +250,11 @@
 	X(STATUS, ROUTING, 0, "the routing table, JSON (decide.h)") \
 	X(BOARD, ROUTING, 0, "the routing table, JSON (decide.h)") \
 	X(BOARD, LIMIT, 1, "at most this many assignments in the reply") \
-	X(BOARD, SCAN, 2, "look at this many open leads at most")
+	X(BOARD, SCAN, 2, "look at this many open leads at most") \
+	X(BOARD_REPLY, ITEMS, 0, "the assignments, a JSON array, earliest " \
+	    "due first, LIMIT at most") \
+	X(BOARD_REPLY, TOTAL, 1, "the assignments looked at") \
+	X(BOARD_REPLY, MORE, 2, "1 when some were not looked at or not in ITEMS")
 
 enum {
 #define WIRE_FIELD_ENUM(layout, field, index, what) \

@@ -118,10 +118,11 @@ end
 
 -- board ROUTING LIMIT SCAN: the assignments not yet acted on (status
 -- assigned, in the open set of a rep of the routing), by follow-up due
--- time, at most LIMIT, as JSON: now_ms, total (those looked at), more
--- (true when some were not looked at or not returned), items (lead_id,
--- rep, segment, score, assigned_at_ms, follow_up_due_ms, sla_breached).
--- Looks at SCAN open leads at most, whatever the open sets hold.
+-- time. Returns BOARD_REPLY: the first LIMIT as a JSON array of objects
+-- (lead_id, rep, segment, score, assigned_at_ms, follow_up_due_ms,
+-- sla_breached), how many were looked at, 1 when some were not looked at
+-- or not returned. Looks at SCAN open leads at most, whatever the open
+-- sets hold.
 ops[OP.BOARD] = function()
 	load_routing(BOARD.ROUTING)
 	local limit = tonumber(op_arg(BOARD.LIMIT))
@@ -167,7 +168,9 @@ ops[OP.BOARD] = function()
 	if #rows > limit then
 		more = true
 	end
-	return '{"now_ms":' .. fmt(NOW) .. ',"total":' .. fmt(#rows) ..
-	    ',"more":' .. (more and 'true' or 'false') .. ',"items":[' ..
-	    table.concat(items, ',') .. ']}'
+	local out = {}
+	out[1 + BOARD_REPLY.ITEMS] = '[' .. table.concat(items, ',') .. ']'
+	out[1 + BOARD_REPLY.TOTAL] = #rows
+	out[1 + BOARD_REPLY.MORE] = more and 1 or 0
+	return out
 end
