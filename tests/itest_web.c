@@ -646,6 +646,21 @@ test_many_stream_clients(void **state)
 	}
 	assert_int_equal(got, NCLIENTS);
 
+	/* One shared read for all of them: the daemon holds its usual
+	 * connections plus one, whatever the number of clients. */
+	{
+		char *list = h_str(f->c, "CLIENT LIST");
+		int conns = 0, xreads = 0;
+
+		for (char *p = list; (p = strchr(p, '\n')) != NULL; p++)
+			conns++;
+		for (char *p = list; (p = strstr(p, "cmd=xread")) != NULL; p += 9)
+			xreads++;
+		free(list);
+		assert_true(xreads <= 1);
+		assert_true(conns <= 6);	/* ours, commands, 2 blocking, stream */
+	}
+
 	/* Small: a hundred streams cost little (loose: ASan's allocator). */
 	assert_true(h_daemon_rss_kb(&f->d[0]) < 256 * 1024);
 
