@@ -48,7 +48,7 @@ end
 ops[OP.STATUS] = function()
 	load_routing(STATUS.ROUTING)
 	local fk = P .. K.FORECAST
-	local looks, rate, share, segs, reps = {}, {}, {}, {}, {}
+	local rate, share, segs, reps = {}, {}, {}, {}
 	local fc = {}
 	for _, seg in ipairs(R.seg_order) do
 		local h = redis.call('HMGET', fk, seg .. '|rate', seg .. '|eta',
@@ -57,17 +57,20 @@ ops[OP.STATUS] = function()
 		rate[seg] = tonumber(h[1]) or 0
 		share[seg] = 0
 	end
+	local segs_of = {}	-- rep -> its segments, in segment order
+	for _, seg in ipairs(R.seg_order) do
+		for _, x in ipairs(R.segs[seg]) do
+			local t = segs_of[x]
+			if not t then
+				t = {}
+				segs_of[x] = t
+			end
+			t[#t + 1] = seg
+		end
+	end
 	for _, r in ipairs(R.rep_order) do
 		local s = rep_look(r)
-		looks[r] = s
-		local mine = {}
-		for _, seg in ipairs(R.seg_order) do
-			for _, x in ipairs(R.segs[seg]) do
-				if x == r then
-					mine[#mine + 1] = seg
-				end
-			end
-		end
+		local mine = segs_of[r] or {}
 		local free = #mine > 0 and look_room(r, s) or 0
 		if free > 0 then
 			local total = 0
