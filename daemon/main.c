@@ -380,6 +380,9 @@ setup_http(struct lrd *d)
 		fatalx("http: %s", err);
 	log_info("http: listening on '%s' (/healthz, /metrics, the ops page /, the read API /v1/)",
 	    d->cfg->http.listen);
+	if (d->cfg->http.nauth > 0)
+		log_info("http: the ops page and the read API need basic authentication ('%s', %zu users)",
+		    d->cfg->http.auth_file, d->cfg->http.nauth);
 }
 
 static int
