@@ -31,6 +31,16 @@ static const char *web_body =
     "  { id = \"kim\"; segments = [\"large\"]; max_open = 3; } );\n"
     "sla = { follow_up = 3; warn_before = 1; };\n";
 
+/* The same with a 2 s SLA. */
+static const char *fast_body =
+    "scoring = { mql_threshold = 10; rules = ( { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; } ); };\n"
+    "segments = ( { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n"
+    "  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 100; } );\n"
+    "default_segment = \"small\";\n"
+    "reps = ( { id = \"ann\"; name = \"Ann Lee\"; segments = [\"small\", \"large\"]; max_open = 5; },\n"
+    "  { id = \"kim\"; segments = [\"large\"]; max_open = 3; } );\n"
+    "sla = { follow_up = 2; warn_before = 1; };\n";
+
 static void
 push_lead(redisContext *c, const char *id, int employees)
 {
@@ -42,15 +52,16 @@ push_lead(redisContext *c, const char *id, int employees)
 	h_push_lead(c, buf);
 }
 
-/* Start one daemon serving HTTP on body; auth: "user:password" or NULL. */
+/* Start one daemon serving HTTP on body (NULL: web_body); auth:
+ * "user:password" lines or NULL. */
 static void
-start_web(struct h_fx *f, const char *auth)
+start_web_body(struct h_fx *f, const char *auth, const char *body)
 {
 	char path[700], *conf, *at, *out;
 	size_t n;
 
 	f->http_port = h_free_port();
-	h_fx_conf(f, web_body);
+	h_fx_conf(f, body != NULL ? body : web_body);
 	if (auth != NULL) {
 		snprintf(path, sizeof(path), "%s/users", f->dir);
 		h_write_file(path, auth);
@@ -66,6 +77,12 @@ start_web(struct h_fx *f, const char *auth)
 	}
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	assert_true(h_wait_ready(f->c, 1));
+}
+
+static void
+start_web(struct h_fx *f, const char *auth)
+{
+	start_web_body(f, auth, NULL);
 }
 
 /* --- raw HTTP ------------------------------------------------------------- */
@@ -264,7 +281,8 @@ test_stream_eventsource(void **state)
 {
 	struct h_fx *f = *state;
 
-	start_web(f, NULL);
+	/* A 2 s SLA: each lead fires a warning and a breach within 2 s. */
+	start_web_body(f, NULL, fast_body);
 	assert_int_equal(run_node(f, "sse", true, NULL), 0);
 	h_fx_stop(f);
 }
@@ -292,7 +310,7 @@ test_json_endpoints(void **state)
 	char *body;
 	size_t i;
 
-	start_web(f, NULL);
+	start_web_body(f, NULL, fast_body);
 	/* 9 MQLs: small -> ann (5 max), large -> kim first (fewest open). */
 	for (int k = 0; k < 4; k++) {
 		char id[16];
@@ -619,7 +637,7 @@ test_many_stream_clients(void **state)
 	int got = 0;
 	char *head;
 
-	start_web(f, NULL);
+	start_web_body(f, NULL, fast_body);
 	for (int i = 0; i < NCLIENTS; i++)
 		fds[i] = open_stream(f->http_port);
 	for (int i = 0; i < NCLIENTS; i++)
