@@ -37,11 +37,16 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind tzdata libssl-dev curl
+# The ops page's browser test (tests/browser/).
+DEBS += chromium nodejs
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
+CORE   += sid
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)
+DAEMON += api sse web_index
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_inbox $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
+UNIT   += sid
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -67,7 +72,7 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 # in as one C string: one script, one SHA. build/gen/wire.lua lists the
 # names as Lua tables.
 HOSTCC   ?= $(CC)
-LUA_PARTS = prelude calendar reps inflight events sla forecast stats reseg dispatch
+LUA_PARTS = prelude calendar reps inflight events sla forecast stats reseg read dispatch
 LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h
@@ -99,6 +104,24 @@ $(B)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BT)/obj/lr_lua.o: $(BT)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+# The ops page, built in as one C string (include/web.h); '?' escaped so
+# that no JavaScript "??" makes a C trigraph.
+$(B)/gen/web_index.c: daemon/web/index.html Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from daemon/web/index.html; do not edit */'; \
+	  echo '#include "web.h"'; echo 'const char web_index_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' \
+	    -e 's/$$/\\n"/' $<; \
+	  echo ';'; echo 'const size_t web_index_html_len = sizeof(web_index_html) - 1;'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BT)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c -o $@ $<
 
@@ -139,6 +162,8 @@ UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
 ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic calendar httpin
+# The ops page's test runs tests/browser/web.mjs: its npm packages first.
+ITEST  += web
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
@@ -146,6 +171,15 @@ $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 
 # itest_calendar runs daemon/lua/calendar.lua against calendar.c's lists.
 $(BT)/itest_calendar: $(BT)/obj/calendar.o
+
+# playwright-core and eventsource as tests/browser/package-lock.json pins
+# them (npm ci); no browser is downloaded: the test drives Debian's
+# /usr/bin/chromium.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BT)/itest_web: | tests/browser/node_modules/.package-lock.json
 
 # The README's test command: install what is missing, build, run everything.
 test check: deps
@@ -262,6 +296,8 @@ FUZZ_SAN      = address,undefined
 # bytes, so their max_len reaches too_large; config holds the example;
 # intake (the HTTP intake's request decision) has a limit of 1024.
 FUZZ_TARGETS  = lead:8192 event:4096 config:16384 intake:2048
+# sid: the alert stream's Last-Event-ID (daemon/core/sid.c).
+FUZZ_TARGETS += sid:64
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 
@@ -300,6 +336,10 @@ $(BV)/obj/%.o: %.c $(SRC_DEPS)
 	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
 
 $(BV)/obj/lr_lua.o: $(B)/gen/lr_lua.c include/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
+
+$(BV)/obj/web_index.o: $(B)/gen/web_index.c include/web.h
 	@mkdir -p $(@D)
 	$(CC) $(VALGRIND_CFLAGS) -c -o $@ $<
 

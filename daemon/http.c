@@ -104,6 +104,8 @@ request_cb(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "/";
 	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0) {
+		if (h->svc.route != NULL && h->svc.route(req, path, h->svc.arg))
+			return;
 		reply_text(req, 404, "Not Found", "not found\n");
 		return;
 	}
@@ -139,6 +141,8 @@ http_new(struct event_base *base, const char *host, int port,
 	evhttp_set_allowed_methods(h->srv, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_timeout(h->srv, HTTP_TIMEOUT_SECONDS);
+	evhttp_set_max_headers_size(h->srv, HTTP_MAX_HEADERS_SIZE);
+	evhttp_set_max_body_size(h->srv, HTTP_MAX_BODY_SIZE);
 	evhttp_set_gencb(h->srv, request_cb, h);
 	if (evhttp_bind_socket(h->srv, host, (ev_uint16_t)port) != 0) {
 		snprintf(err, errlen, "cannot listen on '%s:%d': %s", host,

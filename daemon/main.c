@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "api.h"
 #include "config.h"
 #include "consumer.h"
 #include "daemon.h"
@@ -375,20 +376,27 @@ setup(struct lrd *d)
 	task_start(d->forecast);
 }
 
-/* Serve /healthz and /metrics when http.listen is set. */
+/* Serve /healthz, /metrics, the read API and the ops page when
+ * http.listen is set. */
 static void
 setup_http(struct lrd *d)
 {
-	const struct http_service svc = {health_cb, metrics_cb, d};
+	const struct http_service svc = {health_cb, metrics_cb, d, api_route};
+	const struct rds_target to = {d->cmd, &d->script, d->key};
 	char err[300];
 
 	if (d->cfg->http.host == NULL)
 		return;
+	if ((d->api = api_new(d, &to)) == NULL)
+		fatalx("http: cannot set up the read API: out of memory");
 	if ((d->http = http_new(d->base, d->cfg->http.host, d->cfg->http.port,
 	    &svc, err, sizeof(err))) == NULL)
 		fatalx("http: %s", err);
-	log_info("http: listening on '%s' (/healthz, /metrics)",
+	log_info("http: listening on '%s' (/healthz, /metrics, the ops page /, the read API /v1/)",
 	    d->cfg->http.listen);
+	if (d->cfg->http.nauth > 0)
+		log_info("http: the ops page and the read API need basic authentication ('%s', %zu users)",
+		    d->cfg->http.auth_file, d->cfg->http.nauth);
 }
 
 /* Take leads over HTTP when intake.http.listen is set. */
@@ -438,6 +446,7 @@ run(struct lrd *d)
 	intake_http_free(d->intake);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
+	api_free(d->api);
 	consumer_free(d->leads);
 	consumer_free(d->events);
 	task_free(d->sla);

@@ -63,6 +63,9 @@ struct lr_config {
 		char *listen;		/* as written; "" disables */
 		char *host;		/* parsed from listen; NULL if disabled */
 		int port;
+		char *auth_file;	/* "" = no authentication */
+		char **auth;		/* its "user:password" lines */
+		size_t nauth;
 	} http;
 	struct {
 		size_t max_bytes;

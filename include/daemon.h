@@ -35,6 +35,7 @@ struct reseg;
 struct metrics;
 struct http;
 struct intake_http;
+struct api;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -76,6 +77,7 @@ struct lrd {
 	struct metrics *metrics;
 	struct http *http;		/* NULL when http.listen is "" */
 	struct intake_http *intake;	/* NULL when intake.http.listen is "" */
+	struct api *api;		/* api.h; NULL when http.listen is "" */
 	bool stopping;
 
 	struct lrd_stats stats;

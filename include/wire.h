@@ -37,6 +37,8 @@
 #define WIRE_OP_METRICS		"metrics"
 #define WIRE_OP_STRAYS		"strays"
 #define WIRE_OP_MOVE		"move"
+#define WIRE_OP_STATUS		"status"
+#define WIRE_OP_BOARD		"board"
 
 /* The kind of an item of a commit or events call (WIRE_*_KIND). */
 #define WIRE_KIND_LEAD		"lead"
@@ -91,6 +93,10 @@
 	    "backlogs of segments the routing has not; replies STRAYS_REPLY") \
 	X(OP, MOVE, "ROUTING then MOVE_ITEM items: move backlogged leads " \
 	    "to another segment's backlog; replies 1 (moved) or 0 per item") \
+	X(OP, STATUS, "ROUTING: read only; the router at a glance for " \
+	    "/v1/status; replies one JSON string (daemon/lua/read.lua)") \
+	X(OP, BOARD, "ROUTING LIMIT SCAN: read only; the assignments not yet " \
+	    "acted on for /v1/sla; replies BOARD_REPLY") \
 	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
 	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
 	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
@@ -139,7 +145,10 @@
 	X(CLAIMED, 4, "one payload of claim's reply") \
 	X(SLA_REPLY, 5, "sla's reply") \
 	X(METRICS_REPLY, 10, "metrics' reply") \
-	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS")
+	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS") \
+	X(STATUS, 1, "status' arguments") \
+	X(BOARD, 3, "board's arguments") \
+	X(BOARD_REPLY, 3, "board's reply")
 
 #define WIRE_FIELDS(X) \
 	X(SCRIPT, OP, 0, "the operation, WIRE_OP_*") \
@@ -237,7 +246,15 @@
 	X(METRICS_REPLY, FORECAST, 9, "KEY_FORECAST as field/value pairs") \
 	X(METRICS_REP, OPEN, 0, "open leads") \
 	X(METRICS_REP, PERIOD, 1, "assignments within the period") \
-	X(METRICS_REP, AVAILABLE, 2, "1 when available, 0 when away")
+	X(METRICS_REP, AVAILABLE, 2, "1 when available, 0 when away") \
+	X(STATUS, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(BOARD, ROUTING, 0, "the routing table, JSON (decide.h)") \
+	X(BOARD, LIMIT, 1, "at most this many assignments in the reply") \
+	X(BOARD, SCAN, 2, "look at this many open leads at most") \
+	X(BOARD_REPLY, ITEMS, 0, "the assignments, a JSON array, earliest " \
+	    "due first, LIMIT at most") \
+	X(BOARD_REPLY, TOTAL, 1, "the assignments looked at") \
+	X(BOARD_REPLY, MORE, 2, "1 when some were not looked at or not in ITEMS")
 
 enum {
 #define WIRE_FIELD_ENUM(layout, field, index, what) \

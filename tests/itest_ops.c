@@ -285,7 +285,7 @@ test_http_paths_and_methods(void **state)
 	h_fx_start(f, 1, reps_two);
 	assert_true(wait_http(f->http_port, 200));
 	assert_int_equal(http_get(f->http_port, "GET", "/nope", NULL), 404);
-	assert_int_equal(http_get(f->http_port, "GET", "/", NULL), 404);
+	assert_int_equal(http_get(f->http_port, "GET", "/", NULL), 200);	/* the ops page */
 	assert_int_equal(http_get(f->http_port, "POST", "/metrics", NULL), 405);
 	assert_int_equal(http_get(f->http_port, "DELETE", "/healthz", NULL), 405);
 	assert_int_equal(http_get(f->http_port, "HEAD", "/metrics", &body), 200);

@@ -1003,6 +1003,42 @@ test_password_file(void **state)
 	load_one_error(text, 1, msg);
 }
 
+/* http.auth_file: user:password lines, blank lines skipped; errors name
+ * the file and the line. */
+static void
+test_auth_file(void **state)
+{
+	char text[512], msg[512];
+
+	(void)state;
+	tmp_write(aux_path, sizeof(aux_path), "ops:s3cret pass\r\n\nviewer:x:y\n");
+	snprintf(text, sizeof(text), "http = { auth_file = \"%s\"; };\n%s",
+	    aux_path, MINIMAL);
+	load_ok(text);
+	assert_int_equal(cfg->http.nauth, 2);
+	assert_string_equal(cfg->http.auth[0], "ops:s3cret pass");
+	assert_string_equal(cfg->http.auth[1], "viewer:x:y");
+
+	load_ok(MINIMAL);
+	assert_int_equal(cfg->http.nauth, 0);
+
+	tmp_write(aux_path, sizeof(aux_path), "ops:x\n:nouser\n");
+	snprintf(text, sizeof(text), "http = { auth_file = \"%s\"; };\n%s",
+	    aux_path, MINIMAL);
+	snprintf(msg, sizeof(msg), "'http.auth_file' '%s' line 2 is not "
+	    "\"user:password\"", aux_path);
+	load_one_error(text, 1, msg);
+
+	tmp_write(aux_path, sizeof(aux_path), "\n\n");
+	snprintf(msg, sizeof(msg), "'http.auth_file' '%s' holds no "
+	    "\"user:password\" line", aux_path);
+	load_one_error(text, 1, msg);
+
+	load_one_error("http = { auth_file = \"/nonexistent/users\"; };\n"
+	    MINIMAL, 1, "'http.auth_file' cannot be read: "
+	    "'/nonexistent/users': No such file or directory");
+}
+
 static void
 test_password_env(void **state)
 {
@@ -1589,6 +1625,7 @@ main(void)
 		T(test_password_and_file),
 		T(test_password_file),
 		T(test_password_env),
+		T(test_auth_file),
 		T(test_unknown_keys_warn),
 		T(test_segment_without_reps_warns),
 		T(test_warnings_kept_on_error),

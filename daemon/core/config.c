@@ -649,6 +649,61 @@ check_listen(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 		    cfg->http.listen);
 }
 
+/*
+ * http.auth_file: when set, the file must be readable and each line that
+ * is not empty "user:password" (user not empty, no ':' in it); they go to
+ * cfg->http.auth. An error names the file and the line.
+ */
+static void
+check_auth_file(struct cfg_ctx *c, const config_setting_t *g, void *base,
+    bool ok)
+{
+	struct lr_config *cfg = base;
+	char *text, *line, *next, **v;
+	size_t len, lineno = 0, n = 0;
+	bool bad = false;
+
+	if (!ok || cfg->http.auth_file[0] == '\0')
+		return;
+	if ((text = read_file(cfg->http.auth_file, &len)) == NULL) {
+		cfg_err(c, cfg_member(g, "auth_file"), "http.auth_file",
+		    "cannot be read: '%s': %s", cfg->http.auth_file,
+		    strerror(errno));
+		return;
+	}
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		size_t ll = strcspn(line, "\n");
+
+		next = line[ll] == '\n' ? line + ll + 1 : NULL;
+		line[ll] = '\0';
+		lineno++;
+		if (ll > 0 && line[ll - 1] == '\r')
+			line[--ll] = '\0';
+		if (ll == 0)
+			continue;
+		if (line[0] == ':' || strchr(line, ':') == NULL ||
+		    strlen(line) != ll) {
+			cfg_err(c, cfg_member(g, "auth_file"), "http.auth_file",
+			    "'%s' line %zu is not \"user:password\"",
+			    cfg->http.auth_file, lineno);
+			bad = true;
+			break;
+		}
+		if ((v = realloc(cfg->http.auth, (n + 1) * sizeof(*v))) == NULL)
+			break;
+		cfg->http.auth = v;
+		if ((v[n] = strdup(line)) == NULL)
+			break;
+		cfg->http.nauth = ++n;
+	}
+	if (!bad && n == 0)
+		cfg_err(c, cfg_member(g, "auth_file"), "http.auth_file",
+		    "'%s' holds no \"user:password\" line",
+		    cfg->http.auth_file);
+	explicit_bzero(text, len);
+	free(text);
+}
+
 /* sla.warn_before, once it and sla.follow_up loaded: before the due time. */
 static void
 check_warn_before(struct cfg_ctx *c, const config_setting_t *g, void *base,
@@ -835,6 +890,8 @@ const struct cfg_key cfg_keys[] = {
 	    .after = check_redis },
 	{ CFG_STRING("http.listen", LR(http.listen), "127.0.0.1:9464"),
 	    .after = check_listen },
+	{ CFG_STRING("http.auth_file", LR(http.auth_file), ""),
+	    .after = check_auth_file },
 	{ CFG_SIZE("intake.max_bytes", LR(intake.max_bytes), 65536, 64,
 	    512LL * 1024 * 1024, "a size in bytes (64 to 536870912)") },
 	{ CFG_LLONG("intake.dead_max", LR(intake.dead_max), 100000, 1,
@@ -1094,6 +1151,12 @@ cfg_free(struct lr_config *cfg)
 	free(cfg->http.listen);
 	free(cfg->http.host);
 	cfg_intake_http_clear(cfg);
+	free(cfg->http.auth_file);
+	for (size_t i = 0; i < cfg->http.nauth; i++) {
+		explicit_bzero(cfg->http.auth[i], strlen(cfg->http.auth[i]));
+		free(cfg->http.auth[i]);
+	}
+	free(cfg->http.auth);
 	score_clear(&cfg->scoring);
 	segments_clear(&cfg->segments);
 	for (size_t i = 0; i < cfg->nreps; i++) {
