@@ -42,6 +42,9 @@ CORE    = log config config_cond config_plan config_cal config_keys calendar mat
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
+# Sentinel discovery (README "High availability"): the daemon and leadctl.
+DAEMON += sentinel
+CTL    += sentinel
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -134,6 +137,7 @@ $(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua $(B)/gen/lr.lua
 # metrics.c is an event-loop module: its test also links it, and rds.o for
 # its scrape.
 $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
+$(BT)/test_metrics: $(BT)/obj/sentinel.o
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 

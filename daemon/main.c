@@ -103,6 +103,25 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	return 0;
 }
 
+/* The high-availability keys that need a restart (not replica_acks). */
+static bool
+same_ha(const struct lr_config *a, const struct lr_config *b)
+{
+	if (a->redis.nsentinels != b->redis.nsentinels ||
+	    strcmp(a->redis.username, b->redis.username) != 0 ||
+	    strcmp(a->redis.master_name, b->redis.master_name) != 0 ||
+	    strcmp(a->redis.sentinel_username, b->redis.sentinel_username) != 0 ||
+	    strcmp(a->redis.sentinel_password, b->redis.sentinel_password) != 0 ||
+	    a->redis.cluster != b->redis.cluster)
+		return false;
+	for (size_t i = 0; i < a->redis.nsentinels; i++)
+		if (strcmp(a->redis.sentinel_hosts[i],
+		    b->redis.sentinel_hosts[i]) != 0 ||
+		    a->redis.sentinel_ports[i] != b->redis.sentinel_ports[i])
+			return false;
+	return true;
+}
+
 static bool
 same_redis(const struct lr_config *a, const struct lr_config *b)
 {
@@ -111,7 +130,8 @@ same_redis(const struct lr_config *a, const struct lr_config *b)
 	    strcmp(a->redis.unix_socket, b->redis.unix_socket) == 0 &&
 	    strcmp(a->redis.password, b->redis.password) == 0 &&
 	    a->redis.db == b->redis.db &&
-	    strcmp(a->redis.prefix, b->redis.prefix) == 0;
+	    strcmp(a->redis.prefix, b->redis.prefix) == 0 &&
+	    same_ha(a, b);
 }
 
 /*
@@ -333,7 +353,14 @@ setup(struct lrd *d)
 	d->ropts.host = d->cfg->redis.host;
 	d->ropts.port = d->cfg->redis.port;
 	d->ropts.unix_socket = d->cfg->redis.unix_socket;
+	d->ropts.username = d->cfg->redis.username;
 	d->ropts.password = d->cfg->redis.password;
+	if (sentinel_set_init(&d->sentinels, d->cfg->redis.sentinel_hosts,
+	    d->cfg->redis.sentinel_ports, d->cfg->redis.nsentinels,
+	    d->cfg->redis.master_name, d->cfg->redis.sentinel_username,
+	    d->cfg->redis.sentinel_password) == -1)
+		fatalx("cannot set up: out of memory");
+	d->ropts.sentinels = &d->sentinels;
 	d->ropts.db = d->cfg->redis.db;
 	d->ropts.connect_timeout_ms = RDS_CONNECT_TIMEOUT_MS;
 	d->ropts.reply_timeout_ms = RDS_REPLY_TIMEOUT_MS;
@@ -414,6 +441,7 @@ run(struct lrd *d)
 	reseg_free(d->reseg);
 	metrics_free(d->metrics);
 	instance_free(d->inst);
+	sentinel_set_clear(&d->sentinels);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_free(stop_ev);

@@ -39,7 +39,9 @@ struct pending {
 struct rds_conn {
 	struct event_base *base;
 	char *name;
-	char *host, *unix_socket, *password;
+	char *host, *unix_socket, *username, *password;
+	struct sentinel_set sent;	/* n == 0: host and port are fixed */
+	int backoff_max_ms;
 	int port, db;
 	long connect_timeout_ms, reply_timeout_ms;
 	rds_state_cb *state_cb;
@@ -91,7 +93,19 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->name = xstrdup_opt(name);
 	c->host = xstrdup_opt(o->host);
 	c->unix_socket = xstrdup_opt(o->unix_socket);
+	c->username = xstrdup_opt(o->username);
 	c->password = xstrdup_opt(o->password);
+	c->backoff_max_ms = RDS_BACKOFF_MAX_MS;
+	if (o->sentinels != NULL && o->sentinels->n > 0) {
+		if (sentinel_set_init(&c->sent, o->sentinels->hosts,
+		    o->sentinels->ports, o->sentinels->n,
+		    o->sentinels->master_name, o->sentinels->username,
+		    o->sentinels->password) == -1) {
+			rds_free(c);
+			return NULL;
+		}
+		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
+	}
 	c->port = o->port;
 	c->db = o->db;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ?
@@ -104,7 +118,7 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->retry_ev = evtimer_new(base, retry_cb, c);
 	c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	if (c->name == NULL || c->host == NULL || c->unix_socket == NULL ||
-	    c->password == NULL || c->retry_ev == NULL || c->tick_ev == NULL) {
+	    c->username == NULL || c->password == NULL || c->retry_ev == NULL || c->tick_ev == NULL) {
 		rds_free(c);
 		return NULL;
 	}
@@ -401,8 +415,8 @@ schedule_retry(struct rds_conn *c)
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->state = RDS_WAITING;
 	evtimer_add(c->retry_ev, &tv);
-	c->backoff_ms = c->backoff_ms * 2 > RDS_BACKOFF_MAX_MS ?
-	    RDS_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	c->backoff_ms = c->backoff_ms * 2 > c->backoff_max_ms ?
+	    c->backoff_max_ms : c->backoff_ms * 2;
 }
 
 /*
@@ -507,7 +521,10 @@ connect_cb(const redisAsyncContext *ac, int status)
 		return;
 	}
 	c->state = RDS_HANDSHAKE;
-	if (c->password[0] != '\0')
+	if (c->password[0] != '\0' && c->username[0] != '\0')
+		(void)rds_commandf(c, handshake_cb, NULL, "AUTH %s %s",
+		    c->username, c->password);
+	else if (c->password[0] != '\0')
 		(void)rds_commandf(c, handshake_cb, NULL, "AUTH %s",
 		    c->password);
 	if (c->db != 0)
@@ -516,11 +533,44 @@ connect_cb(const redisAsyncContext *ac, int status)
 	(void)rds_commandf(c, role_cb, NULL, "ROLE");
 }
 
+/*
+ * With sentinels: where the primary is now. 0 with c->host and c->port
+ * set, or -1 after rds_lost (the error names what each sentinel said).
+ */
+static int
+rds_discover(struct rds_conn *c)
+{
+	char host[256], err[sizeof(c->last_error)], *h;
+	int port;
+
+	if (sentinel_ask(&c->sent, host, sizeof(host), &port, err,
+	    sizeof(err)) == -1) {
+		c->state = RDS_CONNECTING;
+		rds_lost(c, err);
+		return -1;
+	}
+	if (strcmp(host, c->host) != 0 || port != c->port) {
+		if ((h = strdup(host)) == NULL) {
+			c->state = RDS_CONNECTING;
+			rds_lost(c, "out of memory");
+			return -1;
+		}
+		log_info("redis '%s': the sentinels name %s:%d as primary of '%s'",
+		    c->name, host, port, c->sent.master_name);
+		free(c->host);
+		c->host = h;
+		c->port = port;
+	}
+	return 0;
+}
+
 static void
 rds_connect(struct rds_conn *c)
 {
 	redisAsyncContext *ac;
 
+	if (c->sent.n > 0 && rds_discover(c) == -1)
+		return;
 	if (c->unix_socket[0] != '\0')
 		ac = redisAsyncConnectUnix(c->unix_socket);
 	else
@@ -647,7 +697,9 @@ rds_free(struct rds_conn *c)
 	free(c->name);
 	free(c->host);
 	free(c->unix_socket);
+	free(c->username);
 	free(c->password);
+	sentinel_set_clear(&c->sent);
 	free(c);
 }
 

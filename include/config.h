@@ -53,6 +53,17 @@ struct lr_config {
 		char *password_file;
 		int db;
 		char *prefix;
+		/* README "High availability" (CONTRACT.md section 13) */
+		char *username;		/* "" = the default user */
+		char **sentinel_hosts;	/* redis.sentinels, parsed */
+		int *sentinel_ports;
+		size_t nsentinels;	/* 0: host/port name the primary */
+		char *master_name;
+		char *sentinel_username;
+		char *sentinel_password;	/* never log it */
+		int replica_acks;	/* 0: no WAIT after a commit */
+		long long replica_ack_timeout;	/* ms */
+		bool cluster;		/* refused for now: not supported yet */
 	} redis;
 	struct {
 		char *listen;		/* as written; "" disables */

@@ -59,6 +59,7 @@ struct lrd {
 	bool debug;			/* -d: debug logs whatever log.level says */
 
 	struct rds_opts ropts;
+	struct sentinel_set sentinels;	/* ropts.sentinels; n = 0: none */
 	struct rds_conn *cmd;		/* scripts and plain commands */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */

@@ -8,6 +8,12 @@
  * evtimers (never from inside a hiredis callback). Blocking commands need
  * a connection of their own.
  *
+ * With sentinels (struct rds_opts), every connect asks them for the
+ * primary first (sentinel.h), so a lost connection, a READONLY reply or a
+ * server whose ROLE is not master leads to the primary the sentinels name
+ * now; the backoff is capped lower (RDS_SENTINEL_BACKOFF_MAX_MS) to follow
+ * a failover quickly.
+ *
  * Every command has a callback. It is called exactly once: with the reply,
  * or with NULL when the connection was lost or dropped before the reply
  * came. A reply is valid only inside its callback.
@@ -21,12 +27,15 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "sentinel.h"
+
 /* Defaults of struct rds_opts: connect timeout, and the reply watchdog. */
 #define RDS_CONNECT_TIMEOUT_MS 3000
 #define RDS_REPLY_TIMEOUT_MS 10000
 /* Reconnection backoff: doubles from min to max, with +-25% jitter. */
 #define RDS_BACKOFF_MIN_MS 100
 #define RDS_BACKOFF_MAX_MS 5000
+#define RDS_SENTINEL_BACKOFF_MAX_MS 1000
 /* How often the connect timeout and the reply watchdog are checked. */
 #define RDS_WATCHDOG_TICK_MS 250
 
@@ -37,7 +46,11 @@ struct rds_opts {
 	const char *host;
 	int port;
 	const char *unix_socket;	/* "" or NULL: use host and port */
+	const char *username;		/* "" or NULL: AUTH password alone */
 	const char *password;		/* "" or NULL: no AUTH */
+	/* Sentinels to ask for the primary (copied); NULL or none: use
+	 * host and port (or unix_socket). */
+	const struct sentinel_set *sentinels;
 	int db;
 	long connect_timeout_ms;	/* 0: RDS_CONNECT_TIMEOUT_MS */
 	long reply_timeout_ms;		/* per command; 0: RDS_REPLY_TIMEOUT_MS */
