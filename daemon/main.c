@@ -271,6 +271,8 @@ view_cb(struct metrics_view *v, void *arg)
 	v->local.reloads_ok = d->stats.reloads_ok;
 	v->local.reloads_failed = d->stats.reloads_failed;
 	v->local.version = LR_VERSION;
+	v->local.replica_ack_short = d->stats.replica_ack_short;
+	v->local.replica_acks_last = d->stats.replica_acks_last;
 }
 
 static void
@@ -513,6 +515,7 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.debug = debug;
+	d.stats.replica_acks_last = -1;
 	d.conf_path = strdup(conf);
 	if ((d.base = event_base_new()) == NULL || d.conf_path == NULL)
 		fatalx("cannot create the event loop");

@@ -49,6 +49,12 @@ struct lrd_stats {
 	unsigned long long events_rejected;
 	unsigned long long reloads_ok;
 	unsigned long long reloads_failed;
+	/* redis.replica_acks: commits whose WAIT fell short, the replicas
+	 * the last WAIT counted (-1: none yet), and whether the last fell
+	 * short (logged once per change). */
+	unsigned long long replica_ack_short;
+	long long replica_acks_last;
+	bool replica_ack_is_short;
 };
 
 struct lrd {

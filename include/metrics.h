@@ -42,6 +42,9 @@ struct metrics_local {
 	unsigned long long reconnects;
 	unsigned long long reloads_ok, reloads_failed;
 	const char *version;		/* the daemon's */
+	/* redis.replica_acks (rendered when it is set) */
+	unsigned long long replica_ack_short;
+	long long replica_acks_last;	/* -1: no WAIT yet */
 };
 
 /*
