@@ -143,6 +143,7 @@ UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
 ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
+ITEST  += ha
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
@@ -324,3 +325,10 @@ test-valgrind: deps
 .PHONY: soak
 soak: $(BT)/itest_faults $(BT)/leadrouted $(BT)/leadctl all
 	@LR_SOAK=1 tests/run-tests.sh $(BT)/itest_faults
+
+# The failover scenarios of tests/itest_ha.c at the issue's full size
+# (10,000 leads each).
+.PHONY: soak-ha
+soak: soak-ha
+soak-ha: $(BT)/itest_ha $(BT)/leadrouted $(BT)/leadctl all
+	@LR_SOAK=1 tests/run-tests.sh $(BT)/itest_ha

@@ -236,10 +236,13 @@ reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	(void)pending_pop(c);
 	if (reply != NULL && (rds_is_error(reply, "READONLY") ||
-	    rds_is_error(reply, "MASTERDOWN"))) {
-		/* Not (or no longer) a primary: no write can succeed here.
-		 * As a lost connection: every caller hears NULL, and the
-		 * reconnection checks the role. */
+	    rds_is_error(reply, "MASTERDOWN") ||
+	    rds_is_error(reply, "UNBLOCKED"))) {
+		/* Not (or no longer) a primary: no write can succeed here
+		 * (UNBLOCKED: a blocking command or WAIT cut short as the
+		 * server turned replica). As a lost connection: every caller
+		 * hears NULL, and the reconnection (asking the sentinels
+		 * again, if any) checks the role. */
 		char why[200];
 
 		snprintf(why, sizeof(why), "%s", reply->str);

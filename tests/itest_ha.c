@@ -1,0 +1,587 @@
+/* itest_ha.c - losing a Redis server: Sentinel failover after a kill -9 of the primary, and a replica promoted by hand, under a lead stream; each ends with the invariant checker. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "harness.h"
+
+/* LR_SOAK=1 (make soak) runs the full-size stream of issue #17. */
+static bool soak;
+
+#define MASTER "lr"
+#define NSENTINELS 3
+#define NREPLICAS 2
+/* Sentinel timing: fast enough for make test (README "High availability"
+ * gives the production figures). */
+#define DOWN_AFTER_MS 1000
+#define FAILOVER_TIMEOUT_MS 3000
+#define ACK_TIMEOUT_MS 500
+/* What one push confirms with WAIT. */
+#define PUSH_BATCH 250
+/* In flight at most: 2 instances x 2 consumers x 4 calls x 256 payloads. */
+#define IN_FLIGHT_BOUND (2 * 2 * 4 * 256)
+#define MAX_ITEMS 40000
+
+#define RESULTS "build/test/reliability-ha-results.txt"
+
+struct fx {
+	struct h_fx h;			/* dir, daemon slots, h.c (the primary) */
+	struct h_redis nodes[1 + NREPLICAS];	/* [0]: the first primary */
+	struct h_redis sentinels[NSENTINELS];
+	int nd;
+	struct chk_item items[MAX_ITEMS];
+	char ids[MAX_ITEMS][12];
+	size_t nitems;
+	unsigned char closed[MAX_ITEMS];
+	long long t0;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	h_tmpdir(f->h.dir, sizeof(f->h.dir));
+	f->t0 = h_now_ms();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	for (int i = 0; i < H_MAX_DAEMONS; i++)
+		if (f->h.d[i].pid > 0)
+			(void)h_daemon_stop(&f->h.d[i], SIGKILL);
+	redisFree(f->h.c);
+	for (int i = 0; i < NSENTINELS; i++)
+		h_redis_stop(&f->sentinels[i], SIGKILL);
+	for (int i = 0; i < 1 + NREPLICAS; i++)
+		h_redis_stop(&f->nodes[i], SIGKILL);
+	h_cleanup_dir(f->h.dir);
+	free(f);
+	return 0;
+}
+
+#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+/* --- the stream ------------------------------------------------------------ */
+
+/* itest_faults' stream model: two segments, three reps, a 3 s follow-up. */
+#define STREAM_BODY \
+	"scoring = {\n" \
+	"  mql_threshold = 50;\n" \
+	"  rules = (\n" \
+	"    { field = \"title\"; op = \"contains_any\"; values = [\"vp\"]; points = 20; },\n" \
+	"    { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; }\n" \
+	"  );\n" \
+	"};\n" \
+	"segments = (\n" \
+	"  { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; },\n" \
+	"  { name = \"large\"; field = \"employees\"; op = \"gte\"; value = 100; }\n" \
+	");\n" \
+	"default_segment = \"small\";\n" \
+	"reps = (\n" \
+	"  { id = \"a1\"; segments = [\"small\"]; max_open = 40; },\n" \
+	"  { id = \"a2\"; segments = [\"small\"]; max_open = 60; max_per_period = 150; },\n" \
+	"  { id = \"b1\"; segments = [\"large\"]; max_open = 50; }\n" \
+	");\n" \
+	"sla = { follow_up = 3; warn_before = 1; };\n" \
+	"audit = { enabled = true; };\n"
+
+static const char *const reps[] = {"a1", "a2", "b1"};
+static const struct chk_rep limits[] = {
+	{"a1", 40, 0, 0}, {"a2", 60, 150, 0}, {"b1", 50, 0, 0},
+};
+
+static int
+make_lead(char *buf, size_t len, int i, const char **expect)
+{
+	*expect = NULL;
+	if (i % 100 == 0) {
+		*expect = "missing_email";
+		return snprintf(buf, len, "{\"id\":\"h%06d\"}", i);
+	}
+	if (i % 3 == 0)
+		return snprintf(buf, len,
+		    "{\"id\":\"h%06d\",\"email\":\"x%d@corp.com\",\"employees\":%d}",
+		    i, i, i % 200);
+	return snprintf(buf, len,
+	    "{\"id\":\"h%06d\",\"email\":\"x%d@corp.com\",\"title\":\"VP\","
+	    "\"employees\":%d,\"activity\":{\"demo_request\":true}}", i, i,
+	    i % 200);
+}
+
+/*
+ * A producer that confirms: push leads from..from+n-1 in batches, each
+ * followed by WAIT 1; only what a replica acknowledged counts as pushed
+ * (the checker is told of those). Returns how many were confirmed.
+ */
+static int
+push_confirmed(struct fx *f, int from, int n)
+{
+	char buf[256];
+	const char *expect[PUSH_BATCH];
+	redisReply *r;
+	int confirmed = 0;
+
+	for (int b = from; b < from + n; b += PUSH_BATCH) {
+		int m = from + n - b < PUSH_BATCH ? from + n - b : PUSH_BATCH;
+		bool ok = true;
+
+		for (int i = 0; i < m; i++) {
+			int len = make_lead(buf, sizeof(buf), b + i, &expect[i]);
+
+			redisAppendCommand(f->h.c, "LPUSH lr:incoming %b", buf,
+			    (size_t)len);
+		}
+		redisAppendCommand(f->h.c, "WAIT 1 %d", ACK_TIMEOUT_MS * 4);
+		for (int i = 0; i <= m; i++) {
+			if (redisGetReply(f->h.c, (void **)&r) != REDIS_OK) {
+				ok = false;
+				break;
+			}
+			if (r->type != REDIS_REPLY_INTEGER ||
+			    (i == m && r->integer < 1))
+				ok = false;
+			freeReplyObject(r);
+		}
+		assert_true(ok);	/* the primary and a replica are up */
+		for (int i = 0; i < m; i++) {
+			size_t k = f->nitems++;
+
+			assert_true(k < MAX_ITEMS);
+			snprintf(f->ids[k], sizeof(f->ids[k]), "h%06d", b + i);
+			f->items[k].id = f->ids[k];
+			f->items[k].expect = expect[i];
+		}
+		confirmed += m;
+	}
+	return confirmed;
+}
+
+/* The reps close about percent of their open leads, each once. */
+static void
+close_some(struct fx *f, int percent)
+{
+	char key[64], ev[200];
+	redisReply *r;
+	long no;
+
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(key, sizeof(key), "lr:rep:%s:open", reps[k]);
+		r = h_cmd(f->h.c, "SMEMBERS %s", key);
+		for (size_t i = 0; i < r->elements; i++) {
+			no = strtol(r->element[i]->str + 1, NULL, 10);
+			if (no < 0 || no >= MAX_ITEMS || f->closed[no] ||
+			    random() % 100 >= percent)
+				continue;
+			f->closed[no] = 1;
+			snprintf(ev, sizeof(ev),
+			    "{\"type\":\"closed\",\"lead_id\":\"%s\",\"rep\":\"%s\",\"outcome\":\"won\"}",
+			    r->element[i]->str, reps[k]);
+			h_event(f->h.c, ev);
+		}
+		freeReplyObject(r);
+	}
+}
+
+static bool
+idle(struct fx *f)
+{
+	redisReply *r;
+	bool quiet;
+
+	if (h_int(f->h.c, "ZCARD lr:sla:due") > 0 ||
+	    h_int(f->h.c, "LLEN lr:incoming") > 0 ||
+	    h_int(f->h.c, "LLEN lr:events") > 0)
+		return false;
+	r = h_cmd(f->h.c, "KEYS lr:inflight:*");
+	quiet = r->elements == 0;
+	freeReplyObject(r);
+	return quiet;
+}
+
+/* Timers fired, nothing in flight, the dead instances reaped. */
+static void
+settle(struct fx *f, long long live)
+{
+	long long until = h_now_ms() + 60000;
+
+	while (h_now_ms() < until) {
+		while (!idle(f) && h_now_ms() < until)
+			h_sleep_ms(50);
+		h_sleep_ms(1100);
+		if (idle(f) && h_int(f->h.c, "ZCARD lr:instances") == live)
+			return;
+	}
+}
+
+/* --- the deployment ------------------------------------------------------- */
+
+static void
+start_replicated(struct fx *f, int replicas)
+{
+	char name[16];
+
+	h_redis_start_node(&f->nodes[0], f->h.dir, "p", 0, NULL);
+	for (int i = 1; i <= replicas; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		h_redis_start_node(&f->nodes[i], f->h.dir, name,
+		    f->nodes[0].port, NULL);
+	}
+	f->h.c = h_redis_connect(&f->nodes[0]);
+	assert_true(h_wait_replicas_up(f->h.c, replicas));
+}
+
+/* Three sentinels on the primary, each knowing the replicas and the others. */
+static void
+start_sentinels(struct fx *f)
+{
+	char name[16];
+	long long until;
+	bool know;
+
+	for (int i = 0; i < NSENTINELS; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		h_sentinel_start(&f->sentinels[i], f->h.dir, name, MASTER,
+		    f->nodes[0].port, 2, DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS);
+	}
+	until = h_now_ms() + H_WAIT_MS;
+	do {
+		know = true;
+		for (int i = 0; i < NSENTINELS; i++)
+			know = know && h_sentinel_count(f->sentinels[i].port,
+			    "replicas", MASTER) == NREPLICAS &&
+			    h_sentinel_count(f->sentinels[i].port, "sentinels",
+			    MASTER) == NSENTINELS - 1;
+		if (!know)
+			h_sleep_ms(100);
+	} while (!know && h_now_ms() < until);
+	assert_true(know);
+}
+
+/*
+ * The daemons' configurations: redis is the body of the redis group.
+ * Daemon 0 serves HTTP (f->h.http_port) from f->h.conf, the others none,
+ * from lr1.conf.
+ */
+static void
+write_conf(struct fx *f, const char *redis)
+{
+	char text[4096], path[600];
+
+	f->h.http_port = h_free_port();
+	for (int i = 0; i < 2; i++) {
+		char listen[32] = "";
+
+		if (i == 0)
+			snprintf(listen, sizeof(listen), "127.0.0.1:%d",
+			    f->h.http_port);
+		assert_true(snprintf(text, sizeof(text), "redis = { %s };\n"
+		    "http = { listen = \"%s\"; };\n%s", redis, listen,
+		    STREAM_BODY) < (int)sizeof(text));
+		snprintf(path, sizeof(path), "%s/lr%s.conf", f->h.dir,
+		    i == 0 ? "" : "1");
+		h_write_file(path, text);
+	}
+	snprintf(f->h.conf, sizeof(f->h.conf), "%s/lr.conf", f->h.dir);
+}
+
+static void
+start_daemons(struct fx *f, int n)
+{
+	char name[16], conf[600];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		snprintf(conf, sizeof(conf), "%s/lr%s.conf", f->h.dir,
+		    i == 0 ? "" : "1");
+		h_daemon_start(&f->h.d[i], conf, f->h.dir, name);
+	}
+	f->nd = n;
+	assert_true(h_wait_ready(f->h.c, n));
+}
+
+/* Leads the daemons' logs show routed more than once: replayed work. */
+static long
+routed_twice(struct fx *f)
+{
+	char cmd[800];
+	FILE *p;
+	long n = -1;
+
+	snprintf(cmd, sizeof(cmd),
+	    "cat %s/d*.log | grep -o 'lead routed: lead=[^ ]*' | sort | uniq -d | wc -l",
+	    f->h.dir);
+	if ((p = popen(cmd, "r")) != NULL) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+static void
+record(struct fx *f, const char *name, const char *injected,
+    const struct chk_result *r)
+{
+	FILE *out = fopen(RESULTS, "a");
+
+	if (out == NULL)
+		return;
+	fprintf(out, "%s\t%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%.1f\t%s\n",
+	    name, injected, r->pushed, r->lost, r->duplicated,
+	    r->capacity_violations, r->alerts_missed, r->alerts_doubled,
+	    r->stale_inflight, (double)(h_now_ms() - f->t0) / 1000.0,
+	    chk_clean(r) ? "pass" : "FAIL");
+	fclose(out);
+}
+
+static void
+check(struct fx *f, const char *name, const char *injected)
+{
+	struct chk_spec spec = {0};
+	struct chk_result res;
+
+	spec.items = f->items;
+	spec.nitems = f->nitems;
+	spec.reps = limits;
+	spec.nreps = 3;
+	spec.settle_ms = 45000;
+	spec.race_slack_ms = 5000;
+	assert_int_equal(chk_run(f->h.c, &spec, &res), 0);
+	chk_print(stderr, name, &res);
+	record(f, name, injected, &res);
+	assert_true(res.settled);
+	assert_int_equal(res.pushed, (long)f->nitems);
+	assert_int_equal(res.lost, 0);
+	assert_int_equal(res.duplicated, 0);
+	assert_int_equal(res.capacity_violations, 0);
+	assert_int_equal(res.alerts_missed, 0);
+	assert_int_equal(res.alerts_doubled, 0);
+	assert_int_equal(res.stale_inflight, 0);
+	assert_int_equal(res.strays, 0);
+	assert_int_equal(res.wrong_reason, 0);
+	assert_int_equal(res.audit_mismatch, 0);
+}
+
+/* Stop every daemon with SIGTERM: exit 0, no sanitizer report. */
+static void
+stop_all(struct fx *f)
+{
+	for (int i = 0; i < f->nd; i++) {
+		assert_int_equal(h_daemon_stop(&f->h.d[i], SIGTERM), 0);
+		h_assert_log_clean(&f->h.d[i]);
+	}
+}
+
+/* lr:stats received on the primary c is connected to. */
+static long long
+received(struct fx *f)
+{
+	char *v = h_str(f->h.c, "HGET lr:stats received");
+	long long n = v != NULL ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return n;
+}
+
+/* --- (a) Sentinel failover after kill -9 of the primary --------------------- */
+
+static void
+test_sentinel_failover_kill9(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "HA: primary kill -9, Sentinel failover";
+	int n = soak ? 10000 : 3000, old_port, new_port = 0, code;
+	long long t_kill, t_promoted, t_routed, base, until, shorts;
+	bool saw_503 = false;
+	char redis[600], injected[600], *body = NULL;
+	long twice;
+
+	start_replicated(f, NREPLICAS);
+	start_sentinels(f);
+	old_port = f->nodes[0].port;
+	snprintf(redis, sizeof(redis), "sentinels = [\"127.0.0.1:%d\", "
+	    "\"127.0.0.1:%d\", \"127.0.0.1:%d\"]; master_name = \"" MASTER "\"; "
+	    "replica_acks = 1; replica_ack_timeout = %d;",
+	    f->sentinels[0].port, f->sentinels[1].port, f->sentinels[2].port,
+	    ACK_TIMEOUT_MS);
+	write_conf(f, redis);
+	start_daemons(f, 2);
+
+	/* The stream: the first half pushed and confirmed, the kill lands
+	 * while it is being routed. */
+	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming", n / 2 - n / 8));
+	close_some(f, 30);
+	t_kill = h_now_ms();
+	h_redis_stop(&f->nodes[0], SIGKILL);
+	redisFree(f->h.c);
+	f->h.c = NULL;
+
+	/* No primary until the sentinels agree: /healthz says so. */
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_now_ms() < until) {
+		if (!saw_503 && h_http_get(f->h.http_port, "GET", "/healthz",
+		    NULL) == 503)
+			saw_503 = true;
+		new_port = h_sentinel_master_port(f->sentinels[0].port,
+		    MASTER);
+		if (new_port != 0 && new_port != old_port)
+			break;
+		h_sleep_ms(20);
+	}
+	t_promoted = h_now_ms();
+	assert_true(new_port != 0 && new_port != old_port);
+	assert_true(saw_503);
+	for (int i = 1; i <= NREPLICAS; i++)
+		if (f->nodes[i].port == new_port)
+			f->h.c = h_redis_connect(&f->nodes[i]);
+	assert_non_null(f->h.c);
+	/* The other replica follows the new primary: WAIT 1 can answer. */
+	assert_true(h_wait_replicas_up(f->h.c, 1));
+
+	/* The producer goes on against the new primary; routing resumes by
+	 * itself. */
+	base = received(f);
+	assert_int_equal(push_confirmed(f, n / 2, n - n / 2), n - n / 2);
+	until = h_now_ms() + H_WAIT_MS;
+	while (received(f) == base && h_now_ms() < until)
+		h_sleep_ms(10);
+	t_routed = h_now_ms();
+	assert_true(received(f) > base);
+	code = h_http_get(f->h.http_port, "GET", "/healthz", NULL);
+	until = h_now_ms() + H_WAIT_MS;
+	while (code != 200 && h_now_ms() < until) {
+		h_sleep_ms(50);
+		code = h_http_get(f->h.http_port, "GET", "/healthz", NULL);
+	}
+	assert_int_equal(code, 200);
+	assert_int_equal(h_http_get(f->h.http_port, "GET", "/metrics", &body),
+	    200);
+	shorts = (long long)h_metric(body, "leadrouted_replica_ack_short_total");
+	assert_true(h_metric(body, "leadrouted_replica_acks") >= 1);
+	free(body);
+
+	close_some(f, 50);
+	settle(f, 2);
+	twice = routed_twice(f);
+	fprintf(stderr, "%s: kill -9 to new primary named %.1f s, to routing again %.1f s; %ld leads routed twice (bound %d); %lld short WAITs on daemon 0\n",
+	    name, (double)(t_promoted - t_kill) / 1000.0,
+	    (double)(t_routed - t_kill) / 1000.0, twice, IN_FLIGHT_BOUND,
+	    shorts);
+	snprintf(injected, sizeof(injected),
+	    "SIGKILL of the primary mid-stream; 2 replicas, 3 sentinels (down-after %d ms), replica_acks = 1, producers confirm with WAIT 1; 2 instances. Kill to promotion %.1f s, to routing again %.1f s; %ld leads routed twice (bound %d)",
+	    DOWN_AFTER_MS, (double)(t_promoted - t_kill) / 1000.0,
+	    (double)(t_routed - t_kill) / 1000.0, twice, IN_FLIGHT_BOUND);
+	check(f, name, injected);
+	assert_true(twice >= 0 && twice <= IN_FLIGHT_BOUND);
+	stop_all(f);
+}
+
+/* --- (b) a replica promoted by hand -------------------------------------- */
+
+/* Point the "VIP" (a symlink: what a DNS name or a managed endpoint does)
+ * at node i's socket. */
+static void
+point_vip(struct fx *f, int i)
+{
+	char vip[400], tmp[420], target[400];
+
+	snprintf(vip, sizeof(vip), "%s/vip.sock", f->h.dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", vip);
+	snprintf(target, sizeof(target), "%s/redis.sock", f->nodes[i].dir);
+	(void)unlink(tmp);
+	assert_int_equal(symlink(target, tmp), 0);
+	assert_int_equal(rename(tmp, vip), 0);
+}
+
+static void
+test_promoted_by_hand(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "HA: replica promoted by hand";
+	int n = soak ? 10000 : 3000;
+	long long t_switch, t_routed, base, until;
+	char redis[600], injected[600];
+	redisContext *old;
+	redisReply *r;
+	long twice;
+
+	start_replicated(f, 1);
+	point_vip(f, 0);
+	snprintf(redis, sizeof(redis), "unix_socket = \"%s/vip.sock\"; "
+	    "replica_acks = 1; replica_ack_timeout = %d;", f->h.dir,
+	    ACK_TIMEOUT_MS);
+	write_conf(f, redis);
+	start_daemons(f, 2);
+
+	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
+	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming", n / 2 - n / 8));
+	close_some(f, 30);
+
+	/* By hand, as ops would: promote the replica, move the endpoint,
+	 * demote the old primary. Commits between the first and the last
+	 * step land on the old primary and are lost with its data. */
+	t_switch = h_now_ms();
+	old = f->h.c;
+	f->h.c = h_redis_connect(&f->nodes[1]);
+	freeReplyObject(h_cmd(f->h.c, "REPLICAOF NO ONE"));
+	point_vip(f, 1);
+	h_sleep_ms(100);
+	r = redisCommand(old, "REPLICAOF 127.0.0.1 %d", f->nodes[1].port);
+	assert_non_null(r);
+	freeReplyObject(r);
+	redisFree(old);
+	assert_true(h_wait_replicas_up(f->h.c, 1));
+
+	base = received(f);
+	assert_int_equal(push_confirmed(f, n / 2, n - n / 2), n - n / 2);
+	until = h_now_ms() + H_WAIT_MS;
+	while (received(f) == base && h_now_ms() < until)
+		h_sleep_ms(10);
+	t_routed = h_now_ms();
+	assert_true(received(f) > base);
+
+	close_some(f, 50);
+	settle(f, 2);
+	twice = routed_twice(f);
+	fprintf(stderr, "%s: promotion to routing again %.1f s; %ld leads routed twice (bound %d)\n",
+	    name, (double)(t_routed - t_switch) / 1000.0, twice,
+	    IN_FLIGHT_BOUND);
+	snprintf(injected, sizeof(injected),
+	    "REPLICAOF NO ONE on the replica, the endpoint (a symlinked Unix socket) moved to it, the old primary demoted 100 ms later (REPLICAOF), mid-stream; replica_acks = 1; 2 instances. Promotion to routing again %.1f s; %ld leads routed twice (bound %d)",
+	    (double)(t_routed - t_switch) / 1000.0, twice, IN_FLIGHT_BOUND);
+	check(f, name, injected);
+	assert_true(twice >= 0 && twice <= IN_FLIGHT_BOUND);
+	stop_all(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(test_sentinel_failover_kill9),
+		TEST(test_promoted_by_hand),
+	};
+
+	soak = getenv("LR_SOAK") != NULL && strcmp(getenv("LR_SOAK"), "0") != 0;
+	srandom((unsigned)getpid());
+	if (getenv("LR_HA") != NULL)
+		cmocka_set_test_filter(getenv("LR_HA"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
