@@ -239,6 +239,16 @@ cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
 	instance_conn(d->inst, up);
 }
 
+/* The sentinels switched the primary: the command connection follows at
+ * once (the instance changes, and the consumers' connections with it). */
+static void
+switch_cb(const char *host, int port, void *arg)
+{
+	struct lrd *d = arg;
+
+	rds_follow(d->cmd, host, port);
+}
+
 static void
 fenced_cb(struct consumer *c, const char *why, void *arg)
 {
@@ -388,6 +398,9 @@ setup(struct lrd *d)
 		fatalx("cannot set up: out of memory");
 	task_start(d->sla);
 	task_start(d->forecast);
+	if ((d->watch = rds_watch_new(d->base, &d->sentinels, switch_cb,
+	    d)) == NULL)
+		fatalx("cannot set up: out of memory");
 }
 
 /* Serve /healthz and /metrics when http.listen is set. */
@@ -428,11 +441,13 @@ run(struct lrd *d)
 	task_start(d->drain);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
+	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);
 
 	log_info("stopped");
 	http_free(d->http);
+	rds_watch_free(d->watch);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
 	consumer_free(d->leads);

@@ -418,8 +418,11 @@ schedule_retry(struct rds_conn *c)
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->state = RDS_WAITING;
 	evtimer_add(c->retry_ev, &tv);
-	c->backoff_ms = c->backoff_ms * 2 > c->backoff_max_ms ?
-	    c->backoff_max_ms : c->backoff_ms * 2;
+	if (c->backoff_ms == 0)		/* rds_follow: once, at once */
+		c->backoff_ms = RDS_BACKOFF_MIN_MS;
+	else
+		c->backoff_ms = c->backoff_ms * 2 > c->backoff_max_ms ?
+		    c->backoff_max_ms : c->backoff_ms * 2;
 }
 
 /*
@@ -776,4 +779,239 @@ rds_argv_clear(struct rds_argv *a)
 	free(a->argv);
 	free(a->lens);
 	memset(a, 0, sizeof(*a));
+}
+
+/* --- Sentinel: following +switch-master --------------------------------- */
+
+void
+rds_follow(struct rds_conn *c, const char *host, int port)
+{
+	char why[300];
+
+	if (c->sent.n == 0 || c->stopping)
+		return;
+	if (c->ac != NULL && strcmp(c->host, host) == 0 && c->port == port)
+		return;		/* already there */
+	snprintf(why, sizeof(why), "the sentinels switched the primary to %s:%d",
+	    host, port);
+	c->backoff_ms = 0;	/* the next attempt comes at once */
+	if (c->ac != NULL) {
+		rds_drop(c, why);
+		return;
+	}
+	if (c->state == RDS_WAITING) {
+		struct timeval now = {0, 0};
+
+		evtimer_del(c->retry_ev);
+		evtimer_add(c->retry_ev, &now);
+	}
+}
+
+struct rds_watch {
+	struct event_base *base;
+	struct sentinel_set sent;
+	rds_switch_cb *cb;
+	void *arg;
+	redisAsyncContext *ac;
+	bool connected;
+	long long deadline;		/* of the connect under way */
+	struct event *retry_ev;		/* the next sentinel, after a pause */
+	struct event *tick_ev;		/* the connect timeout */
+};
+
+static void watch_connect(struct rds_watch *w);
+
+/* Try the next sentinel after RDS_SENTINEL_BACKOFF_MAX_MS. */
+static void
+watch_later(struct rds_watch *w)
+{
+	struct timeval tv = {RDS_SENTINEL_BACKOFF_MAX_MS / 1000,
+	    (RDS_SENTINEL_BACKOFF_MAX_MS % 1000) * 1000};
+
+	w->ac = NULL;
+	w->connected = false;
+	w->sent.next = (w->sent.next + 1) % w->sent.n;
+	evtimer_add(w->retry_ev, &tv);
+}
+
+/* Drop our context from outside hiredis's callbacks, then try again. */
+static void
+watch_drop(struct rds_watch *w)
+{
+	redisAsyncContext *ac = w->ac;
+
+	if (ac == NULL)
+		return;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+	watch_later(w);
+}
+
+/* "message", "+switch-master", "NAME OLDIP OLDPORT NEWIP NEWPORT" */
+static void
+watch_message_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rds_watch *w = privdata;
+	const redisReply *reply = r, *kind, *msg;
+	char name[256], host[256];
+	int port;
+
+	if (reply == NULL || ac->data == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("sentinel watch: %s", reply->str);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+		return;
+	kind = reply->element[0];
+	msg = reply->element[2];
+	if (kind->type != REDIS_REPLY_STRING || strcmp(kind->str,
+	    "message") != 0 || msg->type != REDIS_REPLY_STRING)
+		return;
+	if (sscanf(msg->str, "%255s %*s %*s %255s %d", name, host, &port) !=
+	    3 || strcmp(name, w->sent.master_name) != 0)
+		return;
+	log_warnx("sentinels switched the primary of '%s' to %s:%d", name,
+	    host, port);
+	w->cb(host, port, w->arg);
+}
+
+static void
+watch_auth_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	const redisReply *reply = r;
+
+	(void)privdata;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && ac->data)
+		log_warnx("sentinel watch: AUTH: %s", reply->str);
+	/* A refused AUTH makes SUBSCRIBE fail too: watch_message_cb. */
+}
+
+static void
+watch_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_watch *w = ac->data;
+
+	if (w == NULL)
+		return;
+	if (status != REDIS_OK) {
+		watch_later(w);		/* hiredis frees the context */
+		return;
+	}
+	w->connected = true;
+}
+
+static void
+watch_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_watch *w = ac->data;
+
+	(void)status;
+	if (w == NULL || w->ac != ac)
+		return;		/* we dropped it ourselves */
+	watch_later(w);
+}
+
+static void
+watch_connect(struct rds_watch *w)
+{
+	size_t i = w->sent.next % w->sent.n;
+	redisAsyncContext *ac;
+
+	ac = redisAsyncConnect(w->sent.hosts[i], w->sent.ports[i]);
+	if (ac == NULL || ac->err) {
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		watch_later(w);
+		return;
+	}
+	ac->data = w;
+	w->ac = ac;
+	w->connected = false;
+	w->deadline = rds_mono_ms() + RDS_CONNECT_TIMEOUT_MS;
+	redisLibeventAttach(ac, w->base);
+	redisAsyncSetConnectCallback(ac, watch_connect_cb);
+	redisAsyncSetDisconnectCallback(ac, watch_disconnect_cb);
+	(void)redisEnableKeepAlive(&ac->c);
+	if (w->sent.password[0] != '\0' && w->sent.username[0] != '\0')
+		(void)redisAsyncCommand(ac, watch_auth_cb, w, "AUTH %s %s",
+		    w->sent.username, w->sent.password);
+	else if (w->sent.password[0] != '\0')
+		(void)redisAsyncCommand(ac, watch_auth_cb, w, "AUTH %s",
+		    w->sent.password);
+	(void)redisAsyncCommand(ac, watch_message_cb, w,
+	    "SUBSCRIBE +switch-master");
+}
+
+static void
+watch_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	watch_connect(arg);
+}
+
+static void
+watch_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rds_watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->ac != NULL && !w->connected && rds_mono_ms() > w->deadline)
+		watch_drop(w);
+}
+
+struct rds_watch *
+rds_watch_new(struct event_base *base, const struct sentinel_set *s,
+    rds_switch_cb *cb, void *arg)
+{
+	struct rds_watch *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->base = base;
+	w->cb = cb;
+	w->arg = arg;
+	w->retry_ev = evtimer_new(base, watch_retry_cb, w);
+	w->tick_ev = event_new(base, -1, EV_PERSIST, watch_tick_cb, w);
+	if (w->retry_ev == NULL || w->tick_ev == NULL ||
+	    (s != NULL && s->n > 0 && sentinel_set_init(&w->sent, s->hosts,
+	    s->ports, s->n, s->master_name, s->username, s->password) == -1)) {
+		rds_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+rds_watch_start(struct rds_watch *w)
+{
+	struct timeval tick = {0, RDS_WATCHDOG_TICK_MS * 1000};
+
+	if (w->sent.n == 0)
+		return;
+	event_add(w->tick_ev, &tick);
+	watch_connect(w);
+}
+
+void
+rds_watch_free(struct rds_watch *w)
+{
+	redisAsyncContext *ac;
+
+	if (w == NULL)
+		return;
+	if ((ac = w->ac) != NULL) {
+		w->ac = NULL;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+	}
+	if (w->retry_ev != NULL)
+		event_free(w->retry_ev);
+	if (w->tick_ev != NULL)
+		event_free(w->tick_ev);
+	sentinel_set_clear(&w->sent);
+	free(w);
 }

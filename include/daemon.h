@@ -66,6 +66,7 @@ struct lrd {
 
 	struct rds_opts ropts;
 	struct sentinel_set sentinels;	/* ropts.sentinels; n = 0: none */
+	struct rds_watch *watch;	/* the sentinels' +switch-master */
 	struct rds_conn *cmd;		/* scripts and plain commands */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */

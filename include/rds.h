@@ -146,4 +146,29 @@ long long rds_mono_ms(void);
 /* An error reply's text starts with prefix ("NOSCRIPT", "FENCED")? */
 bool rds_is_error(const redisReply *r, const char *prefix);
 
+
+/*
+ * A watch on the sentinels' +switch-master (README "High availability"):
+ * one subscriber connection, to each sentinel in turn (the next one when
+ * it is lost or does not connect within RDS_CONNECT_TIMEOUT_MS), that
+ * calls cb with the new primary's address whenever the sentinels switch
+ * the primary of their master name. A watch with no sentinels does
+ * nothing. strings and sentinels are copied.
+ */
+struct rds_watch;
+typedef void rds_switch_cb(const char *host, int port, void *arg);
+
+struct rds_watch *rds_watch_new(struct event_base *base,
+    const struct sentinel_set *sentinels, rds_switch_cb *cb, void *arg);
+void rds_watch_start(struct rds_watch *w);
+/* Stop and free; NULL is fine. */
+void rds_watch_free(struct rds_watch *w);
+
+/*
+ * The sentinels switched the primary to host:port: a connection that uses
+ * sentinels and is (or is getting) connected elsewhere drops now and asks
+ * them again at once, without backoff. Others are left alone.
+ */
+void rds_follow(struct rds_conn *c, const char *host, int port);
+
 #endif
