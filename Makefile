@@ -37,6 +37,8 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind tzdata
+# The TLS recipe of README "High availability" (itest_ha).
+DEBS += stunnel4 openssl
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)

@@ -41,6 +41,8 @@ struct fx {
 	struct h_redis nodes[1 + NREPLICAS];	/* [0]: the first primary */
 	struct h_redis sentinels[NSENTINELS];
 	int nd;
+	pid_t stunnel;			/* the TLS recipe's tunnel */
+	pid_t tls_redis;
 	struct chk_item items[MAX_ITEMS];
 	char ids[MAX_ITEMS][16];
 	size_t nitems;
@@ -69,6 +71,14 @@ teardown(void **state)
 		if (f->h.d[i].pid > 0)
 			(void)h_daemon_stop(&f->h.d[i], SIGKILL);
 	redisFree(f->h.c);
+	if (f->stunnel > 0) {
+		kill(f->stunnel, SIGKILL);
+		(void)h_reap(f->stunnel, "stunnel");
+	}
+	if (f->tls_redis > 0) {
+		kill(f->tls_redis, SIGKILL);
+		(void)h_reap(f->tls_redis, "redis-server (TLS)");
+	}
 	for (int i = 0; i < NSENTINELS; i++)
 		h_redis_stop(&f->sentinels[i], SIGKILL);
 	for (int i = 0; i < 1 + NREPLICAS; i++)
@@ -647,12 +657,99 @@ test_promoted_by_hand(void **state)
 	stop_all(f);
 }
 
+/* --- the TLS recipe: a TLS-only Redis with an ACL user, through stunnel ---- */
+
+/* Connect to the Unix socket path and AUTH user pass: NULL until it works. */
+static redisContext *
+connect_auth(const char *path, const char *user, const char *pass)
+{
+	redisContext *c = redisConnectUnix(path);
+	redisReply *r;
+
+	if (c == NULL || c->err != 0) {
+		redisFree(c);
+		return NULL;
+	}
+	r = redisCommand(c, "AUTH %s %s", user, pass);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		redisFree(c);
+		return NULL;
+	}
+	freeReplyObject(r);
+	return c;
+}
+
+static void
+test_tls_recipe_acl_user(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "HA: TLS-only Redis through stunnel, ACL user";
+	char path[600], sock[600], text[4096], log[600], redis[800];
+	const char *openssl[] = {"openssl", "req", "-x509", "-newkey",
+	    "rsa:2048", "-nodes", "-keyout", NULL, "-out", NULL, "-days", "1",
+	    "-subj", "/CN=localhost", NULL};
+	char key[600], cert[600];
+	const char *argv[3] = {NULL, NULL, NULL};
+	long long until;
+	int port = h_free_port();
+
+	snprintf(key, sizeof(key), "%s/key.pem", f->h.dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", f->h.dir);
+	openssl[7] = key;
+	openssl[9] = cert;
+	snprintf(log, sizeof(log), "%s/openssl.log", f->h.dir);
+	assert_int_equal(h_reap(h_spawn(openssl, NULL, log, NULL), "openssl"),
+	    0);
+
+	/* Redis speaks TLS only, and only to the ACL user lr. */
+	snprintf(path, sizeof(path), "%s/redis-tls.conf", f->h.dir);
+	snprintf(text, sizeof(text), "port 0\ntls-port %d\nbind 127.0.0.1\n"
+	    "tls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\n"
+	    "tls-auth-clients no\ndir %s\nsave \"\"\nappendonly no\n"
+	    "user default off\nuser lr on >s3cret ~* &* +@all\n", port, cert,
+	    key, cert, f->h.dir);
+	h_write_file(path, text);
+	argv[0] = "redis-server";
+	argv[1] = path;
+	snprintf(log, sizeof(log), "%s/redis.log", f->h.dir);
+	f->tls_redis = h_spawn(argv, NULL, log, NULL);
+
+	/* The recipe: stunnel in client mode, on a Unix socket. */
+	snprintf(sock, sizeof(sock), "%s/redis-tls.sock", f->h.dir);
+	snprintf(path, sizeof(path), "%s/stunnel.conf", f->h.dir);
+	snprintf(text, sizeof(text), "foreground = yes\npid =\n[redis]\n"
+	    "client = yes\naccept = %s\nconnect = 127.0.0.1:%d\n"
+	    "CAfile = %s\nverifyChain = yes\ncheckHost = localhost\n", sock,
+	    port, cert);
+	h_write_file(path, text);
+	argv[0] = "stunnel";
+	snprintf(log, sizeof(log), "%s/stunnel.log", f->h.dir);
+	f->stunnel = h_spawn(argv, NULL, log, NULL);
+	until = h_now_ms() + H_WAIT_MS;
+	while ((f->h.c = connect_auth(sock, "lr", "s3cret")) == NULL &&
+	    h_now_ms() < until)
+		h_sleep_ms(20);
+	assert_non_null(f->h.c);
+
+	snprintf(redis, sizeof(redis), "unix_socket = \"%s\"; "
+	    "username = \"lr\"; password = \"s3cret\";", sock);
+	write_conf(f, redis);
+	start_daemons(f, 1);
+	ctl_push(f, 1, 99);
+	close_some(f, 50);
+	settle(f, 1);
+	check(f, name, "leadctl push of 99 leads and routing over stunnel (TLS, certificate checked) to a Redis with no plain port and the default user off; the daemon and leadctl log in as ACL user lr");
+	stop_all(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(test_sentinel_failover_kill9),
 		TEST(test_promoted_by_hand),
+		TEST(test_tls_recipe_acl_user),
 	};
 
 	soak = getenv("LR_SOAK") != NULL && strcmp(getenv("LR_SOAK"), "0") != 0;
