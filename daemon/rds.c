@@ -105,6 +105,8 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 			return NULL;
 		}
 		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
+		free(c->host);
+		c->host = strdup("");	/* until the sentinels name one */
 	}
 	c->port = o->port;
 	c->db = o->db;
@@ -148,6 +150,9 @@ rds_where(const struct rds_conn *c, char *buf, size_t len)
 {
 	if (c->unix_socket[0] != '\0')
 		snprintf(buf, len, "%s", c->unix_socket);
+	else if (c->sent.n > 0 && c->host[0] == '\0')
+		snprintf(buf, len, "sentinels of master %s",
+		    c->sent.master_name);
 	else
 		snprintf(buf, len, "%s:%d", c->host, c->port);
 	return buf;

@@ -743,6 +743,49 @@ test_tls_recipe_acl_user(void **state)
 	stop_all(f);
 }
 
+/* --- no sentinel answers ------------------------------------------------- */
+
+static void
+test_no_sentinel_answers(void **state)
+{
+	struct fx *f = *state;
+	char redis[400], conf[600], out[600], *text = NULL;
+	const char *argv[] = {NULL, "-c", conf, "push", "-", NULL};
+	int p1 = h_free_port(), p2 = h_free_port(), code = -1;
+	long long until;
+
+	snprintf(redis, sizeof(redis), "sentinels = [\"127.0.0.1:%d\", "
+	    "\"127.0.0.1:%d\"]; master_name = \"" MASTER "\";", p1, p2);
+	write_conf(f, redis);
+	h_daemon_start(&f->h.d[0], f->h.conf, f->h.dir, "d0");
+	f->nd = 1;
+	/* The daemon waits, and says why on /healthz. */
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_now_ms() < until) {
+		free(text);
+		text = NULL;
+		code = h_http_get(f->h.http_port, "GET", "/healthz", &text);
+		if (code == 503 && strstr(text, "no primary known") != NULL)
+			break;
+		h_sleep_ms(50);
+	}
+	assert_int_equal(code, 503);
+	assert_non_null(strstr(text, "no primary known: sentinel 127.0.0.1:"));
+	free(text);
+	assert_true(h_log_contains(&f->h.d[0], "no primary known"));
+
+	/* leadctl says the same and fails. */
+	argv[0] = getenv("LEADCTL_BIN") != NULL ? getenv("LEADCTL_BIN") :
+	    "build/test/leadctl";
+	snprintf(conf, sizeof(conf), "%s/lr1.conf", f->h.dir);
+	snprintf(out, sizeof(out), "%s/ctl.out", f->h.dir);
+	assert_int_equal(h_reap(h_spawn(argv, NULL, out, NULL), "leadctl"), 1);
+	text = h_slurp(out);
+	assert_non_null(strstr(text, "leadctl: cannot find the redis primary of 'lr': no primary known: sentinel 127.0.0.1:"));
+	free(text);
+	stop_all(f);
+}
+
 int
 main(void)
 {
@@ -750,6 +793,7 @@ main(void)
 		TEST(test_sentinel_failover_kill9),
 		TEST(test_promoted_by_hand),
 		TEST(test_tls_recipe_acl_user),
+		TEST(test_no_sentinel_answers),
 	};
 
 	soak = getenv("LR_SOAK") != NULL && strcmp(getenv("LR_SOAK"), "0") != 0;
