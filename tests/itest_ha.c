@@ -633,6 +633,13 @@ test_promoted_by_hand(void **state)
 	assert_non_null(r);
 	freeReplyObject(r);
 	redisFree(old);
+	/* Routing again: an instance registered on the new primary. */
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_log_count(&f->h.d[0], "registered;") < 2 &&
+	    h_log_count(&f->h.d[1], "registered;") < 2 && h_now_ms() < until)
+		h_sleep_ms(10);
+	t_routed = h_now_ms();
+	assert_true(t_routed < until);
 	assert_true(h_wait_replicas_up(f->h.c, 1));
 
 	base = received(f);
@@ -640,7 +647,6 @@ test_promoted_by_hand(void **state)
 	until = h_now_ms() + H_WAIT_MS;
 	while (received(f) == base && h_now_ms() < until)
 		h_sleep_ms(10);
-	t_routed = h_now_ms();
 	assert_true(received(f) > base);
 
 	close_some(f, 50);
