@@ -882,15 +882,29 @@ watch_message_cb(redisAsyncContext *ac, void *r, void *privdata)
 	w->cb(host, port, w->arg);
 }
 
+/* SUBSCRIBE +switch-master: messages come to watch_message_cb. */
+static void
+watch_subscribe(struct rds_watch *w, redisAsyncContext *ac)
+{
+	(void)redisAsyncCommand(ac, watch_message_cb, w,
+	    "SUBSCRIBE +switch-master");
+}
+
+/* AUTH first (its reply must not reach a subscribed context). */
 static void
 watch_auth_cb(redisAsyncContext *ac, void *r, void *privdata)
 {
+	struct rds_watch *w = privdata;
 	const redisReply *reply = r;
 
-	(void)privdata;
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR && ac->data)
+	if (reply == NULL || ac->data == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("sentinel watch: AUTH: %s", reply->str);
-	/* A refused AUTH makes SUBSCRIBE fail too: watch_message_cb. */
+		redisAsyncDisconnect(ac);	/* the next sentinel, later */
+		return;
+	}
+	watch_subscribe(w, ac);
 }
 
 static void
@@ -945,8 +959,8 @@ watch_connect(struct rds_watch *w)
 	else if (w->sent.password[0] != '\0')
 		(void)redisAsyncCommand(ac, watch_auth_cb, w, "AUTH %s",
 		    w->sent.password);
-	(void)redisAsyncCommand(ac, watch_message_cb, w,
-	    "SUBSCRIBE +switch-master");
+	else
+		watch_subscribe(w, ac);
 }
 
 static void

@@ -1016,8 +1016,27 @@ h_metric(const char *text, const char *prefix)
 
 /* ---- high availability: replicas, sentinels (itest_ha) ----------------- */
 
-/* Spawn redis-server on conf (args after it: NULL-terminated) and wait
- * until it answers PING on r->port. */
+/* Does a server answer PING on port at all (NOAUTH counts)? */
+static bool
+redis_answers(int port)
+{
+	struct timeval tv = {0, 200000};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+	redisReply *r;
+	bool ok = false;
+
+	if (c == NULL)
+		return false;
+	if (c->err == 0 && (r = redisCommand(c, "PING")) != NULL) {
+		ok = true;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return ok;
+}
+
+/* Spawn redis-server on conf (and mode, NULL for none) and wait until it
+ * answers PING on r->port. */
 static void
 spawn_conf(struct h_redis *r, const char *conf, const char *mode)
 {
@@ -1027,7 +1046,7 @@ spawn_conf(struct h_redis *r, const char *conf, const char *mode)
 
 	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
 	r->pid = h_spawn(argv, NULL, log, NULL);
-	while (!redis_pings(r->port)) {
+	while (!redis_answers(r->port)) {
 		if (h_now_ms() > until)
 			fail_msg("redis-server %s on port %d did not start",
 			    mode != NULL ? mode : "", r->port);
@@ -1065,7 +1084,7 @@ h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
 void
 h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
     const char *master, int primary_port, int quorum, long down_ms,
-    long failover_ms)
+    long failover_ms, const char *more)
 {
 	char conf[400];
 	FILE *f;
@@ -1085,6 +1104,8 @@ h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
 	    "sentinel parallel-syncs %s 2\n",
 	    s->port, s->dir, master, primary_port, quorum, master, down_ms,
 	    master, failover_ms, master);
+	if (more != NULL)
+		fputs(more, f);
 	fclose(f);
 	spawn_conf(s, conf, "--sentinel");
 }

@@ -248,11 +248,12 @@ void h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
 /*
  * Start a Redis Sentinel in dir/name (created) on a free port, monitoring
  * master at 127.0.0.1:primary_port with quorum, down-after-milliseconds
- * down_ms and failover-timeout failover_ms. Stop it with h_redis_stop.
+ * down_ms and failover-timeout failover_ms; more (NULL: none) is appended
+ * to its file. Stop it with h_redis_stop.
  */
 void h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
     const char *master, int primary_port, int quorum, long down_ms,
-    long failover_ms);
+    long failover_ms, const char *more);
 /* The port of the primary the sentinel names for master; 0 when none. */
 int h_sentinel_master_port(int sentinel_port, const char *master);
 /* Entries of SENTINEL what master (what: "replicas", "sentinels"); -1. */

@@ -308,7 +308,8 @@ start_sentinels(struct fx *f)
 	for (int i = 0; i < NSENTINELS; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		h_sentinel_start(&f->sentinels[i], f->h.dir, name, MASTER,
-		    f->nodes[0].port, 2, DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS);
+		    f->nodes[0].port, 2, DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS,
+		    NULL);
 	}
 	until = h_now_ms() + H_WAIT_MS;
 	do {
@@ -749,6 +750,81 @@ test_tls_recipe_acl_user(void **state)
 	stop_all(f);
 }
 
+/* --- a sentinel that wants AUTH, a forced failover --------------------------- */
+
+/* SENTINEL what MASTER to the sentinel on port, as user default. */
+static redisReply *
+sentinel_cmd(int port, const char *pass, const char *what)
+{
+	redisContext *c = redisConnect("127.0.0.1", port);
+	redisReply *r;
+
+	assert_non_null(c);
+	assert_int_equal(c->err, 0);
+	r = redisCommand(c, "AUTH default %s", pass);
+	assert_non_null(r);
+	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	r = redisCommand(c, "SENTINEL %s " MASTER, what);
+	assert_non_null(r);
+	redisFree(c);
+	return r;
+}
+
+static void
+test_sentinel_auth_switch_master(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "HA: SENTINEL FAILOVER, sentinel with AUTH";
+	char redis[600];
+	long long until;
+	redisReply *r;
+	int n = 600;
+
+	start_replicated(f, 1);
+	h_sentinel_start(&f->sentinels[0], f->h.dir, "s0", MASTER,
+	    f->nodes[0].port, 1, 5000, 10000, "requirepass s3ntinel\n");
+	until = h_now_ms() + H_WAIT_MS;
+	for (;;) {
+		r = sentinel_cmd(f->sentinels[0].port, "s3ntinel",
+		    "replicas");
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+			freeReplyObject(r);
+			break;
+		}
+		freeReplyObject(r);
+		assert_true(h_now_ms() < until);
+		h_sleep_ms(50);
+	}
+	snprintf(redis, sizeof(redis), "sentinels = [\"127.0.0.1:%d\"]; "
+	    "master_name = \"" MASTER "\"; sentinel_username = \"default\"; "
+	    "sentinel_password = \"s3ntinel\";", f->sentinels[0].port);
+	write_conf(f, redis);
+	start_daemons(f, 1);
+	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
+
+	/* The old primary stays up: the daemon learns of the switch from
+	 * +switch-master (or from a READONLY once it is demoted). */
+	r = sentinel_cmd(f->sentinels[0].port, "s3ntinel", "FAILOVER");
+	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+	freeReplyObject(r);
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_log_count(&f->h.d[0], "registered;") < 2 &&
+	    h_now_ms() < until)
+		h_sleep_ms(20);
+	assert_true(h_log_contains(&f->h.d[0],
+	    "sentinels switched the primary of 'lr' to 127.0.0.1:"));
+	assert_true(h_log_count(&f->h.d[0], "registered;") >= 2);
+	redisFree(f->h.c);
+	f->h.c = h_redis_connect(&f->nodes[1]);
+	assert_true(h_wait_replicas_up(f->h.c, 1));
+	assert_int_equal(push_confirmed(f, n / 2, n / 2), n / 2);
+	close_some(f, 50);
+	settle(f, 1);
+	check(f, name, "SENTINEL FAILOVER (forced; the old primary stays up and is demoted) mid-stream, one sentinel with requirepass, the daemon logs in to it as user default");
+	stop_all(f);
+}
+
 /* --- no sentinel answers ------------------------------------------------- */
 
 static void
@@ -800,6 +876,7 @@ main(void)
 		TEST(test_promoted_by_hand),
 		TEST(test_tls_recipe_acl_user),
 		TEST(test_no_sentinel_answers),
+		TEST(test_sentinel_auth_switch_master),
 	};
 
 	soak = getenv("LR_SOAK") != NULL && strcmp(getenv("LR_SOAK"), "0") != 0;
