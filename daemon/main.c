@@ -373,6 +373,7 @@ setup(struct lrd *d)
 	    d->cfg->redis.sentinel_password) == -1)
 		fatalx("cannot set up: out of memory");
 	d->ropts.sentinels = &d->sentinels;
+	d->ropts.cluster = d->cfg->redis.cluster;
 	d->ropts.db = d->cfg->redis.db;
 	d->ropts.connect_timeout_ms = RDS_CONNECT_TIMEOUT_MS;
 	d->ropts.reply_timeout_ms = RDS_REPLY_TIMEOUT_MS;

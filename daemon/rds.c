@@ -42,6 +42,9 @@ struct rds_conn {
 	char *host, *unix_socket, *username, *password;
 	struct sentinel_set sent;	/* n == 0: host and port are fixed */
 	int backoff_max_ms;
+	bool cluster;
+	char *seed_host;		/* cluster: where to go after a loss */
+	int seed_port;
 	int port, db;
 	long connect_timeout_ms, reply_timeout_ms;
 	rds_state_cb *state_cb;
@@ -107,6 +110,16 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
 		free(c->host);
 		c->host = strdup("");	/* until the sentinels name one */
+	}
+	if (o->cluster) {
+		c->cluster = true;
+		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
+		c->seed_port = o->port;
+		if ((c->seed_host = strdup(o->host != NULL ? o->host : "")) ==
+		    NULL) {
+			rds_free(c);
+			return NULL;
+		}
 	}
 	c->port = o->port;
 	c->db = o->db;
@@ -223,6 +236,8 @@ pending_unpush(struct rds_conn *c, struct pending *p)
 
 static int send_script(struct rds_conn *c, struct pending *p, bool by_sha);
 
+static bool cluster_redirect(struct rds_conn *c, const redisReply *reply);
+
 /*
  * hiredis calls this once per command, in order: with the reply, or with
  * NULL when the context goes away with the command unanswered.
@@ -254,6 +269,8 @@ reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 		rds_drop(c, why);
 		reply = NULL;
 	}
+	if (reply != NULL && c->cluster && cluster_redirect(c, reply))
+		reply = NULL;	/* not run; the connection was dropped */
 	if (reply != NULL && p->script != NULL &&
 	    rds_is_error(reply, "NOSCRIPT")) {
 		/* The script cache was flushed: send the body this time. */
@@ -436,6 +453,8 @@ schedule_retry(struct rds_conn *c)
  * for this context except from its own connect/disconnect callbacks,
  * after which hiredis frees the context itself.
  */
+static void cluster_to_seed(struct rds_conn *c);
+
 static void
 rds_lost(struct rds_conn *c, const char *why)
 {
@@ -452,6 +471,7 @@ rds_lost(struct rds_conn *c, const char *why)
 	}
 	if (was_up && c->state_cb != NULL)
 		c->state_cb(c, false, c->arg);
+	cluster_to_seed(c);
 	schedule_retry(c);
 }
 
@@ -710,6 +730,7 @@ rds_free(struct rds_conn *c)
 	free(c->unix_socket);
 	free(c->username);
 	free(c->password);
+	free(c->seed_host);
 	sentinel_set_clear(&c->sent);
 	free(c);
 }
@@ -1033,4 +1054,57 @@ rds_watch_free(struct rds_watch *w)
 		event_free(w->tick_ev);
 	sentinel_set_clear(&w->sent);
 	free(w);
+}
+
+/* --- Redis Cluster: redirects ---------------------------------------------- */
+
+/* After a lost connection: the seed node tells where the slot is now. */
+static void
+cluster_to_seed(struct rds_conn *c)
+{
+	char *h;
+
+	if (!c->cluster || (strcmp(c->host, c->seed_host) == 0 &&
+	    c->port == c->seed_port) || (h = strdup(c->seed_host)) == NULL)
+		return;
+	free(c->host);
+	c->host = h;
+	c->port = c->seed_port;
+}
+
+/*
+ * A cluster's answer that the command was not run here: MOVED (follow it
+ * at once), ASK, TRYAGAIN or CLUSTERDOWN (come back after the backoff).
+ * Drops the connection and returns true for those; false for any other.
+ */
+static bool
+cluster_redirect(struct rds_conn *c, const redisReply *reply)
+{
+	char why[300], host[256], *h;
+	int port;
+
+	if (rds_is_error(reply, "MOVED ")) {
+		snprintf(why, sizeof(why), "%s", reply->str);
+		h = NULL;
+		if (sscanf(reply->str, "MOVED %*d %255[^:]:%d", host, &port) ==
+		    2 && port > 0 && port < 65536 &&
+		    (h = strdup(host)) != NULL)
+			c->backoff_ms = 0;	/* there at once */
+		rds_drop(c, why);
+		if (h != NULL) {
+			/* The retry rds_drop armed goes where MOVED said. */
+			free(c->host);
+			c->host = h;
+			c->port = port;
+		}
+		return true;
+	}
+	if (rds_is_error(reply, "ASK ") || rds_is_error(reply, "TRYAGAIN") ||
+	    rds_is_error(reply, "CLUSTERDOWN")) {
+		snprintf(why, sizeof(why), "slot not served here now (%s)",
+		    reply->str);
+		rds_drop(c, why);
+		return true;
+	}
+	return false;
 }

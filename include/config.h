@@ -63,7 +63,7 @@ struct lr_config {
 		char *sentinel_password;	/* never log it */
 		int replica_acks;	/* 0: no WAIT after a commit */
 		long long replica_ack_timeout;	/* ms */
-		bool cluster;		/* refused for now: not supported yet */
+		bool cluster;		/* host/port: a seed node */
 	} redis;
 	struct {
 		char *listen;		/* as written; "" disables */
@@ -177,6 +177,12 @@ const struct calendar *cfg_calendar_find(const struct lr_config *cfg,
  */
 bool cfg_rep_on_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
     int64_t now_ms, int64_t *until_ms);
+
+/*
+ * Does s carry a Redis Cluster hash tag: a '{', then a '}' after it with
+ * at least one character between (the part Redis hashes)?
+ */
+bool cfg_has_hash_tag(const char *s);
 
 /* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
 bool cfg_valid_name(const char *s);

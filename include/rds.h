@@ -14,6 +14,14 @@
  * now; the backoff is capped lower (RDS_SENTINEL_BACKOFF_MAX_MS) to follow
  * a failover quickly.
  *
+ * In cluster mode (every key of the caller in one slot), a MOVED reply
+ * makes the connection reconnect to the node it names; ASK, TRYAGAIN or
+ * CLUSTERDOWN (the slot being migrated, or the cluster failing over) drop
+ * the connection and reconnect after the backoff, to the same node, so
+ * that no script runs while its slot is split between two nodes; a lost
+ * connection goes back to the seed node. The command that drew the
+ * redirect was not run; its callback gets NULL, as for a lost connection.
+ *
  * Every command has a callback. It is called exactly once: with the reply,
  * or with NULL when the connection was lost or dropped before the reply
  * came. A reply is valid only inside its callback.
@@ -51,6 +59,8 @@ struct rds_opts {
 	/* Sentinels to ask for the primary (copied); NULL or none: use
 	 * host and port (or unix_socket). */
 	const struct sentinel_set *sentinels;
+	/* Redis Cluster: host and port are a seed node; see rds_new. */
+	bool cluster;
 	int db;
 	long connect_timeout_ms;	/* 0: RDS_CONNECT_TIMEOUT_MS */
 	long reply_timeout_ms;		/* per command; 0: RDS_REPLY_TIMEOUT_MS */

@@ -1173,3 +1173,49 @@ h_wait_replicas_up(redisContext *c, long long n)
 	}
 	return false;
 }
+
+void
+h_cluster_start(struct h_redis *nodes, int n, const char *dir)
+{
+	char name[16], log[300];
+	const char *argv[16] = {"redis-cli", "--cluster", "create"};
+	char addrs[8][32];
+	long long until;
+	int k = 3;
+
+	assert_true(n >= 3 && n <= 8);
+	for (int i = 0; i < n; i++) {
+		char more[200];
+
+		/* The bus port is port + 10000 unless set: set it free. */
+		snprintf(more, sizeof(more), "cluster-enabled yes\n"
+		    "cluster-config-file nodes.conf\ncluster-node-timeout 2000\n"
+		    "cluster-port %d\n", h_free_port());
+		snprintf(name, sizeof(name), "c%d", i);
+		h_redis_start_node(&nodes[i], dir, name, 0, more);
+		snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.1:%d",
+		    nodes[i].port);
+		argv[k++] = addrs[i];
+	}
+	argv[k++] = "--cluster-yes";
+	argv[k] = NULL;
+	snprintf(log, sizeof(log), "%s/cluster-create.log", dir);
+	assert_int_equal(h_reap(h_spawn(argv, NULL, log, NULL),
+	    "redis-cli --cluster create"), 0);
+	until = h_now_ms() + H_WAIT_MS;
+	for (int i = 0; i < n; i++) {
+		redisContext *c = h_redis_connect(&nodes[i]);
+		bool ok = false;
+
+		while (!ok && h_now_ms() < until) {
+			redisReply *r = h_cmd(c, "CLUSTER INFO");
+
+			ok = strstr(r->str, "cluster_state:ok") != NULL;
+			freeReplyObject(r);
+			if (!ok)
+				h_sleep_ms(50);
+		}
+		redisFree(c);
+		assert_true(ok);
+	}
+}

@@ -262,4 +262,11 @@ long long h_sentinel_count(int sentinel_port, const char *what,
 /* Poll until the primary c is connected to shows n replicas online. */
 bool h_wait_replicas_up(redisContext *c, long long n);
 
+/*
+ * Start n (3 to 8) cluster-enabled nodes with h_redis_start_node (c0,
+ * c1... in dir), join them with redis-cli --cluster create (all masters,
+ * slots spread) and wait until each says cluster_state:ok.
+ */
+void h_cluster_start(struct h_redis *nodes, int n, const char *dir);
+
 #endif

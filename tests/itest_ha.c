@@ -16,6 +16,10 @@
 
 /* LR_SOAK=1 (make soak) runs the full-size stream of issue #17. */
 static bool soak;
+/* The key prefix of the scenario (the cluster one has a hash tag), and
+ * whether the producer confirms with WAIT 1 (not without replicas). */
+static const char *P = "lr:";
+static bool confirm = true;
 
 #define MASTER "lr"
 #define NSENTINELS 3
@@ -157,11 +161,13 @@ push_confirmed(struct fx *f, int from, int n)
 		for (int i = 0; i < m; i++) {
 			int len = make_lead(buf, sizeof(buf), b + i, &expect[i]);
 
-			redisAppendCommand(f->h.c, "LPUSH lr:incoming %b", buf,
-			    (size_t)len);
+			redisAppendCommand(f->h.c, "LPUSH %sincoming %b", P,
+			    buf, (size_t)len);
 		}
-		redisAppendCommand(f->h.c, "WAIT 1 %d", ACK_TIMEOUT_MS * 4);
-		for (int i = 0; i <= m; i++) {
+		if (confirm)
+			redisAppendCommand(f->h.c, "WAIT 1 %d",
+			    ACK_TIMEOUT_MS * 4);
+		for (int i = 0; i < m + confirm; i++) {
 			if (redisGetReply(f->h.c, (void **)&r) != REDIS_OK) {
 				ok = false;
 				break;
@@ -232,7 +238,7 @@ close_some(struct fx *f, int percent)
 	long no;
 
 	for (size_t k = 0; k < 3; k++) {
-		snprintf(key, sizeof(key), "lr:rep:%s:open", reps[k]);
+		snprintf(key, sizeof(key), "%srep:%s:open", P, reps[k]);
 		r = h_cmd(f->h.c, "SMEMBERS %s", key);
 		for (size_t i = 0; i < r->elements; i++) {
 			no = strtol(r->element[i]->str + 1, NULL, 10);
@@ -243,7 +249,8 @@ close_some(struct fx *f, int percent)
 			snprintf(ev, sizeof(ev),
 			    "{\"type\":\"closed\",\"lead_id\":\"%s\",\"rep\":\"%s\",\"outcome\":\"won\"}",
 			    r->element[i]->str, reps[k]);
-			h_event(f->h.c, ev);
+			freeReplyObject(h_cmd(f->h.c, "LPUSH %sevents %s", P,
+			    ev));
 		}
 		freeReplyObject(r);
 	}
@@ -255,11 +262,11 @@ idle(struct fx *f)
 	redisReply *r;
 	bool quiet;
 
-	if (h_int(f->h.c, "ZCARD lr:sla:due") > 0 ||
-	    h_int(f->h.c, "LLEN lr:incoming") > 0 ||
-	    h_int(f->h.c, "LLEN lr:events") > 0)
+	if (h_int(f->h.c, "ZCARD %ssla:due", P) > 0 ||
+	    h_int(f->h.c, "LLEN %sincoming", P) > 0 ||
+	    h_int(f->h.c, "LLEN %sevents", P) > 0)
 		return false;
-	r = h_cmd(f->h.c, "KEYS lr:inflight:*");
+	r = h_cmd(f->h.c, "KEYS %sinflight:*", P);
 	quiet = r->elements == 0;
 	freeReplyObject(r);
 	return quiet;
@@ -275,7 +282,7 @@ settle(struct fx *f, long long live)
 		while (!idle(f) && h_now_ms() < until)
 			h_sleep_ms(50);
 		h_sleep_ms(1100);
-		if (idle(f) && h_int(f->h.c, "ZCARD lr:instances") == live)
+		if (idle(f) && h_int(f->h.c, "ZCARD %sinstances", P) == live)
 			return;
 	}
 }
@@ -352,6 +359,20 @@ write_conf(struct fx *f, const char *redis)
 	snprintf(f->h.conf, sizeof(f->h.conf), "%s/lr.conf", f->h.dir);
 }
 
+/* Poll until n instances are registered (on the node f->h.c reaches). */
+static bool
+wait_instances(struct fx *f, long long n)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	while (h_int(f->h.c, "ZCARD %sinstances", P) < n) {
+		if (h_now_ms() > until)
+			return false;
+		h_sleep_ms(20);
+	}
+	return true;
+}
+
 static void
 start_daemons(struct fx *f, int n)
 {
@@ -364,7 +385,7 @@ start_daemons(struct fx *f, int n)
 		h_daemon_start(&f->h.d[i], conf, f->h.dir, name);
 	}
 	f->nd = n;
-	assert_true(h_wait_ready(f->h.c, n));
+	assert_true(wait_instances(f, n));
 }
 
 /* Leads the daemons' logs show routed more than once: replayed work. */
@@ -408,6 +429,7 @@ check(struct fx *f, const char *name, const char *injected)
 	struct chk_spec spec = {0};
 	struct chk_result res;
 
+	spec.prefix = P;
 	spec.items = f->items;
 	spec.nitems = f->nitems;
 	spec.reps = limits;
@@ -457,7 +479,7 @@ agreed_primary(struct fx *f)
 static long long
 received(struct fx *f)
 {
-	char *v = h_str(f->h.c, "HGET lr:stats received");
+	char *v = h_str(f->h.c, "HGET %sstats received", P);
 	long long n = v != NULL ? strtoll(v, NULL, 10) : 0;
 
 	free(v);
@@ -825,6 +847,150 @@ test_sentinel_auth_switch_master(void **state)
 	stop_all(f);
 }
 
+/* --- (c) Redis Cluster: the prefix's slot migrated mid-stream ---------------- */
+
+#define CLUSTER_PREFIX "{acme}:"
+
+/* The node (index into f->nodes) that serves the prefix's slot now. */
+static int
+slot_owner(struct fx *f)
+{
+	for (int i = 0; i < 3; i++) {
+		redisContext *c = h_redis_connect(&f->nodes[i]);
+		redisReply *r = h_cmd(c, "EXISTS " CLUSTER_PREFIX "incoming");
+		bool here = r->type == REDIS_REPLY_INTEGER;
+
+		freeReplyObject(r);
+		redisFree(c);
+		if (here)
+			return i;
+	}
+	fail_msg("no node serves the slot of " CLUSTER_PREFIX);
+	return -1;
+}
+
+static char *
+node_id(redisContext *c)
+{
+	return h_str(c, "CLUSTER MYID");
+}
+
+/*
+ * Move slot from node src to node dst as redis-cli --cluster reshard
+ * does: IMPORTING / MIGRATING, MIGRATE the keys in small batches (slowly,
+ * so that the daemons work while the slot is split), then the new owner
+ * told to every node.
+ */
+static void
+migrate_slot(struct fx *f, long long slot, int src, int dst)
+{
+	redisContext *s = h_redis_connect(&f->nodes[src]);
+	redisContext *d = h_redis_connect(&f->nodes[dst]);
+	char *sid = node_id(s), *did = node_id(d), port[16];
+	redisReply *keys, *r;
+
+	freeReplyObject(h_cmd(d, "CLUSTER SETSLOT %lld IMPORTING %s", slot,
+	    sid));
+	freeReplyObject(h_cmd(s, "CLUSTER SETSLOT %lld MIGRATING %s", slot,
+	    did));
+	snprintf(port, sizeof(port), "%d", f->nodes[dst].port);
+	for (;;) {
+		const char *argv[8 + 20];
+		size_t lens[8 + 20], n = 0;
+
+		keys = h_cmd(s, "CLUSTER GETKEYSINSLOT %lld 20", slot);
+		if (keys->elements == 0) {
+			freeReplyObject(keys);
+			break;
+		}
+		argv[n++] = "MIGRATE";
+		argv[n++] = "127.0.0.1";
+		argv[n++] = port;
+		argv[n++] = "";
+		argv[n++] = "0";
+		argv[n++] = "5000";
+		argv[n++] = "KEYS";
+		for (size_t i = 0; i < keys->elements; i++)
+			argv[n++] = keys->element[i]->str;
+		for (size_t i = 0; i < n; i++)
+			lens[i] = strlen(argv[i]);
+		r = redisCommandArgv(s, (int)n, argv, lens);
+		assert_non_null(r);
+		if (r->type == REDIS_REPLY_ERROR)
+			fail_msg("MIGRATE: %s", r->str);
+		freeReplyObject(r);
+		freeReplyObject(keys);
+		h_sleep_ms(2);	/* the daemons see the slot split a while */
+	}
+	for (int i = 0; i < 3; i++) {
+		redisContext *c = h_redis_connect(&f->nodes[i]);
+
+		freeReplyObject(h_cmd(c, "CLUSTER SETSLOT %lld NODE %s", slot,
+		    did));
+		redisFree(c);
+	}
+	free(sid);
+	free(did);
+	redisFree(s);
+	redisFree(d);
+}
+
+static void
+test_cluster_slot_migrated(void **state)
+{
+	struct fx *f = *state;
+	const char *name = "HA: Redis Cluster, the prefix's slot migrated";
+	int n = soak ? 10000 : 3000, src, dst, seed;
+	long long slot, t_moved, t_end, t_routed, until, queued, base;
+	char redis[300], injected[600];
+	long twice;
+
+	P = CLUSTER_PREFIX;
+	confirm = false;
+	h_cluster_start(f->nodes, 3, f->h.dir);
+	src = slot_owner(f);
+	dst = (src + 1) % 3;
+	seed = (src + 2) % 3;	/* not the owner: the daemon follows MOVED */
+	f->h.c = h_redis_connect(&f->nodes[src]);
+	slot = h_int(f->h.c, "CLUSTER KEYSLOT " CLUSTER_PREFIX "incoming");
+	snprintf(redis, sizeof(redis), "host = \"127.0.0.1\"; port = %d; "
+	    "cluster = true; prefix = \"" CLUSTER_PREFIX "\";",
+	    f->nodes[seed].port);
+	write_conf(f, redis);
+	start_daemons(f, 2);
+
+	/* The migration starts while the first half is being routed. */
+	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
+	queued = h_int(f->h.c, "LLEN " CLUSTER_PREFIX "incoming");
+	t_moved = h_now_ms();
+	migrate_slot(f, slot, src, dst);
+	t_end = h_now_ms();
+	redisFree(f->h.c);
+	f->h.c = h_redis_connect(&f->nodes[dst]);
+	/* Routing again: commits counted on the new owner. */
+	base = received(f);
+	assert_int_equal(push_confirmed(f, n / 2, n - n / 2), n - n / 2);
+	until = h_now_ms() + H_WAIT_MS;
+	while (received(f) == base && h_now_ms() < until)
+		h_sleep_ms(10);
+	t_routed = h_now_ms();
+	assert_true(received(f) > base);
+	assert_true(h_log_count(&f->h.d[0], "MOVED") > 0);
+	ctl_push(f, n + 1, 99);
+	close_some(f, 50);
+	settle(f, 2);
+	twice = routed_twice(f);
+	fprintf(stderr, "%s: %lld leads queued when the migration began; slot %lld moved in %.1f s, routing on the new owner %.1f s after; %ld leads routed twice\n",
+	    name, queued, slot, (double)(t_end - t_moved) / 1000.0,
+	    (double)(t_routed - t_end) / 1000.0, twice);
+	snprintf(injected, sizeof(injected),
+	    "3 masters; the slot of prefix " CLUSTER_PREFIX " (%lld) migrated to another node mid-stream (IMPORTING/MIGRATING, MIGRATE in batches of 20 keys 2 ms apart, SETSLOT NODE) in %.1f s; the daemons start on a third node and follow MOVED; leadctl push after; 2 instances. Routing on the new owner %.1f s after the migration; %ld leads routed twice",
+	    slot, (double)(t_end - t_moved) / 1000.0,
+	    (double)(t_routed - t_end) / 1000.0, twice);
+	check(f, name, injected);
+	stop_all(f);
+}
+
 /* --- no sentinel answers ------------------------------------------------- */
 
 static void
@@ -877,6 +1043,7 @@ main(void)
 		TEST(test_tls_recipe_acl_user),
 		TEST(test_no_sentinel_answers),
 		TEST(test_sentinel_auth_switch_master),
+		TEST(test_cluster_slot_migrated),
 	};
 
 	soak = getenv("LR_SOAK") != NULL && strcmp(getenv("LR_SOAK"), "0") != 0;

@@ -1029,9 +1029,24 @@ test_high_availability(void **state)
 	load_one_error("redis = { replica_ack_timeout = 0; };\n" MINIMAL, 1,
 	    "'redis.replica_ack_timeout' must be a number of milliseconds "
 	    "between 1 and 60000");
-	load_fails("redis = {\n cluster = true; };\n" MINIMAL, 1);
-	assert_non_null(strstr(diag.errors[0], ":2: 'redis.cluster' is not "
-	    "supported yet"));
+	load_one_error("redis = {\n cluster = true; };\n" MINIMAL, 2,
+	    "'redis.prefix' must carry a non-empty hash tag with "
+	    "redis.cluster (\"{acme}:\"), so that every key is in one slot; "
+	    "not \"lr:\"");
+	load_one_error("redis = {\n cluster = true; prefix = \"{}:\"; };\n"
+	    MINIMAL, 2, "'redis.prefix' must carry a non-empty hash tag with "
+	    "redis.cluster (\"{acme}:\"), so that every key is in one slot; "
+	    "not \"{}:\"");
+	load_ok("redis = { cluster = true; prefix = \"lr:{acme}:\"; };\n"
+	    MINIMAL);
+	assert_true(cfg->redis.cluster);
+	load_one_error("redis = { cluster = true; prefix = \"{a}\";\n"
+	    " sentinels = [\"a:1\"]; master_name = \"m\"; };\n" MINIMAL, 1,
+	    "'redis.cluster' cannot be used together with redis.sentinels");
+	assert_true(cfg_has_hash_tag("{a}"));
+	assert_true(cfg_has_hash_tag("x{ab}y{"));
+	assert_false(cfg_has_hash_tag("}a{"));
+	assert_false(cfg_has_hash_tag("{}a}"));
 }
 
 static void

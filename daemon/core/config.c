@@ -712,9 +712,30 @@ check_ha(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 	    cfg->redis.sentinel_password[0] == '\0')
 		cfg_err(c, cfg_member(g, "sentinel_username"),
 		    "redis.sentinel_username", "needs redis.sentinel_password");
-	if (cfg->redis.cluster)
+	if (cfg->redis.cluster && have_list)
 		cfg_err(c, cfg_member(g, "cluster"), "redis.cluster",
-		    "is not supported yet: Redis Cluster needs MOVED/ASK handling this version does not have (README \"High availability\")");
+		    "cannot be used together with redis.sentinels");
+	else if (cfg->redis.cluster && cfg->redis.unix_socket != NULL &&
+	    cfg->redis.unix_socket[0] != '\0')
+		cfg_err(c, cfg_member(g, "cluster"), "redis.cluster",
+		    "needs redis.host and redis.port (a seed node), not redis.unix_socket");
+	if (cfg->redis.cluster && cfg->redis.prefix != NULL &&
+	    !cfg_has_hash_tag(cfg->redis.prefix))
+		cfg_err(c, cfg_member(g, "prefix") != NULL ?
+		    cfg_member(g, "prefix") : cfg_member(g, "cluster"),
+		    "redis.prefix",
+		    "must carry a non-empty hash tag with redis.cluster (\"{acme}:\"), so that every key is in one slot; not \"%s\"",
+		    cfg->redis.prefix);
+}
+
+bool
+cfg_has_hash_tag(const char *s)
+{
+	const char *open = strchr(s, '{'), *close;
+
+	if (open == NULL || (close = strchr(open + 1, '}')) == NULL)
+		return false;
+	return close > open + 1;
 }
 
 /* http.listen: "host:port", "[v6]:port" or "" (no HTTP server). */

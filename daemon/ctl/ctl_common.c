@@ -148,6 +148,52 @@ check_primary(struct ctl *ctl, const char *addr)
 	return rc;
 }
 
+/*
+ * redis.cluster: every key is in the prefix's slot; connect to the node
+ * that serves it (the seed answers a key of it with MOVED). A slot being
+ * migrated is an error to try again. 0, or -1 with ctl->err set.
+ */
+static int
+follow_slot(struct ctl *ctl, char *addr, size_t addrlen)
+{
+	struct timeval tv = ms_to_tv(CTL_CONNECT_TIMEOUT_MS);
+	char host[256];
+	redisReply *r;
+	int port, hops;
+
+	for (hops = 0; hops < 5; hops++) {
+		r = redisCommand(ctl->rc, "EXISTS %s" KEY_INCOMING, ctl->prefix);
+		if (r == NULL)
+			return ctl_seterr(ctl, "redis '%s': %s", addr,
+			    ctl->rc->errstr);
+		if (r->type != REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			return 0;
+		}
+		if (sscanf(r->str, "MOVED %*d %255[^:]:%d", host, &port) != 2) {
+			ctl_seterr(ctl, "redis '%s': %s%s", addr, r->str,
+			    strncmp(r->str, "ASK", 3) == 0 ||
+			    strncmp(r->str, "TRYAGAIN", 8) == 0 ?
+			    " (the slot is being migrated; try again)" : "");
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+		redisFree(ctl->rc);
+		snprintf(addr, addrlen, strchr(host, ':') != NULL ?
+		    "[%s]:%d" : "%s:%d", host, port);
+		ctl->rc = redisConnectWithTimeout(host, port, tv);
+		if (ctl->rc == NULL || ctl->rc->err != 0)
+			return ctl_seterr(ctl, "cannot connect to redis '%s': %s",
+			    addr, ctl->rc != NULL ? ctl->rc->errstr :
+			    strerror(ENOMEM));
+		if (redisSetTimeout(ctl->rc, ms_to_tv(CTL_REPLY_TIMEOUT_MS)) !=
+		    REDIS_OK || handshake(ctl, addr) == -1)
+			return -1;
+	}
+	return ctl_seterr(ctl, "redis '%s': too many MOVED redirects", addr);
+}
+
 int
 ctl_connect(struct ctl *ctl)
 {
@@ -183,6 +229,8 @@ ctl_connect(struct ctl *ctl)
 	if (handshake(ctl, addr) == -1)
 		goto out_free;
 	if (cfg->redis.nsentinels > 0 && check_primary(ctl, addr) == -1)
+		goto out_free;
+	if (cfg->redis.cluster && follow_slot(ctl, addr, sizeof(addr)) == -1)
 		goto out_free;
 	return 0;
 
