@@ -514,8 +514,6 @@ test_sentinel_failover_kill9(void **state)
 	/* The stream: the first half pushed and confirmed, the kill lands
 	 * while it is being routed. */
 	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
-	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming", n / 2 - n / 8));
-	close_some(f, 30);
 	queued = h_int(f->h.c, "LLEN lr:incoming");
 	t_kill = h_now_ms();
 	h_redis_stop(&f->nodes[0], SIGKILL);
@@ -625,7 +623,7 @@ test_promoted_by_hand(void **state)
 	struct fx *f = *state;
 	const char *name = "HA: replica promoted by hand";
 	int n = soak ? 10000 : 3000;
-	long long t_switch, t_routed, base, until;
+	long long t_switch, t_routed, base, until, queued;
 	char redis[600], injected[600];
 	redisContext *old;
 	redisReply *r;
@@ -640,8 +638,7 @@ test_promoted_by_hand(void **state)
 	start_daemons(f, 2);
 
 	assert_int_equal(push_confirmed(f, 0, n / 2), n / 2);
-	assert_true(h_wait_llen_at_most(f->h.c, "lr:incoming", n / 2 - n / 8));
-	close_some(f, 30);
+	queued = h_int(f->h.c, "LLEN lr:incoming");
 
 	/* By hand, as ops would: promote the replica, move the endpoint,
 	 * demote the old primary. Commits between the first and the last
@@ -675,8 +672,8 @@ test_promoted_by_hand(void **state)
 	close_some(f, 50);
 	settle(f, 2);
 	twice = routed_twice(f);
-	fprintf(stderr, "%s: promotion to routing again %.1f s; %ld leads routed twice (bound %d)\n",
-	    name, (double)(t_routed - t_switch) / 1000.0, twice,
+	fprintf(stderr, "%s: %lld leads queued at the promotion; promotion to routing again %.1f s; %ld leads routed twice (bound %d)\n",
+	    name, queued, (double)(t_routed - t_switch) / 1000.0, twice,
 	    IN_FLIGHT_BOUND);
 	snprintf(injected, sizeof(injected),
 	    "REPLICAOF NO ONE on the replica, the endpoint (a symlinked Unix socket) moved to it, the old primary demoted 100 ms later (REPLICAOF), mid-stream; replica_acks = 1; 2 instances. Promotion to routing again %.1f s; %ld leads routed twice (bound %d)",
