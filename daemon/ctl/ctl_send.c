@@ -72,7 +72,6 @@ static int
 push_flush(struct ctl *ctl, struct push_state *st)
 {
 	redisReply *r;
-
 	size_t n = st->pending;
 
 	while (st->pending > 0) {
