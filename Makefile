@@ -47,6 +47,9 @@ UNIT    = match score segment lead config calendar event decide plan sources cal
 # Sentinel discovery (README "High availability"): the daemon and leadctl.
 DAEMON += sentinel
 CTL    += sentinel
+# Where a cluster's MOVED/ASK and Sentinel's +switch-master send us.
+CORE   += redir
+UNIT   += redir
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -265,6 +268,7 @@ FUZZ_SAN      = address,undefined
 # NAME:MAX_LEN. lead and event decide with intake limits of 4096 and 2048
 # bytes, so their max_len reaches too_large; config holds the example.
 FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+FUZZ_TARGETS += redir:512
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "rds.h"
+#include "redir.h"
 #include "wire.h"
 
 enum rds_state {
@@ -879,7 +880,7 @@ watch_message_cb(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct rds_watch *w = privdata;
 	const redisReply *reply = r, *kind, *msg;
-	char name[256], host[256];
+	char host[REDIR_HOST_MAX + 1];
 	int port;
 
 	if (reply == NULL || ac->data == NULL)
@@ -895,11 +896,11 @@ watch_message_cb(redisAsyncContext *ac, void *r, void *privdata)
 	if (kind->type != REDIS_REPLY_STRING || strcmp(kind->str,
 	    "message") != 0 || msg->type != REDIS_REPLY_STRING)
 		return;
-	if (sscanf(msg->str, "%255s %*s %*s %255s %d", name, host, &port) !=
-	    3 || strcmp(name, w->sent.master_name) != 0)
+	if (redir_switch_master(msg->str, msg->len, w->sent.master_name, host,
+	    &port) == -1)
 		return;
-	log_warnx("sentinels switched the primary of '%s' to %s:%d", name,
-	    host, port);
+	log_warnx("sentinels switched the primary of '%s' to %s:%d",
+	    w->sent.master_name, host, port);
 	w->cb(host, port, w->arg);
 }
 
@@ -1080,31 +1081,32 @@ cluster_to_seed(struct rds_conn *c)
 static bool
 cluster_redirect(struct rds_conn *c, const redisReply *reply)
 {
-	char why[300], host[256], *h;
+	char why[300], host[REDIR_HOST_MAX + 1], *h = NULL;
 	int port;
 
-	if (rds_is_error(reply, "MOVED ")) {
-		snprintf(why, sizeof(why), "%s", reply->str);
-		h = NULL;
-		if (sscanf(reply->str, "MOVED %*d %255[^:]:%d", host, &port) ==
-		    2 && port > 0 && port < 65536 &&
-		    (h = strdup(host)) != NULL)
+	if (reply->type != REDIS_REPLY_ERROR)
+		return false;
+	switch (redir_parse(reply->str, reply->len, host, &port)) {
+	case REDIR_NONE:
+		return false;
+	case REDIR_MOVED:
+		if ((h = strdup(host)) != NULL)
 			c->backoff_ms = 0;	/* there at once */
-		rds_drop(c, why);
-		if (h != NULL) {
-			/* The retry rds_drop armed goes where MOVED said. */
-			free(c->host);
-			c->host = h;
-			c->port = port;
-		}
-		return true;
-	}
-	if (rds_is_error(reply, "ASK ") || rds_is_error(reply, "TRYAGAIN") ||
-	    rds_is_error(reply, "CLUSTERDOWN")) {
+		snprintf(why, sizeof(why), "%s", reply->str);
+		break;
+	case REDIR_ASK:
+	case REDIR_TRYAGAIN:
+	case REDIR_CLUSTERDOWN:
 		snprintf(why, sizeof(why), "slot not served here now (%s)",
 		    reply->str);
-		rds_drop(c, why);
-		return true;
+		break;
 	}
-	return false;
+	rds_drop(c, why);
+	if (h != NULL) {
+		/* The retry rds_drop armed goes where MOVED said. */
+		free(c->host);
+		c->host = h;
+		c->port = port;
+	}
+	return true;
 }

@@ -10,6 +10,7 @@
 
 #include "ctl_common.h"
 #include "keys.h"
+#include "redir.h"
 #include "sentinel.h"
 
 #define MS_PER_DAY 86400000LL
@@ -157,7 +158,8 @@ static int
 follow_slot(struct ctl *ctl, char *addr, size_t addrlen)
 {
 	struct timeval tv = ms_to_tv(CTL_CONNECT_TIMEOUT_MS);
-	char host[256];
+	char host[REDIR_HOST_MAX + 1];
+	enum redir_kind kind;
 	redisReply *r;
 	int port, hops;
 
@@ -170,10 +172,10 @@ follow_slot(struct ctl *ctl, char *addr, size_t addrlen)
 			freeReplyObject(r);
 			return 0;
 		}
-		if (sscanf(r->str, "MOVED %*d %255[^:]:%d", host, &port) != 2) {
+		kind = redir_parse(r->str, r->len, host, &port);
+		if (kind != REDIR_MOVED) {
 			ctl_seterr(ctl, "redis '%s': %s%s", addr, r->str,
-			    strncmp(r->str, "ASK", 3) == 0 ||
-			    strncmp(r->str, "TRYAGAIN", 8) == 0 ?
+			    kind == REDIR_ASK || kind == REDIR_TRYAGAIN ?
 			    " (the slot is being migrated; try again)" : "");
 			freeReplyObject(r);
 			return -1;
