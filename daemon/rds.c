@@ -134,7 +134,8 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->retry_ev = evtimer_new(base, retry_cb, c);
 	c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	if (c->name == NULL || c->host == NULL || c->unix_socket == NULL ||
-	    c->username == NULL || c->password == NULL || c->retry_ev == NULL || c->tick_ev == NULL) {
+	    c->username == NULL || c->password == NULL ||
+	    c->retry_ev == NULL || c->tick_ev == NULL) {
 		rds_free(c);
 		return NULL;
 	}
@@ -1057,7 +1058,7 @@ rds_watch_free(struct rds_watch *w)
 	free(w);
 }
 
-/* --- Redis Cluster: redirects ---------------------------------------------- */
+/* --- Redis Cluster: redirects --------------------------------------------- */
 
 /* After a lost connection: the seed node tells where the slot is now. */
 static void

@@ -1043,6 +1043,10 @@ test_high_availability(void **state)
 	load_one_error("redis = { cluster = true; prefix = \"{a}\";\n"
 	    " sentinels = [\"a:1\"]; master_name = \"m\"; };\n" MINIMAL, 1,
 	    "'redis.cluster' cannot be used together with redis.sentinels");
+	load_one_error("redis = { cluster = true; prefix = \"{a}\";\n"
+	    " db = 2; };\n" MINIMAL, 2,
+	    "'redis.db' must be 0 with redis.cluster (a cluster has one "
+	    "database)");
 	assert_true(cfg_has_hash_tag("{a}"));
 	assert_true(cfg_has_hash_tag("x{ab}y{"));
 	assert_false(cfg_has_hash_tag("}a{"));

@@ -719,6 +719,9 @@ check_ha(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 	    cfg->redis.unix_socket[0] != '\0')
 		cfg_err(c, cfg_member(g, "cluster"), "redis.cluster",
 		    "needs redis.host and redis.port (a seed node), not redis.unix_socket");
+	if (cfg->redis.cluster && cfg->redis.db != 0)
+		cfg_err(c, cfg_member(g, "db"), "redis.db",
+		    "must be 0 with redis.cluster (a cluster has one database)");
 	if (cfg->redis.cluster && cfg->redis.prefix != NULL &&
 	    !cfg_has_hash_tag(cfg->redis.prefix))
 		cfg_err(c, cfg_member(g, "prefix") != NULL ?
