@@ -39,6 +39,8 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        clang libclang-rt-14-dev valgrind tzdata libssl-dev curl
 # The ops page's browser test (tests/browser/).
 DEBS += chromium nodejs
+# The TLS recipe of README "High availability" (itest_ha).
+DEBS += stunnel4 openssl
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
 CORE   += sid
@@ -47,6 +49,12 @@ DAEMON += api sse web_index
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_inbox $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
 UNIT   += sid
+# Sentinel discovery (README "High availability"): the daemon and leadctl.
+DAEMON += sentinel
+CTL    += sentinel
+# Where a cluster's MOVED/ASK and Sentinel's +switch-master send us.
+CORE   += redir
+UNIT   += redir
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
@@ -157,6 +165,7 @@ $(BT)/test_wire: $(BT)/tobj/test_wire.o $(B)/gen/wire.lua $(B)/gen/lr.lua
 # metrics.c is an event-loop module: its test also links it, and rds.o for
 # its scrape.
 $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
+$(BT)/test_metrics: $(BT)/obj/sentinel.o
 
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
@@ -164,6 +173,7 @@ UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic calendar httpin
 # The ops page's test runs tests/browser/web.mjs: its npm packages first.
 ITEST  += web
+ITEST  += ha
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
@@ -298,6 +308,7 @@ FUZZ_SAN      = address,undefined
 FUZZ_TARGETS  = lead:8192 event:4096 config:16384 intake:2048
 # sid: the alert stream's Last-Event-ID (daemon/core/sid.c).
 FUZZ_TARGETS += sid:64
+FUZZ_TARGETS += redir:512
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 
@@ -328,6 +339,8 @@ VALGRIND_CFLAGS = $(WARNINGS) $(DEFS) -Iinclude $(PKG_CFLAGS) -O1 -g
 # under load and hostile volume rely on timing bounds that a daemon 20-50
 # times slower misses (a SIGTERM can land before valgrind has started it).
 VALGRIND_ITEST_BINS = $(filter-out $(BT)/itest_faults,$(ITEST_BINS))
+# itest_ha too: its failovers race Sentinel's timers (down-after 1000 ms).
+VALGRIND_ITEST_BINS := $(filter-out $(BT)/itest_ha,$(VALGRIND_ITEST_BINS))
 # A process killed by a test (kill -9) writes no summary: its errors count.
 VALGRIND_BAD = ERROR SUMMARY: [1-9]|definitely lost: [1-9]|== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap)
 
@@ -364,3 +377,10 @@ test-valgrind: deps
 .PHONY: soak
 soak: $(BT)/itest_faults $(BT)/leadrouted $(BT)/leadctl all
 	@LR_SOAK=1 tests/run-tests.sh $(BT)/itest_faults
+
+# The failover scenarios of tests/itest_ha.c at the issue's full size
+# (10,000 leads each).
+.PHONY: soak-ha
+soak: soak-ha
+soak-ha: $(BT)/itest_ha $(BT)/leadrouted $(BT)/leadctl all
+	@LR_SOAK=1 tests/run-tests.sh $(BT)/itest_ha

@@ -149,6 +149,8 @@ tally_event(struct lrd *d, const char *word)
 
 static int send_commit(struct call *k);
 static int commit_later(struct call *k);
+static int wait_replicas(struct call *k);
+static void commit_done(struct call *k);
 
 /* A commit goes in the air, or comes back: count it and its bytes. */
 static void
@@ -319,8 +321,91 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			log_result(k, i, w->str);
 		}
 	}
+	if (d->cfg->redis.replica_acks > 0 && wait_replicas(k) == 0)
+		return;		/* done when the replicas answer: wait_cb */
+	commit_done(k);
+}
+
+/*
+ * The batch of k is committed (and, with redis.replica_acks, its WAIT has
+ * answered): it counts as done. Webhooks for it may go out from here on,
+ * not before (README "High availability"): a sender of the deliveries this
+ * commit recorded hooks in here.
+ */
+static void
+commit_done(struct call *k)
+{
+	struct consumer *c = k->c;
+
 	call_free(k);
 	consumer_kick(c);
+}
+
+/* WAIT's answer: how many replicas have the commit; logged on change. */
+static void
+replica_acks_seen(struct lrd *d, long long acks)
+{
+	long long want = d->cfg->redis.replica_acks;
+	bool short_now = acks < want;
+
+	d->stats.replica_acks_last = acks;
+	if (short_now)
+		d->stats.replica_ack_short++;
+	if (short_now && !d->stats.replica_ack_is_short)
+		log_warnx("replica acks: %lld of %lld replicas acknowledged a commit within %lld ms; routing goes on, a failover now could lose it (routed again)",
+		    acks, want, d->cfg->redis.replica_ack_timeout);
+	else if (!short_now && d->stats.replica_ack_is_short)
+		log_info("replica acks: %lld replicas acknowledge commits again",
+		    acks);
+	d->stats.replica_ack_is_short = short_now;
+}
+
+static void
+wait_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct call *k = arg;
+	struct lrd *d = k->c->d;
+
+	(void)conn;
+	commit_landed(k);
+	if (reply == NULL) {
+		/* Lost with the connection: the commit ran; whether a replica
+		 * has it, a failover tells (README "High availability"). */
+		call_free(k);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER)
+		replica_acks_seen(d, reply->integer);
+	else
+		log_warnx("replica acks: WAIT failed: %s",
+		    reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	commit_done(k);
+}
+
+/*
+ * redis.replica_acks: WAIT for that many replicas to have everything this
+ * connection wrote, the commit of k included; k stays in the air (the
+ * pipeline waits for it) until wait_cb. 0, or -1 when it could not be sent.
+ */
+static int
+wait_replicas(struct call *k)
+{
+	const struct lr_config *cfg = k->c->d->cfg;
+	char n[24], ms[24];
+	const char *argv[3] = {"WAIT", n, ms};
+	size_t lens[3];
+
+	lens[0] = 4;
+	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", cfg->redis.replica_acks);
+	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
+	    cfg->redis.replica_ack_timeout);
+	if (rds_command(k->c->d->cmd, wait_cb, k,
+	    cfg->redis.replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv,
+	    lens) == -1)
+		return -1;
+	commit_flying(k);
+	return 0;
 }
 
 static void

@@ -107,6 +107,25 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	return 0;
 }
 
+/* The high-availability keys that need a restart (not replica_acks). */
+static bool
+same_ha(const struct lr_config *a, const struct lr_config *b)
+{
+	if (a->redis.nsentinels != b->redis.nsentinels ||
+	    strcmp(a->redis.username, b->redis.username) != 0 ||
+	    strcmp(a->redis.master_name, b->redis.master_name) != 0 ||
+	    strcmp(a->redis.sentinel_username, b->redis.sentinel_username) != 0 ||
+	    strcmp(a->redis.sentinel_password, b->redis.sentinel_password) != 0 ||
+	    a->redis.cluster != b->redis.cluster)
+		return false;
+	for (size_t i = 0; i < a->redis.nsentinels; i++)
+		if (strcmp(a->redis.sentinel_hosts[i],
+		    b->redis.sentinel_hosts[i]) != 0 ||
+		    a->redis.sentinel_ports[i] != b->redis.sentinel_ports[i])
+			return false;
+	return true;
+}
+
 static bool
 same_redis(const struct lr_config *a, const struct lr_config *b)
 {
@@ -115,7 +134,8 @@ same_redis(const struct lr_config *a, const struct lr_config *b)
 	    strcmp(a->redis.unix_socket, b->redis.unix_socket) == 0 &&
 	    strcmp(a->redis.password, b->redis.password) == 0 &&
 	    a->redis.db == b->redis.db &&
-	    strcmp(a->redis.prefix, b->redis.prefix) == 0;
+	    strcmp(a->redis.prefix, b->redis.prefix) == 0 &&
+	    same_ha(a, b);
 }
 
 /*
@@ -229,6 +249,16 @@ cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
 	instance_conn(d->inst, up);
 }
 
+/* The sentinels switched the primary: the command connection follows at
+ * once (the instance changes, and the consumers' connections with it). */
+static void
+switch_cb(const char *host, int port, void *arg)
+{
+	struct lrd *d = arg;
+
+	rds_follow(d->cmd, host, port);
+}
+
 static void
 fenced_cb(struct consumer *c, const char *why, void *arg)
 {
@@ -264,6 +294,8 @@ view_cb(struct metrics_view *v, void *arg)
 	v->local.intake_http = d->intake != NULL;
 	if (d->intake != NULL)
 		intake_http_counts(d->intake, v->local.intake_http_requests);
+	v->local.replica_ack_short = d->stats.replica_ack_short;
+	v->local.replica_acks_last = d->stats.replica_acks_last;
 }
 
 static void
@@ -348,7 +380,15 @@ setup(struct lrd *d)
 	d->ropts.host = d->cfg->redis.host;
 	d->ropts.port = d->cfg->redis.port;
 	d->ropts.unix_socket = d->cfg->redis.unix_socket;
+	d->ropts.username = d->cfg->redis.username;
 	d->ropts.password = d->cfg->redis.password;
+	if (sentinel_set_init(&d->sentinels, d->cfg->redis.sentinel_hosts,
+	    d->cfg->redis.sentinel_ports, d->cfg->redis.nsentinels,
+	    d->cfg->redis.master_name, d->cfg->redis.sentinel_username,
+	    d->cfg->redis.sentinel_password) == -1)
+		fatalx("cannot set up: out of memory");
+	d->ropts.sentinels = &d->sentinels;
+	d->ropts.cluster = d->cfg->redis.cluster;
 	d->ropts.db = d->cfg->redis.db;
 	d->ropts.connect_timeout_ms = RDS_CONNECT_TIMEOUT_MS;
 	d->ropts.reply_timeout_ms = RDS_REPLY_TIMEOUT_MS;
@@ -374,6 +414,9 @@ setup(struct lrd *d)
 		fatalx("cannot set up: out of memory");
 	task_start(d->sla);
 	task_start(d->forecast);
+	if ((d->watch = rds_watch_new(d->base, &d->sentinels, switch_cb,
+	    d)) == NULL)
+		fatalx("cannot set up: out of memory");
 }
 
 /* Serve /healthz, /metrics, the read API and the ops page when
@@ -438,12 +481,14 @@ run(struct lrd *d)
 	task_start(d->drain);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
+	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);
 
 	log_info("stopped");
 	http_free(d->http);
 	intake_http_free(d->intake);
+	rds_watch_free(d->watch);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
 	api_free(d->api);
@@ -455,6 +500,7 @@ run(struct lrd *d)
 	reseg_free(d->reseg);
 	metrics_free(d->metrics);
 	instance_free(d->inst);
+	sentinel_set_clear(&d->sentinels);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_free(stop_ev);
@@ -526,6 +572,7 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.debug = debug;
+	d.stats.replica_acks_last = -1;
 	d.conf_path = strdup(conf);
 	if ((d.base = event_base_new()) == NULL || d.conf_path == NULL)
 		fatalx("cannot create the event loop");

@@ -428,6 +428,23 @@ render_sources(struct evbuffer *b, const struct lr_config *cfg,
 	sources_clear(&s);
 }
 
+/* redis.replica_acks: the WAITs after commits (README "High availability"). */
+static void
+render_replica_acks(struct evbuffer *b, const struct lr_config *cfg,
+    const struct metrics_local *l)
+{
+	if (cfg->redis.replica_acks <= 0)
+		return;
+	header(b, "leadrouted_replica_ack_short_total", "counter",
+	    "Commits of this instance whose WAIT counted fewer replicas than redis.replica_acks.");
+	evbuffer_add_printf(b, "leadrouted_replica_ack_short_total %llu\n",
+	    l->replica_ack_short);
+	header(b, "leadrouted_replica_acks", "gauge",
+	    "Replicas that acknowledged this instance's last commit (-1: none yet).");
+	evbuffer_add_printf(b, "leadrouted_replica_acks %lld\n",
+	    l->replica_acks_last);
+}
+
 static void
 render_local(struct evbuffer *b, const struct lr_config *cfg,
     const struct metrics_local *l)
@@ -472,6 +489,7 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 			    "leadrouted_intake_http_requests_total{code=\"%d\"} %llu\n",
 			    intake_statuses[i], l->intake_http_requests[i]);
 	}
+	render_replica_acks(b, cfg, l);
 }
 
 /* An array of field, value pairs, all strings (HGETALL's reply). */

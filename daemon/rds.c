@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "rds.h"
+#include "redir.h"
 #include "wire.h"
 
 enum rds_state {
@@ -39,7 +40,12 @@ struct pending {
 struct rds_conn {
 	struct event_base *base;
 	char *name;
-	char *host, *unix_socket, *password;
+	char *host, *unix_socket, *username, *password;
+	struct sentinel_set sent;	/* n == 0: host and port are fixed */
+	int backoff_max_ms;
+	bool cluster;
+	char *seed_host;		/* cluster: where to go after a loss */
+	int seed_port;
 	int port, db;
 	long connect_timeout_ms, reply_timeout_ms;
 	rds_state_cb *state_cb;
@@ -91,7 +97,31 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->name = xstrdup_opt(name);
 	c->host = xstrdup_opt(o->host);
 	c->unix_socket = xstrdup_opt(o->unix_socket);
+	c->username = xstrdup_opt(o->username);
 	c->password = xstrdup_opt(o->password);
+	c->backoff_max_ms = RDS_BACKOFF_MAX_MS;
+	if (o->sentinels != NULL && o->sentinels->n > 0) {
+		if (sentinel_set_init(&c->sent, o->sentinels->hosts,
+		    o->sentinels->ports, o->sentinels->n,
+		    o->sentinels->master_name, o->sentinels->username,
+		    o->sentinels->password) == -1) {
+			rds_free(c);
+			return NULL;
+		}
+		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
+		free(c->host);
+		c->host = strdup("");	/* until the sentinels name one */
+	}
+	if (o->cluster) {
+		c->cluster = true;
+		c->backoff_max_ms = RDS_SENTINEL_BACKOFF_MAX_MS;
+		c->seed_port = o->port;
+		if ((c->seed_host = strdup(o->host != NULL ? o->host : "")) ==
+		    NULL) {
+			rds_free(c);
+			return NULL;
+		}
+	}
 	c->port = o->port;
 	c->db = o->db;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ?
@@ -104,7 +134,8 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 	c->retry_ev = evtimer_new(base, retry_cb, c);
 	c->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	if (c->name == NULL || c->host == NULL || c->unix_socket == NULL ||
-	    c->password == NULL || c->retry_ev == NULL || c->tick_ev == NULL) {
+	    c->username == NULL || c->password == NULL ||
+	    c->retry_ev == NULL || c->tick_ev == NULL) {
 		rds_free(c);
 		return NULL;
 	}
@@ -134,6 +165,9 @@ rds_where(const struct rds_conn *c, char *buf, size_t len)
 {
 	if (c->unix_socket[0] != '\0')
 		snprintf(buf, len, "%s", c->unix_socket);
+	else if (c->sent.n > 0 && c->host[0] == '\0')
+		snprintf(buf, len, "sentinels of master %s",
+		    c->sent.master_name);
 	else
 		snprintf(buf, len, "%s:%d", c->host, c->port);
 	return buf;
@@ -204,6 +238,8 @@ pending_unpush(struct rds_conn *c, struct pending *p)
 
 static int send_script(struct rds_conn *c, struct pending *p, bool by_sha);
 
+static bool cluster_redirect(struct rds_conn *c, const redisReply *reply);
+
 /*
  * hiredis calls this once per command, in order: with the reply, or with
  * NULL when the context goes away with the command unanswered.
@@ -222,16 +258,21 @@ reply_cb(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	(void)pending_pop(c);
 	if (reply != NULL && (rds_is_error(reply, "READONLY") ||
-	    rds_is_error(reply, "MASTERDOWN"))) {
-		/* Not (or no longer) a primary: no write can succeed here.
-		 * As a lost connection: every caller hears NULL, and the
-		 * reconnection checks the role. */
+	    rds_is_error(reply, "MASTERDOWN") ||
+	    rds_is_error(reply, "UNBLOCKED"))) {
+		/* Not (or no longer) a primary: no write can succeed here
+		 * (UNBLOCKED: a blocking command or WAIT cut short as the
+		 * server turned replica). As a lost connection: every caller
+		 * hears NULL, and the reconnection (asking the sentinels
+		 * again, if any) checks the role. */
 		char why[200];
 
 		snprintf(why, sizeof(why), "%s", reply->str);
 		rds_drop(c, why);
 		reply = NULL;
 	}
+	if (reply != NULL && c->cluster && cluster_redirect(c, reply))
+		reply = NULL;	/* not run; the connection was dropped */
 	if (reply != NULL && p->script != NULL &&
 	    rds_is_error(reply, "NOSCRIPT")) {
 		/* The script cache was flushed: send the body this time. */
@@ -401,8 +442,11 @@ schedule_retry(struct rds_conn *c)
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->state = RDS_WAITING;
 	evtimer_add(c->retry_ev, &tv);
-	c->backoff_ms = c->backoff_ms * 2 > RDS_BACKOFF_MAX_MS ?
-	    RDS_BACKOFF_MAX_MS : c->backoff_ms * 2;
+	if (c->backoff_ms == 0)		/* rds_follow: once, at once */
+		c->backoff_ms = RDS_BACKOFF_MIN_MS;
+	else
+		c->backoff_ms = c->backoff_ms * 2 > c->backoff_max_ms ?
+		    c->backoff_max_ms : c->backoff_ms * 2;
 }
 
 /*
@@ -411,6 +455,8 @@ schedule_retry(struct rds_conn *c)
  * for this context except from its own connect/disconnect callbacks,
  * after which hiredis frees the context itself.
  */
+static void cluster_to_seed(struct rds_conn *c);
+
 static void
 rds_lost(struct rds_conn *c, const char *why)
 {
@@ -427,6 +473,7 @@ rds_lost(struct rds_conn *c, const char *why)
 	}
 	if (was_up && c->state_cb != NULL)
 		c->state_cb(c, false, c->arg);
+	cluster_to_seed(c);
 	schedule_retry(c);
 }
 
@@ -507,7 +554,10 @@ connect_cb(const redisAsyncContext *ac, int status)
 		return;
 	}
 	c->state = RDS_HANDSHAKE;
-	if (c->password[0] != '\0')
+	if (c->password[0] != '\0' && c->username[0] != '\0')
+		(void)rds_commandf(c, handshake_cb, NULL, "AUTH %s %s",
+		    c->username, c->password);
+	else if (c->password[0] != '\0')
 		(void)rds_commandf(c, handshake_cb, NULL, "AUTH %s",
 		    c->password);
 	if (c->db != 0)
@@ -516,11 +566,44 @@ connect_cb(const redisAsyncContext *ac, int status)
 	(void)rds_commandf(c, role_cb, NULL, "ROLE");
 }
 
+/*
+ * With sentinels: where the primary is now. 0 with c->host and c->port
+ * set, or -1 after rds_lost (the error names what each sentinel said).
+ */
+static int
+rds_discover(struct rds_conn *c)
+{
+	char host[256], err[sizeof(c->last_error)], *h;
+	int port;
+
+	if (sentinel_ask(&c->sent, host, sizeof(host), &port, err,
+	    sizeof(err)) == -1) {
+		c->state = RDS_CONNECTING;
+		rds_lost(c, err);
+		return -1;
+	}
+	if (strcmp(host, c->host) != 0 || port != c->port) {
+		if ((h = strdup(host)) == NULL) {
+			c->state = RDS_CONNECTING;
+			rds_lost(c, "out of memory");
+			return -1;
+		}
+		log_info("redis '%s': the sentinels name %s:%d as primary of '%s'",
+		    c->name, host, port, c->sent.master_name);
+		free(c->host);
+		c->host = h;
+		c->port = port;
+	}
+	return 0;
+}
+
 static void
 rds_connect(struct rds_conn *c)
 {
 	redisAsyncContext *ac;
 
+	if (c->sent.n > 0 && rds_discover(c) == -1)
+		return;
 	if (c->unix_socket[0] != '\0')
 		ac = redisAsyncConnectUnix(c->unix_socket);
 	else
@@ -647,7 +730,10 @@ rds_free(struct rds_conn *c)
 	free(c->name);
 	free(c->host);
 	free(c->unix_socket);
+	free(c->username);
 	free(c->password);
+	free(c->seed_host);
+	sentinel_set_clear(&c->sent);
 	free(c);
 }
 
@@ -721,4 +807,307 @@ rds_argv_clear(struct rds_argv *a)
 	free(a->argv);
 	free(a->lens);
 	memset(a, 0, sizeof(*a));
+}
+
+/* --- Sentinel: following +switch-master --------------------------------- */
+
+void
+rds_follow(struct rds_conn *c, const char *host, int port)
+{
+	char why[300];
+
+	if (c->sent.n == 0 || c->stopping)
+		return;
+	if (c->ac != NULL && strcmp(c->host, host) == 0 && c->port == port)
+		return;		/* already there */
+	snprintf(why, sizeof(why), "the sentinels switched the primary to %s:%d",
+	    host, port);
+	c->backoff_ms = 0;	/* the next attempt comes at once */
+	if (c->ac != NULL) {
+		rds_drop(c, why);
+		return;
+	}
+	if (c->state == RDS_WAITING) {
+		struct timeval now = {0, 0};
+
+		evtimer_del(c->retry_ev);
+		evtimer_add(c->retry_ev, &now);
+	}
+}
+
+struct rds_watch {
+	struct event_base *base;
+	struct sentinel_set sent;
+	rds_switch_cb *cb;
+	void *arg;
+	redisAsyncContext *ac;
+	bool connected;
+	long long deadline;		/* of the connect under way */
+	struct event *retry_ev;		/* the next sentinel, after a pause */
+	struct event *tick_ev;		/* the connect timeout */
+};
+
+static void watch_connect(struct rds_watch *w);
+
+/* Try the next sentinel after RDS_SENTINEL_BACKOFF_MAX_MS. */
+static void
+watch_later(struct rds_watch *w)
+{
+	struct timeval tv = {RDS_SENTINEL_BACKOFF_MAX_MS / 1000,
+	    (RDS_SENTINEL_BACKOFF_MAX_MS % 1000) * 1000};
+
+	w->ac = NULL;
+	w->connected = false;
+	w->sent.next = (w->sent.next + 1) % w->sent.n;
+	evtimer_add(w->retry_ev, &tv);
+}
+
+/* Drop our context from outside hiredis's callbacks, then try again. */
+static void
+watch_drop(struct rds_watch *w)
+{
+	redisAsyncContext *ac = w->ac;
+
+	if (ac == NULL)
+		return;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+	watch_later(w);
+}
+
+/* "message", "+switch-master", "NAME OLDIP OLDPORT NEWIP NEWPORT" */
+static void
+watch_message_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rds_watch *w = privdata;
+	const redisReply *reply = r, *kind, *msg;
+	char host[REDIR_HOST_MAX + 1];
+	int port;
+
+	if (reply == NULL || ac->data == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("sentinel watch: %s", reply->str);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+		return;
+	kind = reply->element[0];
+	msg = reply->element[2];
+	if (kind->type != REDIS_REPLY_STRING || strcmp(kind->str,
+	    "message") != 0 || msg->type != REDIS_REPLY_STRING)
+		return;
+	if (redir_switch_master(msg->str, msg->len, w->sent.master_name, host,
+	    &port) == -1)
+		return;
+	log_warnx("sentinels switched the primary of '%s' to %s:%d",
+	    w->sent.master_name, host, port);
+	w->cb(host, port, w->arg);
+}
+
+/* SUBSCRIBE +switch-master: messages come to watch_message_cb. */
+static void
+watch_subscribe(struct rds_watch *w, redisAsyncContext *ac)
+{
+	(void)redisAsyncCommand(ac, watch_message_cb, w,
+	    "SUBSCRIBE +switch-master");
+}
+
+/* AUTH first (its reply must not reach a subscribed context). */
+static void
+watch_auth_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rds_watch *w = privdata;
+	const redisReply *reply = r;
+
+	if (reply == NULL || ac->data == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("sentinel watch: AUTH: %s", reply->str);
+		redisAsyncDisconnect(ac);	/* the next sentinel, later */
+		return;
+	}
+	watch_subscribe(w, ac);
+}
+
+static void
+watch_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_watch *w = ac->data;
+
+	if (w == NULL)
+		return;
+	if (status != REDIS_OK) {
+		watch_later(w);		/* hiredis frees the context */
+		return;
+	}
+	w->connected = true;
+}
+
+static void
+watch_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct rds_watch *w = ac->data;
+
+	(void)status;
+	if (w == NULL || w->ac != ac)
+		return;		/* we dropped it ourselves */
+	watch_later(w);
+}
+
+static void
+watch_connect(struct rds_watch *w)
+{
+	size_t i = w->sent.next % w->sent.n;
+	redisAsyncContext *ac;
+
+	ac = redisAsyncConnect(w->sent.hosts[i], w->sent.ports[i]);
+	if (ac == NULL || ac->err) {
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		watch_later(w);
+		return;
+	}
+	ac->data = w;
+	w->ac = ac;
+	w->connected = false;
+	w->deadline = rds_mono_ms() + RDS_CONNECT_TIMEOUT_MS;
+	redisLibeventAttach(ac, w->base);
+	redisAsyncSetConnectCallback(ac, watch_connect_cb);
+	redisAsyncSetDisconnectCallback(ac, watch_disconnect_cb);
+	(void)redisEnableKeepAlive(&ac->c);
+	if (w->sent.password[0] != '\0' && w->sent.username[0] != '\0')
+		(void)redisAsyncCommand(ac, watch_auth_cb, w, "AUTH %s %s",
+		    w->sent.username, w->sent.password);
+	else if (w->sent.password[0] != '\0')
+		(void)redisAsyncCommand(ac, watch_auth_cb, w, "AUTH %s",
+		    w->sent.password);
+	else
+		watch_subscribe(w, ac);
+}
+
+static void
+watch_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	watch_connect(arg);
+}
+
+static void
+watch_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rds_watch *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->ac != NULL && !w->connected && rds_mono_ms() > w->deadline)
+		watch_drop(w);
+}
+
+struct rds_watch *
+rds_watch_new(struct event_base *base, const struct sentinel_set *s,
+    rds_switch_cb *cb, void *arg)
+{
+	struct rds_watch *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->base = base;
+	w->cb = cb;
+	w->arg = arg;
+	w->retry_ev = evtimer_new(base, watch_retry_cb, w);
+	w->tick_ev = event_new(base, -1, EV_PERSIST, watch_tick_cb, w);
+	if (w->retry_ev == NULL || w->tick_ev == NULL ||
+	    (s != NULL && s->n > 0 && sentinel_set_init(&w->sent, s->hosts,
+	    s->ports, s->n, s->master_name, s->username, s->password) == -1)) {
+		rds_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+rds_watch_start(struct rds_watch *w)
+{
+	struct timeval tick = {0, RDS_WATCHDOG_TICK_MS * 1000};
+
+	if (w->sent.n == 0)
+		return;
+	event_add(w->tick_ev, &tick);
+	watch_connect(w);
+}
+
+void
+rds_watch_free(struct rds_watch *w)
+{
+	redisAsyncContext *ac;
+
+	if (w == NULL)
+		return;
+	if ((ac = w->ac) != NULL) {
+		w->ac = NULL;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+	}
+	if (w->retry_ev != NULL)
+		event_free(w->retry_ev);
+	if (w->tick_ev != NULL)
+		event_free(w->tick_ev);
+	sentinel_set_clear(&w->sent);
+	free(w);
+}
+
+/* --- Redis Cluster: redirects --------------------------------------------- */
+
+/* After a lost connection: the seed node tells where the slot is now. */
+static void
+cluster_to_seed(struct rds_conn *c)
+{
+	char *h;
+
+	if (!c->cluster || (strcmp(c->host, c->seed_host) == 0 &&
+	    c->port == c->seed_port) || (h = strdup(c->seed_host)) == NULL)
+		return;
+	free(c->host);
+	c->host = h;
+	c->port = c->seed_port;
+}
+
+/*
+ * A cluster's answer that the command was not run here: MOVED (follow it
+ * at once), ASK, TRYAGAIN or CLUSTERDOWN (come back after the backoff).
+ * Drops the connection and returns true for those; false for any other.
+ */
+static bool
+cluster_redirect(struct rds_conn *c, const redisReply *reply)
+{
+	char why[300], host[REDIR_HOST_MAX + 1], *h = NULL;
+	int port;
+
+	if (reply->type != REDIS_REPLY_ERROR)
+		return false;
+	switch (redir_parse(reply->str, reply->len, host, &port)) {
+	case REDIR_NONE:
+		return false;
+	case REDIR_MOVED:
+		if ((h = strdup(host)) != NULL)
+			c->backoff_ms = 0;	/* there at once */
+		snprintf(why, sizeof(why), "%s", reply->str);
+		break;
+	case REDIR_ASK:
+	case REDIR_TRYAGAIN:
+	case REDIR_CLUSTERDOWN:
+		snprintf(why, sizeof(why), "slot not served here now (%s)",
+		    reply->str);
+		break;
+	}
+	rds_drop(c, why);
+	if (h != NULL) {
+		/* The retry rds_drop armed goes where MOVED said. */
+		free(c->host);
+		c->host = h;
+		c->port = port;
+	}
+	return true;
 }

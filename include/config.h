@@ -58,6 +58,17 @@ struct lr_config {
 		char *password_file;
 		int db;
 		char *prefix;
+		/* README "High availability" (CONTRACT.md section 13) */
+		char *username;		/* "" = the default user */
+		char **sentinel_hosts;	/* redis.sentinels, parsed */
+		int *sentinel_ports;
+		size_t nsentinels;	/* 0: host/port name the primary */
+		char *master_name;
+		char *sentinel_username;
+		char *sentinel_password;	/* never log it */
+		int replica_acks;	/* 0: no WAIT after a commit */
+		long long replica_ack_timeout;	/* ms */
+		bool cluster;		/* host/port: a seed node */
 	} redis;
 	struct {
 		char *listen;		/* as written; "" disables */
@@ -201,6 +212,12 @@ bool cfg_rep_on_shift(const struct lr_config *cfg, const struct rep_cfg *rep,
  */
 int cfg_token_digest(const char *tok, size_t len,
     unsigned char out[CFG_TOKEN_DIGEST]);
+
+/*
+ * Does s carry a Redis Cluster hash tag: a '{', then a '}' after it with
+ * at least one character between (the part Redis hashes)?
+ */
+bool cfg_has_hash_tag(const char *s);
 
 /* Is s a valid rep id or segment name: 1-64 of [A-Za-z0-9._@-]? */
 bool cfg_valid_name(const char *s);

@@ -51,6 +51,12 @@ struct lrd_stats {
 	unsigned long long events_rejected;
 	unsigned long long reloads_ok;
 	unsigned long long reloads_failed;
+	/* redis.replica_acks: commits whose WAIT fell short, the replicas
+	 * the last WAIT counted (-1: none yet), and whether the last fell
+	 * short (logged once per change). */
+	unsigned long long replica_ack_short;
+	long long replica_acks_last;
+	bool replica_ack_is_short;
 };
 
 struct lrd {
@@ -61,6 +67,8 @@ struct lrd {
 	bool debug;			/* -d: debug logs whatever log.level says */
 
 	struct rds_opts ropts;
+	struct sentinel_set sentinels;	/* ropts.sentinels; n = 0: none */
+	struct rds_watch *watch;	/* the sentinels' +switch-master */
 	struct rds_conn *cmd;		/* scripts and plain commands */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */

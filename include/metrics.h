@@ -48,6 +48,9 @@ struct metrics_local {
 	bool intake_http;		/* the HTTP intake listens */
 	/* its answers, by intake_statuses[] index */
 	unsigned long long intake_http_requests[INTAKE_NSTATUS];
+	/* redis.replica_acks (rendered when it is set) */
+	unsigned long long replica_ack_short;
+	long long replica_acks_last;	/* -1: no WAIT yet */
 };
 
 /*

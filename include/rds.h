@@ -8,6 +8,20 @@
  * evtimers (never from inside a hiredis callback). Blocking commands need
  * a connection of their own.
  *
+ * With sentinels (struct rds_opts), every connect asks them for the
+ * primary first (sentinel.h), so a lost connection, a READONLY reply or a
+ * server whose ROLE is not master leads to the primary the sentinels name
+ * now; the backoff is capped lower (RDS_SENTINEL_BACKOFF_MAX_MS) to follow
+ * a failover quickly.
+ *
+ * In cluster mode (every key of the caller in one slot), a MOVED reply
+ * makes the connection reconnect to the node it names; ASK, TRYAGAIN or
+ * CLUSTERDOWN (the slot being migrated, or the cluster failing over) drop
+ * the connection and reconnect after the backoff, to the same node, so
+ * that no script runs while its slot is split between two nodes; a lost
+ * connection goes back to the seed node. The command that drew the
+ * redirect was not run; its callback gets NULL, as for a lost connection.
+ *
  * Every command has a callback. It is called exactly once: with the reply,
  * or with NULL when the connection was lost or dropped before the reply
  * came. A reply is valid only inside its callback.
@@ -21,12 +35,15 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "sentinel.h"
+
 /* Defaults of struct rds_opts: connect timeout, and the reply watchdog. */
 #define RDS_CONNECT_TIMEOUT_MS 3000
 #define RDS_REPLY_TIMEOUT_MS 10000
 /* Reconnection backoff: doubles from min to max, with +-25% jitter. */
 #define RDS_BACKOFF_MIN_MS 100
 #define RDS_BACKOFF_MAX_MS 5000
+#define RDS_SENTINEL_BACKOFF_MAX_MS 1000
 /* How often the connect timeout and the reply watchdog are checked. */
 #define RDS_WATCHDOG_TICK_MS 250
 
@@ -37,7 +54,13 @@ struct rds_opts {
 	const char *host;
 	int port;
 	const char *unix_socket;	/* "" or NULL: use host and port */
+	const char *username;		/* "" or NULL: AUTH password alone */
 	const char *password;		/* "" or NULL: no AUTH */
+	/* Sentinels to ask for the primary (copied); NULL or none: use
+	 * host and port (or unix_socket). */
+	const struct sentinel_set *sentinels;
+	/* Redis Cluster: host and port are a seed node; see rds_new. */
+	bool cluster;
 	int db;
 	long connect_timeout_ms;	/* 0: RDS_CONNECT_TIMEOUT_MS */
 	long reply_timeout_ms;		/* per command; 0: RDS_REPLY_TIMEOUT_MS */
@@ -132,5 +155,30 @@ long long rds_mono_ms(void);
 
 /* An error reply's text starts with prefix ("NOSCRIPT", "FENCED")? */
 bool rds_is_error(const redisReply *r, const char *prefix);
+
+
+/*
+ * A watch on the sentinels' +switch-master (README "High availability"):
+ * one subscriber connection, to each sentinel in turn (the next one when
+ * it is lost or does not connect within RDS_CONNECT_TIMEOUT_MS), that
+ * calls cb with the new primary's address whenever the sentinels switch
+ * the primary of their master name. A watch with no sentinels does
+ * nothing. strings and sentinels are copied.
+ */
+struct rds_watch;
+typedef void rds_switch_cb(const char *host, int port, void *arg);
+
+struct rds_watch *rds_watch_new(struct event_base *base,
+    const struct sentinel_set *sentinels, rds_switch_cb *cb, void *arg);
+void rds_watch_start(struct rds_watch *w);
+/* Stop and free; NULL is fine. */
+void rds_watch_free(struct rds_watch *w);
+
+/*
+ * The sentinels switched the primary to host:port: a connection that uses
+ * sentinels and is (or is getting) connected elsewhere drops now and asks
+ * them again at once, without backoff. Others are left alone.
+ */
+void rds_follow(struct rds_conn *c, const char *host, int port);
 
 #endif

@@ -1013,3 +1013,209 @@ h_metric(const char *text, const char *prefix)
 	fail_msg("no sample %s", prefix);
 	return -1;
 }
+
+/* ---- high availability: replicas, sentinels (itest_ha) ----------------- */
+
+/* Does a server answer PING on port at all (NOAUTH counts)? */
+static bool
+redis_answers(int port)
+{
+	struct timeval tv = {0, 200000};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+	redisReply *r;
+	bool ok = false;
+
+	if (c == NULL)
+		return false;
+	if (c->err == 0 && (r = redisCommand(c, "PING")) != NULL) {
+		ok = true;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return ok;
+}
+
+/* Spawn redis-server on conf (and mode, NULL for none) and wait until it
+ * answers PING on r->port. */
+static void
+spawn_conf(struct h_redis *r, const char *conf, const char *mode)
+{
+	const char *argv[] = {"redis-server", conf, mode, NULL};
+	char log[300];
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+	r->pid = h_spawn(argv, NULL, log, NULL);
+	while (!redis_answers(r->port)) {
+		if (h_now_ms() > until)
+			fail_msg("redis-server %s on port %d did not start",
+			    mode != NULL ? mode : "", r->port);
+		h_sleep_ms(10);
+	}
+}
+
+void
+h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
+    int replica_of, const char *more)
+{
+	char conf[400];
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s/%s", dir, name);
+	if (mkdir(r->dir, 0700) == -1)
+		fail_msg("cannot create %s: %s", r->dir, strerror(errno));
+	r->port = h_free_port();
+	snprintf(conf, sizeof(conf), "%s/redis.conf", r->dir);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"
+	    "save \"\"\nappendonly no\ndaemonize no\n"
+	    "repl-diskless-sync-delay 0\n"
+	    "unixsocket %s/redis.sock\nunixsocketperm 700\n",
+	    r->port, r->dir, r->dir);
+	if (replica_of > 0)
+		fprintf(f, "replicaof 127.0.0.1 %d\n", replica_of);
+	if (more != NULL)
+		fputs(more, f);
+	fclose(f);
+	spawn_conf(r, conf, NULL);
+}
+
+void
+h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
+    const char *master, int primary_port, int quorum, long down_ms,
+    long failover_ms, const char *more)
+{
+	char conf[400];
+	FILE *f;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "%s/%s", dir, name);
+	if (mkdir(s->dir, 0700) == -1)
+		fail_msg("cannot create %s: %s", s->dir, strerror(errno));
+	s->port = h_free_port();
+	snprintf(conf, sizeof(conf), "%s/sentinel.conf", s->dir);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"
+	    "daemonize no\n"
+	    "sentinel monitor %s 127.0.0.1 %d %d\n"
+	    "sentinel down-after-milliseconds %s %ld\n"
+	    "sentinel failover-timeout %s %ld\n"
+	    "sentinel parallel-syncs %s 2\n",
+	    s->port, s->dir, master, primary_port, quorum, master, down_ms,
+	    master, failover_ms, master);
+	if (more != NULL)
+		fputs(more, f);
+	fclose(f);
+	spawn_conf(s, conf, "--sentinel");
+}
+
+int
+h_sentinel_master_port(int sentinel_port, const char *master)
+{
+	struct timeval tv = {0, 300000};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", sentinel_port,
+	    tv);
+	redisReply *r;
+	int port = 0;
+
+	if (c == NULL)
+		return 0;
+	if (c->err == 0 && (r = redisCommand(c,
+	    "SENTINEL get-master-addr-by-name %s", master)) != NULL) {
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[1]->type == REDIS_REPLY_STRING)
+			port = atoi(r->element[1]->str);
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return port;
+}
+
+long long
+h_sentinel_count(int sentinel_port, const char *what, const char *master)
+{
+	struct timeval tv = {0, 300000};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", sentinel_port,
+	    tv);
+	redisReply *r;
+	long long n = -1;
+
+	if (c == NULL)
+		return -1;
+	if (c->err == 0 && (r = redisCommand(c, "SENTINEL %s %s", what,
+	    master)) != NULL) {
+		if (r->type == REDIS_REPLY_ARRAY)
+			n = (long long)r->elements;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return n;
+}
+
+bool
+h_wait_replicas_up(redisContext *c, long long n)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+	redisReply *r;
+	const char *p;
+	long long up;
+
+	while (h_now_ms() < until) {
+		r = h_cmd(c, "INFO replication");
+		up = 0;
+		for (p = r->str; (p = strstr(p, "state=online")) != NULL; p++)
+			up++;
+		freeReplyObject(r);
+		if (up >= n)
+			return true;
+		h_sleep_ms(20);
+	}
+	return false;
+}
+
+void
+h_cluster_start(struct h_redis *nodes, int n, const char *dir)
+{
+	char name[16], log[300];
+	const char *argv[16] = {"redis-cli", "--cluster", "create"};
+	char addrs[8][32];
+	long long until;
+	int k = 3;
+
+	assert_true(n >= 3 && n <= 8);
+	for (int i = 0; i < n; i++) {
+		char more[200];
+
+		/* The bus port is port + 10000 unless set: set it free. */
+		snprintf(more, sizeof(more), "cluster-enabled yes\n"
+		    "cluster-config-file nodes.conf\ncluster-node-timeout 2000\n"
+		    "cluster-port %d\n", h_free_port());
+		snprintf(name, sizeof(name), "c%d", i);
+		h_redis_start_node(&nodes[i], dir, name, 0, more);
+		snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.1:%d",
+		    nodes[i].port);
+		argv[k++] = addrs[i];
+	}
+	argv[k++] = "--cluster-yes";
+	argv[k] = NULL;
+	snprintf(log, sizeof(log), "%s/cluster-create.log", dir);
+	assert_int_equal(h_reap(h_spawn(argv, NULL, log, NULL),
+	    "redis-cli --cluster create"), 0);
+	until = h_now_ms() + H_WAIT_MS;
+	for (int i = 0; i < n; i++) {
+		redisContext *c = h_redis_connect(&nodes[i]);
+		bool ok = false;
+
+		while (!ok && h_now_ms() < until) {
+			redisReply *r = h_cmd(c, "CLUSTER INFO");
+
+			ok = strstr(r->str, "cluster_state:ok") != NULL;
+			freeReplyObject(r);
+			if (!ok)
+				h_sleep_ms(50);
+		}
+		redisFree(c);
+		assert_true(ok);
+	}
+}

@@ -233,4 +233,40 @@ json_t *h_newest_dead(redisContext *c, long long n);
 void h_check_dead(const char *what, const json_t *dl, const char *reason,
     const char *source, const char *buf, size_t len, bool b64);
 
+
+/* ---- high availability: replicas, sentinels (itest_ha) ------------------- */
+
+/*
+ * Start redis-server in dir/name (created) from a redis.conf of its own:
+ * a free port, a Unix socket dir/name/redis.sock, no persistence, a
+ * full resync without delay; a
+ * replica of 127.0.0.1:replica_of unless it is 0; more (NULL: none) is
+ * appended to the file. h_redis_stop stops it; h_redis_restart cannot.
+ */
+void h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
+    int replica_of, const char *more);
+/*
+ * Start a Redis Sentinel in dir/name (created) on a free port, monitoring
+ * master at 127.0.0.1:primary_port with quorum, down-after-milliseconds
+ * down_ms and failover-timeout failover_ms; more (NULL: none) is appended
+ * to its file. Stop it with h_redis_stop.
+ */
+void h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
+    const char *master, int primary_port, int quorum, long down_ms,
+    long failover_ms, const char *more);
+/* The port of the primary the sentinel names for master; 0 when none. */
+int h_sentinel_master_port(int sentinel_port, const char *master);
+/* Entries of SENTINEL what master (what: "replicas", "sentinels"); -1. */
+long long h_sentinel_count(int sentinel_port, const char *what,
+    const char *master);
+/* Poll until the primary c is connected to shows n replicas online. */
+bool h_wait_replicas_up(redisContext *c, long long n);
+
+/*
+ * Start n (3 to 8) cluster-enabled nodes with h_redis_start_node (c0,
+ * c1... in dir), join them with redis-cli --cluster create (all masters,
+ * slots spread) and wait until each says cluster_state:ok.
+ */
+void h_cluster_start(struct h_redis *nodes, int n, const char *dir);
+
 #endif

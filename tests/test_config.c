@@ -979,6 +979,80 @@ test_password_and_file(void **state)
 	    "'redis.password_file' cannot be used together with redis.password");
 }
 
+/* README "High availability": sentinels, ACL users, replica acks. */
+static void
+test_high_availability(void **state)
+{
+	(void)state;
+	load_ok("redis = { username = \"lr\"; password = \"pw\";\n"
+	    " sentinels = [\"10.0.0.1:26379\", \"[::1]:26380\"];\n"
+	    " master_name = \"lr\"; sentinel_username = \"s\";\n"
+	    " sentinel_password = \"sp\"; replica_acks = 2;\n"
+	    " replica_ack_timeout = 250; };\n" MINIMAL);
+	assert_string_equal(cfg->redis.username, "lr");
+	assert_int_equal(cfg->redis.nsentinels, 2);
+	assert_string_equal(cfg->redis.sentinel_hosts[0], "10.0.0.1");
+	assert_int_equal(cfg->redis.sentinel_ports[0], 26379);
+	assert_string_equal(cfg->redis.sentinel_hosts[1], "::1");
+	assert_int_equal(cfg->redis.sentinel_ports[1], 26380);
+	assert_string_equal(cfg->redis.master_name, "lr");
+	assert_int_equal(cfg->redis.replica_acks, 2);
+	assert_int_equal(cfg->redis.replica_ack_timeout, 250);
+
+	load_ok(MINIMAL);
+	assert_int_equal(cfg->redis.nsentinels, 0);
+	assert_int_equal(cfg->redis.replica_acks, 0);
+	assert_int_equal(cfg->redis.replica_ack_timeout, 1000);
+	assert_false(cfg->redis.cluster);
+
+	load_one_error("redis = {\n sentinels = [\"a:1\",\n \"nohost\"];\n"
+	    " master_name = \"m\"; };\n" MINIMAL, 3,
+	    "'redis.sentinels' must name sentinels as \"host:port\" or "
+	    "\"[ipv6]:port\", not \"nohost\"");
+	load_one_error("redis = {\n sentinels = [\"a:70000\"];"
+	    " master_name = \"m\"; };\n" MINIMAL, 2,
+	    "'redis.sentinels' must name sentinels as \"host:port\" or "
+	    "\"[ipv6]:port\", not \"a:70000\"");
+	load_one_error("redis = {\n sentinels = [\"a:1\"]; };\n" MINIMAL, 2,
+	    "'redis.master_name' is required with redis.sentinels");
+	load_one_error("redis = {\n master_name = \"m\"; };\n" MINIMAL, 2,
+	    "'redis.master_name' needs redis.sentinels");
+	load_one_error("redis = {\n sentinels = 5; master_name = \"m\"; };\n"
+	    MINIMAL, 2, "'redis.sentinels' must be a list of \"host:port\" "
+	    "strings");
+	load_one_error("redis = {\n username = \"u\"; };\n" MINIMAL, 2,
+	    "'redis.username' needs a password (redis.password or "
+	    "redis.password_file)");
+	load_one_error("redis = { replica_acks = 65; };\n" MINIMAL, 1,
+	    "'redis.replica_acks' must be a number of replicas between 0 and "
+	    "64 (0 = no WAIT)");
+	load_one_error("redis = { replica_ack_timeout = 0; };\n" MINIMAL, 1,
+	    "'redis.replica_ack_timeout' must be a number of milliseconds "
+	    "between 1 and 60000");
+	load_one_error("redis = {\n cluster = true; };\n" MINIMAL, 2,
+	    "'redis.prefix' must carry a non-empty hash tag with "
+	    "redis.cluster (\"{acme}:\"), so that every key is in one slot; "
+	    "not \"lr:\"");
+	load_one_error("redis = {\n cluster = true; prefix = \"{}:\"; };\n"
+	    MINIMAL, 2, "'redis.prefix' must carry a non-empty hash tag with "
+	    "redis.cluster (\"{acme}:\"), so that every key is in one slot; "
+	    "not \"{}:\"");
+	load_ok("redis = { cluster = true; prefix = \"lr:{acme}:\"; };\n"
+	    MINIMAL);
+	assert_true(cfg->redis.cluster);
+	load_one_error("redis = { cluster = true; prefix = \"{a}\";\n"
+	    " sentinels = [\"a:1\"]; master_name = \"m\"; };\n" MINIMAL, 1,
+	    "'redis.cluster' cannot be used together with redis.sentinels");
+	load_one_error("redis = { cluster = true; prefix = \"{a}\";\n"
+	    " db = 2; };\n" MINIMAL, 2,
+	    "'redis.db' must be 0 with redis.cluster (a cluster has one "
+	    "database)");
+	assert_true(cfg_has_hash_tag("{a}"));
+	assert_true(cfg_has_hash_tag("x{ab}y{"));
+	assert_false(cfg_has_hash_tag("}a{"));
+	assert_false(cfg_has_hash_tag("{}a}"));
+}
+
 static void
 test_password_file(void **state)
 {
@@ -1624,6 +1698,7 @@ main(void)
 		T(test_log_level),
 		T(test_password_and_file),
 		T(test_password_file),
+		T(test_high_availability),
 		T(test_password_env),
 		T(test_auth_file),
 		T(test_unknown_keys_warn),

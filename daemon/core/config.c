@@ -634,6 +634,113 @@ check_redis(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
 	}
 }
 
+/* redis.sentinels: a list of "host:port" (README "High availability"). */
+static void
+load_sentinels(struct cfg_ctx *c, const config_setting_t *g, void *base)
+{
+	struct lr_config *cfg = base;
+	const config_setting_t *list = cfg_member(g, "sentinels"), *e;
+	const char *what = "must be a list of \"host:port\" strings";
+	unsigned int n;
+
+	if (list == NULL)
+		return;
+	if (!cfg_is_list(list)) {
+		cfg_err(c, list, "redis.sentinels", "%s", what);
+		return;
+	}
+	n = (unsigned int)config_setting_length(list);
+	if (n == 0)
+		return;
+	cfg->redis.sentinel_hosts = calloc(n, sizeof(char *));
+	cfg->redis.sentinel_ports = calloc(n, sizeof(int));
+	if (cfg->redis.sentinel_hosts == NULL ||
+	    cfg->redis.sentinel_ports == NULL) {
+		cfg_err(c, list, "redis.sentinels", "cannot be stored: %s",
+		    strerror(ENOMEM));
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		size_t k = cfg->redis.nsentinels;
+
+		e = config_setting_get_elem(list, i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cfg_err(c, e, "redis.sentinels", "%s", what);
+			continue;
+		}
+		if (cfg_parse_listen(config_setting_get_string(e),
+		    &cfg->redis.sentinel_hosts[k],
+		    &cfg->redis.sentinel_ports[k]) == -1) {
+			cfg_err(c, e, "redis.sentinels",
+			    "must name sentinels as \"host:port\" or \"[ipv6]:port\", not \"%s\"",
+			    config_setting_get_string(e));
+			continue;
+		}
+		cfg->redis.nsentinels++;
+	}
+}
+
+/* The high-availability keys together: sentinels with a master name. */
+static void
+check_ha(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
+{
+	struct lr_config *cfg = base;
+	const config_setting_t *list = cfg_member(g, "sentinels");
+	bool have_list = list != NULL && cfg_is_list(list) &&
+	    config_setting_length(list) > 0;
+
+	(void)ok;
+	if (have_list && cfg->redis.master_name != NULL &&
+	    cfg->redis.master_name[0] == '\0')
+		cfg_err(c, list, "redis.master_name",
+		    "is required with redis.sentinels");
+	if (list == NULL && cfg->redis.master_name != NULL &&
+	    cfg->redis.master_name[0] != '\0')
+		cfg_err(c, cfg_member(g, "master_name"), "redis.master_name",
+		    "needs redis.sentinels");
+	if (have_list && cfg->redis.unix_socket != NULL &&
+	    cfg->redis.unix_socket[0] != '\0')
+		cfg_err(c, cfg_member(g, "unix_socket"), "redis.unix_socket",
+		    "cannot be used together with redis.sentinels");
+	if (cfg->redis.username != NULL && cfg->redis.username[0] != '\0' &&
+	    cfg->redis.password != NULL && cfg->redis.password[0] == '\0')
+		cfg_err(c, cfg_member(g, "username"), "redis.username",
+		    "needs a password (redis.password or redis.password_file)");
+	if (cfg->redis.sentinel_username != NULL &&
+	    cfg->redis.sentinel_username[0] != '\0' &&
+	    cfg->redis.sentinel_password != NULL &&
+	    cfg->redis.sentinel_password[0] == '\0')
+		cfg_err(c, cfg_member(g, "sentinel_username"),
+		    "redis.sentinel_username", "needs redis.sentinel_password");
+	if (cfg->redis.cluster && have_list)
+		cfg_err(c, cfg_member(g, "cluster"), "redis.cluster",
+		    "cannot be used together with redis.sentinels");
+	else if (cfg->redis.cluster && cfg->redis.unix_socket != NULL &&
+	    cfg->redis.unix_socket[0] != '\0')
+		cfg_err(c, cfg_member(g, "cluster"), "redis.cluster",
+		    "needs redis.host and redis.port (a seed node), not redis.unix_socket");
+	if (cfg->redis.cluster && cfg->redis.db != 0)
+		cfg_err(c, cfg_member(g, "db"), "redis.db",
+		    "must be 0 with redis.cluster (a cluster has one database)");
+	if (cfg->redis.cluster && cfg->redis.prefix != NULL &&
+	    !cfg_has_hash_tag(cfg->redis.prefix))
+		cfg_err(c, cfg_member(g, "prefix") != NULL ?
+		    cfg_member(g, "prefix") : cfg_member(g, "cluster"),
+		    "redis.prefix",
+		    "must carry a non-empty hash tag with redis.cluster (\"{acme}:\"), so that every key is in one slot; not \"%s\"",
+		    cfg->redis.prefix);
+}
+
+bool
+cfg_has_hash_tag(const char *s)
+{
+	const char *open = strchr(s, '{'), *close;
+
+	if (open == NULL || (close = strchr(open + 1, '}')) == NULL)
+		return false;
+	return close > open + 1;
+}
+
 /* http.listen: "host:port", "[v6]:port" or "" (no HTTP server). */
 static void
 check_listen(struct cfg_ctx *c, const config_setting_t *g, void *base, bool ok)
@@ -888,6 +995,19 @@ const struct cfg_key cfg_keys[] = {
 	    "a database number >= 0") },
 	{ CFG_STRING("redis.prefix", LR(redis.prefix), "lr:"),
 	    .after = check_redis },
+	{ CFG_STRING("redis.username", LR(redis.username), "") },
+	{ CFG_OWN("redis.sentinels", load_sentinels) },
+	{ CFG_STRING("redis.master_name", LR(redis.master_name), "") },
+	{ CFG_STRING("redis.sentinel_username", LR(redis.sentinel_username),
+	    "") },
+	{ CFG_STRING("redis.sentinel_password", LR(redis.sentinel_password),
+	    "") },
+	{ CFG_INT("redis.replica_acks", LR(redis.replica_acks), 0, 0, 64,
+	    "a number of replicas between 0 and 64 (0 = no WAIT)") },
+	{ CFG_LLONG("redis.replica_ack_timeout", LR(redis.replica_ack_timeout),
+	    1000, 1, 60000, "a number of milliseconds between 1 and 60000") },
+	{ CFG_BOOL("redis.cluster", LR(redis.cluster), false),
+	    .after = check_ha },
 	{ CFG_STRING("http.listen", LR(http.listen), "127.0.0.1:9464"),
 	    .after = check_listen },
 	{ CFG_STRING("http.auth_file", LR(http.auth_file), ""),
@@ -1148,6 +1268,14 @@ cfg_free(struct lr_config *cfg)
 	free(cfg->redis.password);
 	free(cfg->redis.password_file);
 	free(cfg->redis.prefix);
+	free(cfg->redis.username);
+	for (size_t i = 0; i < cfg->redis.nsentinels; i++)
+		free(cfg->redis.sentinel_hosts[i]);
+	free(cfg->redis.sentinel_hosts);
+	free(cfg->redis.sentinel_ports);
+	free(cfg->redis.master_name);
+	free(cfg->redis.sentinel_username);
+	free(cfg->redis.sentinel_password);
 	free(cfg->http.listen);
 	free(cfg->http.host);
 	cfg_intake_http_clear(cfg);

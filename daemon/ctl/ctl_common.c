@@ -10,6 +10,8 @@
 
 #include "ctl_common.h"
 #include "keys.h"
+#include "redir.h"
+#include "sentinel.h"
 
 #define MS_PER_DAY 86400000LL
 /* Significant digits of a fraction in --json output. */
@@ -74,7 +76,12 @@ handshake(struct ctl *ctl, const char *addr)
 	redisReply *r;
 
 	if (cfg->redis.password[0] != '\0') {
-		r = redisCommand(ctl->rc, "AUTH %s", cfg->redis.password);
+		if (cfg->redis.username[0] != '\0')
+			r = redisCommand(ctl->rc, "AUTH %s %s",
+			    cfg->redis.username, cfg->redis.password);
+		else
+			r = redisCommand(ctl->rc, "AUTH %s",
+			    cfg->redis.password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 			ctl_seterr(ctl, "cannot authenticate to redis '%s': %s",
 			    addr, r != NULL ? r->str : ctl->rc->errstr);
@@ -97,15 +104,113 @@ handshake(struct ctl *ctl, const char *addr)
 	return 0;
 }
 
+/*
+ * With redis.sentinels: the primary they name, into host and *port, and
+ * addr for messages. 0, or -1 with ctl->err set.
+ */
+static int
+discover(struct ctl *ctl, char *host, size_t hostlen, int *port, char *addr,
+    size_t addrlen)
+{
+	const struct lr_config *cfg = ctl->cfg;
+	struct sentinel_set s;
+	char err[sizeof(ctl->err)];
+	int rc;
+
+	if (sentinel_set_init(&s, cfg->redis.sentinel_hosts,
+	    cfg->redis.sentinel_ports, cfg->redis.nsentinels,
+	    cfg->redis.master_name, cfg->redis.sentinel_username,
+	    cfg->redis.sentinel_password) == -1)
+		return ctl_seterr(ctl, "cannot ask the sentinels: %s",
+		    strerror(ENOMEM));
+	rc = sentinel_ask(&s, host, hostlen, port, err, sizeof(err));
+	sentinel_set_clear(&s);
+	if (rc == -1)
+		return ctl_seterr(ctl, "cannot find the redis primary of '%s': %s",
+		    cfg->redis.master_name, err);
+	snprintf(addr, addrlen, strchr(host, ':') != NULL ? "[%s]:%d" :
+	    "%s:%d", host, *port);
+	return 0;
+}
+
+/* A server the sentinels named must still be a primary (ROLE). */
+static int
+check_primary(struct ctl *ctl, const char *addr)
+{
+	redisReply *r = redisCommand(ctl->rc, "ROLE");
+	int rc = 0;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") != 0)
+		rc = ctl_seterr(ctl, "redis '%s' is not a primary (role %s); a failover may be under way, try again",
+		    addr, r->element[0]->str);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
+ * redis.cluster: every key is in the prefix's slot; connect to the node
+ * that serves it (the seed answers a key of it with MOVED). A slot being
+ * migrated is an error to try again. 0, or -1 with ctl->err set.
+ */
+static int
+follow_slot(struct ctl *ctl, char *addr, size_t addrlen)
+{
+	struct timeval tv = ms_to_tv(CTL_CONNECT_TIMEOUT_MS);
+	char host[REDIR_HOST_MAX + 1];
+	enum redir_kind kind;
+	redisReply *r;
+	int port, hops;
+
+	for (hops = 0; hops < 5; hops++) {
+		r = redisCommand(ctl->rc, "EXISTS %s" KEY_INCOMING, ctl->prefix);
+		if (r == NULL)
+			return ctl_seterr(ctl, "redis '%s': %s", addr,
+			    ctl->rc->errstr);
+		if (r->type != REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			return 0;
+		}
+		kind = redir_parse(r->str, r->len, host, &port);
+		if (kind != REDIR_MOVED) {
+			ctl_seterr(ctl, "redis '%s': %s%s", addr, r->str,
+			    kind == REDIR_ASK || kind == REDIR_TRYAGAIN ?
+			    " (the slot is being migrated; try again)" : "");
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+		redisFree(ctl->rc);
+		snprintf(addr, addrlen, strchr(host, ':') != NULL ?
+		    "[%s]:%d" : "%s:%d", host, port);
+		ctl->rc = redisConnectWithTimeout(host, port, tv);
+		if (ctl->rc == NULL || ctl->rc->err != 0)
+			return ctl_seterr(ctl, "cannot connect to redis '%s': %s",
+			    addr, ctl->rc != NULL ? ctl->rc->errstr :
+			    strerror(ENOMEM));
+		if (redisSetTimeout(ctl->rc, ms_to_tv(CTL_REPLY_TIMEOUT_MS)) !=
+		    REDIS_OK || handshake(ctl, addr) == -1)
+			return -1;
+	}
+	return ctl_seterr(ctl, "redis '%s': too many MOVED redirects", addr);
+}
+
 int
 ctl_connect(struct ctl *ctl)
 {
 	const struct lr_config *cfg = ctl->cfg;
 	struct timeval tv = ms_to_tv(CTL_CONNECT_TIMEOUT_MS);
-	char addr[300];
+	char addr[300], host[256];
+	int port;
 
 	redis_addr(cfg, addr, sizeof(addr));
-	if (cfg->redis.unix_socket[0] != '\0')
+	if (cfg->redis.nsentinels > 0) {
+		if (discover(ctl, host, sizeof(host), &port, addr,
+		    sizeof(addr)) == -1)
+			return -1;
+		ctl->rc = redisConnectWithTimeout(host, port, tv);
+	} else if (cfg->redis.unix_socket[0] != '\0')
 		ctl->rc = redisConnectUnixWithTimeout(cfg->redis.unix_socket, tv);
 	else
 		ctl->rc = redisConnectWithTimeout(cfg->redis.host,
@@ -124,6 +229,10 @@ ctl_connect(struct ctl *ctl)
 		goto out_free;
 	}
 	if (handshake(ctl, addr) == -1)
+		goto out_free;
+	if (cfg->redis.nsentinels > 0 && check_primary(ctl, addr) == -1)
+		goto out_free;
+	if (cfg->redis.cluster && follow_slot(ctl, addr, sizeof(addr)) == -1)
 		goto out_free;
 	return 0;
 

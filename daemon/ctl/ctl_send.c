@@ -20,6 +20,8 @@
 struct push_state {
 	long long pushed, rejected, lineno;
 	size_t pending;		/* LPUSHes sent, replies not read */
+	long long short_acks;	/* pushes WAIT confirmed on too few replicas */
+	long long fewest_acks;	/* the fewest replicas one WAIT counted */
 	json_t *errors;		/* for --json */
 };
 
@@ -41,11 +43,36 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * redis.replica_acks: WAIT until that many replicas have the n pushes just
+ * made (README "High availability"); too few is counted, and reported at
+ * the end. 0, or -1 when WAIT itself failed.
+ */
+static int
+push_confirm(struct ctl *ctl, struct push_state *st, size_t n)
+{
+	const struct lr_config *cfg = ctl->cfg;
+	redisReply *r;
+
+	if ((r = ctl_cmd(ctl, "WAIT %d %lld", cfg->redis.replica_acks,
+	    cfg->redis.replica_ack_timeout)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer <
+	    cfg->redis.replica_acks) {
+		st->short_acks += (long long)n;
+		if (st->fewest_acks < 0 || r->integer < st->fewest_acks)
+			st->fewest_acks = r->integer;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
 /* Read the replies of the LPUSHes in the air. */
 static int
 push_flush(struct ctl *ctl, struct push_state *st)
 {
 	redisReply *r;
+	size_t n = st->pending;
 
 	while (st->pending > 0) {
 		st->pending--;
@@ -54,6 +81,8 @@ push_flush(struct ctl *ctl, struct push_state *st)
 		freeReplyObject(r);
 		st->pushed++;
 	}
+	if (n > 0 && ctl->cfg->redis.replica_acks > 0)
+		return push_confirm(ctl, st, n);
 	return 0;
 }
 
@@ -153,7 +182,7 @@ push_report(const struct ctl *ctl, const struct push_state *st)
 int
 ctl_push(struct ctl *ctl, const char *path)
 {
-	struct push_state st = {0};
+	struct push_state st = {.fewest_acks = -1};
 	const char *name = "stdin";
 	FILE *in = stdin;
 	int rc = CTL_ERR;
@@ -180,6 +209,12 @@ ctl_push(struct ctl *ctl, const char *path)
 	}
 	push_report(ctl, &st);
 	rc = st.rejected > 0 ? CTL_ERR : CTL_OK;
+	if (st.short_acks > 0) {
+		ctl_warnx("%lld of the pushed leads were acknowledged by only %lld of %d replicas within %lld ms: they are queued, but a failover now could lose them",
+		    st.short_acks, st.fewest_acks, ctl->cfg->redis.replica_acks,
+		    ctl->cfg->redis.replica_ack_timeout);
+		rc = CTL_ERR;
+	}
 
 out_free_errors:
 	json_decref(st.errors);
