@@ -14,7 +14,7 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	    -Wvla -fno-common
-PKGS      = libevent hiredis libconfig jansson
+PKGS      = libevent hiredis libconfig jansson libcurl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -36,9 +36,9 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 # Debian packages the build, the tests and `make run` need.
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
-       clang libclang-rt-14-dev valgrind tzdata
+       clang libclang-rt-14-dev valgrind tzdata libcurl4-openssl-dev libssl-dev
 
-CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib
+CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics

@@ -186,6 +186,15 @@ void cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
     void *cfg, bool ok);
 void cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
     const char *pkey, const struct lr_config *cfg, const char *name);
+/*
+ * config_webhooks.c: the CFG_T_OWN loader of the optional webhooks list
+ * (after reps: its rep filters name them); freeing its endpoints.
+ */
+void cfg_load_webhooks(struct cfg_ctx *c, const config_setting_t *root,
+    void *cfg);
+void cfg_free_webhooks(struct lr_config *cfg);
+extern const struct cfg_key cfg_wh_keys[];
+extern const size_t cfg_wh_nkeys;
 /* The key tables: config.c's main one and a rep's; config_cal.c's. */
 extern const struct cfg_key cfg_keys[];
 extern const size_t cfg_nkeys;

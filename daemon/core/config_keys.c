@@ -4,7 +4,7 @@
 #include "config.h"
 #include "config_int.h"
 
-/* The main table, a rep's keys, then a calendar's: README order. */
+/* The main table, a rep's keys, a calendar's, then a webhook's: README order. */
 const char *
 cfg_key_name(size_t i)
 {
@@ -16,5 +16,8 @@ cfg_key_name(size_t i)
 	i -= cfg_rep_nkeys;
 	if (i < cfg_cal_nkeys)
 		return cfg_cal_keys[i].name;
+	i -= cfg_cal_nkeys;
+	if (i < cfg_wh_nkeys)
+		return cfg_wh_keys[i].name;
 	return NULL;
 }
