@@ -39,7 +39,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        clang libclang-rt-14-dev valgrind tzdata libcurl4-openssl-dev libssl-dev
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_webhooks whmsg
-DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify lr_lua $(CORE)
+DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify webhook lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar $(CORE)
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
 SRC_DEPS = $(wildcard include/*.h) Makefile
@@ -67,7 +67,7 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 # in as one C string: one script, one SHA. build/gen/wire.lua lists the
 # names as Lua tables.
 HOSTCC   ?= $(CC)
-LUA_PARTS = prelude reps inflight events sla forecast stats reseg dispatch
+LUA_PARTS = prelude outbox reps inflight events sla forecast stats reseg dispatch
 LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h

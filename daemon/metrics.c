@@ -455,6 +455,8 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 	evbuffer_add_printf(b, "leadrouted_build_info{version=\"");
 	label_value(b, l->version, strlen(l->version));
 	evbuffer_add_printf(b, "\"} 1\n");
+	if (l->render_more != NULL)
+		l->render_more(b, l->more_arg);
 }
 
 /* An array of field, value pairs, all strings (HGETALL's reply). */

@@ -34,6 +34,7 @@ struct task;
 struct reseg;
 struct metrics;
 struct http;
+struct webhook;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -74,6 +75,7 @@ struct lrd {
 	struct reseg *reseg;		/* reseg.h */
 	struct metrics *metrics;
 	struct http *http;		/* NULL when http.listen is "" */
+	struct webhook *wh;		/* webhook.h */
 	bool stopping;
 
 	struct lrd_stats stats;

@@ -42,6 +42,9 @@ struct metrics_local {
 	unsigned long long reconnects;
 	unsigned long long reloads_ok, reloads_failed;
 	const char *version;		/* the daemon's */
+	/* More families of this process (webhook.h); NULL: none. */
+	void (*render_more)(struct evbuffer *b, void *arg);
+	void *more_arg;
 };
 
 /*

@@ -416,6 +416,7 @@ local function redo_lead(id, seg, score, raw, rec)
 		local v = redis.call('HMGET', P .. K.LEAD .. id, 'received_at_ms')
 		redis.call('ZADD', P .. K.BACKLOG .. seg,
 		    backlog_score(score, tonumber(v[1])), id)
+		wh_backlogged(id, seg, score)
 		return RES.BACKLOG
 	end
 	if status == 'assigned' and R.reps[rec[2]] then
@@ -503,6 +504,7 @@ ops[OP.COMMIT] = function()
 		redis.call('ZADD', P .. K.BACKLOG .. seg,
 		    backlog_score(score, received), id)
 		stat('backlogged:' .. seg)
+		wh_backlogged(id, seg, score)
 		return RES.BACKLOG
 	end, KIND.LEAD, LEAD.RAW)
 end
