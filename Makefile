@@ -36,7 +36,8 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 # Debian packages the build, the tests and `make run` need.
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
-       clang libclang-rt-14-dev valgrind tzdata libcurl4-openssl-dev libssl-dev
+       clang libclang-rt-14-dev valgrind tzdata libcurl4-openssl-dev libssl-dev \
+       nodejs
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify webhook lr_lua $(CORE)
@@ -138,17 +139,27 @@ $(BT)/test_metrics: $(BT)/obj/metrics.o $(BT)/obj/rds.o
 UNIT_BINS = $(UNIT:%=$(BT)/test_%)
 
 # Integration tests: the real binary against a private redis-server.
-ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
+ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic webhooks
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# The webhook tests' receiver checks every signature with the npm package
+# standardwebhooks, pinned by tests/webhooks/package-lock.json.
+WH_NODE = tests/webhooks/node_modules/.package-lock.json
+
+$(WH_NODE): tests/webhooks/package.json tests/webhooks/package-lock.json
+	cd tests/webhooks && npm ci --no-audit --no-fund
+	@touch $@
+
+$(BT)/itest_webhooks: | $(WH_NODE)
+
 # The README's test command: install what is missing, build, run everything.
 test check: deps
 	@$(MAKE) --no-print-directory test-run
 
-test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short
+test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short $(WH_NODE)
 	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
 # daemon/core/ is pure: no event loop, no hiredis, not even through a
@@ -165,7 +176,7 @@ check-layout:
 		exit 1; \
 	fi; echo "check-layout: daemon/core/ includes neither event2/ nor hiredis/"
 
-itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
+itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all $(WH_NODE)
 	@tests/run-tests.sh $(ITEST_BINS)
 
 unit: $(UNIT_BINS)
