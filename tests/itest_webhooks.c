@@ -427,6 +427,93 @@ test_retries_and_dead(void **state)
 	json_decref(all);
 }
 
+/* Run build/test/leadctl -c f->conf with args (NULL-terminated); its exit
+ * status, its stdout in *out (malloc'd). */
+static int
+leadctl(struct h_fx *f, char **out, ...)
+{
+	const char *argv[16] = {"build/test/leadctl", "-c", f->conf};
+	char path[700], err[700], *e;
+	va_list ap;
+	int n = 3, rc;
+
+	va_start(ap, out);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	snprintf(path, sizeof(path), "%s/leadctl.out", f->dir);
+	snprintf(err, sizeof(err), "%s/leadctl.err", f->dir);
+	h_write_file(path, "");
+	rc = h_reap(h_spawn(argv, NULL, path, err), "leadctl");
+	e = h_slurp(err);
+	assert_null(strstr(e, "Sanitizer"));
+	free(e);
+	*out = h_slurp(path);
+	return rc;
+}
+
+/*
+ * A 404 ends a delivery at once; leadctl webhooks shows it dead, and
+ * leadctl webhooks redeliver sends it again under the same webhook-id,
+ * after which it leaves the dead list.
+ */
+static void
+test_redeliver(void **state)
+{
+	struct h_fx *f = *state;
+	json_t *all, *r, *list, *e;
+	char *conf, *out;
+
+	receiver_start(f);
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("crm", "/fail/1/404", "events = [\"lead.assigned\"];")));
+	h_fx_start(f, 1, conf);
+	free(conf);
+	push_leads(f->c, "D", 1);
+	assert_true(h_wait_llen(f->c, "lr:webhooks:dead", 1));
+	assert_int_equal(leadctl(f, &out, "--json", "webhooks", NULL), 0);
+	list = json_loads(out, 0, NULL);
+	free(out);
+	assert_non_null(list);
+	assert_int_equal(json_array_size(list), 1);
+	e = json_array_get(list, 0);
+	assert_string_equal(h_jstr(e, "endpoint"), "crm");
+	assert_int_equal(h_jint(e, "dead"), 1);
+	assert_int_equal(h_jint(e, "pending"), 0);
+	assert_int_equal(h_jint(e, "last_status"), 404);
+	assert_string_equal(h_jstr(e, "last_error"), "HTTP 404");
+	json_decref(list);
+	assert_int_equal(leadctl(f, &out, "webhooks", NULL), 0);
+	assert_non_null(strstr(out, "crm"));
+	assert_null(strstr(out, SECRET_B64));
+	free(out);
+	assert_int_equal(leadctl(f, &out, "webhooks", "redeliver", "nosuch",
+	    NULL), 1);
+	free(out);
+
+	assert_int_equal(leadctl(f, &out, "webhooks", "redeliver", "crm", NULL),
+	    0);
+	assert_non_null(strstr(out, "1 dead deliveries of 'crm' requeued"));
+	free(out);
+	wait_requests("/fail/1/404", 2, 0);
+	assert_true(h_wait_llen_at_most(f->c, "lr:webhooks:dead", 0));
+	all = received();
+	r = requests_to(all, "/fail/1/404");
+	assert_int_equal(json_array_size(r), 2);
+	assert_string_equal(h_jstr(json_array_get(r, 1), "id"),
+	    h_jstr(json_array_get(r, 0), "id"));
+	assert_string_equal(h_jstr(json_array_get(r, 1), "body"),
+	    h_jstr(json_array_get(r, 0), "body"));
+	assert_int_equal(h_jint(json_array_get(r, 1), "status"), 200);
+	assert_true(json_is_true(json_object_get(json_array_get(r, 1),
+	    "verified")));
+	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:crm:due", 0));
+	h_fx_stop(f);
+	json_decref(r);
+	json_decref(all);
+}
+
 /* The ids of the requests with status 200, how many distinct. */
 static size_t
 distinct_ok(const json_t *reqs, size_t *dups)
@@ -575,6 +662,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		W_TEST(test_signed_delivery),
 		W_TEST(test_retries_and_dead),
+		W_TEST(test_redeliver),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
 		W_TEST(test_hanging_endpoint),

@@ -29,6 +29,7 @@
 #include "ctl_send.h"
 #include "ctl_sources.h"
 #include "ctl_status.h"
+#include "ctl_webhooks.h"
 #include "event.h"
 
 #ifndef LR_DEFAULT_CONF
@@ -116,6 +117,7 @@ static int run_plan(struct ctl *, const struct args *);
 static int run_sources(struct ctl *, const struct args *);
 static int run_calibrate(struct ctl *, const struct args *);
 static int run_calendar(struct ctl *, const struct args *);
+static int run_webhooks(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -206,6 +208,16 @@ static const struct command commands[] = {
 	    "{\"calendar\",\"at_ms\",\"open\",\"next_change_ms\",\"due_ms\"} (due_ms\n"
 	    "with --add only; null: not within " CTL_STR(CAL_HORIZON_DAYS) " days).\n",
 	    1, 1, OPT_AT | OPT_ADD, true, run_calendar},
+	{"webhooks", "webhooks [redeliver NAME]",
+	    "The webhook endpoints of the configuration: format, deliveries\n"
+	    "pending in Redis, dead ones in <prefix>webhooks:dead, the last\n"
+	    "success and the last error. 'redeliver NAME' sends endpoint NAME's\n"
+	    "dead deliveries again, under the same webhook-id: each leaves the\n"
+	    "dead list once delivered. --json prints an array of\n"
+	    "{\"endpoint\",\"format\",\"pending\",\"dead\",\"last_status\",\n"
+	    "\"last_error\",\"last_error_at\",\"last_ok_at\"} (redeliver:\n"
+	    "{\"endpoint\",\"requeued\"}).\n",
+	    0, 2, 0, true, run_webhooks},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -563,6 +575,17 @@ run_calibrate(struct ctl *ctl, const struct args *a)
 		return CTL_USAGE;
 	}
 	return ctl_calibrate(ctl, days, rate, min);
+}
+
+static int
+run_webhooks(struct ctl *ctl, const struct args *a)
+{
+	if (a->npos == 0)
+		return ctl_webhooks(ctl);
+	if (a->npos == 2 && strcmp(a->pos[0], "redeliver") == 0)
+		return ctl_webhooks_redeliver(ctl, a->pos[1]);
+	usage_error(a->cmd, "wants no argument, or 'redeliver NAME'");
+	return CTL_USAGE;
 }
 
 static int
