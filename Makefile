@@ -42,7 +42,7 @@ DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify webhook lr_lua $(CORE)
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_webhooks $(CORE)
-UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics
+UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics whmsg
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build
