@@ -134,25 +134,70 @@ wait_requests(const char *path, size_t n, long long status)
 	fail_msg("%zu requests to %s, not %zu", got, path, n);
 }
 
-/* The configuration body: text with the receiver's port for each "@PORT@". */
+/* text with value for each token, malloc'd. */
 static char *
-hooks_body(const char *text)
+replace(const char *text, const char *token, const char *value)
 {
-	char port[16], *s, *at;
+	char *s, *at;
 	const char *p = text;
 	size_t n = 0;
 
-	snprintf(port, sizeof(port), "%d", node_port);
-	assert_non_null(s = malloc(strlen(text) * 2 + 1));
-	while ((at = strstr(p, "@PORT@")) != NULL) {
+	assert_non_null(s = malloc(strlen(text) * (strlen(value) + 1) + 1));
+	while ((at = strstr(p, token)) != NULL) {
 		memcpy(s + n, p, (size_t)(at - p));
 		n += (size_t)(at - p);
-		memcpy(s + n, port, strlen(port));
-		n += strlen(port);
-		p = at + 6;
+		memcpy(s + n, value, strlen(value));
+		n += strlen(value);
+		p = at + strlen(token);
 	}
 	strcpy(s + n, p);
 	return s;
+}
+
+/* The README's example receiver (tests/webhooks/example.js), its port. */
+static pid_t example_pid;
+static int example_port;
+
+/* The configuration body: text with the receiver's port for each
+ * "@PORT@", the example's for "@EXAMPLE@". */
+static char *
+hooks_body(const char *text)
+{
+	char port[16], *a, *b;
+
+	snprintf(port, sizeof(port), "%d", node_port);
+	a = replace(text, "@PORT@", port);
+	snprintf(port, sizeof(port), "%d", example_port);
+	b = replace(a, "@EXAMPLE@", port);
+	free(a);
+	return b;
+}
+
+/* Start the README's example receiver; its stdout in dir/example.out. */
+static void
+example_start(struct h_fx *f)
+{
+	char port[16], out[700];
+	const char *argv[] = {"node", "tests/webhooks/example.js", NULL};
+
+	example_port = h_free_port();
+	snprintf(port, sizeof(port), "%d", example_port);
+	snprintf(out, sizeof(out), "%s/example.out", f->dir);
+	setenv("PORT", port, 1);
+	setenv("WEBHOOK_SECRET", SECRET, 1);
+	example_pid = h_spawn(argv, NULL, out, NULL);
+	unsetenv("PORT");
+	unsetenv("WEBHOOK_SECRET");
+}
+
+static void
+example_stop(void)
+{
+	if (example_pid > 0) {
+		kill(example_pid, SIGTERM);
+		(void)h_reap(example_pid, "the example receiver");
+		example_pid = 0;
+	}
 }
 
 static void
@@ -194,6 +239,7 @@ static int
 teardown(void **state)
 {
 	receiver_stop();
+	example_stop();
 	return h_teardown(state);
 }
 
@@ -210,16 +256,19 @@ test_signed_delivery(void **state)
 {
 	struct h_fx *f = *state;
 	json_t *all, *crm, *chat, *only, *b, *data, *o;
-	char *conf, *metrics = NULL, ts[40], *log;
+	char *conf, *metrics = NULL, ts[40], *log, path[700];
 	size_t i;
 	int types[5] = {0};
 	static const char *const want[] = {"lead.assigned", "lead.followed_up",
 	    "lead.closed"};
 
 	receiver_start(f);
+	example_start(f);
 	f->http_port = h_free_port();
 	conf = hooks_body(BODY("0", REPS_AB,
 	    HOOK("crm", "/ok/crm", "") ","
+	    "{ name = \"example\"; url = \"http://127.0.0.1:@EXAMPLE@/\"; "
+	    "secret = \"" SECRET "\"; events = [\"lead.assigned\"]; },"
 	    HOOK("chat", "/ok/chat", "format = \"slack\"; events = [\"lead.assigned\"];") ","
 	    HOOK("only_b", "/ok/b", "reps = [\"b\"]; events = [\"lead.assigned\"];")));
 	h_fx_start(f, 1, conf);
@@ -233,6 +282,15 @@ test_signed_delivery(void **state)
 	wait_requests("/ok/b", 1, 200);
 	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:crm:due", 0));
 	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:chat:due", 0));
+	/* The README's example verified and took all three (204). */
+	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:example:due", 0));
+	snprintf(path, sizeof(path), "%s/example.out", f->dir);
+	log = h_slurp(path);
+	assert_non_null(strstr(log, " lead.assigned L0\n"));
+	assert_non_null(strstr(log, " lead.assigned L1\n"));
+	assert_non_null(strstr(log, " lead.assigned L2\n"));
+	free(log);
+	assert_int_equal(h_int(f->c, "LLEN lr:webhooks:dead"), 0);
 
 	all = received();
 	json_array_foreach(all, i, o) {
