@@ -256,7 +256,7 @@ bench: deps
 # --- fuzzing and valgrind --------------------------------------------------
 
 # libFuzzer targets (clang) on the pure modules: lead parsing and scoring,
-# events, the configuration. `make fuzz` runs each for FUZZ_SECONDS on a
+# events, the configuration, what webhook delivery parses (whmsg). `make fuzz` runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (tests/fuzz/corpus/X) in build/fuzz/corpus-X;
 # findings are written to build/fuzz/ and fail the run. `make test` runs
 # `fuzz-short`.
@@ -268,7 +268,7 @@ FUZZ_CFLAGS   = $(WARNINGS) $(DEFS) -Iinclude -Itests/fuzz $(PKG_CFLAGS) \
 FUZZ_SAN      = address,undefined
 # NAME:MAX_LEN. lead and event decide with intake limits of 4096 and 2048
 # bytes, so their max_len reaches too_large; config holds the example.
-FUZZ_TARGETS  = lead:8192 event:4096 config:16384
+FUZZ_TARGETS  = lead:8192 event:4096 config:16384 whmsg:4096
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 

@@ -145,6 +145,8 @@ test_retry_after(void **state)
 	    -1);
 	assert_int_equal(wh_retry_after("99999999999999999999", 20),
 	    1000000000LL);
+	/* Capped, and what follows still checked (found by fuzz_whmsg). */
+	assert_int_equal(wh_retry_after("99999999999999999999x", 21), -1);
 }
 
 int

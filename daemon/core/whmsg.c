@@ -186,11 +186,9 @@ wh_retry_after(const char *value, size_t len)
 		i++;
 	if (i == len || !isdigit((unsigned char)value[i]))
 		return -1;
-	for (; i < len && isdigit((unsigned char)value[i]); i++) {
-		v = v * 10 + (value[i] - '0');
-		if (v > 1000000000LL)
-			return 1000000000LL;
-	}
+	for (; i < len && isdigit((unsigned char)value[i]); i++)
+		if ((v = v * 10 + (value[i] - '0')) > 1000000000LL)
+			v = 1000000000LL;	/* the cap; the rest still checked */
 	while (i < len && isspace((unsigned char)value[i]))
 		i++;
 	return i == len ? v : -1;

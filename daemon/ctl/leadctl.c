@@ -6,7 +6,7 @@
  * one synchronous hiredis connection and what every command shares) and one
  * file per command group (ctl_send.c: push and the events; ctl_status.c,
  * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c,
- * ctl_calendar.c),
+ * ctl_calendar.c, ctl_webhooks.c),
  * each with its header in include/. Synchronous hiredis only: no event
  * loop, no event2/, no hiredis async, none of the daemon's modules in
  * daemon/. The pure modules of daemon/core/ (config, lead, event, plan,

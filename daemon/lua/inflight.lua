@@ -270,6 +270,10 @@ local function shared_keys(h)
 		l[#l + 1] = P .. K.AUDIT
 		l[#l + 1] = 'stream'
 	end
+	for _, e in ipairs(R.wh or {}) do	-- the webhook outbox's
+		local dk, bk = wh_keys(e.n)
+		l[#l + 1], l[#l + 2], l[#l + 3], l[#l + 4] = dk, 'zset', bk, 'hash'
+	end
 	for i = 1, #l, 2 do
 		local c = conflict(l[i], l[i + 1])
 		if c then
