@@ -367,6 +367,147 @@ test_signed_delivery(void **state)
 	json_decref(all);
 }
 
+/* The bodies of requests to path, parsed, by "type": how many of typ. */
+static int
+count_type(const json_t *all, const char *path, const char *typ)
+{
+	json_t *r = requests_to(all, path), *o, *b;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(r, i, o) {
+		b = body_of(o);
+		n += strcmp(h_jstr(b, "type"), typ) == 0;
+		json_decref(b);
+	}
+	json_decref(r);
+	return n;
+}
+
+/* The data of the first request to path of type typ (a new reference). */
+static json_t *
+data_of(const json_t *all, const char *path, const char *typ)
+{
+	json_t *r = requests_to(all, path), *o, *b, *d = NULL;
+	size_t i;
+
+	json_array_foreach(r, i, o) {
+		b = body_of(o);
+		if (d == NULL && strcmp(h_jstr(b, "type"), typ) == 0)
+			d = json_incref(json_object_get(b, "data"));
+		json_decref(b);
+	}
+	json_decref(r);
+	if (d == NULL)
+		fail_msg("no %s to %s", typ, path);
+	return d;
+}
+
+/*
+ * Every event point: a backlogged lead, a rejection (and its nurture),
+ * the drain that assigns the waiting lead, an SLA warning, breach and
+ * reassignment (from_rep), an escalation; a rep filter that matches the
+ * reassignment's from_rep.
+ */
+static void
+test_event_points(void **state)
+{
+	struct h_fx *f = *state;
+	json_t *all, *d;
+	char *conf;
+
+	receiver_start(f);
+	conf = hooks_body(
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"a\"; segments = [\"all\"]; max_open = 1; },\n"
+	    "         { id = \"b\"; segments = [\"all\"]; max_open = 1; } );\n"
+	    "sla = { follow_up = 3; warn_before = 1; on_breach = \"reassign\"; "
+	    "max_reassign = 1; };\n"
+	    "webhooks = (" HOOK("all", "/ok/all", "") ","
+	    HOOK("from_a", "/ok/a", "reps = [\"a\"]; events = [\"lead.reassigned\"];")
+	    ");\n");
+	h_fx_start(f, 1, conf);
+	free(conf);
+	/* E0 to a, E1 to b, E2 waits; a rejects E0, so E2 goes to a. */
+	push_leads(f->c, "E", 3);
+	assert_true(h_wait_zcard(f->c, "lr:backlog:all", 1));
+	h_event(f->c, "{\"type\":\"rejected\",\"lead_id\":\"E0\",\"rep\":\"a\","
+	    "\"reason\":\"no budget\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:E2", "status", "assigned"));
+	/* b closes E1; E2, not followed up, is warned of, breached and
+	 * moved to b, then warned of and breached again: escalated. */
+	h_event(f->c, "{\"type\":\"closed\",\"lead_id\":\"E1\",\"rep\":\"b\","
+	    "\"outcome\":\"lost\"}");
+	wait_requests("/ok/a", 1, 200);
+	wait_requests("/ok/all", 13, 200);
+	all = received();
+	assert_int_equal(count_type(all, "/ok/all", "sla.escalation"), 1);
+	assert_int_equal(count_type(all, "/ok/all", "lead.assigned"), 3);
+	assert_int_equal(count_type(all, "/ok/all", "lead.backlogged"), 1);
+	assert_int_equal(count_type(all, "/ok/all", "lead.rejected"), 1);
+	assert_int_equal(count_type(all, "/ok/all", "lead.nurtured"), 1);
+	assert_int_equal(count_type(all, "/ok/all", "lead.closed"), 1);
+	assert_int_equal(count_type(all, "/ok/all", "sla.warning"), 2);
+	assert_int_equal(count_type(all, "/ok/all", "sla.breach"), 2);
+	assert_int_equal(count_type(all, "/ok/all", "lead.reassigned"), 1);
+	d = data_of(all, "/ok/all", "lead.backlogged");
+	assert_string_equal(h_jstr(d, "lead_id"), "E2");
+	assert_string_equal(h_jstr(d, "segment"), "all");
+	json_decref(d);
+	d = data_of(all, "/ok/all", "lead.rejected");
+	assert_string_equal(h_jstr(d, "reason"), "no budget");
+	assert_string_equal(h_jstr(d, "rep"), "a");
+	json_decref(d);
+	d = data_of(all, "/ok/all", "lead.nurtured");
+	assert_string_equal(h_jstr(d, "reason"), "rejected_by_rep");
+	json_decref(d);
+	d = data_of(all, "/ok/all", "sla.breach");
+	assert_string_equal(h_jstr(d, "type"), "sla_breach");
+	assert_string_equal(h_jstr(d, "lead_id"), "E2");
+	json_decref(d);
+	d = data_of(all, "/ok/a", "lead.reassigned");
+	assert_string_equal(h_jstr(d, "lead_id"), "E2");
+	assert_string_equal(h_jstr(d, "from_rep"), "a");
+	assert_string_equal(h_jstr(d, "rep"), "b");
+	json_decref(d);
+	h_fx_stop(f);
+	json_decref(all);
+}
+
+/* SIGHUP adds an endpoint: events from then on are delivered to it. */
+static void
+test_reload_adds_endpoint(void **state)
+{
+	struct h_fx *f = *state;
+	char *conf;
+	json_t *all;
+
+	receiver_start(f);
+	h_fx_start(f, 1, BODY("0", REPS_AB, ""));
+	push_leads(f->c, "B", 1);
+	assert_true(h_wait_field(f->c, "lr:lead:B0", "status", "assigned"));
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("late", "/ok/late", "events = [\"lead.assigned\"];")));
+	h_fx_conf(f, conf);
+	free(conf);
+	h_daemon_signal(&f->d[0], SIGHUP);
+	{
+		long long end = h_now_ms() + H_WAIT_MS;
+
+		while (!h_log_contains(&f->d[0], "loaded (version") &&
+		    h_now_ms() < end)
+			h_sleep_ms(20);
+	}
+	push_leads(f->c, "A", 1);
+	wait_requests("/ok/late", 1, 200);
+	all = received();
+	assert_int_equal(json_array_size(all), 1);
+	json_decref(all);
+	h_fx_stop(f);
+}
+
 /* The gaps between the attempts of requests (one webhook-id). */
 static long long
 gap(const json_t *reqs, size_t i)
@@ -721,6 +862,8 @@ main(void)
 		W_TEST(test_signed_delivery),
 		W_TEST(test_retries_and_dead),
 		W_TEST(test_redeliver),
+		W_TEST(test_event_points),
+		W_TEST(test_reload_adds_endpoint),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
 		W_TEST(test_hanging_endpoint),
