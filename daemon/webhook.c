@@ -549,11 +549,13 @@ poll_soon(struct wh_ep *ep, long ms)
 
 /* --- life cycle ------------------------------------------------------------ */
 
+/* libcurl's global state: set up by the first sender, cleaned up with it. */
+static bool curl_ready;
+
 struct webhook *
 webhook_new(struct event_base *base, const struct rds_target *to,
     const char *prefix)
 {
-	static bool curl_ready;
 	struct webhook *w;
 
 	if (!curl_ready) {
@@ -685,6 +687,10 @@ webhook_free(struct webhook *w)
 		event_free(w->timer);
 	free(w->prefix);
 	free(w);
+	if (curl_ready) {
+		curl_global_cleanup();
+		curl_ready = false;
+	}
 }
 
 /* --- metrics ---------------------------------------------------------------- */
