@@ -37,7 +37,7 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
        clang libclang-rt-14-dev valgrind tzdata libcurl4-openssl-dev libssl-dev \
-       nodejs
+       nodejs openssl
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify webhook lr_lua $(CORE)

@@ -39,12 +39,17 @@ static pid_t node_pid;
 static int node_port;
 static char node_log[600];
 
+/* Start the receiver; with tls, on https with a self-signed certificate
+ * (made here with the openssl command) that no CA store trusts. */
 static void
-receiver_start(struct h_fx *f)
+receiver_start_as(struct h_fx *f, bool tls)
 {
-	char port[16], out[700];
+	char port[16], out[700], cert[600], key[600];
 	const char *argv[] = {"node", "tests/webhooks/receiver.js", port,
-	    node_log, SECRET, NULL};
+	    node_log, SECRET, tls ? cert : NULL, key, NULL};
+	const char *req[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048",
+	    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+	    "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert, NULL};
 	char *text;
 	int i;
 
@@ -52,6 +57,11 @@ receiver_start(struct h_fx *f)
 	snprintf(port, sizeof(port), "%d", node_port);
 	snprintf(node_log, sizeof(node_log), "%s/receiver.log", f->dir);
 	snprintf(out, sizeof(out), "%s/receiver.out", f->dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", f->dir);
+	snprintf(key, sizeof(key), "%s/key.pem", f->dir);
+	if (tls)
+		assert_int_equal(h_reap(h_spawn(req, NULL, out, NULL),
+		    "openssl req"), 0);
 	h_write_file(node_log, "");
 	node_pid = h_spawn(argv, NULL, out, NULL);
 	for (i = 0; i < 200; i++) {
@@ -64,6 +74,12 @@ receiver_start(struct h_fx *f)
 		h_sleep_ms(50);
 	}
 	fail_msg("the receiver did not start (see %s)", out);
+}
+
+static void
+receiver_start(struct h_fx *f)
+{
+	receiver_start_as(f, false);
 }
 
 static void
@@ -713,6 +729,36 @@ test_redeliver(void **state)
 	json_decref(all);
 }
 
+/*
+ * https verifies the certificate: an endpoint whose certificate no CA of
+ * the system's store signed gets no request, and the delivery fails with
+ * the reason.
+ */
+static void
+test_https_verifies_certificate(void **state)
+{
+	struct h_fx *f = *state;
+	json_t *all, *dl;
+	char *conf;
+
+	receiver_start_as(f, true);
+	conf = hooks_body(BODY("0", REPS_AB,
+	    "{ name = \"tls\"; url = \"https://127.0.0.1:@PORT@/ok\"; "
+	    "secret = \"" SECRET "\"; max_attempts = 1; }"));
+	h_fx_start(f, 1, conf);
+	free(conf);
+	push_leads(f->c, "C", 1);
+	assert_true(h_wait_llen(f->c, "lr:webhooks:dead", 1));
+	dl = dead_of(f->c, "tls");
+	assert_int_equal(h_jint(dl, "last_status"), 0);
+	assert_non_null(strstr(h_jstr(dl, "last_error"), "certificate"));
+	json_decref(dl);
+	all = received();
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+	h_fx_stop(f);
+}
+
 /* The ids of the requests with status 200, how many distinct. */
 static size_t
 distinct_ok(const json_t *reqs, size_t *dups)
@@ -862,6 +908,7 @@ main(void)
 		W_TEST(test_signed_delivery),
 		W_TEST(test_retries_and_dead),
 		W_TEST(test_redeliver),
+		W_TEST(test_https_verifies_certificate),
 		W_TEST(test_event_points),
 		W_TEST(test_reload_adds_endpoint),
 		W_TEST(test_kill9_loses_none),

@@ -1,6 +1,6 @@
 // receiver.js - the webhook tests' HTTP receiver: answers as the request's path asks, verifies every signature with the standardwebhooks package (an implementation we did not write), and logs one JSON line per request.
 //
-// node receiver.js PORT LOG SECRET
+// node receiver.js PORT LOG SECRET [CERT KEY]  (with CERT and KEY: https)
 // Paths (the endpoint's URL): /ok; /fail/N/CODE (the first N attempts of
 // each webhook-id get CODE, then 200); /retry-after/N/S (the first N get
 // 429 with Retry-After: S); /always/CODE (302 and 301 with a Location);
@@ -8,10 +8,11 @@
 // Each line: {"at_ms","path","id","ts","sig","verified","body","status"}.
 'use strict';
 const http = require('http');
+const https = require('https');
 const fs = require('fs');
 const { Webhook } = require('standardwebhooks');
 
-const [port, logPath, secret] = process.argv.slice(2);
+const [port, logPath, secret, cert, key] = process.argv.slice(2);
 const wh = new Webhook(secret);
 const seen = new Map();	// webhook-id -> attempts seen
 
@@ -19,7 +20,7 @@ function log(o) {
 	fs.appendFileSync(logPath, JSON.stringify(o) + '\n');
 }
 
-const server = http.createServer((req, res) => {
+function handle(req, res) {
 	const chunks = [];
 	req.on('data', (c) => chunks.push(c));
 	req.on('end', () => {
@@ -63,6 +64,9 @@ const server = http.createServer((req, res) => {
 		else
 			answer();
 	});
-});
+}
+
+const server = cert ? https.createServer({ cert: fs.readFileSync(cert),
+    key: fs.readFileSync(key) }, handle) : http.createServer(handle);
 server.listen(Number(port), '127.0.0.1', () => log({ ready: true }));
 process.on('SIGTERM', () => process.exit(0));
