@@ -203,13 +203,17 @@ report_new(struct wh_ep *ep, const char *op, const char *id)
 	return r;
 }
 
+/* Send r, whose arguments are complete when ok; r is then owned by the
+ * call (or freed now). */
 static void
-report_send(struct wh_ep *ep, struct wh_report *r)
+report_send(struct wh_ep *ep, struct wh_report *r, bool ok)
 {
 	const struct rds_target *to = &ep->w->to;
 
-	if (rds_script(to->conn, to->script, to->key, &r->args, report_cb,
-	    r) == -1) {
+	if (r == NULL)
+		return;
+	if (!ok || rds_script(to->conn, to->script, to->key, &r->args,
+	    report_cb, r) == -1) {
 		rds_argv_clear(&r->args);
 		free(r);
 	}
@@ -394,9 +398,9 @@ transfer_done(struct wh_transfer *t, CURLcode res)
 	switch (v) {
 	case WH_OK:
 		ep->n_ok++;
-		if ((r = report_new(ep, WIRE_OP_WHDONE, t->id)) != NULL &&
-		    rds_argv_addll(&r->args, status) == 0)
-			report_send(ep, r);
+		r = report_new(ep, WIRE_OP_WHDONE, t->id);
+		report_send(ep, r, r != NULL &&
+		    rds_argv_addll(&r->args, status) == 0);
 		break;
 	case WH_RETRY:
 		ep->n_retry++;
@@ -405,23 +409,23 @@ transfer_done(struct wh_transfer *t, CURLcode res)
 		    ep->max_backoff, (double)random() / ((double)RAND_MAX + 1));
 		log_debug("webhook '%s': delivery %s attempt %lld failed (%s); again in %lld ms",
 		    ep->name, t->id, t->attempt, err, delay);
-		if ((r = report_new(ep, WIRE_OP_WHRETRY, t->id)) != NULL &&
+		r = report_new(ep, WIRE_OP_WHRETRY, t->id);
+		report_send(ep, r, r != NULL &&
 		    rds_argv_addll(&r->args, t->attempt) == 0 &&
 		    rds_argv_addll(&r->args, delay) == 0 &&
 		    rds_argv_addll(&r->args, status) == 0 &&
-		    rds_argv_adds(&r->args, err) == 0)
-			report_send(ep, r);
+		    rds_argv_adds(&r->args, err) == 0);
 		break;
 	case WH_END:
 		ep->n_dead++;
 		log_warnx("webhook '%s': delivery %s dead after %lld attempt%s: %s",
 		    ep->name, t->id, t->attempt, t->attempt == 1 ? "" : "s",
 		    err);
-		if ((r = report_new(ep, WIRE_OP_WHDEAD, t->id)) != NULL &&
+		r = report_new(ep, WIRE_OP_WHDEAD, t->id);
+		report_send(ep, r, r != NULL &&
 		    rds_argv_addll(&r->args, t->attempt) == 0 &&
 		    rds_argv_addll(&r->args, status) == 0 &&
-		    rds_argv_adds(&r->args, err) == 0)
-			report_send(ep, r);
+		    rds_argv_adds(&r->args, err) == 0);
 		break;
 	}
 	transfer_free(t);
