@@ -52,6 +52,9 @@ local function wh_record(typ, data, at_ms, r, r2)
 			local id = 'msg_' .. redis.sha1hex(e.n .. '\n' .. body)
 			local dk, bk = wh_keys(e.n)
 			if redis.call('HSETNX', bk, id, body) == 1 then
+				-- Due now: the hook point for replica_acks, which
+				-- would record it due later and make it due once
+				-- the replicas have the change.
 				redis.call('ZADD', dk, NOW, id)
 			end
 		end
