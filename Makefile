@@ -146,7 +146,9 @@ $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
 	$(CC) $(TEST_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # The webhook tests' receiver checks every signature with the npm package
-# standardwebhooks, pinned by tests/webhooks/package-lock.json.
+# standardwebhooks, pinned by tests/webhooks/package-lock.json. npm comes
+# with Node (NodeSource's nodejs provides it; with Debian's, apt install npm:
+# it is not in DEBS, as it conflicts with NodeSource's package).
 WH_NODE = tests/webhooks/node_modules/.package-lock.json
 
 $(WH_NODE): tests/webhooks/package.json tests/webhooks/package-lock.json
