@@ -815,26 +815,62 @@ test_kill9_loses_none(void **state)
 	json_decref(all);
 }
 
-/* Two instances share the work: every event delivered, each once. */
+/* The successful deliveries daemon d made (its /metrics on port). */
+static double
+delivered_by(int port)
+{
+	char *m = NULL;
+	double v;
+
+	assert_int_equal(h_http_get(port, "GET", "/metrics", &m), 200);
+	v = h_metric(m, "leadrouted_webhook_deliveries_total{endpoint=\"mkt\","
+	    "result=\"ok\"}");
+	free(m);
+	return v;
+}
+
+/*
+ * Two instances share the work: every event delivered, each once, and
+ * each instance made some of the deliveries (its own /metrics say).
+ */
 static void
 test_two_instances(void **state)
 {
 	struct h_fx *f = *state;
 	json_t *all;
-	char *conf;
+	char *conf, *text, *second, from[64], to[64], path[700];
 	size_t dups;
+	int port2 = h_free_port();
+	double a, b;
 
 	receiver_start(f);
+	f->http_port = h_free_port();
 	conf = hooks_body(BODY("1", REPS_AB,
-	    HOOK("mkt", "/slow/10", "events = [\"lead.nurtured\"];")));
-	h_fx_start(f, 2, conf);
+	    HOOK("mkt", "/slow/100", "events = [\"lead.nurtured\"];")));
+	h_fx_start(f, 1, conf);
 	free(conf);
+	/* The second instance: the same configuration, its own HTTP port. */
+	text = h_slurp(f->conf);
+	snprintf(from, sizeof(from), "127.0.0.1:%d", f->http_port);
+	snprintf(to, sizeof(to), "127.0.0.1:%d", port2);
+	second = replace(text, from, to);
+	snprintf(path, sizeof(path), "%s/second.conf", f->dir);
+	h_write_file(path, second);
+	free(text);
+	free(second);
+	h_daemon_start(&f->d[1], path, f->dir, "d1");
+	assert_true(h_wait_ready(f->c, 2));
 	push_leads(f->c, "T", 200);
-	wait_requests("/slow/10", 200, 200);
+	wait_requests("/slow/100", 200, 200);
 	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:mkt:due", 0));
 	all = received();
 	assert_int_equal(distinct_ok(all, &dups), 200);
 	assert_int_equal(dups, 0);
+	a = delivered_by(f->http_port);
+	b = delivered_by(port2);
+	print_message("two instances: %.0f and %.0f deliveries\n", a, b);
+	assert_true(a > 0 && b > 0);
+	assert_true(a + b == 200);
 	h_fx_stop(f);
 	json_decref(all);
 }
