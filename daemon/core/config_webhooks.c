@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "config_int.h"
 #include "whmsg.h"
 
@@ -68,26 +70,43 @@ load_name(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
 			    cfg->webhooks[j].line);
 }
 
+/* Is url an absolute http:// or https:// URL with a host, as libcurl
+ * parses it (the parser that will send to it)? */
+static bool
+valid_url(const char *url)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok;
+
+	if (h == NULL)
+		return false;
+	ok = strpbrk(url, " \t\r\n") == NULL &&
+	    curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+	    host[0] != '\0';
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ok;
+}
+
 /* http:// or https://, then a host. */
 static void
 load_url(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
     struct webhook_cfg *w)
 {
 	char key[CFG_KEY_MAX];
-	const char *rest = NULL;
 
 	if (cfg_get_string(c, g, pkey, "url", true, NULL, &w->url) == -1 ||
 	    w->url == NULL)
 		return;
-	if (strncasecmp(w->url, "https://", 8) == 0)
-		rest = w->url + 8;
-	else if (strncasecmp(w->url, "http://", 7) == 0)
-		rest = w->url + 7;
-	if (rest == NULL || rest[0] == '\0' || rest[0] == '/' ||
-	    strpbrk(w->url, " \t\r\n") != NULL)
+	if (!valid_url(w->url))
 		cfg_err(c, cfg_member(g, "url"), cfg_key_join(key, pkey, "url"),
-		    "must be an http:// or https:// URL with a host, not \"%s\"",
-		    w->url);
+		    "must be an http:// or https:// URL with a host (not quoted: "
+		    "a URL may hold a token)");
 }
 
 /* A list of strings under member name; each handed to take(). */
