@@ -659,11 +659,24 @@ webhook_start(struct webhook *w)
 void
 webhook_stop(struct webhook *w)
 {
+	struct wh_transfer *t;
+	struct wh_report *r;
+
 	w->stopped = true;
 	for (size_t i = 0; i < w->neps; i++)
 		evtimer_del(w->eps[i]->poll);
-	while (w->transfers != NULL)
-		transfer_free(w->transfers);
+	/* Give each delivery in the air back, due now, instead of leaving
+	 * it leased until its lease ends (a lost call leaves it so). */
+	while ((t = w->transfers) != NULL) {
+		r = report_new(t->ep, WIRE_OP_WHRETRY, t->id);
+		report_send(t->ep, r, r != NULL &&
+		    rds_argv_addll(&r->args, t->attempt) == 0 &&
+		    rds_argv_addll(&r->args, 0) == 0 &&
+		    rds_argv_addll(&r->args, 0) == 0 &&
+		    rds_argv_adds(&r->args,
+		    "abandoned: the instance sending it stopped") == 0);
+		transfer_free(t);
+	}
 }
 
 void

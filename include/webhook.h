@@ -52,8 +52,9 @@ int webhook_configure(struct webhook *w, const struct lr_config *cfg);
 /* Start looking for due deliveries. */
 void webhook_start(struct webhook *w);
 /*
- * Stop: no more claims; deliveries in the air are abandoned (their
- * leases run out and they are sent again, by any instance).
+ * Stop: no more claims; deliveries in the air are abandoned and given
+ * back due at once (whretry; the attempt counts), so that any instance
+ * sends them again without waiting for their lease.
  */
 void webhook_stop(struct webhook *w);
 /* Free; NULL is fine. Its script calls must have been answered first

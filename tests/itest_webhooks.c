@@ -815,6 +815,38 @@ test_kill9_loses_none(void **state)
 	json_decref(all);
 }
 
+/*
+ * A graceful stop gives back the deliveries in the air: due at once, not
+ * leased for the endpoint's timeout, and the next instance sends them.
+ */
+static void
+test_sigterm_gives_back(void **state)
+{
+	struct h_fx *f = *state;
+	redisReply *r;
+	long long now;
+	char *conf;
+
+	receiver_start(f);
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("crm", "/hang-once", "events = [\"lead.assigned\"]; timeout = 60;")));
+	h_fx_start(f, 1, conf);
+	free(conf);
+	push_leads(f->c, "G", 3);
+	wait_requests("/hang-once", 3, 0);
+	assert_int_equal(h_daemon_stop(&f->d[0], SIGTERM), 0);
+	h_assert_log_clean(&f->d[0]);
+	/* Leased, they would be due a minute from now. */
+	now = h_redis_time_ms(f->c);
+	r = h_cmd(f->c, "ZRANGEBYSCORE lr:webhook:crm:due -inf %lld", now);
+	assert_int_equal(r->elements, 3);
+	freeReplyObject(r);
+	h_daemon_start(&f->d[1], f->conf, f->dir, "d1");
+	wait_requests("/hang-once", 3, 200);
+	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:crm:due", 0));
+	h_fx_stop(f);
+}
+
 /* The successful deliveries daemon d made (its /metrics on port). */
 static double
 delivered_by(int port)
@@ -949,6 +981,7 @@ main(void)
 		W_TEST(test_reload_adds_endpoint),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
+		W_TEST(test_sigterm_gives_back),
 		W_TEST(test_hanging_endpoint),
 	};
 

@@ -4,7 +4,8 @@
 // Paths (the endpoint's URL): /ok; /fail/N/CODE (the first N attempts of
 // each webhook-id get CODE, then 200); /retry-after/N/S (the first N get
 // 429 with Retry-After: S); /always/CODE (302 and 301 with a Location);
-// /hang (never answers); /slow/MS (200 after MS ms).
+// /hang (never answers); /hang-once (the first attempt of each id hangs,
+// the next get 200); /slow/MS (200 after MS ms).
 // Each line: {"at_ms","path","id","ts","sig","verified","body","status"}.
 'use strict';
 const http = require('http');
@@ -51,9 +52,10 @@ function handle(req, res) {
 		    id, ts: req.headers['webhook-timestamp'] || '',
 		    sig: req.headers['webhook-signature'] || '',
 		    ctype: req.headers['content-type'] || '', verified, body,
-		    status: p[0] === 'hang' ? 0 : status };
+		    status: p[0] === 'hang' || (p[0] === 'hang-once' && n === 1) ?
+		    0 : status };
 		log(entry);
-		if (p[0] === 'hang')
+		if (p[0] === 'hang' || (p[0] === 'hang-once' && n === 1))
 			return;		// the client times out
 		const answer = () => {
 			res.writeHead(status, headers);
