@@ -14,7 +14,7 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	    -Wvla -fno-common
-PKGS      = libevent hiredis libconfig jansson libcrypto
+PKGS      = libevent hiredis libconfig jansson libcurl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -36,19 +36,25 @@ TEST_LDFLAGS = -fsanitize=address,undefined
 # Debian packages the build, the tests and `make run` need.
 DEBS = gcc make pkg-config libevent-dev libhiredis-dev libconfig-dev \
        libcmocka-dev libjansson-dev redis-server redis-tools \
-       clang libclang-rt-14-dev valgrind tzdata libssl-dev curl
-# The ops page's browser test (tests/browser/).
+       clang libclang-rt-14-dev valgrind tzdata libssl-dev curl \
+       libcurl4-openssl-dev openssl
+# The ops page's browser test (tests/browser/) and the webhook tests'
+# receiver (tests/webhooks/).
 DEBS += chromium nodejs
 # The TLS recipe of README "High availability" (itest_ha).
-DEBS += stunnel4 openssl
+DEBS += stunnel4
 
 CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
 CORE   += sid
+CORE   += config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)
 DAEMON += api sse web_index
+DAEMON += webhook
 CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ctl_sources ctl_calibrate ctl_calendar ctl_inbox $(CORE)
+CTL    += ctl_webhooks
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
 UNIT   += sid
+UNIT   += whmsg
 # Sentinel discovery (README "High availability"): the daemon and leadctl.
 DAEMON += sentinel
 CTL    += sentinel
@@ -80,7 +86,7 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 # in as one C string: one script, one SHA. build/gen/wire.lua lists the
 # names as Lua tables.
 HOSTCC   ?= $(CC)
-LUA_PARTS = prelude calendar reps inflight events sla forecast stats reseg read dispatch
+LUA_PARTS = prelude outbox calendar reps inflight events sla forecast stats reseg read dispatch
 LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h
@@ -174,6 +180,7 @@ ITEST   = routing ops intake events reliability sla leadctl faults bounds atomic
 # The ops page's test runs tests/browser/web.mjs: its npm packages first.
 ITEST  += web
 ITEST  += ha
+ITEST  += webhooks
 ITEST_BINS = $(ITEST:%=$(BT)/itest_%)
 
 $(BT)/itest_%: $(BT)/tobj/itest_%.o $(BT)/tobj/harness.o $(BT)/tobj/checker.o
@@ -191,11 +198,23 @@ tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/
 
 $(BT)/itest_web: | tests/browser/node_modules/.package-lock.json
 
+# The webhook tests' receiver checks every signature with the npm package
+# standardwebhooks, pinned by tests/webhooks/package-lock.json. npm comes
+# with Node (NodeSource's nodejs provides it; with Debian's, apt install npm:
+# it is not in DEBS, as it conflicts with NodeSource's package).
+WH_NODE = tests/webhooks/node_modules/.package-lock.json
+
+$(WH_NODE): tests/webhooks/package.json tests/webhooks/package-lock.json
+	cd tests/webhooks && npm ci --no-audit --no-fund
+	@touch $@
+
+$(BT)/itest_webhooks: | $(WH_NODE)
+
 # The README's test command: install what is missing, build, run everything.
 test check: deps
 	@$(MAKE) --no-print-directory test-run
 
-test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short
+test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short $(WH_NODE)
 	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
 # daemon/core/ is pure: no event loop, no hiredis, not even through a
@@ -212,7 +231,7 @@ check-layout:
 		exit 1; \
 	fi; echo "check-layout: daemon/core/ includes neither event2/ nor hiredis/"
 
-itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all
+itest: $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all $(WH_NODE)
 	@tests/run-tests.sh $(ITEST_BINS)
 
 unit: $(UNIT_BINS)
@@ -292,7 +311,7 @@ bench: deps
 # --- fuzzing and valgrind --------------------------------------------------
 
 # libFuzzer targets (clang) on the pure modules: lead parsing and scoring,
-# events, the configuration. `make fuzz` runs each for FUZZ_SECONDS on a
+# events, the configuration, what webhook delivery parses (whmsg). `make fuzz` runs each for FUZZ_SECONDS on a
 # copy of its seed corpus (tests/fuzz/corpus/X) in build/fuzz/corpus-X;
 # findings are written to build/fuzz/ and fail the run. `make test` runs
 # `fuzz-short`.
@@ -309,6 +328,7 @@ FUZZ_TARGETS  = lead:8192 event:4096 config:16384 intake:2048
 # sid: the alert stream's Last-Event-ID (daemon/core/sid.c).
 FUZZ_TARGETS += sid:64
 FUZZ_TARGETS += redir:512
+FUZZ_TARGETS += whmsg:4096
 BF = build/fuzz
 FUZZ_BINS = $(foreach t,$(FUZZ_TARGETS),$(BF)/fuzz_$(firstword $(subst :, ,$(t))))
 

@@ -30,6 +30,7 @@
 #include "scripts.h"
 #include "sla.h"
 #include "task.h"
+#include "webhook.h"
 
 #ifndef LR_VERSION
 #define LR_VERSION "0.1.0"
@@ -102,6 +103,8 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	d->routing = routing;
 	if (d->intake != NULL)
 		intake_http_reload(d->intake, d->cfg);
+	if (d->wh != NULL && webhook_configure(d->wh, cfg) == -1)
+		return -1;
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -296,6 +299,8 @@ view_cb(struct metrics_view *v, void *arg)
 		intake_http_counts(d->intake, v->local.intake_http_requests);
 	v->local.replica_ack_short = d->stats.replica_ack_short;
 	v->local.replica_acks_last = d->stats.replica_acks_last;
+	v->local.render_more = webhook_metrics;
+	v->local.more_arg = d->wh;
 }
 
 static void
@@ -357,6 +362,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	task_stop(d->forecast);
 	task_stop(d->drain);
 	reseg_stop(d->reseg);
+	webhook_stop(d->wh);
 	stop_poll_cb(-1, 0, d);
 }
 
@@ -410,6 +416,8 @@ setup(struct lrd *d)
 	    (d->drain = task_new(d->base, &to, &drain_task, d)) == NULL ||
 	    (d->reseg = reseg_new(d, &to)) == NULL ||
 	    (d->metrics = metrics_new(&to, view_cb, d)) == NULL ||
+	    (d->wh = webhook_new(d->base, &to, d->cfg->redis.prefix)) == NULL ||
+	    webhook_configure(d->wh, d->cfg) == -1 ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
 	task_start(d->sla);
@@ -479,6 +487,7 @@ run(struct lrd *d)
 	setup_intake_http(d);
 	instance_start(d->inst);
 	task_start(d->drain);
+	webhook_start(d->wh);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
 	rds_watch_start(d->watch);
@@ -499,6 +508,7 @@ run(struct lrd *d)
 	task_free(d->drain);
 	reseg_free(d->reseg);
 	metrics_free(d->metrics);
+	webhook_free(d->wh);
 	instance_free(d->inst);
 	sentinel_set_clear(&d->sentinels);
 	for (int i = 0; i < 3; i++)

@@ -490,6 +490,8 @@ render_local(struct evbuffer *b, const struct lr_config *cfg,
 			    intake_statuses[i], l->intake_http_requests[i]);
 	}
 	render_replica_acks(b, cfg, l);
+	if (l->render_more != NULL)
+		l->render_more(b, l->more_arg);
 }
 
 /* An array of field, value pairs, all strings (HGETALL's reply). */

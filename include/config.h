@@ -47,6 +47,28 @@ struct rep_cfg {
 	int line;
 };
 
+/* A webhook endpoint's body format (README "Webhooks"). */
+enum wh_format {
+	WH_FORMAT_STANDARD,
+	WH_FORMAT_SLACK,
+};
+
+/* One webhook endpoint (README "Webhooks"). */
+struct webhook_cfg {
+	char *name;
+	char *url;		/* http:// or https:// */
+	unsigned long events;	/* bit i: event type i (whmsg.h) */
+	char **reps;		/* only events naming one of these... */
+	size_t nreps;		/* ...when nreps > 0 */
+	unsigned char key[64];	/* the secret, decoded; never log it */
+	size_t key_len;		/* 0: no secret (format slack only) */
+	int format;		/* enum wh_format */
+	long long timeout;	/* seconds per attempt */
+	long long max_attempts;	/* the first included */
+	long long max_backoff;	/* seconds */
+	int line;
+};
+
 struct lr_config {
 	char *path;
 	char version[17];	/* FNV-1a of the file's bytes, 16 hex digits */
@@ -136,6 +158,8 @@ struct lr_config {
 		double max_reject_rate;	/* leadctl calibrate's limit, in [0, 1] */
 		long long min_outcomes;	/* decided MQLs a threshold needs */
 	} calibrate;
+	struct webhook_cfg *webhooks;	/* README "Webhooks" */
+	size_t nwebhooks;
 };
 
 /* Diagnostics of one load: errors make it fail, warnings do not. */

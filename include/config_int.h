@@ -187,6 +187,7 @@ void cfg_check_sla_calendar(struct cfg_ctx *c, const config_setting_t *sla,
     void *cfg, bool ok);
 void cfg_check_calendar_ref(struct cfg_ctx *c, const config_setting_t *g,
     const char *pkey, const struct lr_config *cfg, const char *name);
+
 /*
  * config_intake.c: the CFG_T_OWN loader of intake.http (listen, and the
  * tokens file read into digests when listen is set), its key table, and
@@ -197,6 +198,16 @@ void cfg_load_intake_http(struct cfg_ctx *c, const config_setting_t *intake,
 void cfg_intake_http_clear(struct lr_config *cfg);
 extern const struct cfg_key cfg_intake_http_keys[];
 extern const size_t cfg_intake_http_nkeys;
+
+/*
+ * config_webhooks.c: the CFG_T_OWN loader of the optional webhooks list
+ * (after reps: its rep filters name them); freeing its endpoints.
+ */
+void cfg_load_webhooks(struct cfg_ctx *c, const config_setting_t *root,
+    void *cfg);
+void cfg_free_webhooks(struct lr_config *cfg);
+extern const struct cfg_key cfg_wh_keys[];
+extern const size_t cfg_wh_nkeys;
 
 /* The key tables: config.c's main one and a rep's; config_cal.c's. */
 extern const struct cfg_key cfg_keys[];

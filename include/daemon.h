@@ -36,6 +36,7 @@ struct metrics;
 struct http;
 struct intake_http;
 struct api;
+struct webhook;
 
 /* Counters of this process, for logs and metrics. */
 struct lrd_stats {
@@ -86,6 +87,7 @@ struct lrd {
 	struct http *http;		/* NULL when http.listen is "" */
 	struct intake_http *intake;	/* NULL when intake.http.listen is "" */
 	struct api *api;		/* api.h; NULL when http.listen is "" */
+	struct webhook *wh;		/* webhook.h */
 	bool stopping;
 
 	struct lrd_stats stats;

@@ -48,12 +48,18 @@
 #define KEY_CALIB_REASONS	"calib:reasons"
 #define KEY_FORECAST		"forecast"
 #define KEY_AUDIT		"audit"
+#define KEY_WEBHOOK		"webhook:"
+#define KEY_WEBHOOKS_DEAD	"webhooks:dead"
 
 /* The tails, after the variable part. */
 #define KEY_TAIL_INBOX		":inbox"
 #define KEY_TAIL_OPEN		":open"
 #define KEY_TAIL_WINDOW		":window"
 #define KEY_TAIL_WAIT		":wait"
+#define KEY_TAIL_DUE		":due"
+#define KEY_TAIL_BODIES		":bodies"
+#define KEY_TAIL_TRIES		":tries"
+#define KEY_TAIL_REDELIVER	":redeliver"
 
 /* Between the pieces of a part: "inflight:" <instance> ":" <source>. */
 #define KEY_SEP			":"
@@ -123,7 +129,25 @@
 	X(FORECAST, KEY_FORECAST, "", "", "hash", "daemon", \
 	    "the capacity forecast per segment, fields <segment>|rate...") \
 	X(AUDIT, KEY_AUDIT, "", "", "stream", "daemon (audit.enabled)", \
-	    "assignments and releases as the script saw them")
+	    "assignments and releases as the script saw them") \
+	X(WEBHOOK, KEY_WEBHOOK, "<endpoint>", "", "hash", "daemon", \
+	    "a webhook endpoint's last answer: last_status, last_error, " \
+	    "last_error_ms, last_ok_ms") \
+	X(WEBHOOK_DUE, KEY_WEBHOOK, "<endpoint>", KEY_TAIL_DUE, "sorted set", \
+	    "daemon; leadctl webhooks redeliver", \
+	    "the endpoint's pending deliveries (webhook-id) by next attempt, " \
+	    "ms (a claimed one by the end of its lease)") \
+	X(WEBHOOK_BODIES, KEY_WEBHOOK, "<endpoint>", KEY_TAIL_BODIES, "hash", \
+	    "daemon; leadctl webhooks redeliver", \
+	    "the body of each pending delivery, by webhook-id") \
+	X(WEBHOOK_TRIES, KEY_WEBHOOK, "<endpoint>", KEY_TAIL_TRIES, "hash", \
+	    "daemon", "attempts made of each pending delivery, by webhook-id") \
+	X(WEBHOOK_REDELIVER, KEY_WEBHOOK, "<endpoint>", KEY_TAIL_REDELIVER, \
+	    "hash", "leadctl webhooks redeliver", \
+	    "the lr:webhooks:dead entry a pending redelivery came from, " \
+	    "removed from that list once delivered") \
+	X(WEBHOOKS_DEAD, KEY_WEBHOOKS_DEAD, "", "", "list", "daemon (LPUSH)", \
+	    "webhook deliveries that ended without success")
 
 enum lr_key {
 #define LR_KEY_ENUM(name, head, part, tail, type, who, what) LR_KEY_##name,

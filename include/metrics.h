@@ -51,6 +51,9 @@ struct metrics_local {
 	/* redis.replica_acks (rendered when it is set) */
 	unsigned long long replica_ack_short;
 	long long replica_acks_last;	/* -1: no WAIT yet */
+	/* More families of this process (webhook.h); NULL: none. */
+	void (*render_more)(struct evbuffer *b, void *arg);
+	void *more_arg;
 };
 
 /*

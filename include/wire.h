@@ -39,6 +39,24 @@
 #define WIRE_OP_MOVE		"move"
 #define WIRE_OP_STATUS		"status"
 #define WIRE_OP_BOARD		"board"
+#define WIRE_OP_WHCLAIM		"whclaim"
+#define WIRE_OP_WHDONE		"whdone"
+#define WIRE_OP_WHRETRY		"whretry"
+#define WIRE_OP_WHDEAD		"whdead"
+
+/* The webhook event types (contract section 10), WIRE_WH_*: the words of
+ * an endpoint's events list and of a delivery's "type". */
+#define WIRE_WH_ASSIGNED	"lead.assigned"
+#define WIRE_WH_REASSIGNED	"lead.reassigned"
+#define WIRE_WH_BACKLOGGED	"lead.backlogged"
+#define WIRE_WH_NURTURED	"lead.nurtured"
+#define WIRE_WH_FOLLOWED_UP	"lead.followed_up"
+#define WIRE_WH_REJECTED	"lead.rejected"
+#define WIRE_WH_CLOSED		"lead.closed"
+#define WIRE_WH_SLA_WARNING	"sla.warning"
+#define WIRE_WH_SLA_BREACH	"sla.breach"
+#define WIRE_WH_SLA_ESCALATION	"sla.escalation"
+#define WIRE_WH_FORECAST	"capacity.forecast"
 
 /* The kind of an item of a commit or events call (WIRE_*_KIND). */
 #define WIRE_KIND_LEAD		"lead"
@@ -97,6 +115,29 @@
 	    "/v1/status; replies one JSON string (daemon/lua/read.lua)") \
 	X(OP, BOARD, "ROUTING LIMIT SCAN: read only; the assignments not yet " \
 	    "acted on for /v1/sla; replies BOARD_REPLY") \
+	X(OP, WHCLAIM, "ENDPOINT MAX LEASE_MS: lease the endpoint's due " \
+	    "webhook deliveries for LEASE_MS, counting an attempt each; " \
+	    "replies WHCLAIM_REPLY") \
+	X(OP, WHDONE, "ENDPOINT ID STATUS: a delivery succeeded; replies 1, " \
+	    "or 0 when it was no longer pending") \
+	X(OP, WHRETRY, "ENDPOINT ID ATTEMPT DELAY_MS STATUS ERROR: attempt " \
+	    "ATTEMPT failed, try again in DELAY_MS; replies 1, or 0 when the " \
+	    "delivery has moved on (another attempt, done)") \
+	X(OP, WHDEAD, "ENDPOINT ID ATTEMPT STATUS ERROR: attempt ATTEMPT " \
+	    "ended the delivery; to KEY_WEBHOOKS_DEAD; replies 1 or 0 " \
+	    "as WHRETRY") \
+	X(WH, ASSIGNED, "an assignment (the assignment JSON)") \
+	X(WH, REASSIGNED, "a reassignment after an SLA breach (the " \
+	    "assignment JSON plus from_rep)") \
+	X(WH, BACKLOGGED, "an MQL no rep can take now") \
+	X(WH, NURTURED, "a lead to nurture (the nurture JSON)") \
+	X(WH, FOLLOWED_UP, "a rep followed up") \
+	X(WH, REJECTED, "a rep rejected a lead") \
+	X(WH, CLOSED, "a rep closed a lead") \
+	X(WH, SLA_WARNING, "an sla_warning alert") \
+	X(WH, SLA_BREACH, "an sla_breach alert") \
+	X(WH, SLA_ESCALATION, "an sla_escalation alert") \
+	X(WH, FORECAST, "a capacity_forecast alert") \
 	X(KIND, LEAD, "a scored lead, laid out as LEAD") \
 	X(KIND, EVENT, "a parsed event, laid out as EVENT") \
 	X(KIND, DEAD, "a dead letter decided by the daemon, laid out as DEAD") \
@@ -148,7 +189,13 @@
 	X(METRICS_REP, 3, "one rep in METRICS_REPLY's REPS") \
 	X(STATUS, 1, "status' arguments") \
 	X(BOARD, 3, "board's arguments") \
-	X(BOARD_REPLY, 3, "board's reply")
+	X(BOARD_REPLY, 3, "board's reply") \
+	X(WHCLAIM, 3, "whclaim's arguments") \
+	X(WHDONE, 3, "whdone's arguments") \
+	X(WHRETRY, 6, "whretry's arguments") \
+	X(WHDEAD, 5, "whdead's arguments") \
+	X(WHCLAIM_REPLY, 4, "whclaim's reply") \
+	X(WHCLAIMED, 3, "one delivery of WHCLAIM_REPLY")
 
 #define WIRE_FIELDS(X) \
 	X(SCRIPT, OP, 0, "the operation, WIRE_OP_*") \
@@ -254,7 +301,33 @@
 	X(BOARD_REPLY, ITEMS, 0, "the assignments, a JSON array, earliest " \
 	    "due first, LIMIT at most") \
 	X(BOARD_REPLY, TOTAL, 1, "the assignments looked at") \
-	X(BOARD_REPLY, MORE, 2, "1 when some were not looked at or not in ITEMS")
+	X(BOARD_REPLY, MORE, 2, "1 when some were not looked at or not in ITEMS") \
+	X(WHCLAIM, ENDPOINT, 0, "the endpoint's name") \
+	X(WHCLAIM, MAX, 1, "at most this many deliveries") \
+	X(WHCLAIM, LEASE_MS, 2, "each is this instance's this long: due " \
+	    "again after it, for any instance, unless it is done") \
+	X(WHDONE, ENDPOINT, 0, "the endpoint's name") \
+	X(WHDONE, ID, 1, "the webhook-id") \
+	X(WHDONE, STATUS, 2, "the HTTP status of the answer") \
+	X(WHRETRY, ENDPOINT, 0, "the endpoint's name") \
+	X(WHRETRY, ID, 1, "the webhook-id") \
+	X(WHRETRY, ATTEMPT, 2, "the attempt that failed (WHCLAIMED ATTEMPT)") \
+	X(WHRETRY, DELAY_MS, 3, "due again this long from now") \
+	X(WHRETRY, STATUS, 4, "the HTTP status; 0 when none came") \
+	X(WHRETRY, ERROR, 5, "what went wrong, one line") \
+	X(WHDEAD, ENDPOINT, 0, "the endpoint's name") \
+	X(WHDEAD, ID, 1, "the webhook-id") \
+	X(WHDEAD, ATTEMPT, 2, "the last attempt (WHCLAIMED ATTEMPT)") \
+	X(WHDEAD, STATUS, 3, "the HTTP status; 0 when none came") \
+	X(WHDEAD, ERROR, 4, "what went wrong, one line") \
+	X(WHCLAIM_REPLY, NOW, 0, "Redis's time, ms") \
+	X(WHCLAIM_REPLY, NEXT, 1, "the next due time after the claim, ms; " \
+	    "-1 when nothing is pending") \
+	X(WHCLAIM_REPLY, PENDING, 2, "the endpoint's pending deliveries") \
+	X(WHCLAIM_REPLY, ITEMS, 3, "the first delivery, WHCLAIMED_FIELDS each") \
+	X(WHCLAIMED, ID, 0, "the webhook-id") \
+	X(WHCLAIMED, BODY, 1, "the body, as signed and sent in format standard") \
+	X(WHCLAIMED, ATTEMPT, 2, "this attempt's number, 1 for the first")
 
 enum {
 #define WIRE_FIELD_ENUM(layout, field, index, what) \
@@ -337,7 +410,7 @@ static inline const char *const *
 wire_groups(size_t *n)
 {
 	static const char *const groups[] = {"OP", "KIND", "MODE", "RES",
-	    "ERR"};
+	    "ERR", "WH"};
 
 	*n = sizeof(groups) / sizeof(groups[0]);
 	return groups;

@@ -1526,6 +1526,117 @@ test_calendar_errors(void **state)
 	    ");\n", 7, "'calendars.[1].name' duplicates calendar \"emea\"");
 }
 
+/* --- webhooks (README "Webhooks") ------------------------------------------ */
+
+#define WH_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+/* One endpoint on line 5 (after MINIMAL): name "crm" and body. */
+#define WH_CONF(body) MINIMAL "webhooks = ( { name = \"crm\"; " body " } );\n"
+#define WH_URL "url = \"https://crm.example.com/hooks\"; "
+#define URL_MSG "'webhooks.[0].url' must be an http:// or https:// URL " \
+	"with a host (not quoted: a URL may hold a token)"
+
+static void
+test_webhooks_ok(void **state)
+{
+	const struct webhook_cfg *w;
+
+	(void)state;
+	load_ok(MINIMAL);
+	assert_int_equal(cfg->nwebhooks, 0);
+	load_ok(WH_CONF(WH_URL "secret = \"" WH_SECRET "\";"));
+	assert_int_equal(cfg->nwebhooks, 1);
+	w = &cfg->webhooks[0];
+	assert_string_equal(w->name, "crm");
+	assert_string_equal(w->url, "https://crm.example.com/hooks");
+	assert_int_equal(w->events, 0x7ff);	/* every type */
+	assert_int_equal(w->nreps, 0);
+	assert_int_equal(w->key_len, 24);
+	assert_int_equal(w->format, WH_FORMAT_STANDARD);
+	assert_int_equal(w->timeout, 10);
+	assert_int_equal(w->max_attempts, 10);
+	assert_int_equal(w->max_backoff, 3600);
+	load_ok(WH_CONF("url = \"http://127.0.0.1:8080/x\"; format = \"slack\"; "
+	    "events = [\"lead.assigned\", \"sla.breach\"]; reps = [\"ann\"]; "
+	    "timeout = 3; max_attempts = 1; max_backoff = 60;"));
+	w = &cfg->webhooks[0];
+	assert_int_equal(w->events, 1 | 1 << 8);
+	assert_int_equal(w->nreps, 1);
+	assert_string_equal(w->reps[0], "ann");
+	assert_int_equal(w->key_len, 0);	/* slack: the secret is optional */
+	assert_int_equal(w->format, WH_FORMAT_SLACK);
+	/* secret_file: its first line */
+	tmp_write(aux_path, sizeof(aux_path), WH_SECRET "\n");
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), WH_CONF(WH_URL "secret_file = \"%s\";"),
+		    aux_path);
+		load_ok(text);
+		assert_int_equal(cfg->webhooks[0].key_len, 24);
+	}
+}
+
+static const struct {
+	const char *body;
+	const char *msg;
+} wh_errors[] = {
+	{"url = \"ftp://x/y\"; secret = \"" WH_SECRET "\";", URL_MSG},
+	{"url = \"https://\"; secret = \"" WH_SECRET "\";", URL_MSG},
+	{"url = \"https://:80/hook\"; secret = \"" WH_SECRET "\";", URL_MSG},
+	{"url = \"crm.example.com/hook\"; secret = \"" WH_SECRET "\";", URL_MSG},
+	{WH_URL "secret = \"" WH_SECRET "\"; events = [\"lead.won\"];",
+	    "'webhooks.[0].events' names unknown event type \"lead.won\""},
+	{WH_URL "secret = \"" WH_SECRET "\"; events = [];",
+	    "'webhooks.[0].events' must not be empty (leave it out for every "
+	    "type)"},
+	{WH_URL "secret = \"" WH_SECRET "\"; reps = [\"bob\"];",
+	    "'webhooks.[0].reps' names unknown rep \"bob\""},
+	{WH_URL "secret = \"whsec_abc\";",
+	    "'webhooks.[0].secret' must be \"whsec_\" and the base64 of a key "
+	    "of 24 to 64 bytes"},
+	{WH_URL "secret = \"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\";",
+	    "'webhooks.[0].secret' must be \"whsec_\" and the base64 of a key "
+	    "of 24 to 64 bytes"},
+	{WH_URL,
+	    "'webhooks.[0].secret' is required for format \"standard\" (or "
+	    "secret_file)"},
+	{WH_URL "secret_file = \"/nonexistent/secret\";",
+	    "'webhooks.[0].secret_file' cannot be read: '/nonexistent/secret': "
+	    "No such file or directory"},
+	{WH_URL "secret = \"" WH_SECRET "\"; secret_file = \"/x\";",
+	    "'webhooks.[0].secret_file' cannot be given together with secret"},
+	{WH_URL "secret = \"" WH_SECRET "\"; format = \"teams\";",
+	    "'webhooks.[0].format' must be \"standard\" or \"slack\", not "
+	    "\"teams\""},
+	{WH_URL "secret = \"" WH_SECRET "\"; timeout = 0;",
+	    "'webhooks.[0].timeout' must be a number of seconds between 1 "
+	    "and 600"},
+	{WH_URL "secret = \"" WH_SECRET "\"; max_attempts = 0;",
+	    "'webhooks.[0].max_attempts' must be an integer between 1 and 1000"},
+};
+
+/* Every webhook error names its file, line and key; never the secret. */
+static void
+test_webhook_errors(void **state)
+{
+	char text[2048];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wh_errors) / sizeof(wh_errors[0]); i++) {
+		snprintf(text, sizeof(text), WH_CONF("%s"), wh_errors[i].body);
+		load_one_error(text, 5, wh_errors[i].msg);
+	}
+	load_one_error(MINIMAL "webhooks = (\n"
+	    "{ name = \"crm\"; " WH_URL "secret = \"" WH_SECRET "\"; },\n"
+	    "{ name = \"crm\"; " WH_URL "secret = \"" WH_SECRET "\"; }\n"
+	    ");\n", 7, "'webhooks.[1].name' duplicates webhook \"crm\" of line 6");
+	load_one_error(MINIMAL "webhooks = 1;\n", 5,
+	    "'webhooks' must be a list of endpoints ( { name = ...; url = ...; "
+	    "secret = ...; }, ... )");
+	load_one_error(MINIMAL "webhooks = ( { url = \"https://x\"; secret = \""
+	    WH_SECRET "\"; } );\n", 5, "'webhooks.[0].name' is required");
+}
+
 /* --- the loaded rules are compiled and evaluate ---------------------------- */
 
 static void
@@ -1712,6 +1823,8 @@ main(void)
 		T(test_plan_file),
 		T(test_calendars_ok),
 		T(test_calendar_errors),
+		T(test_webhooks_ok),
+		T(test_webhook_errors),
 		T(test_keys_documented),
 		T(test_example_rules_evaluate),
 		T(test_operands_compiled),

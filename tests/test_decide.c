@@ -955,6 +955,45 @@ test_routing_edges(void **state)
 	cfg_free(c);
 }
 
+/* Webhook endpoints travel in the routing table only when configured
+ * (load_routing: seventeen keys without them): name, types, rep filter. */
+static void
+test_routing_webhooks(void **state)
+{
+	char path[64], *text;
+	struct lr_config *c;
+	json_t *o, *wh, *e;
+
+	(void)state;
+	c = load_conf(path, sizeof(path),
+	    "scoring = { mql_threshold = 1; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"a\"; segments = [\"all\"]; } );\n"
+	    "webhooks = ( { name = \"crm\"; url = \"https://x.example/h\"; "
+	    "format = \"slack\"; events = [\"lead.assigned\", \"sla.breach\"]; },\n"
+	    "  { name = \"ann\"; url = \"http://127.0.0.1:1/\"; format = \"slack\"; "
+	    "reps = [\"a\"]; } );\n", 0);
+	unlink(path);
+	text = decide_routing_json(c);
+	o = load_json(text);
+	free(text);
+	assert_int_equal(json_object_size(o), 18);
+	wh = json_object_get(o, "wh");
+	assert_int_equal(json_array_size(wh), 2);
+	e = json_array_get(wh, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "n")), "crm");
+	assert_int_equal(json_object_size(json_object_get(e, "t")), 2);
+	assert_true(json_is_true(json_object_get(json_object_get(e, "t"),
+	    "sla.breach")));
+	assert_null(json_object_get(e, "r"));
+	e = json_array_get(wh, 1);
+	assert_int_equal(json_object_size(json_object_get(e, "t")), 11);
+	assert_true(json_is_true(json_object_get(json_object_get(e, "r"), "a")));
+	json_decref(o);
+	cfg_free(c);
+}
+
 /* --- clearing ------------------------------------------------------------- */
 
 static void
@@ -1154,6 +1193,7 @@ main(void)
 		cmocka_unit_test(test_sla_sleep),
 		cmocka_unit_test(test_routing_example),
 		cmocka_unit_test(test_routing_edges),
+		cmocka_unit_test(test_routing_webhooks),
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_alloc_failures),
 	};

@@ -1066,6 +1066,7 @@ const struct cfg_key cfg_keys[] = {
 	{ CFG_LLONG("calibrate.min_outcomes", LR(calibrate.min_outcomes), 20, 1,
 	    CFG_COUNT_MAX, "a positive integer") },
 	{ CFG_OWN("plan", cfg_load_plan_section) },
+	{ CFG_OWN("webhooks", cfg_load_webhooks) },
 };
 const size_t cfg_nkeys = CFG_NKEYS(cfg_keys);
 
@@ -1299,6 +1300,7 @@ cfg_free(struct lr_config *cfg)
 	free(cfg->calendars);
 	free(cfg->sla.calendar);
 	plan_clear(&cfg->plan);
+	cfg_free_webhooks(cfg);
 	free(cfg);
 }
 

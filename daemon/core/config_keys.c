@@ -4,7 +4,7 @@
 #include "config.h"
 #include "config_int.h"
 
-/* The main table, a rep's keys, then a calendar's: README order. */
+/* The main table, a rep's keys, a calendar's, the HTTP intake's, then a webhook's. */
 const char *
 cfg_key_name(size_t i)
 {
@@ -19,5 +19,8 @@ cfg_key_name(size_t i)
 	i -= cfg_cal_nkeys;
 	if (i < cfg_intake_http_nkeys)
 		return cfg_intake_http_keys[i].name;
+	i -= cfg_intake_http_nkeys;
+	if (i < cfg_wh_nkeys)
+		return cfg_wh_keys[i].name;
 	return NULL;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "decide.h"
+#include "whmsg.h"
 
 static int
 dead(struct lead_decision *out, enum dl_reason reason, const char *detail,
@@ -152,6 +153,45 @@ hists_json(void)
 	return o;
 fail:
 	json_decref(o);
+	return NULL;
+}
+
+/*
+ * The webhook endpoints for the outbox (daemon/lua/outbox.lua), only when
+ * some are configured: [{"n":NAME,"t":{TYPE:true...},"r":{REP:true...}}],
+ * "r" only with a rep filter.
+ */
+static json_t *
+webhooks_json(const struct lr_config *cfg)
+{
+	json_t *a = json_array(), *e, *t, *r;
+	const struct webhook_cfg *w;
+	const char *name;
+	int rc = 0;
+
+	if (a == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nwebhooks; i++) {
+		w = &cfg->webhooks[i];
+		e = json_pack("{s:s, s:{}}", "n", w->name, "t");
+		if (e == NULL || json_array_append_new(a, e) == -1)
+			goto fail;
+		t = json_object_get(e, "t");
+		for (size_t k = 0; (name = wh_type_name(k)) != NULL; k++)
+			if (w->events & (1UL << k))
+				rc |= json_object_set_new(t, name, json_true());
+		if (w->nreps == 0)
+			continue;
+		if ((r = json_object()) == NULL ||
+		    json_object_set_new(e, "r", r) == -1)
+			goto fail;
+		for (size_t k = 0; k < w->nreps; k++)
+			rc |= json_object_set_new(r, w->reps[k], json_true());
+	}
+	if (rc == 0)
+		return a;
+fail:
+	json_decref(a);
 	return NULL;
 }
 
@@ -332,6 +372,8 @@ decide_routing_json_at(const struct lr_config *cfg, int64_t now_ms)
 	rc |= json_object_set_new(o, "max_sources",
 	    json_integer(cfg->insight.max_sources));
 	rc |= json_object_set_new(o, "version", json_string(cfg->version));
+	if (cfg->nwebhooks > 0)
+		rc |= json_object_set_new(o, "wh", webhooks_json(cfg));
 	/* Business hours, only when a clock uses a calendar (no cost
 	 * otherwise); "cal" last: decide_routing_same_config cuts there. */
 	if (cfg->sla.calendar != NULL)

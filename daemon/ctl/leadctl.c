@@ -6,7 +6,7 @@
  * one synchronous hiredis connection and what every command shares) and one
  * file per command group (ctl_send.c: push and the events; ctl_status.c,
  * ctl_lead.c, ctl_alerts.c, ctl_plan.c, ctl_sources.c, ctl_calibrate.c,
- * ctl_calendar.c, ctl_inbox.c),
+ * ctl_calendar.c, ctl_inbox.c, ctl_webhooks.c),
  * each with its header in include/. Synchronous hiredis only: no event
  * loop, no event2/, no hiredis async, none of the daemon's modules in
  * daemon/. The pure modules of daemon/core/ (config, lead, event, plan,
@@ -30,6 +30,7 @@
 #include "ctl_send.h"
 #include "ctl_sources.h"
 #include "ctl_status.h"
+#include "ctl_webhooks.h"
 #include "event.h"
 
 #ifndef LR_DEFAULT_CONF
@@ -118,6 +119,7 @@ static int run_sources(struct ctl *, const struct args *);
 static int run_calibrate(struct ctl *, const struct args *);
 static int run_calendar(struct ctl *, const struct args *);
 static int run_inbox(struct ctl *, const struct args *);
+static int run_webhooks(struct ctl *, const struct args *);
 
 static const struct command commands[] = {
 	{"push", "push [FILE|-]",
@@ -218,6 +220,16 @@ static const struct command commands[] = {
 	    "negative when overdue, null once followed up). Exits 1 for a rep\n"
 	    "the configuration does not name.\n",
 	    1, 1, 0, true, run_inbox},
+	{"webhooks", "webhooks [redeliver NAME]",
+	    "The webhook endpoints of the configuration: format, deliveries\n"
+	    "pending in Redis, dead ones in <prefix>webhooks:dead, the last\n"
+	    "success and the last error. 'redeliver NAME' sends endpoint NAME's\n"
+	    "dead deliveries again, under the same webhook-id: each leaves the\n"
+	    "dead list once delivered. --json prints an array of\n"
+	    "{\"endpoint\",\"format\",\"pending\",\"dead\",\"last_status\",\n"
+	    "\"last_error\",\"last_error_at\",\"last_ok_at\"} (redeliver:\n"
+	    "{\"endpoint\",\"requeued\"}).\n",
+	    0, 2, 0, true, run_webhooks},
 	{"check", "check",
 	    "Check the configuration file, as leadrouted -n does: print\n"
 	    "\"configuration OK\", or every error, and exit 0 or 1.\n",
@@ -575,6 +587,17 @@ run_calibrate(struct ctl *ctl, const struct args *a)
 		return CTL_USAGE;
 	}
 	return ctl_calibrate(ctl, days, rate, min);
+}
+
+static int
+run_webhooks(struct ctl *ctl, const struct args *a)
+{
+	if (a->npos == 0)
+		return ctl_webhooks(ctl);
+	if (a->npos == 2 && strcmp(a->pos[0], "redeliver") == 0)
+		return ctl_webhooks_redeliver(ctl, a->pos[1]);
+	usage_error(a->cmd, "wants no argument, or 'redeliver NAME'");
+	return CTL_USAGE;
 }
 
 static int

@@ -66,6 +66,7 @@ local function apply_lead_event(typ, id, r, arg, raw, sha)
 			end
 			src_stat(rec[8], 'fu:' .. bucket(R.hist.followup, took))
 			cal_stat(rec[3], rec[4], 'a')
+			wh_lead_event(typ, id, r, arg)
 		end
 		return RES.OK
 	end
@@ -85,6 +86,7 @@ local function apply_lead_event(typ, id, r, arg, raw, sha)
 		    'outcome', arg, 'event', sum, 'event_claim', claim)
 	end
 	release_lead(id, r, redo)
+	wh_lead_event(typ, id, r, arg)
 	if redo then
 		status = 'followed_up' == rec[1] and rec[1] or 'assigned'
 	end

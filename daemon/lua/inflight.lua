@@ -270,6 +270,10 @@ local function shared_keys(h)
 		l[#l + 1] = P .. K.AUDIT
 		l[#l + 1] = 'stream'
 	end
+	for _, e in ipairs(R.wh or {}) do	-- the webhook outbox's
+		local dk, bk = wh_keys(e.n)
+		l[#l + 1], l[#l + 2], l[#l + 3], l[#l + 4] = dk, 'zset', bk, 'hash'
+	end
 	for i = 1, #l, 2 do
 		local c = conflict(l[i], l[i + 1])
 		if c then
@@ -416,6 +420,7 @@ local function redo_lead(id, seg, score, raw, rec)
 		local v = redis.call('HMGET', P .. K.LEAD .. id, 'received_at_ms')
 		redis.call('ZADD', P .. K.BACKLOG .. seg,
 		    backlog_score(score, tonumber(v[1])), id)
+		wh_backlogged(id, seg, score)
 		return RES.BACKLOG
 	end
 	if status == 'assigned' and R.reps[rec[2]] then
@@ -503,6 +508,7 @@ ops[OP.COMMIT] = function()
 		redis.call('ZADD', P .. K.BACKLOG .. seg,
 		    backlog_score(score, received), id)
 		stat('backlogged:' .. seg)
+		wh_backlogged(id, seg, score)
 		return RES.BACKLOG
 	end, KIND.LEAD, LEAD.RAW)
 end

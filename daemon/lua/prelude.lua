@@ -9,10 +9,10 @@
 -- heartbeats and the requeueing of a dead instance's in-flight work.
 --
 -- The Makefile builds the one script from the parts of daemon/lua/, in
--- this order: prelude.lua, calendar.lua, reps.lua, inflight.lua,
--- events.lua, sla.lua, forecast.lua, stats.lua, reseg.lua, read.lua,
--- dispatch.lua. They write every key name, word and argument position with
--- the names of include/keys.h and include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
+-- this order: prelude.lua, outbox.lua, calendar.lua, reps.lua,
+-- inflight.lua, events.lua, sla.lua, forecast.lua, stats.lua, reseg.lua,
+-- read.lua, dispatch.lua. They write every key name, word and argument
+-- position with the names of include/keys.h and include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
 -- MODE, RES, ERR the words; a table per layout of arguments and replies
 -- (LEAD.SEQ, LEAD_FIELDS). daemon/lua/wire2lua.c inlines their values at
 -- build time; build/gen/wire.lua lists them all.
@@ -51,6 +51,10 @@ end
 local ops = {}
 
 local R		-- the routing table of the calling instance's config
+
+-- The webhook outbox's event points that live in this part, defined by
+-- outbox.lua (the part after this one).
+local wh_nurtured, wh_alert
 
 -- Decode the routing table, argument i of the operation (X.ROUTING).
 local function load_routing(i)
@@ -315,12 +319,14 @@ end
 
 -- A lead for marketing automation: below the MQL threshold, or rejected.
 local function nurture(id, score, reason, seg, raw)
-	if push_once(P .. K.NURTURE, '{"lead_id":' .. q(id) ..
+	local n = '{"lead_id":' .. q(id) ..
 	    ',"score":' .. fmt(score) .. ',"reason":' .. q(reason) ..
 	    ',"segment":' .. q(seg) .. ',"at_ms":' .. fmt(ITEM_AT) ..
-	    ',"lead":' .. raw .. '}') then
+	    ',"lead":' .. raw .. '}'
+	if push_once(P .. K.NURTURE, n) then
 		stat('nurture:' .. reason)
 	end
+	wh_nurtured(n)
 end
 
 -- An alert (JSON) to its subscribers, live, and to the durable log.
@@ -328,6 +334,7 @@ local function publish_alert(a)
 	redis.call('PUBLISH', P .. K.ALERTS, a)
 	redis.call('XADD', P .. K.ALERTS_LOG, 'MAXLEN', '~', R.alert_log_max,
 	    '*', 'alert', a)
+	wh_alert(a)
 end
 
 -- Before a write: the TYPE of each key a call touches, once per call. A

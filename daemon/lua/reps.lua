@@ -191,6 +191,7 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 	if received then
 		observe('latency', R.hist.latency, NOW - received)
 	end
+	wh_assigned(a, r, at, rec or redo)
 end
 
 local function backlog_score(score, received)

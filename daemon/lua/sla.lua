@@ -52,6 +52,7 @@ local function breach(id)
 	release_lead(id, r)
 	redis.call('HSET', lk, 'reassign_count', hops + 1)
 	assign(id, seg, tonumber(rec[8]), rec[9], to, nil)
+	wh_reassigned(r, to)
 	stat('reassigned:' .. seg)
 	drain_segments(rep_segments(r, nil))
 	return true
