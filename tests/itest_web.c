@@ -778,11 +778,28 @@ test_grafana_names(void **state)
 {
 	struct h_fx *f = *state;
 	json_t *dash, *names, *v;
-	char *metrics, *pending, *p;
+	char *metrics, *pending, *p, body[4096], tokens[600];
 	const char *name;
 	int bad = 0;
 
-	start_web(f, NULL);
+	/* Every feature the dashboard draws from: a rep's shift, the HTTP
+	 * intake, a webhook endpoint (a closed port: attempts fail). */
+	snprintf(tokens, sizeof(tokens), "%s/tokens", f->dir);
+	h_write_file(tokens, "grafana-dashboard-token\n");
+	snprintf(body, sizeof(body),
+	    "scoring = { mql_threshold = 10; rules = ( { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; } ); };\n"
+	    "segments = ( { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; } );\n"
+	    "default_segment = \"small\";\n"
+	    "reps = ( { id = \"ann\"; segments = [\"small\"]; max_open = 5; },\n"
+	    "  { id = \"kim\"; segments = [\"small\"]; max_open = 3; calendar = \"week\"; } );\n"
+	    "sla = { follow_up = 3; warn_before = 1; };\n"
+	    "calendars = ( { name = \"week\"; timezone = \"UTC\";\n"
+	    "  hours = { mon = [\"00:00-24:00\"]; }; } );\n"
+	    "intake = { http = { listen = \"127.0.0.1:%d\"; tokens_file = \"%s\"; }; };\n"
+	    "webhooks = ( { name = \"g\"; url = \"http://127.0.0.1:%d/\";\n"
+	    "  format = \"slack\"; max_attempts = 1; } );\n",
+	    h_free_port(), tokens, h_free_port());
+	start_web_body(f, NULL, body);
 	push_lead(f->c, "g1", 10);
 	assert_true(h_wait_field(f->c, "lr:lead:g1", "status", "assigned"));
 	assert_int_equal(h_http_get(f->http_port, "GET", "/metrics", &metrics),
