@@ -39,6 +39,7 @@ struct intake_http {
 	long long nconns;		/* attached, not closed */
 	long long inflight;		/* pushes waiting for Redis */
 	bool push_failing;		/* the last push got an error reply */
+	bool acks_short;		/* the last WAIT fell short */
 	bool stopping;
 	unsigned long long counts[INTAKE_NSTATUS];
 };
@@ -108,10 +109,7 @@ answer(struct intake_http *ih, struct evhttp_request *req,
 	free(body);
 }
 
-/*
- * Redis took the lead. Where replica acknowledgements are wanted, the
- * WAIT goes here, before the answer.
- */
+/* Redis took the lead (and, with redis.replica_acks, WAIT answered). */
 static void
 pushed(struct push *p)
 {
@@ -121,6 +119,59 @@ pushed(struct push *p)
 	p->ih->push_failing = false;
 	answer(p->ih, p->req, &p->v);
 	free(p);
+}
+
+/*
+ * WAIT's answer. The lead is in Redis whatever it says: a short WAIT is
+ * logged once per change (a failover now could lose the push) and the form
+ * gets its 202, as leadctl push confirms (README "High availability").
+ */
+static void
+wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	struct push *p = arg;
+	struct intake_http *ih = p->ih;
+	bool short_now;
+
+	(void)c;
+	ih->inflight--;
+	short_now = reply == NULL || reply->type != REDIS_REPLY_INTEGER ||
+	    reply->integer < ih->cfg->redis.replica_acks;
+	if (short_now && !ih->acks_short)
+		log_warnx("intake http: fewer than %d replicas acknowledged a push within %lld ms; answering 202 (the lead is on the primary)",
+		    ih->cfg->redis.replica_acks,
+		    ih->cfg->redis.replica_ack_timeout);
+	else if (!short_now && ih->acks_short)
+		log_info("intake http: replicas acknowledge pushes again");
+	ih->acks_short = short_now;
+	pushed(p);
+}
+
+/*
+ * With redis.replica_acks, the answer waits for WAIT: that many replicas
+ * have the push (everything this connection wrote). 0, or -1 when WAIT
+ * could not be sent (then the caller answers at once).
+ */
+static int
+wait_replicas(struct push *p)
+{
+	const struct lr_config *cfg = p->ih->cfg;
+	char n[24], ms[24];
+	const char *argv[3] = {"WAIT", n, ms};
+	size_t lens[3];
+
+	if (cfg->redis.replica_acks <= 0)
+		return -1;
+	lens[0] = 4;
+	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", cfg->redis.replica_acks);
+	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
+	    cfg->redis.replica_ack_timeout);
+	if (rds_command(p->ih->rds, wait_cb, p,
+	    cfg->redis.replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv,
+	    lens) == -1)
+		return -1;
+	p->ih->inflight++;
+	return 0;
 }
 
 static void
@@ -144,7 +195,8 @@ push_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		free(p);
 		return;
 	}
-	pushed(p);
+	if (wait_replicas(p) == -1)
+		pushed(p);
 }
 
 /* Push a valid lead's body as received; answer 503 when it cannot be. */

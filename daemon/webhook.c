@@ -57,6 +57,9 @@ struct wh_ep {
 	int inflight;
 	struct event *poll;
 	struct rds_argv args;	/* the claim's, alive until its reply */
+	struct wh_held *held;	/* claimed, waiting for WAIT (replica_acks) */
+	size_t nheld;
+	long held_poll;		/* the claim's next look, after WAIT */
 	long long pending;	/* as the last claim saw; -1 before */
 	unsigned long long n_ok, n_retry, n_dead;
 	unsigned long long lat[NLAT + 1];
@@ -66,6 +69,8 @@ struct wh_ep {
 
 struct webhook {
 	struct event_base *base;
+	int replica_acks;		/* redis.replica_acks: WAIT before sending */
+	long long replica_ack_timeout;
 	struct rds_target to;
 	char *prefix;
 	CURLM *multi;
@@ -74,6 +79,13 @@ struct webhook {
 	size_t neps;
 	bool started, stopped;
 	struct wh_transfer *transfers;	/* in the air */
+};
+
+/* A claimed delivery held until the replicas have the claim (WAIT). */
+struct wh_held {
+	char *id, *body;
+	size_t len;
+	long long attempt;
 };
 
 /* An outcome's script call, alive until its reply. */
@@ -457,6 +469,92 @@ int_reply(const redisReply *r)
 	return r->type == REDIS_REPLY_INTEGER;
 }
 
+/* Keep a claimed delivery until WAIT answers; dropped (back after its
+ * lease) when memory runs out. */
+static void
+hold(struct wh_ep *ep, const char *id, const char *body, size_t len,
+    long long attempt)
+{
+	struct wh_held *h;
+
+	if ((h = realloc(ep->held, (ep->nheld + 1) * sizeof(*h))) == NULL)
+		return;
+	ep->held = h;
+	h = &ep->held[ep->nheld];
+	h->id = strdup(id);
+	h->body = malloc(len + 1);
+	if (h->id == NULL || h->body == NULL) {
+		free(h->id);
+		free(h->body);
+		return;
+	}
+	memcpy(h->body, body, len);
+	h->body[len] = '\0';
+	h->len = len;
+	h->attempt = attempt;
+	ep->nheld++;
+}
+
+/* Send what is held (none once stopping: back after the lease). */
+static void
+send_held(struct wh_ep *ep)
+{
+	for (size_t i = 0; i < ep->nheld; i++) {
+		if (!ep->w->stopped)
+			transfer_start(ep, ep->held[i].id, ep->held[i].body,
+			    ep->held[i].len, ep->held[i].attempt);
+		free(ep->held[i].id);
+		free(ep->held[i].body);
+	}
+	free(ep->held);
+	ep->held = NULL;
+	ep->nheld = 0;
+}
+
+/*
+ * WAIT's answer. Whatever it says, the held deliveries go out: a short
+ * WAIT is the consumer's to log and count (it waits on every commit);
+ * here it only delays sending until the replicas had their chance.
+ */
+static void
+waited_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	struct wh_ep *ep = arg;
+
+	(void)c;
+	(void)reply;
+	ep->claiming = false;
+	send_held(ep);
+	poll_soon(ep, ep->held_poll);
+}
+
+/*
+ * redis.replica_acks: the events were recorded by commits before this
+ * claim, and replication keeps order, so WAIT after the claim (a write)
+ * means the replicas have the changes the deliveries announce: a failover
+ * cannot take back what a webhook already told (README "High
+ * availability"). 0, or -1 when WAIT could not be sent.
+ */
+static int
+wait_replicas(struct wh_ep *ep, long poll_ms)
+{
+	struct webhook *w = ep->w;
+	char n[24], ms[24];
+	const char *argv[3] = {"WAIT", n, ms};
+	size_t lens[3];
+
+	lens[0] = 4;
+	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", w->replica_acks);
+	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
+	    w->replica_ack_timeout);
+	if (rds_command(w->to.conn, waited_cb, ep,
+	    w->replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv, lens) == -1)
+		return -1;
+	ep->claiming = true;	/* no new claim until these are sent */
+	ep->held_poll = poll_ms;
+	return 0;
+}
+
 static void
 claim_cb(struct rds_conn *c, redisReply *reply, void *arg)
 {
@@ -496,6 +594,10 @@ claim_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		    body->type != REDIS_REPLY_STRING || !int_reply(at))
 			continue;
 		attempt = at->integer;
+		if (ep->w->replica_acks > 0) {
+			hold(ep, id->str, body->str, body->len, attempt);
+			continue;
+		}
 		if (ep->w->stopped || transfer_start(ep, id->str, body->str,
 		    body->len, attempt) == -1)
 			continue;	/* back after the lease */
@@ -504,6 +606,9 @@ claim_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		wait = 0;	/* more may be due: as soon as a slot frees */
 	else if (next >= 0 && next - now < WH_POLL_MAX_MS)
 		wait = next - now < 0 ? 0 : (long)(next - now);
+	if (ep->nheld > 0 && wait_replicas(ep, wait) == 0)
+		return;
+	send_held(ep);
 	poll_soon(ep, wait);
 }
 
@@ -622,6 +727,8 @@ webhook_configure(struct webhook *w, const struct lr_config *cfg)
 	struct wh_ep *ep;
 	char *url;
 
+	w->replica_acks = cfg->redis.replica_acks;
+	w->replica_ack_timeout = cfg->redis.replica_ack_timeout;
 	for (size_t i = 0; i < w->neps; i++)
 		w->eps[i]->active = false;
 	for (size_t i = 0; i < cfg->nwebhooks; i++) {
@@ -677,6 +784,21 @@ webhook_stop(struct webhook *w)
 		    "abandoned: the instance sending it stopped") == 0);
 		transfer_free(t);
 	}
+	/* And those held for WAIT, never sent. */
+	for (size_t i = 0; i < w->neps; i++) {
+		struct wh_ep *ep = w->eps[i];
+
+		for (size_t k = 0; k < ep->nheld; k++) {
+			r = report_new(ep, WIRE_OP_WHRETRY, ep->held[k].id);
+			report_send(ep, r, r != NULL &&
+			    rds_argv_addll(&r->args, ep->held[k].attempt) == 0 &&
+			    rds_argv_addll(&r->args, 0) == 0 &&
+			    rds_argv_addll(&r->args, 0) == 0 &&
+			    rds_argv_adds(&r->args,
+			    "abandoned: the instance sending it stopped") == 0);
+		}
+		send_held(ep);		/* stopped: frees them */
+	}
 }
 
 void
@@ -691,6 +813,7 @@ webhook_free(struct webhook *w)
 		struct wh_ep *ep = w->eps[i];
 
 		event_free(ep->poll);
+		send_held(ep);		/* stopped: frees them */
 		rds_argv_clear(&ep->args);
 		free(ep->name);
 		free(ep->url);

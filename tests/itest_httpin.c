@@ -535,6 +535,59 @@ test_tokens_reload(void **state)
 	h_fx_stop(&t->f);
 }
 
+/*
+ * redis.replica_acks = 1 with no replica: the answer waits for WAIT (its
+ * timeout, 1.5 s here) so a form's 202 means the replicas had their
+ * chance; a WAIT that falls short is logged and the lead still accepted
+ * and routed (README "High availability").
+ */
+static void
+test_replica_acks(void **state)
+{
+	struct t *t = *state;
+	struct answer a;
+	char *conf, *at, *out;
+	long long t0, took;
+	size_t n;
+
+	t->port = h_free_port();
+	t->f.http_port = h_free_port();
+	snprintf(t->tokens, sizeof(t->tokens), "%s/tokens", t->f.dir);
+	h_write_file(t->tokens, TOKEN "\n");
+	n = strlen(h_default_body()) + 1024;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "intake = { http = { listen = \"127.0.0.1:%d\";"
+	    " tokens_file = \"%s\"; }; };\n%s", t->port, t->tokens,
+	    h_default_body());
+	h_fx_conf(&t->f, out);
+	free(out);
+	conf = h_slurp(t->f.conf);
+	assert_non_null(at = strstr(conf, "; };"));
+	n = strlen(conf) + 128;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1500;"
+	    " };%s", (int)(at - conf), conf, at + 4);
+	h_write_file(t->f.conf, out);
+	free(out);
+	free(conf);
+	h_daemon_start(&t->f.d[0], t->f.conf, t->f.dir, "d0");
+	assert_true(h_wait_ready(t->f.c, 1));
+
+	t0 = h_now_ms();
+	a = post(t, MQL("acks-1"));
+	took = h_now_ms() - t0;
+	assert_int_equal(a.status, 202);
+	assert_member(&a, "id", "acks-1");
+	answer_clear(&a);
+	if (took < 1400)
+		fail_msg("202 after %lld ms: before WAIT's 1500 ms ran out", took);
+	assert_true(h_wait_field(t->f.c, "lr:lead:acks-1", "status",
+	    "assigned"));
+	assert_true(h_log_contains(&t->f.d[0],
+	    "fewer than 1 replicas acknowledged a push"));
+	h_fx_stop(&t->f);
+}
+
 int
 main(void)
 {
@@ -545,6 +598,7 @@ main(void)
 		T(test_redis_down),
 		T(test_slow_and_surplus_clients),
 		T(test_tokens_reload),
+		T(test_replica_acks),
 #undef T
 	};
 

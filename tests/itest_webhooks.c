@@ -524,6 +524,61 @@ test_reload_adds_endpoint(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * redis.replica_acks = 1 with no replica: a delivery goes out only after
+ * WAIT (its timeout, 1.5 s here) answered for the claim, which follows
+ * the commit that recorded it, so a webhook never announces what a
+ * failover could take back before the replicas had their chance (README
+ * "High availability"). The instance that committed is killed before it
+ * sends; a fresh one, which committed nothing and so has no commit's
+ * WAIT in its pipeline, must still wait before it sends.
+ */
+static void
+test_replica_acks_before_send(void **state)
+{
+	struct h_fx *f = *state;
+	char *conf, *at, *out, *body;
+	json_t *all;
+	long long started, sent;
+	struct timespec ts;
+	size_t n;
+
+	receiver_start(f);
+	body = hooks_body(BODY("0", REPS_AB,
+	    HOOK("acks", "/ok/acks", "events = [\"lead.assigned\"];")));
+	h_fx_conf(f, body);
+	free(body);
+	conf = h_slurp(f->conf);
+	assert_non_null(at = strstr(conf, "; };"));
+	n = strlen(conf) + 128;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1500;"
+	    " };%s", (int)(at - conf), conf, at + 4);
+	h_write_file(f->conf, out);
+	free(out);
+	free(conf);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	assert_true(h_wait_ready(f->c, 1));
+	push_leads(f->c, "W", 1);
+	assert_true(h_wait_field(f->c, "lr:lead:W0", "status", "assigned"));
+	h_daemon_stop(&f->d[0], SIGKILL);
+	all = received();
+	assert_int_equal(json_array_size(all), 0);	/* d0 sent nothing */
+	json_decref(all);
+	clock_gettime(CLOCK_REALTIME, &ts);	/* the receiver's clock */
+	started = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	h_daemon_start(&f->d[1], f->conf, f->dir, "d1");
+	wait_requests("/ok/acks", 1, 200);
+	all = received();
+	assert_int_equal(json_array_size(all), 1);
+	sent = h_jint(json_array_get(all, 0), "at_ms");
+	if (sent - started < 1400)
+		fail_msg("delivered %lld ms after the second instance started: before WAIT's 1500 ms ran out",
+		    sent - started);
+	json_decref(all);
+	h_fx_stop(f);
+}
+
 /* The gaps between the attempts of requests (one webhook-id). */
 static long long
 gap(const json_t *reqs, size_t i)
@@ -979,6 +1034,7 @@ main(void)
 		W_TEST(test_https_verifies_certificate),
 		W_TEST(test_event_points),
 		W_TEST(test_reload_adds_endpoint),
+		W_TEST(test_replica_acks_before_send),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
 		W_TEST(test_sigterm_gives_back),
