@@ -1555,7 +1555,7 @@ test_hostile_input(void **state)
 	const int rounds = soak ? 12 : 6;
 	static struct hostile h[128];
 	long rss[16], base, peak = 0, hwm;
-	char injected[320];
+	char injected[400];
 	size_t n = 0, total = 0;
 	char *inst, asan_opts[1024];
 	char *saved_asan = getenv("ASAN_OPTIONS") != NULL ?
@@ -1610,10 +1610,11 @@ test_hostile_input(void **state)
 	assert_int_equal(h_int(f->h.c, "EXISTS lr:rep:y:inbox"), 0);
 	assert_int_equal(h_int(f->h.c, "EXISTS lr:lead:x:rep:y:inbox"), 1);
 	wait_timers(f);
+	hwm = h_daemon_status_kb(&f->h.d[0], "VmHWM");
 	snprintf(injected, sizeof(injected),
-	    "%zu hostile payloads over %d rounds (1 MiB each round, %u MiB in the first) among 2,500 valid leads; daemon RSS %ld KiB before, at most %ld during, %ld at the end (%+ld KiB over the last %d rounds)",
+	    "%zu hostile payloads over %d rounds (1 MiB each round; first, alone to the idle daemon, %u MiB) among 2,500 valid leads; daemon RSS %ld KiB before, at most %ld after a round, %ld at the end (%+ld KiB over the last %d rounds); peak (VmHWM) %ld KiB, asserted at most 64 MB",
 	    total, rounds, HUGE_PAYLOAD >> 20, base, peak, rss[rounds - 1],
-	    rss[rounds - 1] - rss[rounds / 2], rounds - 1 - rounds / 2);
+	    rss[rounds - 1] - rss[rounds / 2], rounds - 1 - rounds / 2, hwm);
 	(void)check_with(f, name, injected, limits, 2, 0);
 	/* RSS flat: once the allocator has its working set, more rounds add
 	 * (almost) nothing, and it is back within 10 MB of where it began
@@ -1627,7 +1628,6 @@ test_hostile_input(void **state)
 	 * MB with 100 MiB before claims were bounded by bytes; 90 MB with 32
 	 * MiB while an idle daemon waited with BLMOVE, which answers with
 	 * the payload it moved. */
-	hwm = h_daemon_status_kb(&f->h.d[0], "VmHWM");
 	fprintf(stderr, "%s: peak RSS %ld KiB\n", name, hwm);
 	assert_true(hwm > 0 && hwm <= 64 * 1000);
 	stop_all(f);
