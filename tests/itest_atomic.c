@@ -931,6 +931,9 @@ test_sla_fault_each_write(void **state)
 	    "warn_before = 0; on_breach = \"reassign\"; max_reassign = 1; };\n"));
 	points = walk_periodic(x, "sla", "SL", 1, timers_done, moved_on);
 	assert_true(points >= 5);
+	/* Every chain ends in one escalation, whatever failed on the way. */
+	for (size_t i = 0; i < x->n; i++)
+		assert_int_equal(alerts_of(f, "sla_escalation", x->ids[i]), 1);
 	check_walk(x, "sla fault at each write", limits, 2, 0);
 	assert_int_equal(h_log_count(&f->d[0], "test fault at write"), points);
 	h_fx_stop(f);

@@ -32,9 +32,11 @@ local function alert(typ, id, r, seg, assigned, due)
 	    ' segment=' .. seg
 end
 
--- Escalate once per assignment chain: ops must step in.
-local function escalate(lk, id, r, seg, assigned, due)
-	if redis.call('HSETNX', lk, 'escalated', 1) == 1 then
+-- Escalate once per assignment chain: ops must step in. (It ends the
+-- chain: on a redo, an escalation the log lacks was not sent.)
+local function escalate(lk, id, r, seg, assigned, due, redo)
+	if redis.call('HSETNX', lk, 'escalated', 1) == 1 or (redo and
+	    not alert_logged('sla_escalation', id, r, seg, assigned)) then
 		alert('sla_escalation', id, r, seg, assigned, due)
 	end
 end
@@ -74,15 +76,19 @@ local function breach(id, due_ms)
 	end
 	local r, seg, assigned, due = rec[2], rec[3], tonumber(rec[4]),
 	    tonumber(rec[5])
-	if due ~= due_ms and R.reps[r] then
-		-- A failed call reassigned it: finish the new assignment.
-		assign(id, seg, tonumber(rec[8]), rec[9], r, nil, nil,
-		    {at = assigned, due = due})
-		redis.call('HSET', lk, 'sla_breached', 1)
-		moved_on[id] = true
+	local redo = rec[10] == fmt(due_ms)
+	if redo and due ~= due_ms then
+		-- A failed call began this breach and reassigned the lead:
+		-- finish the new assignment (unless a reload removed its rep).
+		tried_lk[#tried_lk + 1] = lk
+		if due and R.reps[r] then
+			assign(id, seg, tonumber(rec[8]), rec[9], r, nil, nil,
+			    {at = assigned, due = due})
+			redis.call('HSET', lk, 'sla_breached', 1)
+			moved_on[id] = true
+		end
 		return false
 	end
-	local redo = rec[10] == fmt(due_ms)
 	if not redo then
 		redis.call('HSET', lk, SLA_TRY, fmt(due_ms))
 	end
@@ -99,12 +105,12 @@ local function breach(id, due_ms)
 	local hops = tonumber(rec[7]) or 0
 	redis.call('HSET', lk, 'breached_by', by)
 	if hops >= R.max_reassign then
-		escalate(lk, id, r, seg, assigned, due)
+		escalate(lk, id, r, seg, assigned, due, redo)
 		return true
 	end
 	local to = pick_rep(seg, set_of(by))
 	if not to then
-		escalate(lk, id, r, seg, assigned, due)
+		escalate(lk, id, r, seg, assigned, due, redo)
 		return true
 	end
 	release_lead(id, r, redo, true)
