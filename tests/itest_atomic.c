@@ -697,7 +697,7 @@ test_periodic_key_conflicts(void **state)
 	free(s);
 	/* A backlog of another type: skipped, logged, the rest goes on. */
 	freeReplyObject(h_cmd(f->c, "SET lr:backlog:all other"));
-	for (int i = 0; i < 60 && !h_log_contains(&f->d[0],
+	for (int i = 0; i < 200 && !h_log_contains(&f->d[0],
 	    "backlog drain skipped segment all"); i++)
 		h_sleep_ms(50);
 	assert_true(h_log_contains(&f->d[0], "backlog drain skipped segment all"));
@@ -900,6 +900,7 @@ test_drain_fault_each_write(void **state)
 	    "reps = ( { id = \"pat\"; segments = [\"all\"]; max_open = 1000; "
 	    "max_per_period = 1; } );\n"
 	    "sla = { follow_up = 3600; warn_before = 0; };\n"
+	    "forecast = { horizon = 0; };\n"
 	    "audit = { enabled = true; };\n");
 	points = walk_periodic(x, "drain", "DR", 2, backlog_empty,
 	    backlog_settled);
