@@ -22,15 +22,20 @@ struct consumer {
 	void *arg;
 	char src[16];			/* KEY_INCOMING or KEY_EVENTS */
 	bool leads;
-	struct rds_conn *blk;		/* for the blocking read */
+	char key[256];			/* the source list's key */
+	struct rds_conn *blk;		/* tells us when the source changes */
 	int claims;			/* claim calls in the air */
 	int commits;			/* commit calls in the air */
 	size_t air_bytes;		/* bytes those hold (claims: a budget) */
-	bool blocking;			/* a BLMOVE is in the air */
 	bool more;			/* the last claim came back full */
-	bool waiting;			/* a BLMOVE put one in our wait list */
+	bool waiting;			/* woken since the last claim was sent */
+	bool tracking;			/* wakes come (tracking on, subscribed) */
+	bool untracked;			/* Redis refused tracking: poll faster */
+	bool subscribing;		/* SUBSCRIBE sent, not confirmed */
+	int sub_lost;			/* connections lost while subscribing */
 	bool stopped;
 	struct event *retry_ev;
+	struct event *poll_ev;		/* the fallback poll */
 	struct score_hit *hits;		/* scratch for the scorer */
 	size_t nhits;
 };
@@ -44,8 +49,6 @@ struct call {
 	size_t bytes;			/* in c->air_bytes while in the air */
 	bool single;		/* one item of a failed batch, sent alone */
 };
-
-static void blocking_read(struct consumer *c);
 
 /* Wall-clock time in ms: what a decision and a dead letter are dated. */
 static long long
@@ -99,8 +102,6 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	consumer_kick(c);
-	if (c->claims == 0 && !c->more)
-		blocking_read(c);
 }
 
 /* --- commit --------------------------------------------------------------- */
@@ -768,8 +769,6 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	}
 	if (c->more || c->waiting)
 		consumer_kick(c);
-	else if (c->claims == 0)
-		blocking_read(c);
 out:
 	call_free(k);
 	free(cl);
@@ -818,64 +817,129 @@ consumer_kick(struct consumer *c)
 		d->next_seq += CONSUMER_BATCH;
 		c->claims++;
 		c->air_bytes += CONSUMER_BATCH_BYTES;
-		c->waiting = false;	/* a claim takes the wait list first */
+		c->waiting = false;	/* this claim runs after the wake */
 		if (!c->more)
 			break;
 	}
 }
 
-/* --- blocking read ---------------------------------------------------------- */
+/* --- waking ----------------------------------------------------------------- */
+
+/*
+ * An idle consumer must wake when a payload is pushed, without receiving
+ * it (a blocking pop would hand it over whatever its size). Its own
+ * connection turns on client-side tracking in broadcast mode for the
+ * source's key, redirected to itself, and subscribes to the invalidation
+ * channel (RESP2): every change of the list (a push, a claim) sends the
+ * key's name, and each wake starts an ordinary claim, bounded by count and
+ * bytes. A claim sent after the wake runs after the change that caused it.
+ * A poll every CONSUMER_POLL_MS (CONSUMER_RETRY_MS while Redis refuses
+ * tracking) and a claim at each (re)connection cover what tracking cannot
+ * see: changes while the connection was down, a wake lost with it.
+ */
+#define INVALIDATE_CHANNEL "__redis__:invalidate"
 
 static void
-block_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+wake(struct consumer *c)
+{
+	c->waiting = true;
+	consumer_kick(c);
+}
+
+static bool
+is_str(const redisReply *r, const char *s)
+{
+	return r != NULL && (r->type == REDIS_REPLY_STRING ||
+	    r->type == REDIS_REPLY_STATUS) && r->len == strlen(s) &&
+	    memcmp(r->str, s, r->len) == 0;
+}
+
+/* A message of the invalidation channel, or the subscription's reply. */
+static void
+invalidate_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 {
 	struct consumer *c = arg;
+	const redisReply *keys;
 
 	(void)conn;
-	c->blocking = false;
-	if (reply == NULL || c->stopped)
-		return;		/* the connection coming back reissues it */
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("blocking read of %s failed: %s", c->src, reply->str);
-		retry_later(c);
+	if (c->stopped || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 3)
+		return;
+	if (is_str(reply->element[0], "subscribe")) {
+		/* Changes from now on wake us; the claim catches up on
+		 * those before. */
+		c->tracking = true;
+		c->subscribing = false;
+		c->sub_lost = 0;
+		log_debug("consumer of %s: woken by changes of %s", c->src,
+		    c->key);
+		wake(c);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_STRING) {
-		c->waiting = true;	/* one payload is in our wait list */
-		consumer_kick(c);
+	if (!is_str(reply->element[0], "message"))
+		return;
+	keys = reply->element[2];
+	if (keys->type != REDIS_REPLY_ARRAY) {
+		wake(c);	/* a flush: every key changed */
+		return;
 	}
-	else if (c->claims == 0 && !c->more)
-		blocking_read(c);	/* timed out: wait again */
+	/* The prefix matches longer keys too: wake for ours only. */
+	for (size_t i = 0; i < keys->elements; i++)
+		if (is_str(keys->element[i], c->key)) {
+			wake(c);
+			return;
+		}
+}
+
+/* Tracking refused (an ACL, a Redis without it): poll instead. */
+static void
+untracked(struct consumer *c, const char *what, const redisReply *reply)
+{
+	if (!c->untracked)
+		log_warnx("consumer of %s: %s refused (%s); polling every %d ms instead",
+		    c->src, what, reply->type == REDIS_REPLY_ERROR ?
+		    reply->str : reply->type == REDIS_REPLY_NIL ?
+		    "connection dropped" : "unexpected reply",
+		    CONSUMER_RETRY_MS);
+	c->untracked = true;
 }
 
 static void
-blocking_read(struct consumer *c)
+track_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 {
-	struct lrd *d = c->d;
-	char src[256], wait[512], secs[16];
-	const char *argv[6];
-	size_t lens[6];
+	struct consumer *c = arg;
 
-	if (c->blocking || c->stopped || !instance_registered(d->inst) ||
-	    !rds_up(c->blk))
+	if (reply == NULL || c->stopped)
+		return;		/* lost: the connection coming back redoes it */
+	if (reply->type != REDIS_REPLY_STATUS) {
+		untracked(c, "CLIENT TRACKING", reply);
 		return;
-	if (keys_build(src, sizeof(src), d->cfg->redis.prefix,
-	    c->leads ? LR_KEY_INCOMING : LR_KEY_EVENTS, NULL, NULL) == -1 ||
-	    keys_build(wait, sizeof(wait), d->cfg->redis.prefix,
-	    LR_KEY_INFLIGHT_WAIT, instance_id(d->inst), c->src) == -1)
+	}
+	if (rds_subscribe(conn, INVALIDATE_CHANNEL, invalidate_cb, c) == 0)
+		c->subscribing = true;
+}
+
+/* CLIENT ID's reply: redirect the invalidations to this connection. */
+static void
+id_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct consumer *c = arg;
+	char id[32];
+	const char *argv[] = {"CLIENT", "TRACKING", "on", "REDIRECT", id,
+	    "BCAST", "PREFIX", c->key};
+	size_t lens[sizeof(argv) / sizeof(argv[0])];
+
+	if (reply == NULL || c->stopped)
 		return;
-	snprintf(secs, sizeof(secs), "%d", CONSUMER_BLOCK_SECONDS);
-	argv[0] = "BLMOVE";
-	argv[1] = src;
-	argv[2] = wait;
-	argv[3] = "RIGHT";
-	argv[4] = "LEFT";
-	argv[5] = secs;
-	for (int i = 0; i < 6; i++)
+	if (reply->type != REDIS_REPLY_INTEGER) {
+		untracked(c, "CLIENT ID", reply);
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", reply->integer);
+	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
 		lens[i] = strlen(argv[i]);
-	if (rds_command(c->blk, block_cb, c, (CONSUMER_BLOCK_SECONDS +
-	    CONSUMER_BLOCK_MARGIN_SECONDS) * 1000L, 6, argv, lens) == 0)
-		c->blocking = true;
+	(void)rds_command(conn, track_cb, c, 0,
+	    (int)(sizeof(argv) / sizeof(argv[0])), argv, lens);
 }
 
 static void
@@ -883,9 +947,46 @@ blk_state_cb(struct rds_conn *conn, bool up, void *arg)
 {
 	struct consumer *c = arg;
 
-	(void)conn;
-	if (up && c->claims == 0 && !c->more)
-		blocking_read(c);
+	c->tracking = false;
+	if (!up && c->subscribing && ++c->sub_lost == CONSUMER_SUBSCRIBE_TRIES) {
+		/* hiredis drops a connection whose SUBSCRIBE is refused. */
+		static const redisReply why = {.type = REDIS_REPLY_NIL};
+
+		untracked(c, "SUBSCRIBE " INVALIDATE_CHANNEL, &why);
+	}
+	c->subscribing = false;
+	if (!up || c->stopped)
+		return;
+	/* A new connection, a new client id: track again. Claim at once
+	 * too (what was pushed while no wake could come). */
+	if (!c->untracked)
+		(void)rds_commandf(conn, id_cb, c, "CLIENT ID");
+	wake(c);
+}
+
+static void
+poll_later(struct consumer *c)
+{
+	struct timeval tv;
+	long ms = c->tracking || !c->untracked ? CONSUMER_POLL_MS :
+	    CONSUMER_RETRY_MS;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (!c->stopped)
+		evtimer_add(c->poll_ev, &tv);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->claims == 0)
+		consumer_kick(c);
+	poll_later(c);
 }
 
 /* --- life cycle ------------------------------------------------------------- */
@@ -904,14 +1005,18 @@ consumer_new(struct lrd *d, const char *src, consumer_fenced_cb *fenced,
 	c->arg = arg;
 	snprintf(c->src, sizeof(c->src), "%s", src);
 	c->leads = strcmp(src, KEY_INCOMING) == 0;
-	snprintf(name, sizeof(name), "blocking %s", src);
+	snprintf(name, sizeof(name), "wakes %s", src);
 	c->blk = rds_new(d->base, &d->ropts, name, blk_state_cb, c);
 	c->retry_ev = evtimer_new(d->base, retry_cb, c);
-	if (c->blk == NULL || c->retry_ev == NULL) {
+	c->poll_ev = evtimer_new(d->base, poll_cb, c);
+	if (c->blk == NULL || c->retry_ev == NULL || c->poll_ev == NULL ||
+	    keys_build(c->key, sizeof(c->key), d->cfg->redis.prefix,
+	    c->leads ? LR_KEY_INCOMING : LR_KEY_EVENTS, NULL, NULL) == -1) {
 		consumer_free(c);
 		return NULL;
 	}
 	rds_start(c->blk);
+	poll_later(c);
 	return c;
 }
 
@@ -934,10 +1039,7 @@ void
 consumer_reset(struct consumer *c)
 {
 	c->more = false;
-	c->waiting = false;	/* the old wait list is requeued with the rest */
-	/* A BLMOVE may target the old instance's wait list: start over. */
-	if (c->blocking)
-		rds_drop(c->blk, "instance changed");
+	c->waiting = false;	/* the new instance claims once registered */
 }
 
 bool
@@ -957,6 +1059,7 @@ consumer_stop(struct consumer *c)
 {
 	c->stopped = true;
 	evtimer_del(c->retry_ev);
+	evtimer_del(c->poll_ev);
 	rds_stop(c->blk);
 }
 
@@ -968,6 +1071,8 @@ consumer_free(struct consumer *c)
 	rds_free(c->blk);
 	if (c->retry_ev != NULL)
 		event_free(c->retry_ev);
+	if (c->poll_ev != NULL)
+		event_free(c->poll_ev);
 	free(c->hits);
 	free(c);
 }

@@ -48,6 +48,10 @@ refresh_routing(struct lrd *d)
 	log_debug("calendar windows rebuilt");
 }
 
+/* What a drain skipped is logged this often at most. */
+#define DRAIN_SKIP_LOG_MS 60000
+static long long skip_log_ms;
+
 static int
 drain_build(struct task *t, struct rds_argv *a, void *arg)
 {
@@ -66,13 +70,31 @@ drain_build(struct task *t, struct rds_argv *a, void *arg)
 static void
 drain_done(struct task *t, const redisReply *reply, void *arg)
 {
+	const redisReply *moved, *skipped;
+
 	(void)t;
 	(void)arg;
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer > 0)
-		log_info("backlog drained: assigned=%lld", reply->integer);
-	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("backlog drain failed: %s", reply->str);
+		return;
+	}
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != WIRE_DRAIN_REPLY_FIELDS)
+		return;
+	moved = reply->element[WIRE_DRAIN_REPLY_MOVED];
+	skipped = reply->element[WIRE_DRAIN_REPLY_SKIPPED];
+	if (moved->type == REDIS_REPLY_INTEGER && moved->integer > 0)
+		log_info("backlog drained: assigned=%lld", moved->integer);
+	/* A key of another type stays until someone removes it: say so
+	 * once a minute, not every second. */
+	if (skipped->type == REDIS_REPLY_ARRAY && skipped->elements > 0 &&
+	    rds_mono_ms() >= skip_log_ms) {
+		skip_log_ms = rds_mono_ms() + DRAIN_SKIP_LOG_MS;
+		for (size_t i = 0; i < skipped->elements; i++)
+			if (skipped->element[i]->type == REDIS_REPLY_STRING)
+				log_warnx("backlog drain skipped %s",
+				    skipped->element[i]->str);
+	}
 }
 
 const struct task_def drain_task = {

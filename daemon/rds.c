@@ -63,6 +63,9 @@ struct rds_conn {
 	struct event *retry_ev;		/* backoff */
 	struct event *tick_ev;		/* connect timeout and watchdog */
 	long long connect_deadline;
+
+	rds_reply_cb *sub_cb;		/* rds_subscribe's, and its arg */
+	void *sub_arg;
 };
 
 static void rds_connect(struct rds_conn *c);
@@ -1110,4 +1113,35 @@ cluster_redirect(struct rds_conn *c, const redisReply *reply)
 		c->port = port;
 	}
 	return true;
+}
+
+/* --- a subscribed connection -------------------------------------------- */
+
+/* Each message (and the confirmation) of the subscription, while its
+ * context is ours; hiredis calls it with NULL when the context goes. */
+static void
+sub_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rds_conn *c = privdata;
+
+	if (r == NULL || c->ac != ac || c->sub_cb == NULL)
+		return;
+	c->sub_cb(c, r, c->sub_arg);
+}
+
+int
+rds_subscribe(struct rds_conn *c, const char *channel, rds_reply_cb *cb,
+    void *arg)
+{
+	if (c->ac == NULL || c->state != RDS_UP)
+		return -1;
+	c->sub_cb = cb;
+	c->sub_arg = arg;
+	/* No reply is owed now, so the watchdog cannot tell a dead peer:
+	 * TCP keepalive does, in time. */
+	(void)redisEnableKeepAlive(&c->ac->c);
+	if (redisAsyncCommand(c->ac, sub_reply_cb, c, "SUBSCRIBE %s",
+	    channel) != REDIS_OK)
+		return -1;
+	return 0;
 }

@@ -3,7 +3,9 @@
  *
  * It claims batches into the instance's in-flight hash, decides each
  * payload (decide.h, event.h), commits the batch with one script call, and
- * waits on a blocking connection of its own when the list is empty. It
+ * when the list is empty waits to be woken by a change of it (client-side
+ * tracking on a connection of its own; no payload comes with a wake, so
+ * what reaches the daemon is bounded by the claims' bytes). It
  * claims only while the instance (instance.h) is registered, and drops the
  * replies of calls made as an earlier instance. When the instance must
  * re-register (a claim refused as fenced, a commit that failed or kept
@@ -26,11 +28,13 @@
  * that large payloads do not multiply the daemon's memory. */
 #define CONSUMER_BATCH_BYTES (1L << 20)
 #define CONSUMER_IN_FLIGHT_BYTES (4L << 20)
-/* How long a blocking read waits before it is issued again, and the
- * margin its reply watchdog gives it on top. */
-#define CONSUMER_BLOCK_SECONDS 2
-#define CONSUMER_BLOCK_MARGIN_SECONDS 5
-/* Pause before a failed claim, read or refused commit goes again. */
+/* An idle consumer claims this often even without a wake (what tracking
+ * cannot see: a wake lost with a connection). */
+#define CONSUMER_POLL_MS 2000
+/* Pause before a failed claim or refused commit goes again; also the poll
+ * when Redis refuses client-side tracking (CLIENT ID, CLIENT TRACKING, or
+ * a SUBSCRIBE that lost the connection this many times in a row). */
+#define CONSUMER_SUBSCRIBE_TRIES 3
 #define CONSUMER_RETRY_MS 250
 /* Sends of a commit refused before its first write (OOM, BUSY, LOADING)
  * before the instance gives its work back: a minute of retries. */
@@ -45,7 +49,7 @@ typedef void consumer_fenced_cb(struct consumer *c, const char *why,
 
 /*
  * A consumer of src for the daemon d (daemon.h), which must outlive it.
- * Its blocking connection starts connecting now. NULL on ENOMEM.
+ * Its wake connection starts connecting now. NULL on ENOMEM.
  */
 struct consumer *consumer_new(struct lrd *d, const char *src,
     consumer_fenced_cb *fenced, void *arg);
@@ -55,13 +59,13 @@ void consumer_kick(struct consumer *c);
 void consumer_reset(struct consumer *c);
 /* No claim or commit in the air (nor a commit waiting to go again). */
 bool consumer_idle(const struct consumer *c);
-/* Stop claiming and close the blocking connection; commits go on. */
+/* Stop claiming and close the wake connection; commits go on. */
 void consumer_stop(struct consumer *c);
 /* NULL is fine. */
 void consumer_free(struct consumer *c);
 /* Size the scorer's scratch space for the current rules; 0 or -1 (ENOMEM). */
 int consumer_fit(struct consumer *c);
-/* Reconnections of the consumer's blocking connection. */
+/* Reconnections of the consumer's wake connection. */
 unsigned long consumer_reconnects(const struct consumer *c);
 
 #endif

@@ -106,7 +106,8 @@
 	    "payloads an instance claimed and has not committed, by seq") \
 	X(INFLIGHT_WAIT, KEY_INFLIGHT, "<instance>:<source>", KEY_TAIL_WAIT, \
 	    "list", "daemon (BLMOVE)", \
-	    "a payload a blocking read took, before its claim") \
+	    "a payload a blocking read took, before its claim (only daemons " \
+	    "before client-side tracking write it; still claimed, requeued)") \
 	X(INFLIGHT_SCAN, KEY_INFLIGHT_SCAN, "", "", "hash", "daemon", \
 	    "the scan for orphaned in-flight keys: cursor, next_ms") \
 	X(REDELIVERIES, KEY_REDELIVERIES, "", "", "hash", "daemon", \

@@ -150,6 +150,17 @@ int rds_argv_addll(struct rds_argv *a, long long v);
 int rds_argv_call(struct rds_argv *a, const char *op, const char *prefix);
 void rds_argv_clear(struct rds_argv *a);
 
+/*
+ * SUBSCRIBE to channel: cb gets the confirmation and then every message
+ * (a RESP2 array "message", channel, payload) for as long as this
+ * connection lasts; never NULL (rds_state_cb tells the loss). The
+ * connection takes no other command after it, and the reply watchdog no
+ * longer applies (TCP keepalive is on instead). Subscribe again after
+ * each reconnection. 0, or -1 when the connection is not up.
+ */
+int rds_subscribe(struct rds_conn *c, const char *channel, rds_reply_cb *cb,
+    void *arg);
+
 /* The monotonic clock of the connections' deadlines, in ms. */
 long long rds_mono_ms(void);
 

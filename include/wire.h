@@ -100,7 +100,7 @@
 	X(OP, EVENTS, "INSTANCE ROUTING then EVENT items: apply events; " \
 	    "replies as COMMIT") \
 	X(OP, DRAIN, "ROUTING: assign what backlogs hold and reps can take; " \
-	    "replies the number assigned") \
+	    "replies DRAIN_REPLY") \
 	X(OP, SLA, "ROUTING LIMIT: fire due warnings and breaches; " \
 	    "replies SLA_REPLY") \
 	X(OP, FORECAST, "ROUTING HORIZON_MS HALF_LIFE_MS: update the " \
@@ -195,7 +195,8 @@
 	X(WHRETRY, 6, "whretry's arguments") \
 	X(WHDEAD, 5, "whdead's arguments") \
 	X(WHCLAIM_REPLY, 4, "whclaim's reply") \
-	X(WHCLAIMED, 3, "one delivery of WHCLAIM_REPLY")
+	X(WHCLAIMED, 3, "one delivery of WHCLAIM_REPLY") \
+	X(DRAIN_REPLY, 2, "drain's reply")
 
 #define WIRE_FIELDS(X) \
 	X(SCRIPT, OP, 0, "the operation, WIRE_OP_*") \
@@ -276,6 +277,9 @@
 	X(CLAIMED, REDELIVERIES, 2, "how often it was requeued after a crash") \
 	X(CLAIMED, OVERSIZE, 3, "its length when it is ASCII and over " \
 	    "MAX_BYTES (PAYLOAD is then \"\": it stays in Redis); else 0") \
+	X(DRAIN_REPLY, MOVED, 0, "leads assigned") \
+	X(DRAIN_REPLY, SKIPPED, 1, "what was skipped for a key of another " \
+	    "type, one log line each") \
 	X(SLA_REPLY, FIRED, 0, "alerts fired") \
 	X(SLA_REPLY, NEXT, 1, "the next due time, ms; -1 when none") \
 	X(SLA_REPLY, NOW, 2, "Redis's time, ms") \

@@ -5,8 +5,9 @@
 -- An event becomes, for each endpoint that wants its type (and whose rep
 -- filter, when it has one, names a rep of the event), a pending delivery:
 -- its body in K.WEBHOOK_BODIES under its webhook-id, and the id in the
--- endpoint's K.WEBHOOK_DUE scored by when it is due: now. (A delivery
--- that must wait for replicas would be recorded with a later score here.)
+-- endpoint's K.WEBHOOK_DUE scored by when it is due: now. (With
+-- redis.replica_acks the instance that claims it sends WAIT after the
+-- claim before sending: daemon/webhook.c.)
 -- The webhook-id is "msg_" and the SHA1 of the endpoint's name and the
 -- body: a call that redoes a failed one's writes (maybe_redo) dates the
 -- event as that one did and finds the delivery already there.
@@ -52,9 +53,8 @@ local function wh_record(typ, data, at_ms, r, r2)
 			local id = 'msg_' .. redis.sha1hex(e.n .. '\n' .. body)
 			local dk, bk = wh_keys(e.n)
 			if redis.call('HSETNX', bk, id, body) == 1 then
-				-- Due now: the hook point for replica_acks, which
-				-- would record it due later and make it due once
-				-- the replicas have the change.
+				-- Due now (with replica_acks, the claimer's WAIT
+				-- holds it until the replicas have the change).
 				redis.call('ZADD', dk, NOW, id)
 			end
 		end

@@ -72,9 +72,46 @@ local function rep_on_shift(c)
 	return open
 end
 
+-- Why rep r's keys cannot be written (one holds another type: a router
+-- whose prefix nests wrote it), or nil. Such a rep gets no lead.
+local function rep_keys_conflict(r)
+	return conflict(rep_key(r, KT.REP), 'hash') or
+	    conflict(rep_key(r, KT.REP_OPEN), 'set') or
+	    conflict(rep_key(r, KT.REP_WINDOW), 'zset') or
+	    conflict(rep_key(r, KT.REP_INBOX), 'list')
+end
+
+-- The keys a drain or sla call may write besides leads' and reps': nil,
+-- or why one cannot be used (the call is refused before any write).
+local function periodic_conflict()
+	local day = fmt(math.floor(NOW / DAY_MS))
+	local l = {P .. K.STATS, 'hash', P .. K.SLA_DUE, 'zset',
+	    P .. K.SLA_WARN, 'zset', P .. K.ALERTS_LOG, 'stream',
+	    P .. K.SRC_ALL, 'hash', P .. K.SRC_DAY .. day, 'hash',
+	    P .. K.SRC_NAMES, 'set'}
+	if R.audit > 0 then
+		l[#l + 1] = P .. K.AUDIT
+		l[#l + 1] = 'stream'
+	end
+	for _, e in ipairs(R.wh or {}) do	-- the webhook outbox's
+		local dk, bk = wh_keys(e.n)
+		l[#l + 1], l[#l + 2], l[#l + 3], l[#l + 4] = dk, 'zset', bk, 'hash'
+	end
+	for i = 1, #l, 2 do
+		local c = conflict(l[i], l[i + 1])
+		if c then
+			return c
+		end
+	end
+	return nil
+end
+
+-- Items a drain or sla call skipped for a key of another type: log lines.
+local skipped = {}
+
 local function rep_can_take(r)
 	local c = R.reps[r]
-	if not c then
+	if not c or rep_keys_conflict(r) then
 		return false	-- removed from the config: keeps leads, gets no new
 	end
 	local s = rep_state(r)
@@ -252,6 +289,12 @@ end
 local function drain(seg)
 	local key = P .. K.BACKLOG .. seg
 	local skip, moved, pos = 0, 0, 0
+	local bad = conflict(key, 'zset')
+	if bad then
+		skipped[#skipped + 1] = 'segment ' .. seg .. ': ' .. bad
+		stat('skipped:key_conflict')
+		return 0
+	end
 	local gone = drained[key]
 	if not gone then
 		gone = {}
@@ -268,9 +311,16 @@ local function drain(seg)
 		    redis.call('HMGET', lk, 'status', 'score', 'lead',
 		    'breached_by', 'received_at_ms', 'source', 'rep',
 		    'assigned_at_ms', 'follow_up_due_ms')
+		local held = rec and rec[1] == 'assigned' and R.reps[rec[7]]
+		local bad = held and rep_keys_conflict(rec[7])
 		if gone[id] then
 			pos = pos + 1
-		elseif rec and rec[1] == 'assigned' and R.reps[rec[7]] then
+		elseif bad then
+			-- Its rep's keys hold another type: it waits, unfinished.
+			skipped[#skipped + 1] = 'lead ' .. id .. ': ' .. bad
+			stat('skipped:key_conflict')
+			pos = pos + 1
+		elseif held then
 			assign(id, seg, tonumber(rec[2]), rec[3], rec[7], nil, nil,
 			    {at = tonumber(rec[8]), due = tonumber(rec[9])})
 			gone[id] = true
@@ -319,14 +369,17 @@ local function stop_timers(id)
 	redis.call('ZREM', P .. K.SLA_WARN, id)
 end
 
--- A lead leaves its rep (closed or rejected): free the slot, stop timers.
--- redo: finish a release a failed call began.
-local function release_lead(id, r, redo)
+-- A lead leaves its rep (closed or rejected): free the slot, stop timers
+-- (unless keep: a reassignment moves them last). redo: finish a release a
+-- failed call began.
+local function release_lead(id, r, redo, keep)
 	if redis.call('SREM', rep_key(r, KT.REP_OPEN), id) == 1 and
 	    repst[r] then
 		repst[r].open = repst[r].open - 1
 	end
-	stop_timers(id)
+	if not keep then
+		stop_timers(id)
+	end
 	if R.audit > 0 and not (redo and audited('release', id, r)) then
 		audit('op', 'release', 'lead', id, 'rep', r, 'open',
 		    redis.call('SCARD', rep_key(r, KT.REP_OPEN)))
@@ -351,14 +404,26 @@ end
 
 -- drain ROUTING: assign whatever the backlogs hold and reps can take
 -- (after a reload, and periodically as rolling windows free capacity).
+-- Replies DRAIN_REPLY. Refused before any write when a shared key holds
+-- another type; a backlog, or a half-assigned lead whose rep's keys, hold
+-- another type is skipped (counted, one log line each); a rep with such
+-- keys gets no lead.
 ops[OP.DRAIN] = function()
 	load_routing(DRAIN.ROUTING)
+	local c = periodic_conflict()
+	if c then
+		return redis.error_reply('ERR leadrouted: ' .. c)
+	end
 	local moved = 0
 	for _, seg in ipairs(R.seg_order) do
-		if redis.call('ZCARD', P .. K.BACKLOG .. seg) > 0 then
+		-- (Redis deletes an empty sorted set: 'none' is empty.)
+		if key_type(P .. K.BACKLOG .. seg) ~= 'none' then
 			moved = moved + drain(seg)
 		end
 	end
 	flush_all()
-	return moved
+	local out = {}
+	out[1 + DRAIN_REPLY.MOVED] = moved
+	out[1 + DRAIN_REPLY.SKIPPED] = skipped
+	return out
 end
