@@ -311,13 +311,14 @@ bench: deps
 # --- fuzzing and valgrind --------------------------------------------------
 
 # libFuzzer targets (clang) on the pure modules: lead parsing and scoring,
-# events, the configuration, what webhook delivery parses (whmsg). `make fuzz` runs each for FUZZ_SECONDS on a
-# copy of its seed corpus (tests/fuzz/corpus/X) in build/fuzz/corpus-X;
+# events, the configuration, the HTTP intake request, stream ids, cluster
+# redirects, what webhook delivery parses (whmsg). `make fuzz` runs each
+# for FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/X) in build/fuzz/corpus-X;
 # findings are written to build/fuzz/ and fail the run. `make test` runs
 # `fuzz-short`.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SHORT_SECONDS ?= 20
+FUZZ_SHORT_SECONDS ?= 8
 FUZZ_CFLAGS   = $(WARNINGS) $(DEFS) -Iinclude -Itests/fuzz $(PKG_CFLAGS) \
 		-O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN      = address,undefined

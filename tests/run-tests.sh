@@ -16,9 +16,11 @@ for bin in "$@"; do
 	name=$(basename "$bin")
 	log="${bin}.log"
 	echo "=== $name"
+	start=$(date +%s)
 	"$bin" >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	echo "=== $name: $(( $(date +%s) - start )) s"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\./\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below:/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 	passed=$((passed + p))
