@@ -44,7 +44,7 @@ DEBS += chromium nodejs
 # The TLS recipe of README "High availability" (itest_ha).
 DEBS += stunnel4
 
-CORE    = log config config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
+CORE    = log config config_read config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
 CORE   += sid
 CORE   += config_webhooks whmsg
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)

@@ -1,7 +1,8 @@
 /*
  * config_int.h - what the configuration loader's files share (config.c,
- * config_cond.c, config_plan.c): the diagnostics of one load and the key
- * tables that drive it. Not for other modules: they use config.h.
+ * config_read.c, config_cond.c, config_plan.c, config_cal.c,
+ * config_intake.c, config_webhooks.c): the diagnostics of one load and the
+ * key tables that drive it; the reading tools are config_read.c's. Not for other modules: they use config.h.
  *
  * A key table lists the keys of one group, each with its type, default,
  * bounds and where its value goes (an offset into the struct the group
@@ -121,6 +122,10 @@ config_setting_t *cfg_member(const config_setting_t *group, const char *name);
 /* Is s a list ( ... ) or an array [ ... ]? */
 bool cfg_is_list(const config_setting_t *s);
 
+/* Warn about the members of group for which known(name, arg) is false. */
+void cfg_check_unknown_by(struct cfg_ctx *c, const config_setting_t *group,
+    const char *parent, bool (*known)(const char *name, const void *arg),
+    const void *arg);
 /* Warn about members of group not in the NULL-terminated known list. */
 void cfg_check_unknown(struct cfg_ctx *c, const config_setting_t *group,
     const char *pkey, const char *const *known);
