@@ -260,27 +260,13 @@ local cur_inst = ''
 -- writes anything.
 local function shared_keys(h)
 	local day = fmt(math.floor(NOW / DAY_MS))
-	local l = {h, 'hash', P .. K.STATS, 'hash', P .. K.DEAD, 'list',
-	    P .. K.NURTURE, 'list', P .. K.SLA_DUE, 'zset', P .. K.SLA_WARN,
-	    'zset', P .. K.SRC_ALL, 'hash', P .. K.SRC_DAY .. day, 'hash',
-	    P .. K.CALIB_ALL, 'hash', P .. K.CALIB_DAY .. day, 'hash',
-	    P .. K.CALIB_REASONS, 'hash', P .. K.REDELIVERIES, 'hash',
-	    P .. K.SRC_NAMES, 'set', P .. K.OUTCOMES, 'set'}
-	if R.audit > 0 then
-		l[#l + 1] = P .. K.AUDIT
-		l[#l + 1] = 'stream'
-	end
-	for _, e in ipairs(R.wh or {}) do	-- the webhook outbox's
-		local dk, bk = wh_keys(e.n)
-		l[#l + 1], l[#l + 2], l[#l + 3], l[#l + 4] = dk, 'zset', bk, 'hash'
-	end
-	for i = 1, #l, 2 do
-		local c = conflict(l[i], l[i + 1])
-		if c then
-			return c
-		end
-	end
-	return nil
+	return keys_conflict({h, 'hash', P .. K.STATS, 'hash', P .. K.DEAD,
+	    'list', P .. K.NURTURE, 'list', P .. K.SLA_DUE, 'zset',
+	    P .. K.SLA_WARN, 'zset', P .. K.SRC_ALL, 'hash',
+	    P .. K.SRC_DAY .. day, 'hash', P .. K.CALIB_ALL, 'hash',
+	    P .. K.CALIB_DAY .. day, 'hash', P .. K.CALIB_REASONS, 'hash',
+	    P .. K.REDELIVERIES, 'hash', P .. K.SRC_NAMES, 'set',
+	    P .. K.OUTCOMES, 'set'})
 end
 
 -- Rep r's keys, a segment's (its backlog, its reps'), a list of

@@ -81,19 +81,15 @@ local function rep_keys_conflict(r)
 	    conflict(rep_key(r, KT.REP_INBOX), 'list')
 end
 
--- The keys a drain or sla call may write besides leads' and reps': nil,
--- or why one cannot be used (the call is refused before any write).
-local function periodic_conflict()
-	local day = fmt(math.floor(NOW / DAY_MS))
-	local l = {P .. K.STATS, 'hash', P .. K.SLA_DUE, 'zset',
-	    P .. K.SLA_WARN, 'zset', P .. K.ALERTS_LOG, 'stream',
-	    P .. K.SRC_ALL, 'hash', P .. K.SRC_DAY .. day, 'hash',
-	    P .. K.SRC_NAMES, 'set'}
+-- The first of l (key and TYPE name pairs), with the audit stream and
+-- the webhook outbox's keys where they are written, that holds another
+-- type: nil, or why (conflict's answer).
+local function keys_conflict(l)
 	if R.audit > 0 then
 		l[#l + 1] = P .. K.AUDIT
 		l[#l + 1] = 'stream'
 	end
-	for _, e in ipairs(R.wh or {}) do	-- the webhook outbox's
+	for _, e in ipairs(R.wh or {}) do
 		local dk, bk = wh_keys(e.n)
 		l[#l + 1], l[#l + 2], l[#l + 3], l[#l + 4] = dk, 'zset', bk, 'hash'
 	end
@@ -104,6 +100,16 @@ local function periodic_conflict()
 		end
 	end
 	return nil
+end
+
+-- The keys a drain or sla call may write besides leads' and reps': nil,
+-- or why one cannot be used (the call is refused before any write).
+local function periodic_conflict()
+	local day = fmt(math.floor(NOW / DAY_MS))
+	return keys_conflict({P .. K.STATS, 'hash', P .. K.SLA_DUE, 'zset',
+	    P .. K.SLA_WARN, 'zset', P .. K.ALERTS_LOG, 'stream',
+	    P .. K.SRC_ALL, 'hash', P .. K.SRC_DAY .. day, 'hash',
+	    P .. K.SRC_NAMES, 'set'})
 end
 
 -- Items a drain or sla call skipped for a key of another type: log lines.
