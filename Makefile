@@ -215,7 +215,8 @@ test check: deps
 	@$(MAKE) --no-print-directory test-run
 
 test-run: check-layout $(UNIT_BINS) $(ITEST_BINS) $(BT)/leadrouted $(BT)/leadctl all fuzz-short $(WH_NODE)
-	@tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+	@tests/run-tests.sh $(BT)/itest_faults \
+	    $(filter-out $(BT)/itest_faults,$(ITEST_BINS)) $(UNIT_BINS)
 
 # daemon/core/ is pure: no event loop, no hiredis, not even through a
 # header it includes (README "Layout"). gcc -M lists every header a file
