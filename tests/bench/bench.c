@@ -2050,6 +2050,13 @@ struct sla_result {
 	long long timers;
 	/* MEMORY USAGE, bytes per lead, of what each assignment keeps */
 	double mem_record, mem_inbox, mem_due, mem_open, mem_window;
+	/* the records sampled: how many in listpack encoding, the fields
+	 * over hash-max-listpack-value (name: how many records, mean bytes),
+	 * and the same records copied with that limit raised (MEM_LP_VALUE) */
+	long rec_sampled, rec_listpack;
+	long lp_limit;
+	char rec_big[256];
+	double mem_record_lp;
 	double first_ms, all_ms;
 	long fired;
 	long rss2_kb, hwm2_kb;		/* the restarted daemon, after firing */
@@ -2064,6 +2071,102 @@ mem_key(redisContext *c, const char *k)
 	return b < 0 ? 0 : (double)b;
 }
 
+/*
+ * The records of MEM_SAMPLE leads: mean MEMORY USAGE, their encoding, the
+ * fields longer than hash-max-listpack-value (what makes a hash leave the
+ * compact encoding), and the mean MEMORY USAGE of the same fields copied
+ * into a scratch key with that limit raised to MEM_LP_VALUE (restored after).
+ */
+#define MEM_SAMPLE 100
+#define MEM_LP_VALUE 1024
+
+static const char record_lua[] =
+    "local lim, out = tonumber(ARGV[1]), {}\n"
+    "local a = redis.call('HGETALL', KEYS[1])\n"
+    "for i = 1, #a, 2 do\n"
+    "  if #a[i + 1] > lim then out[#out + 1] = a[i]; out[#out + 1] = #a[i + 1] end\n"
+    "end\n"
+    "return out\n";
+static const char copy_lua[] =
+    "local a = redis.call('HGETALL', KEYS[1])\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "redis.call('HSET', KEYS[2], unpack(a))\n"
+    "local m = redis.call('MEMORY', 'USAGE', KEYS[2], 'SAMPLES', 0)\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return m\n";
+
+static void
+record_memory(redisContext *c, struct sla_result *res)
+{
+	struct {
+		char name[48];
+		long n;
+		double bytes;
+	} big[16];
+	int nbig = 0;
+	double sum = 0, sum_lp = 0;
+	char k[256], old[32] = "64";
+	redisReply *r;
+	size_t len = 0;
+
+	res->lp_limit = 64;
+	if ((r = cmd(c, "CONFIG GET hash-max-listpack-value")) != NULL) {
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+			snprintf(old, sizeof(old), "%s", r->element[1]->str);
+			res->lp_limit = strtol(old, NULL, 10);
+		}
+		freeReplyObject(r);
+	}
+	for (long i = 1; i <= MEM_SAMPLE && i <= res->leads; i++) {
+		snprintf(k, sizeof(k), "%slead:s-%ld", opt.prefix, i);
+		sum += mem_key(c, k);
+		res->rec_sampled++;
+		if ((r = cmd(c, "OBJECT ENCODING %s", k)) != NULL) {
+			if (r->type == REDIS_REPLY_STRING &&
+			    (strcmp(r->str, "listpack") == 0 ||
+			    strcmp(r->str, "ziplist") == 0))
+				res->rec_listpack++;
+			freeReplyObject(r);
+		}
+		if ((r = cmd(c, "EVAL %s 1 %s %ld", record_lua, k,
+		    res->lp_limit)) == NULL)
+			continue;
+		for (size_t e = 0; r->type == REDIS_REPLY_ARRAY &&
+		    e + 1 < r->elements; e += 2) {
+			int b = 0;
+
+			while (b < nbig && strcmp(big[b].name, r->element[e]->str) != 0)
+				b++;
+			if (b == nbig && nbig < 16) {
+				snprintf(big[nbig].name, sizeof(big[nbig].name),
+				    "%s", r->element[e]->str);
+				big[nbig].n = 0;
+				big[nbig++].bytes = 0;
+			}
+			if (b < nbig) {
+				big[b].n++;
+				big[b].bytes += (double)r->element[e + 1]->integer;
+			}
+		}
+		freeReplyObject(r);
+	}
+	if (res->rec_sampled == 0)
+		return;
+	res->mem_record = sum / (double)res->rec_sampled;
+	for (int b = 0; b < nbig; b++)
+		len += (size_t)snprintf(res->rec_big + len,
+		    len < sizeof(res->rec_big) ? sizeof(res->rec_big) - len : 0,
+		    "%s`%s` in %ld, %.0f bytes", b ? "; " : "", big[b].name,
+		    big[b].n, big[b].bytes / (double)big[b].n);
+	freeReplyObject(cmd(c, "CONFIG SET hash-max-listpack-value %d", MEM_LP_VALUE));
+	for (long i = 1; i <= res->rec_sampled; i++) {
+		snprintf(k, sizeof(k), "%slead:s-%ld", opt.prefix, i);
+		sum_lp += (double)cmd_int(c, "EVAL %s 2 %s bench:copy", copy_lua, k);
+	}
+	freeReplyObject(cmd(c, "CONFIG SET hash-max-listpack-value %s", old));
+	res->mem_record_lp = sum_lp / (double)res->rec_sampled;
+}
+
 static void
 sla_memory(redisContext *c, struct sla_result *res)
 {
@@ -2071,8 +2174,7 @@ sla_memory(redisContext *c, struct sla_result *res)
 	redisReply *r;
 	double inbox = 0, open = 0, window = 0, n = (double)res->leads;
 
-	key(k, sizeof(k), "lead:s-1");
-	res->mem_record = mem_key(c, k);
+	record_memory(c, res);
 	key(k, sizeof(k), "sla:due");
 	res->mem_due = mem_key(c, k) / n;
 	/* Every rep's inbox, open set and window, from the keys that exist. */
@@ -2555,6 +2657,12 @@ report_md(FILE *f, const struct results *R)
 		    s->used_memory / 1048576.0, s->bytes_per_lead);
 		fprintf(f, "| of which (`MEMORY USAGE`, bytes per lead): lead record, rep inbox, `sla:due`, rep open set, rep window | %.0f, %.0f, %.0f, %.0f, %.0f |\n",
 		    s->mem_record, s->mem_inbox, s->mem_due, s->mem_open, s->mem_window);
+		fprintf(f, "| lead records sampled (`lr:lead:s-1`…): in listpack encoding; fields over `hash-max-listpack-value` %ld (records, mean bytes) | %ld of %ld; %s |\n",
+		    s->lp_limit, s->rec_listpack, s->rec_sampled,
+		    s->rec_big[0] ? s->rec_big : "none");
+		fprintf(f, "| the same records copied with `hash-max-listpack-value %d` (`MEMORY USAGE`, mean) | %.0f bytes (%.0f bytes, %.0f%% less) |\n",
+		    MEM_LP_VALUE, s->mem_record_lp, s->mem_record - s->mem_record_lp,
+		    s->mem_record > 0 ? 100 * (s->mem_record - s->mem_record_lp) / s->mem_record : 0);
 		fprintf(f, "| restart → first alert (%ld deadlines overdue) | %.0f ms |\n",
 		    s->overdue, s->first_ms);
 		fprintf(f, "| restart → all %ld alerts | %.0f ms (%.0f alerts/s after the first) |\n",
@@ -2687,7 +2795,7 @@ json_report(const struct results *R)
 		const struct sla_result *s = &R->sla;
 
 		json_object_set_new(j, "sla_scale", json_pack(
-		    "{s:b,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:I,s:I}",
+		    "{s:b,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:I,s:I}",
 		    "ok", s->ok, "leads", (json_int_t)s->leads, "timers",
 		    (json_int_t)s->timers, "load_seconds", s->load_secs,
 		    "load_leads_per_s", s->load_rate,
@@ -2696,6 +2804,7 @@ json_report(const struct results *R)
 		    "redis_used_memory", s->used_memory,
 		    "redis_bytes_per_lead", s->bytes_per_lead,
 		    "mem_lead_record", s->mem_record,
+		    "mem_lead_record_listpack", s->mem_record_lp,
 		    "mem_inbox_per_lead", s->mem_inbox,
 		    "mem_sla_due_per_lead", s->mem_due,
 		    "mem_open_set_per_lead", s->mem_open,
