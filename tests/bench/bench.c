@@ -2050,6 +2050,7 @@ struct sla_result {
 	long leads, overdue;
 	double load_secs, load_rate;
 	long rss_kb, hwm_kb;		/* the daemon holding N timers */
+	long anon_kb;			/* of rss_kb, its own (not files') */
 	double used_memory, bytes_per_lead;
 	long long timers;
 	/* MEMORY USAGE, bytes per lead, of what each assignment keeps */
@@ -2310,6 +2311,7 @@ part_sla(struct sla_result *res)
 	res->timers = cmd_int(c, "ZCARD %s", due);
 	sleep_ms(1500);		/* let the heap settle after the last batch */
 	res->rss_kb = proc_kb(pid, "VmRSS");
+	res->anon_kb = proc_kb(pid, "RssAnon");
 	res->hwm_kb = proc_kb(pid, "VmHWM");
 	res->used_memory = info_num(c, "memory", "used_memory");
 	res->bytes_per_lead = (res->used_memory - mem0) / (double)opt.sla_leads;
@@ -2665,8 +2667,9 @@ report_md(FILE *f, const struct results *R)
 		fprintf(f, "| leads assigned, none followed up (`ZCARD lr:sla:due`) | %lld |\n", s->timers);
 		fprintf(f, "| time to route them (pushed pipelined while the daemon ran) | %.1f s (%.0f leads/s) |\n",
 		    s->load_secs, s->load_rate);
-		fprintf(f, "| daemon RSS / peak RSS holding them | %.1f MB / %.1f MB |\n",
-		    (double)s->rss_kb / 1024.0, (double)s->hwm_kb / 1024.0);
+		fprintf(f, "| daemon RSS / peak RSS holding them (of the RSS, its own memory, `RssAnon`; the rest is shared libraries' pages) | %.1f MB / %.1f MB (%.1f MB) |\n",
+		    (double)s->rss_kb / 1024.0, (double)s->hwm_kb / 1024.0,
+		    (double)s->anon_kb / 1024.0);
 		fprintf(f, "| Redis `used_memory` / per assigned lead | %.0f MB / %.0f bytes |\n",
 		    s->used_memory / 1048576.0, s->bytes_per_lead);
 		fprintf(f, "| of which (`MEMORY USAGE`, bytes per lead): lead record, rep inbox, `sla:due`, rep open set, rep window | %.0f, %.0f, %.0f, %.0f, %.0f |\n",
@@ -2809,12 +2812,13 @@ json_report(const struct results *R)
 		const struct sla_result *s = &R->sla;
 
 		json_object_set_new(j, "sla_scale", json_pack(
-		    "{s:b,s:I,s:I,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:I,s:I}",
+		    "{s:b,s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:f,s:I,s:I}",
 		    "ok", s->ok, "leads", (json_int_t)s->leads, "timers",
 		    (json_int_t)s->timers, "load_seconds", s->load_secs,
 		    "load_leads_per_s", s->load_rate,
 		    "daemon_rss_kb", (json_int_t)s->rss_kb,
 		    "daemon_peak_rss_kb", (json_int_t)s->hwm_kb,
+		    "daemon_rss_anon_kb", (json_int_t)s->anon_kb,
 		    "redis_used_memory", s->used_memory,
 		    "redis_bytes_per_lead", s->bytes_per_lead,
 		    "mem_lead_record", s->mem_record,
