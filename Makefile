@@ -300,14 +300,31 @@ $(B)/bench/bench: tests/bench/bench.c Makefile
 	    -pthread $$(pkg-config --cflags hiredis jansson libconfig) -o $@ $< \
 	    $$(pkg-config --libs hiredis jansson libconfig) -lm
 
+# The bench's peer: BullMQ as tests/bench/peer/package-lock.json pins it,
+# installed (npm ci) into build/bench/peer with peer.mjs beside it.
+BENCH_PEER = $(B)/bench/peer/node_modules/.package-lock.json $(B)/bench/peer/peer.mjs
+
+$(B)/bench/peer/node_modules/.package-lock.json: tests/bench/peer/package.json tests/bench/peer/package-lock.json
+	@mkdir -p $(B)/bench/peer
+	cp tests/bench/peer/package.json tests/bench/peer/package-lock.json $(B)/bench/peer/
+	cd $(B)/bench/peer && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(B)/bench/peer/peer.mjs: tests/bench/peer/peer.mjs
+	@mkdir -p $(@D)
+	cp $< $@
+
 .PHONY: bench
 bench: deps
 	@$(MAKE) --no-print-directory all || { \
 	    echo "bench: 'make all' failed; building $(B)/leadrouted only"; \
 	    $(MAKE) --no-print-directory $(B)/leadrouted; }
 	@$(MAKE) --no-print-directory $(B)/bench/bench
+	@$(MAKE) --no-print-directory $(BENCH_PEER) || \
+	    echo "bench: the BullMQ peer could not be installed (npm); its part is skipped"
 	$(B)/bench/bench -d $(B)/leadrouted -c conf/leadrouted.conf \
-	    -w $(B)/bench -o $(B)/bench/results.json -r tests/bench/RESULTS.md
+	    -w $(B)/bench -o $(B)/bench/results.json -r tests/bench/RESULTS.md \
+	    -P $(B)/bench/peer
 
 # --- fuzzing and valgrind --------------------------------------------------
 

@@ -535,7 +535,7 @@ add_lead(struct consumer *c, struct rds_argv *a, const char *seq,
 		    cfg->segments.v[dec.segment].name);
 		item_sets(&it, WIRE_LEAD_MQL, dec.mql ? "1" : "0");
 		item_sets(&it, WIRE_LEAD_SOURCE, dec.source);
-		item_set(&it, WIRE_LEAD_RAW, raw->str, raw->len);
+		/* WIRE_LEAD_RAW stays "": the script has the payload in flight. */
 		item_sets(&it, WIRE_LEAD_RECEIPT, dec.receipt);
 	}
 	item_set(&it, WIRE_LEAD_SHA, sha->str, sha->len);

@@ -254,7 +254,8 @@
 	X(LEAD, SEGMENT, 4, "the segment's name") \
 	X(LEAD, MQL, 5, "1 for an MQL, else 0") \
 	X(LEAD, SOURCE, 6, "the lead's source; \"\" when none") \
-	X(LEAD, RAW, 7, "the payload as pushed") \
+	X(LEAD, RAW, 7, "the payload as pushed; \"\" (what the daemon " \
+	    "sends): the script takes its in-flight copy") \
 	X(LEAD, RECEIPT, 8, "the score receipt, JSON") \
 	X(LEAD, SHA, 9, "the payload's SHA1 when it was redelivered, else \"\"") \
 	X(EVENT, SEQ, 0, "the payload's seq in the in-flight hash") \

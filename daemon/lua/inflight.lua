@@ -305,8 +305,9 @@ end
 -- laid out as DEAD, its redelivery sha at sha as well; kind the KIND word
 -- of a live one, its payload at rawi): refuse those no
 -- longer in the instance's in-flight hash (fenced), dead-letter the dead
--- ones and those of an unknown kind, hand the rest to apply(a) (a: the
--- ARGV index of the item's first argument), then drop the batch from
+-- ones and those of an unknown kind, hand the rest to apply(a, payload)
+-- (a: the ARGV index of the item's first argument; payload: its in-flight
+-- copy, which stands in for an empty raw argument), then drop the batch from
 -- in-flight and write what was deferred. Returns one result word per
 -- item, then the number of dead letters dropped from the full dead list
 -- when there were some. A call whose items do not add up, or one of whose
@@ -371,10 +372,11 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 			end
 			res = RES.DEAD
 		elseif k ~= kind then
+			local raw = ARGV[a + rawi]
 			res = refuse(RES.BAD_ITEM, 'item of unknown kind ' .. jstr(k),
-			    src, ARGV[a + rawi])
+			    src, raw ~= '' and raw or have[i + 1])
 		else
-			res = apply(a)
+			res = apply(a, have[i + 1])
 		end
 		if have[i + 1] and ARGV[a + sha] ~= '' then
 			redone[#redone + 1] = ARGV[a + sha]
@@ -429,10 +431,13 @@ ops[OP.COMMIT] = function()
 		return redis.error_reply('ERR leadrouted: bad claim time')
 	end
 	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
-	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a)
+	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a, payload)
 		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
 		local seg, mqlw = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL]
 		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]
+		if raw == '' then
+			raw = payload	-- the daemon leaves the in-flight copy here
+		end
 		local mql = mqlw == '1'
 		stat('received')
 		if id == '' or seg == '' or not score or
