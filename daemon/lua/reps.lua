@@ -158,13 +158,16 @@ end
 
 -- Assign lead id to rep r. The record is written first, so that a call
 -- that fails after it leaves what the redo needs: with rec (a first
--- assignment) the record's fields go into rec, which is written with them
--- and also starts sla_breached at 0; without rec (a reassignment) they are
--- written alone and sla_breached keeps its 1. received: when the router
--- took the lead (ms), for its own latency SLO; nil for a reassignment.
+-- assignment's record, or the fields a reassignment adds) the
+-- assignment's fields go into rec, written in one HSET that also starts
+-- sla_breached at 0 (a reassignment's caller sets it back to 1); without
+-- rec they are written alone. received: when the router took the lead
+-- (ms), for its own latency SLO; nil for a reassignment.
 -- redo ({at, due} from the record): finish an assignment a failed call
--- began: write nothing the record or Redis already shows.
-local function assign(id, seg, score, raw, r, received, rec, redo)
+-- began: write nothing the record or Redis already shows. moved: a
+-- reassignment (rec then holds only the fields it adds): no
+-- lead.assigned webhook, the caller records lead.reassigned.
+local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 	local s = rep_state(r)
 	-- The SLA clock: the rep's calendar, else sla.calendar, else always
 	-- open; its name goes into the record as sla_calendar.
@@ -234,7 +237,7 @@ local function assign(id, seg, score, raw, r, received, rec, redo)
 	if received then
 		observe('latency', R.hist.latency, NOW - received)
 	end
-	wh_assigned(a, r, at, rec or redo)
+	wh_assigned(a, r, at, not moved)
 end
 
 local function backlog_score(score, received)

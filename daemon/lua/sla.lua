@@ -83,7 +83,7 @@ local function breach(id, due_ms)
 		tried_lk[#tried_lk + 1] = lk
 		if due and R.reps[r] then
 			assign(id, seg, tonumber(rec[8]), rec[9], r, nil, nil,
-			    {at = assigned, due = due})
+			    {at = assigned, due = due}, true)
 			redis.call('HSET', lk, 'sla_breached', 1)
 			moved_on[id] = true
 		end
@@ -116,7 +116,7 @@ local function breach(id, due_ms)
 	release_lead(id, r, redo, true)
 	-- The count goes with the new assignment's record, in one write.
 	assign(id, seg, tonumber(rec[8]), rec[9], to, nil,
-	    {'reassign_count', hops + 1})
+	    {'reassign_count', hops + 1}, nil, true)
 	redis.call('HSET', lk, 'sla_breached', 1)	-- it stays 1
 	wh_reassigned(r, to)
 	moved_on[id] = true
