@@ -450,6 +450,37 @@ test_sla_clock(void **state)
 }
 
 /*
+ * A breached lead moves from a rep with a calendar to one without (and no
+ * sla.calendar): its new clock runs around the clock, and the record says
+ * so by having no sla_calendar (README "Lead record").
+ */
+static void
+test_reassign_to_no_calendar(void **state)
+{
+	struct h_fx *f = *state;
+	char cals[2048] = "", *body, *sc;
+	long long biv[2];
+
+	biv[0] = (h_redis_time_ms(f->c) / 1000 - 10) * 1000;
+	biv[1] = biv[0] + 3600000;
+	cal_conf(cals, sizeof(cals), "bcal", biv, 1, NULL);
+	body = body_of(
+	    "{ id = \"b\"; segments = [\"all\"]; max_open = 10; calendar = \"bcal\"; },"
+	    "{ id = \"a\"; segments = [\"all\"]; max_open = 10; }",
+	    "follow_up = 2; warn_before = 0; on_breach = \"reassign\";", cals);
+	h_fx_start(f, 1, body);
+	free(body);
+	h_push_lead(f->c, "{\"id\":\"r1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:r1", "rep", "b"));
+	field_is(f->c, "lr:lead:r1", "sla_calendar", "bcal");
+	assert_true(h_wait_field(f->c, "lr:lead:r1", "rep", "a"));
+	sc = h_str(f->c, "HGET lr:lead:r1 sla_calendar");
+	if (sc != NULL)
+		fail_msg("sla_calendar is '%s' after the move to a rep without a calendar", sc);
+	h_fx_stop(f);
+}
+
+/*
  * Reassignment on breach: the new timer runs in the new rep's calendar
  * (closed for a while after the move: the gap does not count), and a rep
  * off shift is never picked: with none left on shift, an escalation.
@@ -828,6 +859,7 @@ main(void)
 		H_TEST(test_lua_agrees_with_c),
 		H_TEST(test_sla_clock),
 		H_TEST(test_reassign_in_new_clock),
+		H_TEST(test_reassign_to_no_calendar),
 		H_TEST(test_shifts),
 		H_TEST(test_backlog_drains_at_opening),
 		H_TEST(test_reload_opens_shift),

@@ -194,6 +194,8 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		rec[n + 9], rec[n + 10] = 'sla_breached', 0
 		if cn then
 			rec[n + 11], rec[n + 12] = 'sla_calendar', cn
+		elseif moved then
+			redis.call('HDEL', lk, 'sla_calendar')	-- its clock now
 		end
 		redis.call('HSET', lk, unpack(rec))
 	elseif not redo then
