@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -300,6 +301,46 @@ find_by(json_t *arr, const char *k, const char *v)
 			return o;
 	fail_msg("no %s=%s", k, v);
 	return NULL;
+}
+
+/*
+ * A segment whose only rep is off shift has no room, whatever the rep's
+ * limits leave (contract section 12: what its eligible reps can take).
+ */
+static void
+test_off_shift_room(void **state)
+{
+	static const char *const days[] = {"sun", "mon", "tue", "wed", "thu",
+	    "fri", "sat"};
+	struct h_fx *f = *state;
+	char body[2048];
+	json_t *st, *o;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);	/* open only on another weekday than today */
+	snprintf(body, sizeof(body),
+	    "scoring = { mql_threshold = 10; rules = ( { field = \"activity.demo_request\"; op = \"is_true\"; points = 30; } ); };\n"
+	    "segments = ( { name = \"small\"; field = \"employees\"; op = \"lt\"; value = 100; } );\n"
+	    "default_segment = \"small\";\n"
+	    "reps = ( { id = \"kim\"; segments = [\"small\"]; max_open = 3; calendar = \"week\"; } );\n"
+	    "sla = { follow_up = 3; warn_before = 1; };\n"
+	    "calendars = ( { name = \"week\"; timezone = \"UTC\";\n"
+	    "  hours = { %s = [\"00:00-24:00\"]; }; } );\n",
+	    days[(tm.tm_wday + 3) % 7]);
+	start_web_body(f, NULL, body);
+	push_lead(f->c, "g1", 10);
+	assert_true(h_wait_field(f->c, "lr:lead:g1", "status", "backlog"));
+	st = get_json(f->http_port, "/v1/status", "");
+	o = find_by(json_object_get(st, "reps"), "id", "kim");
+	assert_non_null(o);
+	assert_true(json_is_false(json_object_get(o, "on_shift")));
+	o = find_by(json_object_get(st, "segments"), "name", "small");
+	assert_non_null(o);
+	assert_int_equal(h_jint(o, "backlog"), 1);
+	assert_true(json_number_value(json_object_get(o, "room")) == 0);
+	json_decref(st);
+	h_fx_stop(f);
 }
 
 static void
@@ -834,6 +875,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		H_TEST(test_json_endpoints),
+		H_TEST(test_off_shift_room),
 		H_TEST(test_basic_auth),
 		H_TEST(test_hostile_requests),
 		H_TEST(test_many_stream_clients),

@@ -14,10 +14,10 @@ local function rep_look(r)
 end
 
 -- What rep r can still take now under both limits (never negative); 0
--- when away or no longer in the routing.
+-- when away, off shift or no longer in the routing.
 local function look_room(r, s)
 	local c = R.reps[r]
-	if not c or s.status == 'away' then
+	if not c or s.status == 'away' or not rep_on_shift(c) then
 		return 0
 	end
 	local room = c[1] - s.open
