@@ -260,6 +260,7 @@ switch_cb(const char *host, int port, void *arg)
 	struct lrd *d = arg;
 
 	rds_follow(d->cmd, host, port);
+	rds_follow(d->whc, host, port);
 }
 
 static void
@@ -323,7 +324,7 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	struct lrd *d = arg;
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
 	bool idle = consumer_idle(d->leads) && consumer_idle(d->events) &&
-	    intake_http_idle(d->intake);
+	    intake_http_idle(d->intake) && webhook_idle(d->wh);
 	long long now = rds_mono_ms();
 
 	(void)fd;
@@ -416,7 +417,10 @@ setup(struct lrd *d)
 	    (d->drain = task_new(d->base, &to, &drain_task, d)) == NULL ||
 	    (d->reseg = reseg_new(d, &to)) == NULL ||
 	    (d->metrics = metrics_new(&to, view_cb, d)) == NULL ||
-	    (d->wh = webhook_new(d->base, &to, d->cfg->redis.prefix)) == NULL ||
+	    (d->whc = rds_new(d->base, &d->ropts, "webhooks", NULL,
+	    NULL)) == NULL ||
+	    (d->wh = webhook_new(d->base, &(const struct rds_target){d->whc,
+	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL ||
 	    webhook_configure(d->wh, d->cfg) == -1 ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
@@ -490,6 +494,7 @@ run(struct lrd *d)
 	webhook_start(d->wh);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
+	rds_start(d->whc);
 	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);
@@ -500,6 +505,7 @@ run(struct lrd *d)
 	rds_watch_free(d->watch);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
+	rds_free(d->whc);
 	api_free(d->api);
 	consumer_free(d->leads);
 	consumer_free(d->events);

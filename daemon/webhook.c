@@ -78,6 +78,7 @@ struct webhook {
 	struct wh_ep **eps;
 	size_t neps;
 	bool started, stopped;
+	int reports;			/* outcome calls in the air */
 	struct wh_transfer *transfers;	/* in the air */
 };
 
@@ -90,6 +91,7 @@ struct wh_held {
 
 /* An outcome's script call, alive until its reply. */
 struct wh_report {
+	struct webhook *w;
 	struct rds_argv args;
 	char op[16];
 };
@@ -187,6 +189,7 @@ report_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_warnx("webhook: script call %s failed: %s", r->op,
 		    reply->str);
+	r->w->reports--;
 	rds_argv_clear(&r->args);
 	free(r);
 }
@@ -203,6 +206,7 @@ report_new(struct wh_ep *ep, const char *op, const char *id)
 
 	if (r == NULL)
 		return NULL;
+	r->w = ep->w;
 	rds_argv_init(&r->args);
 	snprintf(r->op, sizeof(r->op), "%s", op);
 	if (rds_argv_call(&r->args, op, ep->w->prefix) == -1 ||
@@ -228,7 +232,15 @@ report_send(struct wh_ep *ep, struct wh_report *r, bool ok)
 	    report_cb, r) == -1) {
 		rds_argv_clear(&r->args);
 		free(r);
+		return;
 	}
+	ep->w->reports++;
+}
+
+bool
+webhook_idle(const struct webhook *w)
+{
+	return w == NULL || w->reports == 0;
 }
 
 /* --- one attempt ---------------------------------------------------------- */
@@ -626,7 +638,8 @@ claim(struct wh_ep *ep)
 	    rds_argv_adds(&ep->args, ep->name) == -1 ||
 	    rds_argv_addll(&ep->args, free_slots) == -1 ||
 	    rds_argv_addll(&ep->args, ep->timeout * 1000 +
-	    WH_LEASE_MARGIN_MS) == -1 ||
+	    WH_LEASE_MARGIN_MS + (ep->w->replica_acks > 0 ?
+	    ep->w->replica_ack_timeout : 0)) == -1 ||
 	    rds_script(to->conn, to->script, to->key, &ep->args, claim_cb,
 	    ep) == -1) {
 		rds_argv_clear(&ep->args);

@@ -71,6 +71,8 @@ struct lrd {
 	struct sentinel_set sentinels;	/* ropts.sentinels; n = 0: none */
 	struct rds_watch *watch;	/* the sentinels' +switch-master */
 	struct rds_conn *cmd;		/* scripts and plain commands */
+	struct rds_conn *whc;		/* the webhook sender's own: its WAITs
+					 * never hold up commits or heartbeats */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */
 

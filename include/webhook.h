@@ -6,7 +6,8 @@
  * makes the change (daemon/lua/outbox.lua). This module sends them: per
  * endpoint it leases due deliveries through the script (whclaim, a lease
  * of the endpoint's timeout plus WH_LEASE_MARGIN_MS, so that a killed
- * instance's deliveries come back to any instance), sends them with
+ * instance's deliveries come back to any instance; with redis.replica_acks
+ * the lease also covers the WAIT held before sending), sends them with
  * libcurl's multi interface driven by the loop (no thread, no blocking
  * call), and reports each outcome back (whdone, whretry, whdead). At most
  * WH_MAX_INFLIGHT deliveries per endpoint are in the air per instance:
@@ -17,6 +18,8 @@
  */
 #ifndef LR_WEBHOOK_H
 #define LR_WEBHOOK_H
+
+#include <stdbool.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -57,6 +60,10 @@ void webhook_start(struct webhook *w);
  * sends them again without waiting for their lease.
  */
 void webhook_stop(struct webhook *w);
+
+/* No outcome call (webhook_stop's give-backs included) is in the air:
+ * the daemon may close the connection. true for NULL. */
+bool webhook_idle(const struct webhook *w);
 /* Free; NULL is fine. Its script calls must have been answered first
  * (or their connection freed). */
 void webhook_free(struct webhook *w);

@@ -579,6 +579,52 @@ test_replica_acks_before_send(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * replica_acks = 1 with no replica and four endpoints that never answer
+ * (a closed port): every claim is followed by a WAIT of the whole timeout.
+ * Those WAITs go on the webhook sender's own connection, so the commits
+ * and the heartbeat are not held up behind them: the instance keeps its
+ * lease and routes every lead.
+ */
+static void
+test_replica_acks_keep_lease(void **state)
+{
+	struct h_fx *f = *state;
+	char body[4096], hooks[2048] = "", one[300], *conf, *at, *out, id[16];
+	size_t n;
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(one, sizeof(one), "%s{ name = \"w%d\"; "
+		    "url = \"http://127.0.0.1:9/\"; format = \"slack\"; "
+		    "max_attempts = 1000; max_backoff = 1; }", i ? "," : "", i);
+		strcat(hooks, one);
+	}
+	snprintf(body, sizeof(body), BODY("0", REPS_AB, "%s"), hooks);
+	h_fx_conf(f, body);
+	conf = h_slurp(f->conf);
+	assert_non_null(at = strstr(conf, "; };"));
+	n = strlen(conf) + 128;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1000;"
+	    " };%s", (int)(at - conf), conf, at + 4);
+	h_write_file(f->conf, out);
+	free(out);
+	free(conf);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	assert_true(h_wait_ready(f->c, 1));
+	for (int k = 0; k < 40; k++) {
+		snprintf(id, sizeof(id), "L%d", k);
+		push_leads(f->c, id, 1);
+		h_sleep_ms(250);
+	}
+	assert_true(h_wait_field(f->c, "lr:lead:L390", "status", "assigned"));
+	h_sleep_ms(2000);
+	assert_int_equal(h_log_count(&f->d[0], "lease ran out"), 0);
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:a:open") +
+	    h_int(f->c, "SCARD lr:rep:b:open"), 40);
+	h_fx_stop(f);
+}
+
 /* The gaps between the attempts of requests (one webhook-id). */
 static long long
 gap(const json_t *reqs, size_t i)
@@ -1035,6 +1081,7 @@ main(void)
 		W_TEST(test_event_points),
 		W_TEST(test_reload_adds_endpoint),
 		W_TEST(test_replica_acks_before_send),
+		W_TEST(test_replica_acks_keep_lease),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
 		W_TEST(test_sigterm_gives_back),
