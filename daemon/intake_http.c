@@ -40,6 +40,11 @@ struct intake_http {
 	long long inflight;		/* pushes waiting for Redis */
 	bool push_failing;		/* the last push got an error reply */
 	bool acks_short;		/* the last WAIT fell short */
+	/* redis.replica_acks: one WAIT in the air at a time answers every
+	 * push written before it (acks_wait); pushes that land meanwhile
+	 * wait for the next one (acks_next). */
+	bool acking;
+	struct push *acks_wait, *acks_next, **acks_next_tail;
 	bool stopping;
 	unsigned long long counts[INTAKE_NSTATUS];
 };
@@ -49,6 +54,7 @@ struct push {
 	struct intake_http *ih;
 	struct evhttp_request *req;
 	struct intake_verdict v;
+	struct push *next;		/* waiting for a WAIT */
 };
 
 /* What an over-the-cap connection reads before it is closed. */
@@ -121,20 +127,37 @@ pushed(struct push *p)
 	free(p);
 }
 
+static void acks_send(struct intake_http *ih);
+
+/* Answer every push of list, now that its WAIT answered (or failed). */
+static void
+acks_answer(struct push *list)
+{
+	struct push *p;
+
+	while ((p = list) != NULL) {
+		list = p->next;
+		p->ih->inflight--;
+		pushed(p);
+	}
+}
+
 /*
- * WAIT's answer. The lead is in Redis whatever it says: a short WAIT is
- * logged once per change (a failover now could lose the push) and the form
- * gets its 202, as leadctl push confirms (README "High availability").
+ * WAIT's answer. The leads are in Redis whatever it says: a short WAIT is
+ * logged once per change (a failover now could lose the pushes) and the
+ * forms get their 202, as leadctl push confirms (README "High
+ * availability").
  */
 static void
-wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
+acks_cb(struct rds_conn *c, redisReply *reply, void *arg)
 {
-	struct push *p = arg;
-	struct intake_http *ih = p->ih;
+	struct intake_http *ih = arg;
+	struct push *list = ih->acks_wait;
 	bool short_now;
 
 	(void)c;
-	ih->inflight--;
+	ih->acking = false;
+	ih->acks_wait = NULL;
 	short_now = reply == NULL || reply->type != REDIS_REPLY_INTEGER ||
 	    reply->integer < ih->cfg->redis.replica_acks;
 	if (short_now && !ih->acks_short)
@@ -144,34 +167,60 @@ wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	else if (!short_now && ih->acks_short)
 		log_info("intake http: replicas acknowledge pushes again");
 	ih->acks_short = short_now;
-	pushed(p);
+	acks_answer(list);
+	acks_send(ih);
 }
 
 /*
- * With redis.replica_acks, the answer waits for WAIT: that many replicas
- * have the push (everything this connection wrote). 0, or -1 when WAIT
- * could not be sent (then the caller answers at once).
+ * Send WAIT for the pushes waiting for one, unless one is in the air (its
+ * answer sends the next). WAIT covers everything this connection wrote:
+ * one answers them all, so a missing replica costs each form one
+ * replica_ack_timeout at most, not one per push before it.
  */
-static int
-wait_replicas(struct push *p)
+static void
+acks_send(struct intake_http *ih)
 {
-	const struct lr_config *cfg = p->ih->cfg;
+	const struct lr_config *cfg = ih->cfg;
 	char n[24], ms[24];
 	const char *argv[3] = {"WAIT", n, ms};
 	size_t lens[3];
+	struct push *list;
 
-	if (cfg->redis.replica_acks <= 0)
-		return -1;
+	if (ih->acking || ih->acks_next == NULL)
+		return;
+	list = ih->acks_next;
+	ih->acks_next = NULL;
+	ih->acks_next_tail = &ih->acks_next;
 	lens[0] = 4;
 	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", cfg->redis.replica_acks);
 	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
 	    cfg->redis.replica_ack_timeout);
-	if (rds_command(p->ih->rds, wait_cb, p,
+	if (rds_command(ih->rds, acks_cb, ih,
 	    cfg->redis.replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv,
-	    lens) == -1)
-		return -1;
-	p->ih->inflight++;
-	return 0;
+	    lens) == -1) {
+		acks_answer(list);	/* the leads are in Redis */
+		return;
+	}
+	ih->acks_wait = list;
+	ih->acking = true;
+}
+
+/* With redis.replica_acks, p's answer waits for a WAIT; false without. */
+static bool
+wait_replicas(struct push *p)
+{
+	struct intake_http *ih = p->ih;
+
+	if (ih->cfg->redis.replica_acks <= 0)
+		return false;
+	if (ih->acks_next_tail == NULL)
+		ih->acks_next_tail = &ih->acks_next;
+	p->next = NULL;
+	*ih->acks_next_tail = p;
+	ih->acks_next_tail = &p->next;
+	ih->inflight++;
+	acks_send(ih);
+	return true;
 }
 
 static void
@@ -195,7 +244,7 @@ push_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		free(p);
 		return;
 	}
-	if (wait_replicas(p) == -1)
+	if (!wait_replicas(p))
 		pushed(p);
 }
 

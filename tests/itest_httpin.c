@@ -585,6 +585,52 @@ test_replica_acks(void **state)
 	    "assigned"));
 	assert_true(h_log_contains(&t->f.d[0],
 	    "fewer than 1 replicas acknowledged a push"));
+
+	/* Eight forms at once: one WAIT answers every push before it, so
+	 * they wait for two WAITs at most (3 s), not one each (12 s). */
+	{
+		char url[128], data[8][700], codes[8][700], id[32];
+		const char *argv[16];
+		pid_t pids[8];
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/leads",
+		    t->port);
+		t0 = h_now_ms();
+		for (int i = 0; i < 8; i++) {
+			snprintf(id, sizeof(id), "acks-many-%d", i);
+			snprintf(data[i], sizeof(data[i]),
+			    "{\"id\":\"%s\",\"email\":\"x%d@acme.example\"}", id,
+			    i);
+			snprintf(codes[i], sizeof(codes[i]), "%s/many%d.code",
+			    t->f.dir, i);
+			argv[0] = "curl";
+			argv[1] = "-s";
+			argv[2] = "-o";
+			argv[3] = "/dev/null";
+			argv[4] = "-w";
+			argv[5] = "%{http_code}";
+			argv[6] = "-H";
+			argv[7] = "Authorization: " BEARER;
+			argv[8] = "-H";
+			argv[9] = "Content-Type: " JSON;
+			argv[10] = "--data-binary";
+			argv[11] = data[i];
+			argv[12] = url;
+			argv[13] = NULL;
+			pids[i] = h_spawn(argv, NULL, codes[i], NULL);
+		}
+		for (int i = 0; i < 8; i++) {
+			char *code;
+
+			assert_int_equal(h_reap(pids[i], "curl"), 0);
+			code = h_slurp(codes[i]);
+			assert_string_equal(code, "202");
+			free(code);
+		}
+		took = h_now_ms() - t0;
+		if (took > 6000)
+			fail_msg("8 posts took %lld ms: one WAIT each", took);
+	}
 	h_fx_stop(&t->f);
 }
 
