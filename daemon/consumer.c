@@ -942,6 +942,23 @@ id_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	    (int)(sizeof(argv) / sizeof(argv[0])), argv, lens);
 }
 
+/*
+ * Redis Cluster: tracking is per node, and this connection's other
+ * commands name no key, so it would stay on the seed node. EXISTS on the
+ * key first: a MOVED answer takes the connection to the slot's node (the
+ * callback then gets NULL, and the new connection starts over); any other
+ * answer means this is the node: track here.
+ */
+static void
+locate_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct consumer *c = arg;
+
+	if (reply == NULL || c->stopped)
+		return;
+	(void)rds_commandf(conn, id_cb, c, "CLIENT ID");
+}
+
 static void
 blk_state_cb(struct rds_conn *conn, bool up, void *arg)
 {
@@ -959,7 +976,9 @@ blk_state_cb(struct rds_conn *conn, bool up, void *arg)
 		return;
 	/* A new connection, a new client id: track again. Claim at once
 	 * too (what was pushed while no wake could come). */
-	if (!c->untracked)
+	if (!c->untracked && c->d->cfg->redis.cluster)
+		(void)rds_commandf(conn, locate_cb, c, "EXISTS %s", c->key);
+	else if (!c->untracked)
 		(void)rds_commandf(conn, id_cb, c, "CLIENT ID");
 	wake(c);
 }
@@ -986,6 +1005,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->claims == 0)
 		consumer_kick(c);
+	/* Redis Cluster: after a slot migration the key is served by
+	 * another node, which this connection learns only from a command
+	 * naming it (MOVED moves it there; it tracks again on arrival). */
+	if (c->d->cfg->redis.cluster && rds_up(c->blk))
+		(void)rds_commandf(c->blk, NULL, NULL, "EXISTS %s", c->key);
 	poll_later(c);
 }
 

@@ -1012,6 +1012,28 @@ test_cluster_slot_migrated(void **state)
 	    slot, (double)(t_end - t_moved) / 1000.0,
 	    (double)(t_routed - t_end) / 1000.0, twice);
 	check(f, name, injected);
+	/* Idle daemons wake on a push to the slot's new node at once (their
+	 * tracking moved with the slot), not at the 2 s fallback poll. */
+	for (int i = 0; i < 3; i++) {
+		char id[32], key[96], lead[160];
+		long long t0, took;
+
+		h_sleep_ms(300);
+		snprintf(id, sizeof(id), "wake-%d", i);
+		snprintf(key, sizeof(key), CLUSTER_PREFIX "lead:%s", id);
+		snprintf(lead, sizeof(lead),
+		    "{\"id\":\"%s\",\"email\":\"w%d@acme.example\"}", id, i);
+		t0 = h_now_ms();
+		freeReplyObject(h_cmd(f->h.c, "LPUSH " CLUSTER_PREFIX "incoming %s",
+		    lead));
+		while (h_int(f->h.c, "EXISTS %s", key) == 0 &&
+		    h_now_ms() - t0 < H_WAIT_MS)
+			h_sleep_ms(5);
+		took = h_now_ms() - t0;
+		if (took > 1000)
+			fail_msg("lead %s routed %lld ms after its push: no wake, the fallback poll",
+			    id, took);
+	}
 	stop_all(f);
 }
 
