@@ -924,17 +924,46 @@ test_sla_fault_each_write(void **state)
 	struct h_fx *f = *state;
 	static const struct chk_rep limits[] = {{"pat", 1000, 0, 0},
 	    {"sam", 1000, 0, 0}};
+	redisReply *bodies;
 	int points;
 
 	assert_non_null(x);
 	x->f = f;
+	/* A webhook endpoint on a closed port: its deliveries stay pending
+	 * in the outbox, where the test counts them. */
 	h_fx_start(f, 1, TWO_REPS("1000", "sla = { follow_up = 1; "
-	    "warn_before = 0; on_breach = \"reassign\"; max_reassign = 1; };\n"));
+	    "warn_before = 0; on_breach = \"reassign\"; max_reassign = 1; };\n"
+	    "webhooks = ( { name = \"w\"; url = \"http://127.0.0.1:9/x\"; "
+	    "format = \"slack\"; max_attempts = 1000; events = "
+	    "[\"lead.assigned\", \"lead.reassigned\", \"sla.breach\", "
+	    "\"sla.escalation\"]; } );\n"));
 	points = walk_periodic(x, "sla", "SL", 1, timers_done, moved_on);
 	assert_true(points >= 5);
-	/* Every chain ends in one escalation, whatever failed on the way. */
-	for (size_t i = 0; i < x->n; i++)
+	/* Every chain ends in one escalation, whatever failed on the way;
+	 * and its webhooks are recorded once each: an assignment, a breach,
+	 * the reassignment, a breach, the escalation. */
+	bodies = h_cmd(f->c, "HVALS lr:webhook:w:bodies");
+	for (size_t i = 0; i < x->n; i++) {
+		int na = 0, nr = 0, nb = 0, ne = 0;
+		char pat[128];
+
 		assert_int_equal(alerts_of(f, "sla_escalation", x->ids[i]), 1);
+		snprintf(pat, sizeof(pat), "\"lead_id\":\"%s\"", x->ids[i]);
+		for (size_t j = 0; j < bodies->elements; j++) {
+			const char *b = bodies->element[j]->str;
+
+			if (strstr(b, pat) == NULL)
+				continue;
+			na += strstr(b, "\"lead.assigned\"") != NULL;
+			nr += strstr(b, "\"lead.reassigned\"") != NULL;
+			nb += strstr(b, "\"sla.breach\"") != NULL;
+			ne += strstr(b, "\"sla.escalation\"") != NULL;
+		}
+		if (na != 1 || nr != 1 || nb != 2 || ne != 1)
+			fail_msg("lead %s: webhooks assigned %d, reassigned %d, breach %d, escalation %d (want 1, 1, 2, 1)",
+			    x->ids[i], na, nr, nb, ne);
+	}
+	freeReplyObject(bodies);
 	check_walk(x, "sla fault at each write", limits, 2, 0);
 	assert_int_equal(h_log_count(&f->d[0], "test fault at write"), points);
 	h_fx_stop(f);

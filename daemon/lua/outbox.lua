@@ -61,14 +61,15 @@ local function wh_record(typ, data, at_ms, r, r2)
 	end
 end
 
--- The last assignment's JSON of this call: a reassignment's data.
-local wh_last
+-- The last assignment's JSON of this call (a reassignment's data), and
+-- its time.
+local wh_last, wh_last_at
 
 -- assign() made assignment a (JSON) of lead to rep r at at_ms: a
 -- lead.assigned unless it is a reassignment (first false), whose
 -- lead.reassigned wh_reassigned records once the caller knows it.
 local function wh_assigned(a, r, at_ms, first)
-	wh_last = a
+	wh_last, wh_last_at = a, at_ms
 	if R.wh and first then
 		wh_record(WH.ASSIGNED, a, at_ms, r)
 	end
@@ -78,7 +79,7 @@ end
 local function wh_reassigned(from, to)
 	if R.wh and wh_last then
 		wh_record(WH.REASSIGNED, string.sub(wh_last, 1, -2) ..
-		    ',"from_rep":' .. q(from) .. '}', NOW, to, from)
+		    ',"from_rep":' .. q(from) .. '}', wh_last_at, to, from)
 	end
 end
 

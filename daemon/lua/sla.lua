@@ -10,18 +10,20 @@ local function alert_head(typ, id, r, seg, assigned)
 	    ',"assigned_at_ms":' .. fmt(assigned) .. ','
 end
 
--- Is that alert among the newest REDO_SCAN of the log? (A redone breach
--- looks before it alerts again.)
+-- That alert as logged, if among the newest REDO_SCAN of the log, or nil.
+-- (A redone breach looks before it alerts again; what it finds it records
+-- for the webhooks again, which the outbox keeps once: the failed call
+-- may have logged the alert and failed before its webhook.)
 local function alert_logged(typ, id, r, seg, assigned)
 	local head = alert_head(typ, id, r, seg, assigned)
 	for _, e in ipairs(redis.call('XREVRANGE', P .. K.ALERTS_LOG, '+', '-',
 	    'COUNT', REDO_SCAN)) do
 		local a = e[2][2]
 		if a and a:sub(1, #head) == head then
-			return true
+			return a
 		end
 	end
-	return false
+	return nil
 end
 
 local function alert(typ, id, r, seg, assigned, due)
@@ -35,9 +37,13 @@ end
 -- Escalate once per assignment chain: ops must step in. (It ends the
 -- chain: on a redo, an escalation the log lacks was not sent.)
 local function escalate(lk, id, r, seg, assigned, due, redo)
-	if redis.call('HSETNX', lk, 'escalated', 1) == 1 or (redo and
-	    not alert_logged('sla_escalation', id, r, seg, assigned)) then
+	local logged = redo and
+	    alert_logged('sla_escalation', id, r, seg, assigned)
+	if redis.call('HSETNX', lk, 'escalated', 1) == 1 or
+	    (redo and not logged) then
 		alert('sla_escalation', id, r, seg, assigned, due)
+	elseif logged then
+		wh_alert(logged)
 	end
 end
 
@@ -85,6 +91,12 @@ local function breach(id, due_ms)
 			assign(id, seg, tonumber(rec[8]), rec[9], r, nil, nil,
 			    {at = assigned, due = due}, true)
 			redis.call('HSET', lk, 'sla_breached', 1)
+			-- Its lead.reassigned, dated by the assignment as the
+			-- failed call dated it: recorded once.
+			local from = rec[6] and string.match(rec[6], '([^,]+)$')
+			if from then
+				wh_reassigned(from, r)
+			end
 			moved_on[id] = true
 		end
 		return false
@@ -94,7 +106,10 @@ local function breach(id, due_ms)
 	end
 	tried_lk[#tried_lk + 1] = lk
 	redis.call('HSET', lk, 'sla_breached', 1)
-	if not (redo and alert_logged('sla_breach', id, r, seg, assigned)) then
+	local logged = redo and alert_logged('sla_breach', id, r, seg, assigned)
+	if logged then
+		wh_alert(logged)
+	else
 		alert('sla_breach', id, r, seg, assigned, due)
 	end
 	if not R.reassign then
