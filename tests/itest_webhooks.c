@@ -524,6 +524,26 @@ test_reload_adds_endpoint(void **state)
 	h_fx_stop(f);
 }
 
+/* Give f's configuration (h_fx_conf's) redis.replica_acks = 1 with a
+ * WAIT timeout of ms: the test's Redis has no replica, so every WAIT
+ * takes it whole. */
+static void
+add_replica_acks(struct h_fx *f, int ms)
+{
+	char *conf, *at, *out;
+	size_t n;
+
+	conf = h_slurp(f->conf);
+	assert_non_null(at = strstr(conf, "; };"));
+	n = strlen(conf) + 128;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = %d;"
+	    " };%s", (int)(at - conf), conf, ms, at + 4);
+	h_write_file(f->conf, out);
+	free(out);
+	free(conf);
+}
+
 /*
  * redis.replica_acks = 1 with no replica: a delivery goes out only after
  * WAIT (its timeout, 1.5 s here) answered for the claim, which follows
@@ -537,26 +557,17 @@ static void
 test_replica_acks_before_send(void **state)
 {
 	struct h_fx *f = *state;
-	char *conf, *at, *out, *body;
+	char *body;
 	json_t *all;
 	long long started, sent;
 	struct timespec ts;
-	size_t n;
 
 	receiver_start(f);
 	body = hooks_body(BODY("0", REPS_AB,
 	    HOOK("acks", "/ok/acks", "events = [\"lead.assigned\"];")));
 	h_fx_conf(f, body);
 	free(body);
-	conf = h_slurp(f->conf);
-	assert_non_null(at = strstr(conf, "; };"));
-	n = strlen(conf) + 128;
-	assert_non_null(out = malloc(n));
-	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1500;"
-	    " };%s", (int)(at - conf), conf, at + 4);
-	h_write_file(f->conf, out);
-	free(out);
-	free(conf);
+	add_replica_acks(f, 1500);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	assert_true(h_wait_ready(f->c, 1));
 	push_leads(f->c, "W", 1);
@@ -590,8 +601,7 @@ static void
 test_replica_acks_keep_lease(void **state)
 {
 	struct h_fx *f = *state;
-	char body[4096], hooks[2048] = "", one[300], *conf, *at, *out, id[16];
-	size_t n;
+	char body[4096], hooks[2048] = "", one[300], id[16];
 
 	for (int i = 0; i < 4; i++) {
 		snprintf(one, sizeof(one), "%s{ name = \"w%d\"; "
@@ -601,15 +611,7 @@ test_replica_acks_keep_lease(void **state)
 	}
 	snprintf(body, sizeof(body), BODY("0", REPS_AB, "%s"), hooks);
 	h_fx_conf(f, body);
-	conf = h_slurp(f->conf);
-	assert_non_null(at = strstr(conf, "; };"));
-	n = strlen(conf) + 128;
-	assert_non_null(out = malloc(n));
-	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1000;"
-	    " };%s", (int)(at - conf), conf, at + 4);
-	h_write_file(f->conf, out);
-	free(out);
-	free(conf);
+	add_replica_acks(f, 1000);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	assert_true(h_wait_ready(f->c, 1));
 	for (int k = 0; k < 40; k++) {
