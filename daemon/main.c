@@ -74,6 +74,17 @@ load_config(const char *path, bool to_stderr)
 	return cfg;
 }
 
+/* The webhook sender's connection, opened once some endpoint is
+ * configured (at start or at a reload): none without webhooks. */
+static void
+webhook_connect(struct lrd *d)
+{
+	if (d->whc != NULL && !d->whc_started && d->cfg->nwebhooks > 0) {
+		rds_start(d->whc);
+		d->whc_started = true;
+	}
+}
+
 /* --- configuration ------------------------------------------------------ */
 
 static int
@@ -105,6 +116,7 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 		intake_http_reload(d->intake, d->cfg);
 	if (d->wh != NULL && webhook_configure(d->wh, cfg) == -1)
 		return -1;
+	webhook_connect(d);
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -494,7 +506,7 @@ run(struct lrd *d)
 	webhook_start(d->wh);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
-	rds_start(d->whc);
+	webhook_connect(d);
 	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);

@@ -73,6 +73,7 @@ struct lrd {
 	struct rds_conn *cmd;		/* scripts and plain commands */
 	struct rds_conn *whc;		/* the webhook sender's own: its WAITs
 					 * never hold up commits or heartbeats */
+	bool whc_started;		/* once some endpoint is configured */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */
 
