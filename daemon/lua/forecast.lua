@@ -29,11 +29,7 @@ local function rep_room(r, horizon_ms)
 	if not c or s.status == 'away' or not rep_shift_within(c, horizon_ms) then
 		return 0
 	end
-	local room = c[1] - s.open
-	if c[2] > 0 and c[2] - s.win < room then
-		room = c[2] - s.win
-	end
-	return math.max(room, 0)
+	return limits_room(c, s)
 end
 
 local function fnum(x)

@@ -20,11 +20,7 @@ local function look_room(r, s)
 	if not c or s.status == 'away' or not rep_on_shift(c) then
 		return 0
 	end
-	local room = c[1] - s.open
-	if c[2] > 0 and c[2] - s.win < room then
-		room = c[2] - s.win
-	end
-	return math.max(room, 0)
+	return limits_room(c, s)
 end
 
 local function num(x)

@@ -102,6 +102,17 @@ local function keys_conflict(l)
 	return nil
 end
 
+-- What a rep of config c (R.reps[r]) with state s (open, win) can still
+-- take under both limits, never negative: the room the forecast and the
+-- read API share.
+local function limits_room(c, s)
+	local room = c[1] - s.open
+	if c[2] > 0 and c[2] - s.win < room then
+		room = c[2] - s.win
+	end
+	return math.max(room, 0)
+end
+
 -- The keys a drain or sla call may write besides leads' and reps': nil,
 -- or why one cannot be used (the call is refused before any write).
 local function periodic_conflict()
