@@ -964,6 +964,12 @@ h_http_send(int port, const char *method, const char *path)
 int
 h_http_read(int fd, char **body)
 {
+	return h_http_answer(fd, NULL, body);
+}
+
+int
+h_http_answer(int fd, char **head, char **body)
+{
 	char *buf = NULL, *p;
 	size_t len = 0, cap = 0;
 	ssize_t n;
@@ -985,6 +991,8 @@ h_http_read(int fd, char **body)
 	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
 		code = -1;
 	p = strstr(buf, "\r\n\r\n");
+	if (head != NULL)
+		*head = strndup(buf, p != NULL ? (size_t)(p - buf) : len);
 	if (body != NULL)
 		*body = strdup(p ? p + 4 : "");
 	free(buf);
@@ -1054,11 +1062,12 @@ spawn_conf(struct h_redis *r, const char *conf, const char *mode)
 	}
 }
 
-void
-h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
-    int replica_of, const char *more)
+/* A server of its own in dir/name on a free port: its configuration file
+ * dir/name/file (path into conf), opened for writing. */
+static FILE *
+server_conf(struct h_redis *r, const char *dir, const char *name,
+    const char *file, char *conf, size_t len)
 {
-	char conf[400];
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
@@ -1066,8 +1075,18 @@ h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
 	if (mkdir(r->dir, 0700) == -1)
 		fail_msg("cannot create %s: %s", r->dir, strerror(errno));
 	r->port = h_free_port();
-	snprintf(conf, sizeof(conf), "%s/redis.conf", r->dir);
+	snprintf(conf, len, "%s/%s", r->dir, file);
 	assert_non_null(f = fopen(conf, "w"));
+	return f;
+}
+
+void
+h_redis_start_node(struct h_redis *r, const char *dir, const char *name,
+    int replica_of, const char *more)
+{
+	char conf[400];
+	FILE *f = server_conf(r, dir, name, "redis.conf", conf, sizeof(conf));
+
 	fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"
 	    "save \"\"\nappendonly no\ndaemonize no\n"
 	    "repl-diskless-sync-delay 0\n"
@@ -1087,15 +1106,8 @@ h_sentinel_start(struct h_redis *s, const char *dir, const char *name,
     long failover_ms, const char *more)
 {
 	char conf[400];
-	FILE *f;
+	FILE *f = server_conf(s, dir, name, "sentinel.conf", conf, sizeof(conf));
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "%s/%s", dir, name);
-	if (mkdir(s->dir, 0700) == -1)
-		fail_msg("cannot create %s: %s", s->dir, strerror(errno));
-	s->port = h_free_port();
-	snprintf(conf, sizeof(conf), "%s/sentinel.conf", s->dir);
-	assert_non_null(f = fopen(conf, "w"));
 	fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"
 	    "daemonize no\n"
 	    "sentinel monitor %s 127.0.0.1 %d %d\n"

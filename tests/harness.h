@@ -207,6 +207,8 @@ int h_http_send(int port, const char *method, const char *path);
 /* Read fd's whole answer and close it: the status (-1 for none), the body
  * in *body (malloc'd) when body is not NULL. */
 int h_http_read(int fd, char **body);
+/* As h_http_read; *head (NULL: not wanted) gets the status line and headers. */
+int h_http_answer(int fd, char **head, char **body);
 /* h_http_send then h_http_read; -1 when the connection is refused. */
 int h_http_get(int port, const char *method, const char *path, char **body);
 /* The value of the sample whose line starts with prefix (name{labels});

@@ -137,35 +137,7 @@ http_req(int port, const char *method, const char *path, const char *hdrs,
 	    method, path, hdrs);
 	send_all(fd, req, strlen(req));
 	free(req);
-	{
-		char *all = NULL, *p;
-		size_t len = 0, cap = 0;
-		ssize_t n;
-		int code = -1;
-
-		for (;;) {
-			if (len + 4096 + 1 > cap) {
-				cap = cap ? cap * 2 : 65536;
-				assert_non_null(all = realloc(all, cap));
-			}
-			if ((n = read(fd, all + len, cap - len - 1)) <= 0)
-				break;
-			len += (size_t)n;
-		}
-		close(fd);
-		if (all == NULL)
-			return -1;
-		all[len] = '\0';
-		if (sscanf(all, "HTTP/1.%*d %d", &code) != 1)
-			code = -1;
-		p = strstr(all, "\r\n\r\n");
-		if (head != NULL)
-			*head = strndup(all, p != NULL ? (size_t)(p - all) : len);
-		if (body != NULL)
-			*body = strdup(p != NULL ? p + 4 : "");
-		free(all);
-		return code;
-	}
+	return h_http_answer(fd, head, body);
 }
 
 static json_t *
