@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "checker.h"
 
 void
 h_sleep_ms(long ms)
@@ -1230,4 +1231,20 @@ h_cluster_start(struct h_redis *nodes, int n, const char *dir)
 		redisFree(c);
 		assert_true(ok);
 	}
+}
+
+void
+h_assert_clean(const struct chk_result *r, long pushed)
+{
+	assert_true(r->settled);
+	assert_int_equal(r->pushed, pushed);
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(r->duplicated, 0);
+	assert_int_equal(r->capacity_violations, 0);
+	assert_int_equal(r->alerts_missed, 0);
+	assert_int_equal(r->alerts_doubled, 0);
+	assert_int_equal(r->stale_inflight, 0);
+	assert_int_equal(r->strays, 0);
+	assert_int_equal(r->wrong_reason, 0);
+	assert_int_equal(r->audit_mismatch, 0);
 }

@@ -271,4 +271,10 @@ bool h_wait_replicas_up(redisContext *c, long long n);
  */
 void h_cluster_start(struct h_redis *nodes, int n, const char *dir);
 
+/* The invariant checker's result r (tests/checker.h) is clean: settled,
+ * every one of the pushed leads seen, nothing lost, doubled, over
+ * capacity, missed, stale, stray, misreasoned or misaudited. */
+struct chk_result;
+void h_assert_clean(const struct chk_result *r, long pushed);
+
 #endif

@@ -445,17 +445,7 @@ check_with(struct fx *f, const char *name, const char *injected,
 	assert_int_equal(chk_run(f->h.c, &spec, &res), 0);
 	chk_print(stderr, name, &res);
 	record(f, name, injected, &res);
-	assert_true(res.settled);
-	assert_int_equal(res.pushed, (long)f->nitems);
-	assert_int_equal(res.lost, 0);
-	assert_int_equal(res.duplicated, 0);
-	assert_int_equal(res.capacity_violations, 0);
-	assert_int_equal(res.alerts_missed, 0);
-	assert_int_equal(res.alerts_doubled, 0);
-	assert_int_equal(res.stale_inflight, 0);
-	assert_int_equal(res.strays, 0);
-	assert_int_equal(res.wrong_reason, 0);
-	assert_int_equal(res.audit_mismatch, 0);
+	h_assert_clean(&res, (long)f->nitems);
 	assert_int_equal(res.pending_alerts, 0);
 	return res;
 }
