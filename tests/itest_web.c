@@ -424,18 +424,31 @@ test_json_endpoints(void **state)
 
 	/* /v1/alerts: newest first, bounded. */
 	assert_true(h_wait_xlen(f->c, "lr:alerts:log", 2));
-	al = get_json(f->http_port, "/v1/alerts?count=2", "");
-	assert_int_equal(json_array_size(al), 2);
-	{
+	/* The warnings are still firing: compare with the log as it was
+	 * before and after the request, once it did not change between. */
+	for (int tries = 0;; tries++) {
 		redisReply *r = h_cmd(f->c, "XREVRANGE lr:alerts:log + - COUNT 2");
+		redisReply *r2;
+		bool same;
 
-		assert_string_equal(h_jstr(json_array_get(al, 0), "id"),
-		    r->element[0]->element[0]->str);
-		assert_string_equal(h_jstr(json_array_get(al, 1), "id"),
-		    r->element[1]->element[0]->str);
+		al = get_json(f->http_port, "/v1/alerts?count=2", "");
+		r2 = h_cmd(f->c, "XREVRANGE lr:alerts:log + - COUNT 2");
+		same = strcmp(r->element[0]->element[0]->str,
+		    r2->element[0]->element[0]->str) == 0;
+		if (same || tries == 20) {
+			assert_int_equal(json_array_size(al), 2);
+			assert_string_equal(h_jstr(json_array_get(al, 0), "id"),
+			    r->element[0]->element[0]->str);
+			assert_string_equal(h_jstr(json_array_get(al, 1), "id"),
+			    r->element[1]->element[0]->str);
+		}
 		freeReplyObject(r);
+		freeReplyObject(r2);
+		json_decref(al);
+		if (same || tries == 20)
+			break;
+		h_sleep_ms(50);
 	}
-	json_decref(al);
 	assert_int_equal(status_of(f->http_port, "GET", "/v1/alerts?count=0"), 400);
 	assert_int_equal(status_of(f->http_port, "GET", "/v1/alerts?count=x"), 400);
 	assert_int_equal(status_of(f->http_port, "GET", "/v1/alerts?count=1001"), 400);

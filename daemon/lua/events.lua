@@ -71,7 +71,7 @@ local function apply_lead_event(typ, id, r, arg, raw, sha)
 		return RES.OK
 	end
 	local segs = rep_segments(r, rec[3])
-	c = (R.reps[r] and rep_conflict(r)) or
+	c = (R.reps[r] and rep_keys_conflict(r)) or
 	    conflict(rep_key(r, KT.REP_OPEN), 'set') or segs_conflict(segs)
 	if c then
 		return refuse(RES.KEY_CONFLICT, c, K.EVENTS, raw)
@@ -140,7 +140,7 @@ ops[OP.EVENTS] = function()
 		elseif not R.reps[r] then
 			res = unknown_rep(r, raw)
 		else
-			local c = rep_conflict(r) or
+			local c = rep_keys_conflict(r) or
 			    segs_conflict(rep_segments(r, nil))
 			if c then
 				res = refuse(RES.KEY_CONFLICT, c, K.EVENTS, raw)

@@ -157,6 +157,13 @@ local function oversize(v, max)
 	return #v > max and not string.find(v, '[\128-\255]')
 end
 
+-- The claim's first RPOP takes CLAIM_CHUNK payloads, the next ones twice as
+-- many up to CLAIM_CHUNK_MAX: a batch costs a few pops instead of one per
+-- payload. The part of a chunk past the byte budget goes back to the
+-- queue, so the claim keeps its budget; only the script holds, for a
+-- moment, at most one chunk more than it takes.
+local CLAIM_CHUNK, CLAIM_CHUNK_MAX = 4, 32
+
 -- claim INSTANCE SOURCE MAX SEQ BYTES MAX_BYTES: move up to MAX payloads
 -- from the queue into the instance's in-flight hash under SEQ, SEQ+1...,
 -- stopping once BYTES bytes are taken (always at least one payload; the
@@ -182,13 +189,31 @@ ops[OP.CLAIM] = function()
 	if #wl > 0 then
 		redis.call('DEL', w)
 	end
+	local chunk = CLAIM_CHUNK
 	while #items < n and (taken < budget or #items == 0) do
-		local v = redis.call('RPOP', P .. src)
-		if not v then
+		local want = math.min(chunk, n - #items)
+		local got = redis.call('RPOP', P .. src, want)
+		if not got then
 			break
 		end
-		items[#items + 1] = v
-		taken = taken + #v
+		local j = 1
+		while j <= #got and (taken < budget or #items == 0) do
+			items[#items + 1] = got[j]
+			taken = taken + #got[j]
+			j = j + 1
+		end
+		if j <= #got then
+			local back = {}
+			for k = #got, j, -1 do
+				back[#back + 1] = got[k]
+			end
+			redis.call('RPUSH', P .. src, unpack(back))
+			break
+		end
+		if #got < want then
+			break
+		end
+		chunk = math.min(chunk * 2, CLAIM_CHUNK_MAX)
 	end
 	local out = {}
 	out[1 + CLAIM_REPLY.TIME] = NOW
@@ -271,19 +296,17 @@ end
 
 -- Rep r's keys, a segment's (its backlog, its reps'), a list of
 -- segments': nil, or why one cannot be used.
-local function rep_conflict(r)
-	return conflict(rep_key(r, KT.REP), 'hash') or
-	    conflict(rep_key(r, KT.REP_OPEN), 'set') or
-	    conflict(rep_key(r, KT.REP_WINDOW), 'zset') or
-	    conflict(rep_key(r, KT.REP_INBOX), 'list')
-end
-
+local segconf = {}	-- segment -> why, or false; once per call
 local function seg_conflict(seg)
-	local c = conflict(P .. K.BACKLOG .. seg, 'zset')
-	for _, r in ipairs(R.segs[seg] or {}) do
-		c = c or rep_conflict(r)
+	local c = segconf[seg]
+	if c == nil then
+		c = conflict(P .. K.BACKLOG .. seg, 'zset')
+		for _, r in ipairs(R.segs[seg] or {}) do
+			c = c or rep_keys_conflict(r)
+		end
+		segconf[seg] = c or false
 	end
-	return c
+	return c or nil
 end
 
 local function segs_conflict(list)
@@ -352,7 +375,7 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 		local a = base + i * F
 		local k = ARGV[a + DEAD.KIND]
 		local res
-		maybe_redo, ITEM_AT = false, NOW
+		maybe_redo, ITEM_AT, item_fresh = false, NOW, false
 		if have[i + 1] then
 			at = at + 1
 			maybe_redo = tried[at] ~= false or ARGV[a + sha] ~= ''
@@ -418,6 +441,30 @@ local function redo_lead(id, seg, score, raw, rec)
 	return RES.ASSIGNED .. (rec[2] or '')
 end
 
+-- Does no lead of the commit's items (from ARGV[base]) have a record yet?
+-- One EXISTS for the batch (nearly always 0) spares each lead its TYPE and
+-- HMGET: a key that exists, of whatever type, sends every lead of the call
+-- through them.
+local function records_absent(base)
+	local keys = {}
+	for a = base, #ARGV - LEAD_FIELDS + 1, LEAD_FIELDS do
+		local id = ARGV[a + LEAD.ID]
+		if ARGV[a + LEAD.KIND] == KIND.LEAD and id ~= '' then
+			keys[#keys + 1] = P .. K.LEAD .. id
+		end
+	end
+	for i = 1, #keys, PUSH_CHUNK do
+		if redis.call('EXISTS', unpack(keys, i,
+		    math.min(i + PUSH_CHUNK - 1, #keys))) > 0 then
+			return false
+		end
+	end
+	return true
+end
+
+-- The HMGET of redo_lead's fields for a lead with no record.
+local NO_RECORD = {false, false, false, false, false, false}
+
 -- commit INSTANCE ROUTING CLAIMED_AT then LEAD_FIELDS per lead, laid out
 -- as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
 -- BACKLOG, NURTURE, DUPLICATE, DEAD, KEY_CONFLICT, BAD_ITEM or FENCED.
@@ -430,8 +477,10 @@ ops[OP.COMMIT] = function()
 	if not received then
 		return redis.error_reply('ERR leadrouted: bad claim time')
 	end
+	local base = 1 + SCRIPT.ARGS + COMMIT.ITEMS
+	local none, seen = records_absent(base), {}
 	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
-	    1 + SCRIPT.ARGS + COMMIT.ITEMS, LEAD_FIELDS, LEAD.SHA, function(a, payload)
+	    base, LEAD_FIELDS, LEAD.SHA, function(a, payload)
 		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
 		local seg, mqlw = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL]
 		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]
@@ -446,14 +495,18 @@ ops[OP.COMMIT] = function()
 			    ': its arguments do not parse', K.INCOMING, raw)
 		end
 		local lk = P .. K.LEAD .. id
-		local c = record_conflict(lk) or (mql and seg_conflict(seg))
+		item_fresh = none and not seen[id]
+		seen[id] = true
+		local c = (not item_fresh and record_conflict(lk)) or
+		    (mql and seg_conflict(seg))
 		if c then
 			return refuse(RES.KEY_CONFLICT, c, K.INCOMING, raw)
 		end
 		local sum = redis.sha1hex(raw)
 		local claim = cur_inst .. KEY_SEP .. ARGV[a + LEAD.SEQ]
-		local old = redis.call('HMGET', lk, 'status', 'rep',
-		    'assigned_at_ms', 'follow_up_due_ms', 'delivery', 'claim')
+		local old = item_fresh and NO_RECORD or redis.call('HMGET', lk,
+		    'status', 'rep', 'assigned_at_ms', 'follow_up_due_ms',
+		    'delivery', 'claim')
 		if old[1] and (old[5] ~= sum or (old[6] ~= claim and
 		    ARGV[a + LEAD.SHA] ~= sum)) then
 			dead_letter_raw(RES.DUPLICATE, 'lead id "' .. id ..
@@ -470,8 +523,10 @@ ops[OP.COMMIT] = function()
 		if old[1] then
 			return redo_lead(id, seg, score, raw, old)
 		end
-		local rec = {'score', score, 'segment', seg, 'received_at_ms',
-		    received, 'mql', mql and 1 or 0, 'lead', raw, 'score_receipt',
+		-- The daemon's own strings of the numbers (checked above).
+		local rec = {'score', ARGV[a + LEAD.SCORE], 'segment', seg,
+		    'received_at_ms', op_arg(COMMIT.CLAIMED_AT), 'mql', mqlw,
+		    'lead', raw, 'score_receipt',
 		    ARGV[a + LEAD.RECEIPT], 'delivery', sum, 'claim', claim}
 		if source ~= '' then
 			rec[#rec + 1] = 'source'

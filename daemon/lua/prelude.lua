@@ -165,8 +165,19 @@ local function outcome_word(word)
 	return OTHER
 end
 
+local srcf = {}	-- counted name -> {what -> field}, built once per call
 local function src_stat(source, what)
-	local f = source_key(source) .. '|' .. what
+	local k = source_key(source)
+	local t = srcf[k]
+	if not t then
+		t = {}
+		srcf[k] = t
+	end
+	local f = t[what]
+	if not f then
+		f = k .. '|' .. what
+		t[what] = f
+	end
 	srcstats[f] = (srcstats[f] or 0) + 1
 end
 
@@ -280,6 +291,9 @@ end
 -- first whether it was made. ITEM_AT dates what the item writes: the time
 -- of the first call that tried it, so that a redo writes the same bytes.
 local maybe_redo = false
+-- The item's lead had no record when the call began, and none was written
+-- by an earlier item of the call: nothing of it can exist yet.
+local item_fresh = false
 local ITEM_AT = NOW
 local REDO_SCAN = 1000	-- newest entries a redo looks through
 

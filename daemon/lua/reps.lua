@@ -14,8 +14,19 @@ local WINDOW_KEEP_MS = 366 * DAY_MS
 local repst = {}	-- rep id -> cached state for this call
 
 -- Rep r's key: rep_key(r, KT.REP) its hash, KT.REP_OPEN... the others.
+local repkeys = {}	-- rep id -> {tail -> key}, built once per call
 local function rep_key(r, tail)
-	return P .. K.REP .. r .. tail
+	local t = repkeys[r]
+	if not t then
+		t = {}
+		repkeys[r] = t
+	end
+	local k = t[tail]
+	if not k then
+		k = P .. K.REP .. r .. tail
+		t[tail] = k
+	end
+	return k
 end
 
 -- An entry of the audit stream (with audit.enabled): the fields given.
@@ -74,11 +85,18 @@ end
 
 -- Why rep r's keys cannot be written (one holds another type: a router
 -- whose prefix nests wrote it), or nil. Such a rep gets no lead.
+-- The answer is kept for the call: a call writes no key of another type.
+local repconf = {}	-- rep id -> why, or false
 local function rep_keys_conflict(r)
-	return conflict(rep_key(r, KT.REP), 'hash') or
-	    conflict(rep_key(r, KT.REP_OPEN), 'set') or
-	    conflict(rep_key(r, KT.REP_WINDOW), 'zset') or
-	    conflict(rep_key(r, KT.REP_INBOX), 'list')
+	local c = repconf[r]
+	if c == nil then
+		c = conflict(rep_key(r, KT.REP), 'hash') or
+		    conflict(rep_key(r, KT.REP_OPEN), 'set') or
+		    conflict(rep_key(r, KT.REP_WINDOW), 'zset') or
+		    conflict(rep_key(r, KT.REP_INBOX), 'list') or false
+		repconf[r] = c
+	end
+	return c or nil
 end
 
 -- The first of l (key and TYPE name pairs), with the audit stream and
@@ -152,7 +170,10 @@ local function pick_rep(seg, exclude)
 	return best
 end
 
-local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
+-- What assignments defer to the end of the call: per rep (dirty_reps) its
+-- window entries and the ids its open set gains (those of leads with no
+-- record before this call: item_fresh), the SLA timers.
+local dirty_reps, due_z, warn_z, window_z, open_z = {}, {}, {}, {}, {}
 
 -- Is there an audit entry op (assign, release) of lead id and rep r among
 -- the newest REDO_SCAN? (A redone write looks before it writes again.)
@@ -190,19 +211,22 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		at = redo.at
 	end
 	local due = redo and redo.due or cal_due(cl, at, R.follow / 1000)
-	local a = '{"lead_id":' .. q(id) .. ',"rep":' .. q(r) ..
-	    ',"segment":' .. q(seg) .. ',"score":' .. fmt(score) ..
-	    ',"assigned_at_ms":' .. fmt(at) .. ',"follow_up_due_ms":' ..
-	    fmt(due) .. ',"lead":' .. raw .. '}'
+	-- Numbers go to Redis as the strings of fmt: Redis would otherwise
+	-- print each with "%.17g".
+	local sat, sdue = fmt(at), fmt(due)
+	local a = '{"lead_id":"' .. id .. '","rep":"' .. r ..
+	    '","segment":"' .. seg .. '","score":' .. fmt(score) ..
+	    ',"assigned_at_ms":' .. sat .. ',"follow_up_due_ms":' ..
+	    sdue .. ',"lead":' .. raw .. '}'
 	local lk = P .. K.LEAD .. id
 
 	if rec then
 		local n = #rec
 		rec[n + 1], rec[n + 2] = 'status', 'assigned'
 		rec[n + 3], rec[n + 4] = 'rep', r
-		rec[n + 5], rec[n + 6] = 'assigned_at_ms', at
-		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', due
-		rec[n + 9], rec[n + 10] = 'sla_breached', 0
+		rec[n + 5], rec[n + 6] = 'assigned_at_ms', sat
+		rec[n + 7], rec[n + 8] = 'follow_up_due_ms', sdue
+		rec[n + 9], rec[n + 10] = 'sla_breached', '0'
 		if cn then
 			rec[n + 11], rec[n + 12] = 'sla_calendar', cn
 		elseif moved then
@@ -211,7 +235,7 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		redis.call('HSET', lk, unpack(rec))
 	elseif not redo then
 		redis.call('HSET', lk, 'status', 'assigned', 'rep', r,
-		    'assigned_at_ms', at, 'follow_up_due_ms', due)
+		    'assigned_at_ms', sat, 'follow_up_due_ms', sdue)
 		if cn then
 			redis.call('HSET', lk, 'sla_calendar', cn)
 		else
@@ -219,7 +243,17 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		end
 	end
 	local okey, inbox = rep_key(r, KT.REP_OPEN), rep_key(r, KT.REP_INBOX)
-	if redis.call('SADD', okey, id) == 1 then
+	if not dirty_reps[r] then
+		dirty_reps[r] = true
+		window_z[r], open_z[r] = {}, {}
+	end
+	if item_fresh then
+		-- A lead with no record yet is in no open set: one SADD per rep
+		-- at the end of the call.
+		local o = open_z[r]
+		o[#o + 1] = id
+		s.open = s.open + 1
+	elseif redis.call('SADD', okey, id) == 1 then
 		s.open = s.open + 1
 	end
 	s.win, s.last = s.win + 1, at
@@ -228,21 +262,18 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
 		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
 	end
-	if not dirty_reps[r] then
-		dirty_reps[r] = true
-		window_z[r] = {}
-	end
 	local w = window_z[r]
-	w[#w + 1] = at
+	w[#w + 1] = sat
 	w[#w + 1] = id
 	if not (redo and redis.call('LPOS', inbox, a)) then
 		lpush_later(inbox, a, R.inbox_max)
 		redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
 	end
-	due_z[#due_z + 1] = due
+	due_z[#due_z + 1] = sdue
 	due_z[#due_z + 1] = id
 	if R.warn > 0 then
-		warn_z[#warn_z + 1] = cal_due(cl, at, (R.follow - R.warn) / 1000)
+		warn_z[#warn_z + 1] = fmt(cal_due(cl, at,
+		    (R.follow - R.warn) / 1000))
 		warn_z[#warn_z + 1] = id
 	end
 	stat(name2('assigned:', seg))
@@ -262,6 +293,9 @@ local function flush_assignments()
 		redis.call('HSET', rep_key(r, KT.REP), 'last_assigned_ms',
 		    repst[r].last)
 		push_all('ZADD', rep_key(r, KT.REP_WINDOW), window_z[r])
+		if #open_z[r] > 0 then
+			push_all('SADD', rep_key(r, KT.REP_OPEN), open_z[r])
+		end
 	end
 	if #due_z > 0 then
 		push_all('ZADD', P .. K.SLA_DUE, due_z)
