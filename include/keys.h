@@ -103,7 +103,8 @@
 	X(INSTANCES_REAPED, KEY_INSTANCES_REAPED, "", "", "sorted set", \
 	    "daemon", "instances presumed dead in the last 10 minutes") \
 	X(INFLIGHT, KEY_INFLIGHT, "<instance>:<source>", "", "hash", "daemon", \
-	    "payloads an instance claimed and has not committed, by seq") \
+	    "payloads an instance claimed and has not committed, by seq; " \
+	    "tries: the seq ranges of commit calls begun and not finished") \
 	X(INFLIGHT_WAIT, KEY_INFLIGHT, "<instance>:<source>", KEY_TAIL_WAIT, \
 	    "list", "daemon (BLMOVE)", \
 	    "a payload a blocking read took, before its claim (only daemons " \

@@ -579,6 +579,39 @@ run_faults(struct fault_fx *x, const char *op, int *points)
  * checker then finds nothing lost, nothing doubled, no capacity leak, and
  * every lead routed or dead-lettered with its reason.
  */
+/*
+ * How many entries of list key (JSON objects) repeat an earlier one but
+ * for their time (at_ms): the same dead letter or nurture entry written
+ * twice, whenever.
+ */
+static int
+list_repeats(redisContext *c, const char *key)
+{
+	redisReply *r = h_cmd(c, "LRANGE %s 0 -1", key);
+	char **v = calloc(r->elements + 1, sizeof(*v));
+	int n = 0;
+
+	assert_non_null(v);
+	for (size_t i = 0; i < r->elements; i++) {
+		json_t *o = json_loads(r->element[i]->str, 0, NULL);
+
+		assert_non_null(o);
+		json_object_del(o, "at_ms");
+		assert_non_null(v[i] = json_dumps(o, JSON_SORT_KEYS));
+		json_decref(o);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(v[i], v[j]) == 0) {
+				n++;
+				break;
+			}
+	}
+	for (size_t i = 0; i < r->elements; i++)
+		free(v[i]);
+	free(v);
+	freeReplyObject(r);
+	return n;
+}
+
 static void
 test_fault_each_write(void **state)
 {
@@ -614,6 +647,11 @@ test_fault_each_write(void **state)
 	assert_int_equal(res.poison, 0);
 	assert_int_equal(h_log_count(&f->d[0], "test fault at write"),
 	    commit_points + event_points);
+	/* A redone call looks before it pushes, for what it writes dated
+	 * as the failed call dated it: no dead letter or nurture entry
+	 * twice (every payload of the test is distinct). */
+	assert_int_equal(list_repeats(f->c, "lr:dead"), 0);
+	assert_int_equal(list_repeats(f->c, "lr:nurture"), 0);
 	h_fx_stop(f);
 	for (size_t i = 0; i < x->n; i++) {
 		free(x->bufs[i]);

@@ -27,7 +27,7 @@ local function requeue(inst, count)
 		local kv = redis.call('HGETALL', h)
 		local arr = {}
 		for i = 1, #kv, 2 do
-			local seq = tonumber(kv[i])	-- not a TRY_MARK field
+			local seq = tonumber(kv[i])	-- not the TRIES field
 			if seq then
 				arr[#arr + 1] = {seq, kv[i + 1]}
 			end
@@ -256,21 +256,69 @@ local function still_ours(h, seqs)
 	return redis.call('HMGET', h, unpack(seqs))
 end
 
--- A field of the in-flight hash beside the item's seq: a commit call
--- began to apply it, at the time it holds. A call sets them first and
--- drops them last: the call that finds one set may redo writes a failed
--- one made, dated as that one dated them.
-local TRY_MARK = 'try:'
+-- A field of the in-flight hash beside the items' seqs, TRIES: the calls
+-- that began to apply items, "FIRST-LAST@MS;...", the range of each
+-- call's seqs (a commit's items are one claim's, whose seqs no other claim
+-- shares, and an instance never reuses a seq) and its time. A call adds
+-- its range first, before any other write: the call that finds an item's
+-- seq in a range may redo writes a failed one made, dated as that one
+-- dated them. One field per call, not one per item: a commit path's every
+-- write counts. A range outlives its call while others are in TRIES (it
+-- covers only seqs that are gone), and ranges older than TRIES_KEEP_MS
+-- are dropped when a range is added: a failed call is finished at once.
+local TRIES, TRIES_KEEP_MS = 'tries', 3600 * 1000
 
-local function finish(h, seqs, have)
+-- TRIES's text as a list of {first, last, ms}.
+local function tries_parse(t)
+	local l = {}
+	for f, e, ms in string.gmatch(t or '', '(%d+)%-(%d+)@(%d+)') do
+		l[#l + 1] = {tonumber(f), tonumber(e), ms}
+	end
+	return l
+end
+
+-- When a call that began to apply seq did so: its time (ms, as text), or
+-- nil.
+local function tried_at(ranges, seq)
+	for _, r in ipairs(ranges) do
+		if seq >= r[1] and seq <= r[2] then
+			return r[3]
+		end
+	end
+	return nil
+end
+
+-- TRIES with range mine added and the ranges past TRIES_KEEP_MS dropped.
+local function tries_add(ranges, mine)
+	local l = {}
+	for _, r in ipairs(ranges) do
+		if tonumber(r[3]) >= NOW - TRIES_KEEP_MS then
+			l[#l + 1] = fmt(r[1]) .. '-' .. fmt(r[2]) .. '@' .. r[3]
+		end
+	end
+	l[#l + 1] = mine
+	return table.concat(l, ';')
+end
+
+-- The batch leaves in-flight, in one write, the call's last: its items,
+-- and TRIES when it held only this call's range (alone: the ranges of
+-- other calls stay; a hash left with nothing else goes whole).
+local function finish(h, seqs, have, alone)
 	local done = {}
 	for i, s in ipairs(seqs) do
 		if have[i] then
 			done[#done + 1] = s
-			done[#done + 1] = TRY_MARK .. s
 		end
 	end
-	if #done > 0 then
+	if #done == 0 then
+		return
+	end
+	if alone then
+		done[#done + 1] = TRIES
+		push_all('HDEL', h, done)
+	elseif redis.call('HLEN', h) == #done + 1 then
+		redis.call('DEL', h)
+	else
 		push_all('HDEL', h, done)
 	end
 end
@@ -352,34 +400,37 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	for i = 0, n - 1 do
 		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
 	end
+	seqs[#seqs + 1] = TRIES
 	local have = still_ours(h, seqs)
-	local marks, tried = {}, {}
+	seqs[#seqs] = nil
+	local told = have[#seqs + 1] or ''
+	have[#seqs + 1] = nil
+	-- This call's range, added before any write unless ranges of failed
+	-- calls already cover every item it applies.
+	local ranges, tried, lo, hi = tries_parse(told), {}, nil, nil
+	local uncovered = false
 	for i, s in ipairs(seqs) do
 		if have[i] then
-			marks[#marks + 1] = TRY_MARK .. s
+			local q = tonumber(s)
+			tried[i] = tried_at(ranges, q)
+			uncovered = uncovered or not tried[i]
+			lo = (lo and lo < q) and lo or q
+			hi = (hi and hi > q) and hi or q
 		end
 	end
-	if #marks > 0 then
-		tried = redis.call('HMGET', h, unpack(marks))
-		local set = {}
-		for j, m in ipairs(marks) do
-			if not tried[j] then
-				set[#set + 1] = m
-				set[#set + 1] = NOW
-			end
-		end
-		push_all('HSET', h, set)
+	if uncovered then
+		local mine = fmt(lo) .. '-' .. fmt(hi) .. '@' .. fmt(NOW)
+		redis.call('HSET', h, TRIES, told == '' and mine or
+		    tries_add(ranges, mine))
 	end
-	local at = 0
 	for i = 0, n - 1 do
 		local a = base + i * F
 		local k = ARGV[a + DEAD.KIND]
 		local res
 		maybe_redo, ITEM_AT, item_fresh = false, NOW, false
 		if have[i + 1] then
-			at = at + 1
-			maybe_redo = tried[at] ~= false or ARGV[a + sha] ~= ''
-			ITEM_AT = tonumber(tried[at]) or NOW
+			maybe_redo = tried[i + 1] ~= nil or ARGV[a + sha] ~= ''
+			ITEM_AT = tonumber(tried[i + 1]) or NOW
 		end
 		if not have[i + 1] then
 			res = RES.FENCED
@@ -412,7 +463,7 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	if #redone > 0 then
 		push_all('HDEL', P .. K.REDELIVERIES, redone)
 	end
-	finish(h, seqs, have)
+	finish(h, seqs, have, told == '')
 	if dead_dropped > 0 then
 		out[#out + 1] = dead_dropped
 	end

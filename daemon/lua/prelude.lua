@@ -110,10 +110,17 @@ local function bucket(bounds, ms)
 end
 
 -- A histogram observation.
+local hnames = {}	-- histogram name -> its field names, once per call
 local function observe(name, bounds, ms)
-	stat(name2('h:' .. name .. ':', bucket(bounds, ms)))
-	stat(name2('h:', name .. ':sum'), ms)
-	stat(name2('h:', name .. ':count'))
+	local h = hnames[name]
+	if not h then
+		h = {head = 'h:' .. name .. ':', sum = 'h:' .. name .. ':sum',
+		    count = 'h:' .. name .. ':count'}
+		hnames[name] = h
+	end
+	stat(name2(h.head, bucket(bounds, ms)))
+	stat(h.sum, ms)
+	stat(h.count)
 end
 
 -- Per lead source, all time (src:all) and per day (src:DAY, days since
