@@ -1,6 +1,7 @@
 /* rds.c - hiredis async connections that keep themselves up: timeouts, watchdog, backoff, scripts. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,15 @@ struct pending {
 	const struct rds_argv *args;
 };
 
+/* A script call's command in RESP, kept for the next one. */
+struct rds_resp {
+	char *buf;
+	size_t cap;
+};
+
+/* A buffer past this is freed once its command is handed to hiredis. */
+#define RDS_RESP_KEEP (512 * 1024)
+
 struct rds_conn {
 	struct event_base *base;
 	char *name;
@@ -66,6 +76,8 @@ struct rds_conn {
 
 	rds_reply_cb *sub_cb;		/* rds_subscribe's, and its arg */
 	void *sub_arg;
+
+	struct rds_resp resp;		/* send_script's command text */
 };
 
 static void rds_connect(struct rds_conn *c);
@@ -331,43 +343,112 @@ rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
 	return 0;
 }
 
+/* v in decimal, written backwards to end on; returns where it starts. */
+static char *
+resp_digits(char *end, size_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/* "<mark><n>\r\n" at p; returns the byte after it. */
+static char *
+resp_head(char *p, char mark, size_t n)
+{
+	char tmp[24], *d = resp_digits(tmp + sizeof(tmp), n);
+
+	*p++ = mark;
+	memcpy(p, d, (size_t)(tmp + sizeof(tmp) - d));
+	p += tmp + sizeof(tmp) - d;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* "$<len>\r\n<bytes>\r\n" at p; returns the byte after it. */
+static char *
+resp_bulk(char *p, const char *s, size_t len)
+{
+	p = resp_head(p, '$', len);
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* The most bytes resp_bulk writes for len bytes. */
+#define RESP_BULK_MAX(len) ((len) + 1 + 20 + 4)
+
+/*
+ * The command of a script call in RESP, what redisFormatSdsCommandArgv
+ * makes of the same arguments, written into r's buffer (kept from one
+ * call to the next: a commit's command is hundreds of KB, and a fresh one
+ * each time cost an mmap, its page faults and a munmap). Its length, or
+ * 0 on ENOMEM.
+ */
+static size_t
+resp_script(struct rds_resp *r, const char *head[4], const size_t hlen[4],
+    const struct rds_argv *a)
+{
+	size_t need = 1 + 20 + 2, argc = (size_t)a->argc + 4;
+	char *p, *nb;
+
+	for (int i = 0; i < 4; i++)
+		need += RESP_BULK_MAX(hlen[i]);
+	for (int i = 0; i < a->argc; i++)
+		need += RESP_BULK_MAX(a->lens[i]);
+	if (need > r->cap) {
+		free(r->buf);
+		r->cap = 0;
+		if ((nb = malloc(need)) == NULL) {
+			r->buf = NULL;
+			return 0;
+		}
+		r->buf = nb;
+		r->cap = need;
+	}
+	p = resp_head(r->buf, '*', argc);
+	for (int i = 0; i < 4; i++)
+		p = resp_bulk(p, head[i], hlen[i]);
+	for (int i = 0; i < a->argc; i++)
+		p = resp_bulk(p, a->argv[i], a->lens[i]);
+	return (size_t)(p - r->buf);
+}
+
 /* EVALSHA sha 1 key args... or EVAL body 1 key args... */
 static int
 send_script(struct rds_conn *c, struct pending *p, bool by_sha)
 {
-	const struct rds_argv *a = p->args;
-	int argc = a->argc + 4, rc;
-	const char **argv;
-	size_t *lens;
+	const char *head[4];
+	size_t hlen[4], len;
+	int rc;
 
-	argv = calloc((size_t)argc, sizeof(*argv));
-	lens = calloc((size_t)argc, sizeof(*lens));
-	if (argv == NULL || lens == NULL) {
-		free(argv);
-		free(lens);
-		return -1;
-	}
 	if (by_sha) {
-		argv[0] = "EVALSHA";
-		argv[1] = p->script->sha;
-		lens[1] = strlen(p->script->sha);
+		head[0] = "EVALSHA";
+		head[1] = p->script->sha;
+		hlen[1] = strlen(p->script->sha);
 	} else {
-		argv[0] = "EVAL";
-		argv[1] = p->script->body;
-		lens[1] = p->script->len;
+		head[0] = "EVAL";
+		head[1] = p->script->body;
+		hlen[1] = p->script->len;
 	}
-	lens[0] = strlen(argv[0]);
-	argv[2] = "1";
-	lens[2] = 1;
-	argv[3] = p->key;
-	lens[3] = strlen(p->key);
-	for (int i = 0; i < a->argc; i++) {
-		argv[i + 4] = a->argv[i];
-		lens[i + 4] = a->lens[i];
+	hlen[0] = strlen(head[0]);
+	head[2] = "1";
+	hlen[2] = 1;
+	head[3] = p->key;
+	hlen[3] = strlen(p->key);
+	if ((len = resp_script(&c->resp, head, hlen, p->args)) == 0)
+		return -1;
+	rc = redisAsyncFormattedCommand(c->ac, reply_cb, p, c->resp.buf, len);
+	if (c->resp.cap > RDS_RESP_KEEP) {
+		free(c->resp.buf);
+		c->resp.buf = NULL;
+		c->resp.cap = 0;
 	}
-	rc = redisAsyncCommandArgv(c->ac, reply_cb, p, argc, argv, lens);
-	free(argv);
-	free(lens);
 	return rc == REDIS_OK ? 0 : -1;
 }
 
@@ -736,16 +817,55 @@ rds_free(struct rds_conn *c)
 	free(c->username);
 	free(c->password);
 	free(c->seed_host);
+	free(c->resp.buf);
 	sentinel_set_clear(&c->sent);
 	free(c);
 }
 
 /* --- argument vectors --------------------------------------------------- */
 
+/* Copies of arguments, packed; a long one has a block to itself. */
+struct rds_argv_block {
+	struct rds_argv_block *next;
+	size_t used, size;
+	char data[];
+};
+
+/* Blocks stay below malloc's mmap threshold (LRD_MMAP_THRESHOLD). */
+#define RDS_ARGV_BLOCK (32 * 1024 - sizeof(struct rds_argv_block))
+
 void
 rds_argv_init(struct rds_argv *a)
 {
 	memset(a, 0, sizeof(*a));
+}
+
+/* Room for n bytes that stays put: in the first block, or a new one. */
+static char *
+argv_room(struct rds_argv *a, size_t n)
+{
+	struct rds_argv_block *b = a->blocks, *nb;
+	size_t size = n > RDS_ARGV_BLOCK / 4 ? n : RDS_ARGV_BLOCK;
+	char *p;
+
+	if (b != NULL && b->size - b->used >= n) {
+		p = b->data + b->used;
+		b->used += n;
+		return p;
+	}
+	if ((nb = malloc(sizeof(*nb) + size)) == NULL)
+		return NULL;
+	nb->used = n;
+	nb->size = size;
+	if (b != NULL && size == n) {
+		/* A long one: the first block keeps its room for the next. */
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		nb->next = b;
+		a->blocks = nb;
+	}
+	return nb->data;
 }
 
 int
@@ -766,7 +886,7 @@ rds_argv_add(struct rds_argv *a, const char *buf, size_t len)
 		a->lens = nl;
 		a->cap = ncap;
 	}
-	if ((copy = malloc(len + 1)) == NULL)
+	if (len == SIZE_MAX || (copy = argv_room(a, len + 1)) == NULL)
 		return -1;
 	if (len > 0)
 		memcpy(copy, buf, len);
@@ -805,8 +925,12 @@ rds_argv_addll(struct rds_argv *a, long long v)
 void
 rds_argv_clear(struct rds_argv *a)
 {
-	for (int i = 0; i < a->argc; i++)
-		free(a->argv[i]);
+	struct rds_argv_block *b, *next;
+
+	for (b = a->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
 	free(a->argv);
 	free(a->lens);
 	memset(a, 0, sizeof(*a));

@@ -4,7 +4,9 @@
  *
  * Nothing here does I/O. Checks run cheapest first and never recurse on the
  * input's nesting: size, UTF-8, depth (a scan, before any parsing), JSON
- * syntax (jansson, duplicate keys rejected), object, id, email.
+ * syntax (jansson, duplicate keys rejected), object, id, email. A common
+ * lead is read by lead.c's own quick reader into the same jansson values;
+ * whatever it does not take, jansson reads (and words the error of).
  */
 #ifndef LR_LEAD_H
 #define LR_LEAD_H

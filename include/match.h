@@ -48,6 +48,8 @@ struct match_cond {
 	char *field;		/* the dotted path as written in the config */
 	char **path;		/* its components */
 	size_t npath;
+	int top_type;		/* match.c's type of a known path[0], or -1 */
+	bool in_activity;	/* path[0] is "activity" */
 	enum match_op op;
 	enum match_kind kind;	/* eq/ne only */
 	struct match_str *strs;	/* eq/ne string: one; in/..._any: the list */

@@ -90,13 +90,17 @@ struct rds_target {
 /*
  * An argument vector that owns copies of its arguments, so that a script
  * call can be sent again (EVAL after NOSCRIPT) after the caller's buffers
- * are gone.
+ * are gone. The copies are packed into a few blocks (a commit holds
+ * thousands of arguments: one malloc each cost more than the rest of
+ * building it); argv[i] stays where it is until rds_argv_clear.
  */
+struct rds_argv_block;
 struct rds_argv {
 	int argc;
 	char **argv;
 	size_t *lens;
 	int cap;
+	struct rds_argv_block *blocks;	/* the first has the room left */
 };
 
 /* Create a connection named name (for logs); it connects on rds_start. */

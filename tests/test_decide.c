@@ -608,6 +608,85 @@ test_no_rules(void **state)
 	cfg_free(c);
 }
 
+/* The receipt as jansson made it before decide.c wrote it by hand. */
+static char *
+jansson_receipt(const struct lr_config *c, const struct lead_decision *d,
+    const json_t *hits)
+{
+	json_t *o, *rules = json_array(), *r;
+	const struct score_rule *rule;
+	size_t i;
+	char *s;
+
+	json_array_foreach(hits, i, r) {
+		size_t k = (size_t)json_integer_value(json_array_get(r, 0));
+
+		rule = &c->scoring.rules[k];
+		assert_int_equal(json_array_append_new(rules,
+		    json_pack("{s:I, s:s, s:s, s:I}", "rule", (json_int_t)k,
+		    "field", rule->cond.field, "op",
+		    match_op_name(rule->cond.op), "points",
+		    json_integer_value(json_array_get(r, 1)))), 0);
+	}
+	assert_non_null(o = json_pack("{s:I, s:I, s:s, s:o}", "score",
+	    (json_int_t)d->score, "mql_threshold",
+	    (json_int_t)c->scoring.mql_threshold, "config_version",
+	    c->version, "rules", rules));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/*
+ * The receipt is byte for byte jansson's text, field names that need
+ * escaping (quote, backslash, controls, slash, non-ASCII) and extreme
+ * points included.
+ */
+static void
+test_receipt_text(void **state)
+{
+	static const char lead[] =
+	    "{\"id\":\"x\",\"email\":\"a@b\",\"q\\\"b\\\\s\":1,"
+	    "\"t\\tn\\nr\\rb\\bf\\f\\u0001\\u001f\":true,"
+	    "\"s/l\":5,\"\u00e9t\u00e9\\u2028\":\"y\",\"big\":1e300,"
+	    "\"neg\":-1e300}";
+	struct lead_decision d;
+	struct lr_config *c;
+	json_t *hits;
+	char path[64], *want;
+
+	(void)state;
+	c = load_conf(path, sizeof(path),
+	    "scoring = { mql_threshold = -7; rules = (\n"
+	    "  { field = \"q\\\"b\\\\s\"; op = \"exists\"; points = 3; },\n"
+	    "  { field = \"t\\tn\\nr\\rb\\x08f\\f\\x01\\x1f\";"
+	    " op = \"is_true\"; points = -4; },\n"
+	    "  { field = \"s/l\"; op = \"gt\"; value = 1; points = 1000000000; },\n"
+	    "  { field = \"\u00e9t\u00e9\\xe2\\x80\\xa8\"; op = \"eq\";"
+	    " value = \"Y\"; points = 1; },\n"
+	    "  { field = \"big\"; op = \"per\"; points = 1; },\n"
+	    "  { field = \"neg\"; op = \"per\"; points = 1; },\n"
+	    "  { field = \"none\"; op = \"exists\"; points = 1; }\n"
+	    "); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"ann\"; segments = [\"all\"]; } );\n", 0);
+	unlink(path);
+	decide(c, S(lead), 0, &d);
+	assert_int_equal(d.kind, DECISION_LEAD);
+	assert_non_null(hits = json_pack("[[i,I],[i,I],[i,I],[i,I],[i,I],[i,I]]",
+	    0, (json_int_t)3, 1, (json_int_t)-4, 2, (json_int_t)1000000000,
+	    3, (json_int_t)1, 4, (json_int_t)SCORE_LIMIT, 5,
+	    (json_int_t)-SCORE_LIMIT));
+	assert_non_null(want = jansson_receipt(c, &d, hits));
+	assert_string_equal(d.receipt, want);
+	assert_non_null(strstr(d.receipt, "\\u0001\\u001F"));
+	free(want);
+	json_decref(hits);
+	lead_decision_clear(&d);
+	cfg_free(c);
+}
+
 /* --- dead letters --------------------------------------------------------- */
 
 static void
@@ -1181,6 +1260,7 @@ main(void)
 		cmocka_unit_test(test_example_conf),
 		cmocka_unit_test(test_max_bytes_from_config),
 		cmocka_unit_test(test_no_rules),
+		cmocka_unit_test(test_receipt_text),
 		cmocka_unit_test(test_dead_reasons),
 		cmocka_unit_test(test_dead_too_large),
 		cmocka_unit_test(test_dead_too_deep),

@@ -61,6 +61,8 @@ ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+static int known_type_of(const char *name);
+
 int
 match_set_field(struct match_cond *c, const char *field)
 {
@@ -94,6 +96,8 @@ match_set_field(struct match_cond *c, const char *field)
 			break;
 		start = p + 1;
 	}
+	c->top_type = known_type_of(c->path[0]);
+	c->in_activity = strcmp(c->path[0], "activity") == 0;
 	return 0;
 out_nomem:
 	errno = ENOMEM;
@@ -163,21 +167,31 @@ type_ok(enum known_type t, const json_t *v)
 	return true;
 }
 
-/* Is v, found at c->path[0..depth], of the type the lead format gives it? */
+/* The type the lead format gives a top-level field, or -1. */
+static int
+known_type_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]);
+	    i++)
+		if (strcmp(name, known_fields[i].name) == 0)
+			return (int)known_fields[i].type;
+	return -1;
+}
+
+/*
+ * Is v, found at c->path[0..depth], of the type the lead format gives it?
+ * (path[0]'s type was looked up once, by match_set_field.)
+ */
 static bool
 known_type_ok(const struct match_cond *c, size_t depth, const json_t *v)
 {
 	if (json_is_null(v))
 		return true;	/* null is absent already for every operator */
-	if (depth == 1 && strcmp(c->path[0], "activity") == 0)
+	if (depth == 1 && c->in_activity)
 		return type_ok(KNOWN_SIGNAL, v);
-	if (depth != 0)
+	if (depth != 0 || c->top_type < 0)
 		return true;
-	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]);
-	    i++)
-		if (strcmp(c->path[0], known_fields[i].name) == 0)
-			return type_ok(known_fields[i].type, v);
-	return true;
+	return type_ok((enum known_type)c->top_type, v);
 }
 
 const json_t *
