@@ -4,9 +4,7 @@
  *
  * Nothing here does I/O. Checks run cheapest first and never recurse on the
  * input's nesting: size, UTF-8, depth (a scan, before any parsing), JSON
- * syntax (jansson, duplicate keys rejected), object, id, email. A common
- * lead is read by lead.c's own quick reader into the same jansson values;
- * whatever it does not take, jansson reads (and words the error of).
+ * syntax (jansson, duplicate keys rejected), object, id, email.
  */
 #ifndef LR_LEAD_H
 #define LR_LEAD_H

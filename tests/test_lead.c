@@ -834,99 +834,6 @@ test_load_object(void **state)
 	assert_int_equal(err.reason, DL_TOO_LARGE);
 }
 
-/*
- * lead_load_object reads what json_loadb reads, to the byte: the same
- * values of the same types in the same order, or jansson's very error.
- * (lead.c's quick reader takes the common leads; jansson the rest.)
- */
-static void
-test_load_same_as_jansson(void **state)
-{
-	static const struct {
-		const char *buf;
-		size_t len;
-	} cases[] = {
-		{S("{}")},
-		{S(" \t\r\n{ } \n")},
-		{S("{\"a\":1,\"b\":-0,\"c\":0,\"d\":-12,\"e\":123456789012345678}")},
-		{S("{\"big\":1234567890123456789}")},
-		{S("{\"big\":9223372036854775807,\"n\":-9223372036854775808}")},
-		{S("{\"big\":9223372036854775808}")},
-		{S("{\"r\":0.5,\"s\":-0.0,\"t\":1e2,\"u\":1E+2,\"v\":2.5e-3}")},
-		{S("{\"r\":1e400}")},
-		{S("{\"r\":-1e400}")},
-		{S("{\"r\":1e-400}")},
-		{S("{\"r\":0.1000000000000000055511151231257827}")},
-		{S("{\"x\":01}")},
-		{S("{\"x\":-}")},
-		{S("{\"x\":1.}")},
-		{S("{\"x\":.5}")},
-		{S("{\"x\":1e}")},
-		{S("{\"x\":+1}")},
-		{S("{\"x\":true,\"y\":false,\"z\":null}")},
-		{S("{\"x\":tru}")},
-		{S("{\"x\":nul}")},
-		{S("{\"s\":\"a\\\"b\\\\c\\/d\\be\\ff\\ng\\rh\\ti\"}")},
-		{S("{\"k\\\"ey\":\"v\",\"k\\\\ey\":\"w\\n\"}")},
-		{S("{\"u\":\"\\u00e9\\u0000x\",\"p\":\"\\ud83d\\ude00\"}")},
-		{S("{\"u\":\"\\ud800\"}")},
-		{S("{\"u\":\"\\q\"}")},
-		{S("{\"c\":\"a\tb\"}")},
-		{S("{\"c\":\"a\x01\"}")},
-		{S("{\"\\u0000\":1}")},
-		{S("{\"n\":\"caf\xc3\xa9 \xe2\x82\xac\"}")},
-		{S("{\"a\":1,\"a\":2}")},
-		{S("{\"a\":{\"b\":1},\"c\":{\"b\":2}}")},
-		{S("{\"\":1}")},
-		{S("{\"a\":[],\"b\":[1,[2,[3]],{\"c\":[]}],\"d\":{}}")},
-		{S("{\"a\":[1,]}")},
-		{S("{\"a\":1,}")},
-		{S("{\"a\" : 1 , \"b\" :\n[ 1 , 2 ] }")},
-		{S("{\"a\":1} x")},
-		{S("{\"a\":1}{}")},
-		{S("{\"a\":1")},
-		{S("{\"a\"1}")},
-		{S("{a:1}")},
-		{S("{\"a\":\"x")},
-		{S("{\"a\":\"x\\")},
-		{S("{\"a\":1}\0")},
-		{S("{\"a\":\"x\0y\"}")},
-		{S("[{\"a\":1}]")},
-		{S("7")},
-		{S("{\"id\":\"web-1\",\"email\":\"a@b.example\",\"activity\":"
-		    "{\"page_views\":12,\"demo_request\":true,\"score\":0.75},"
-		    "\"employees\":250,\"tags\":[\"x\",\"y\"]}")},
-	};
-	struct lead_error err;
-	json_error_t jerr;
-	json_t *got, *want;
-	char *gs, *ws;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		want = json_loadb(cases[i].buf, cases[i].len,
-		    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY,
-		    &jerr);
-		got = lead_load_object(cases[i].buf, cases[i].len, &err);
-		if (want == NULL || !json_is_object(want)) {
-			assert_null(got);
-			assert_int_equal(err.reason, want == NULL ?
-			    DL_BAD_JSON : DL_NOT_OBJECT);
-			json_decref(want);
-			continue;
-		}
-		assert_non_null(got);
-		assert_true(json_equal(got, want));
-		gs = json_dumps(got, JSON_COMPACT);
-		ws = json_dumps(want, JSON_COMPACT);
-		assert_string_equal(gs, ws);
-		free(gs);
-		free(ws);
-		json_decref(got);
-		json_decref(want);
-	}
-}
-
 /* --- UTF-8 ---------------------------------------------------------------- */
 
 static void
@@ -1472,7 +1379,6 @@ main(void)
 		cmocka_unit_test(test_dl_json_from_parse),
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_hostile_corpus),
-		cmocka_unit_test(test_load_same_as_jansson),
 		cmocka_unit_test(test_alloc_failures),
 	};
 

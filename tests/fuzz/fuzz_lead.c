@@ -160,35 +160,6 @@ check_reason(enum dl_reason r, const char *raw, size_t len)
 	json_decref(o);
 }
 
-/*
- * lead_load_object reads what json_loadb reads: the same object, dumped
- * to the same text, or NULL where jansson finds no object (lead.c's quick
- * reader takes the common leads, jansson the rest).
- */
-static void
-check_load(const char *raw, size_t len)
-{
-	struct lead_error err;
-	json_t *got, *want;
-	char *gs, *ws;
-
-	got = lead_load_object(raw, len, &err);
-	want = json_loadb(raw, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
-	    JSON_DECODE_ANY, NULL);
-	if (want == NULL || !json_is_object(want)) {
-		FUZZ_CHECK(got == NULL);
-	} else {
-		FUZZ_CHECK(got != NULL && json_equal(got, want));
-		gs = json_dumps(got, JSON_COMPACT);
-		ws = json_dumps(want, JSON_COMPACT);
-		FUZZ_CHECK(gs != NULL && ws != NULL && strcmp(gs, ws) == 0);
-		free(gs);
-		free(ws);
-	}
-	json_decref(got);
-	json_decref(want);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -206,7 +177,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_lead(&d, raw, size);
 	}
 	lead_decision_clear(&d);
-	check_load(raw, size);
 
 	/* The input as a detail too: cut at a NUL, maybe not UTF-8. */
 	if ((detail = strndup(raw, size)) == NULL)
