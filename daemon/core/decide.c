@@ -87,54 +87,40 @@ jb_putll(struct jbuf *b, long long v)
 }
 
 /*
- * s as a JSON string, escaped as jansson's json_dumps escapes it without
- * flags: \\ \" \b \f \n \r \t, other controls as \u00XX (upper-case
- * hex), everything else (UTF-8 included) as is. Text that is not UTF-8
- * fails, as json_pack's "s" fails on it.
+ * s as a JSON string, as json_pack's "s" and json_dumps make it. Names
+ * that need no escaping (no '"', '\\' or control character: every field
+ * and op name in practice) are copied; the others are escaped by jansson.
+ * Text that is not UTF-8 fails, as json_pack's "s" fails on it.
  */
 static void
 jb_putstr(struct jbuf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t len = strlen(s), run = 0;
-	char esc[6];
+	size_t len = strlen(s), n;
+	json_t *j;
+	char *t;
 
 	if (!utf8_valid(s, len, NULL)) {
 		b->failed = true;
 		return;
 	}
-	JB_LIT(b, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		const char *e = NULL;
-		size_t elen = 2;
-
-		switch (ch) {
-		case '\\': e = "\\\\"; break;
-		case '"': e = "\\\""; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		default:
-			if (ch >= 0x20)
-				break;
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			e = esc;
-			elen = 6;
-			break;
-		}
-		if (e == NULL)
-			continue;
-		jb_put(b, s + run, i - run);
-		jb_put(b, e, elen);
-		run = i + 1;
+	if (strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
+	    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+	    "\x19\x1a\x1b\x1c\x1d\x1e\x1f") == len) {
+		JB_LIT(b, "\"");
+		jb_put(b, s, len);
+		JB_LIT(b, "\"");
+		return;
 	}
-	jb_put(b, s + run, len - run);
-	JB_LIT(b, "\"");
+	if ((j = json_stringn(s, len)) == NULL ||
+	    (t = json_dumps(j, JSON_ENCODE_ANY)) == NULL) {
+		json_decref(j);
+		b->failed = true;
+		return;
+	}
+	n = strlen(t);
+	jb_put(b, t, n);
+	free(t);
+	json_decref(j);
 }
 
 /* The text, NUL-terminated, now the caller's; NULL after a failure. */
