@@ -171,9 +171,8 @@ local function pick_rep(seg, exclude)
 end
 
 -- What assignments defer to the end of the call: per rep (dirty_reps) its
--- window entries and the ids its open set gains (those of leads with no
--- record before this call: item_fresh), the SLA timers.
-local dirty_reps, due_z, warn_z, window_z, open_z = {}, {}, {}, {}, {}
+-- window entries, the SLA timers.
+local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
 
 -- Is there an audit entry op (assign, release) of lead id and rep r among
 -- the newest REDO_SCAN? (A redone write looks before it writes again.)
@@ -245,15 +244,12 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 	local okey, inbox = rep_key(r, KT.REP_OPEN), rep_key(r, KT.REP_INBOX)
 	if not dirty_reps[r] then
 		dirty_reps[r] = true
-		window_z[r], open_z[r] = {}, {}
+		window_z[r] = {}
 	end
-	if item_fresh then
-		-- A lead with no record yet is in no open set: one SADD per rep
-		-- at the end of the call.
-		local o = open_z[r]
-		o[#o + 1] = id
-		s.open = s.open + 1
-	elseif redis.call('SADD', okey, id) == 1 then
+	-- Not deferred to the end of the call: a call that fails after the
+	-- record leaves the lead counted against the rep until its redo,
+	-- or other calls would give the rep more than its max_open.
+	if redis.call('SADD', okey, id) == 1 then
 		s.open = s.open + 1
 	end
 	s.win, s.last = s.win + 1, at
@@ -293,9 +289,6 @@ local function flush_assignments()
 		redis.call('HSET', rep_key(r, KT.REP), 'last_assigned_ms',
 		    repst[r].last)
 		push_all('ZADD', rep_key(r, KT.REP_WINDOW), window_z[r])
-		if #open_z[r] > 0 then
-			push_all('SADD', rep_key(r, KT.REP_OPEN), open_z[r])
-		end
 	end
 	if #due_z > 0 then
 		push_all('ZADD', P .. K.SLA_DUE, due_z)
