@@ -783,11 +783,14 @@ out:
 /*
  * Send the claims owed, as many as the pipeline allows: after a full claim
  * (more may wait), pipelined up to CONSUMER_MAX_CLAIMS; after a wake, one,
- * once no claim of ours is in the air. A wake that comes while a claim is
+ * once no call of ours is in the air. A wake that comes while a claim is
  * in the air is often that claim's own pop; either way a claim sent after
  * that claim's reply runs after whatever change caused the wake, so it
  * waits there (sent now, it would run before the commit of what the first
- * one took, and delay it). Nothing owed: nothing sent.
+ * one took, and delay it). It waits for the commit's reply too: sent with
+ * the commit, it would reach Redis in the same read, run before Redis
+ * writes the commit's replies and messages (the assignments), and delay
+ * those by a script call. Nothing owed: nothing sent.
  */
 static void
 claim_more(struct consumer *c)
@@ -803,7 +806,7 @@ claim_more(struct consumer *c)
 	    c->claims + c->commits < (c->leads ? CONSUMER_MAX_IN_FLIGHT : 1) &&
 	    (c->claims + c->commits == 0 ||
 	    c->air_bytes < CONSUMER_IN_FLIGHT_BYTES) &&
-	    (c->more || (c->waiting && c->claims == 0))) {
+	    (c->more || (c->waiting && c->claims + c->commits == 0))) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
 		if ((cl->k = call_new(c, WIRE_OP_CLAIM)) == NULL) {
