@@ -28,7 +28,9 @@ struct consumer {
 	int commits;			/* commit calls in the air */
 	size_t air_bytes;		/* bytes those hold (claims: a budget) */
 	bool more;			/* the last claim came back full */
-	bool waiting;			/* woken since the last claim was sent */
+	bool waiting;			/* a claim is owed: woken (a wake, a
+					 * poll, a retry) since the last claim
+					 * was sent */
 	bool tracking;			/* wakes come (tracking on, subscribed) */
 	bool untracked;			/* Redis refused tracking: poll faster */
 	bool subscribing;		/* SUBSCRIBE sent, not confirmed */
@@ -84,6 +86,8 @@ call_free(struct call *k)
 	rds_argv_clear(&k->args);
 	free(k);
 }
+
+static void claim_more(struct consumer *c);
 
 static void
 retry_later(struct consumer *c)
@@ -339,7 +343,7 @@ commit_done(struct call *k)
 	struct consumer *c = k->c;
 
 	call_free(k);
-	consumer_kick(c);
+	claim_more(c);	/* what the limits held back, if anything is owed */
 }
 
 /* WAIT's answer: how many replicas have the commit; logged on change. */
@@ -733,8 +737,10 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	(void)conn;
 	c->claims--;
 	c->air_bytes -= CONSUMER_BATCH_BYTES;
-	if (reply == NULL || k->generation != instance_generation(d->inst))
+	if (reply == NULL)
 		goto out;
+	if (k->generation != instance_generation(d->inst))
+		goto out_more;	/* the new instance's owed claim waited */
 	if (rds_is_error(reply, WIRE_ERR_FENCED)) {
 		c->fenced(c, "a claim was refused: this instance is no longer registered",
 		    c->arg);
@@ -767,15 +773,27 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			goto out;
 		}
 	}
-	if (c->more || c->waiting)
-		consumer_kick(c);
+out_more:
+	claim_more(c);
 out:
 	call_free(k);
 	free(cl);
 }
 
-void
-consumer_kick(struct consumer *c)
+/*
+ * Send the claims owed, as many as the pipeline allows: after a full claim
+ * (more may wait), pipelined up to CONSUMER_MAX_CLAIMS; after a wake, one,
+ * once no call of ours is in the air. A wake that comes while a claim is
+ * in the air is often that claim's own pop; either way a claim sent after
+ * that claim's reply runs after whatever change caused the wake, so it
+ * waits there (sent now, it would run before the commit of what the first
+ * one took, and delay it). It waits for the commit's reply too: sent with
+ * the commit, it would reach Redis in the same read, run before Redis
+ * writes the commit's replies and messages (the assignments), and delay
+ * those by a script call. Nothing owed: nothing sent.
+ */
+static void
+claim_more(struct consumer *c)
 {
 	struct lrd *d = c->d;
 	struct claim *cl;
@@ -788,7 +806,7 @@ consumer_kick(struct consumer *c)
 	    c->claims + c->commits < (c->leads ? CONSUMER_MAX_IN_FLIGHT : 1) &&
 	    (c->claims + c->commits == 0 ||
 	    c->air_bytes < CONSUMER_IN_FLIGHT_BYTES) &&
-	    (c->claims == 0 || c->more || c->waiting)) {
+	    (c->more || (c->waiting && c->claims + c->commits == 0))) {
 		if ((cl = calloc(1, sizeof(*cl))) == NULL)
 			return;
 		if ((cl->k = call_new(c, WIRE_OP_CLAIM)) == NULL) {
@@ -823,6 +841,13 @@ consumer_kick(struct consumer *c)
 	}
 }
 
+void
+consumer_kick(struct consumer *c)
+{
+	c->waiting = true;
+	claim_more(c);
+}
+
 /* --- waking ----------------------------------------------------------------- */
 
 /*
@@ -831,20 +856,15 @@ consumer_kick(struct consumer *c)
  * connection turns on client-side tracking in broadcast mode for the
  * source's key, redirected to itself, and subscribes to the invalidation
  * channel (RESP2): every change of the list (a push, a claim) sends the
- * key's name, and each wake starts an ordinary claim, bounded by count and
- * bytes. A claim sent after the wake runs after the change that caused it.
+ * key's name, and each wake owes an ordinary claim, bounded by count and
+ * bytes, sent at once or after the reply of the claim in the air
+ * (claim_more). A claim sent after the wake runs after the change that
+ * caused it.
  * A poll every CONSUMER_POLL_MS (CONSUMER_RETRY_MS while Redis refuses
  * tracking) and a claim at each (re)connection cover what tracking cannot
  * see: changes while the connection was down, a wake lost with it.
  */
 #define INVALIDATE_CHANNEL "__redis__:invalidate"
-
-static void
-wake(struct consumer *c)
-{
-	c->waiting = true;
-	consumer_kick(c);
-}
 
 static bool
 is_str(const redisReply *r, const char *s)
@@ -873,20 +893,20 @@ invalidate_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		c->sub_lost = 0;
 		log_debug("consumer of %s: woken by changes of %s", c->src,
 		    c->key);
-		wake(c);
+		consumer_kick(c);
 		return;
 	}
 	if (!is_str(reply->element[0], "message"))
 		return;
 	keys = reply->element[2];
 	if (keys->type != REDIS_REPLY_ARRAY) {
-		wake(c);	/* a flush: every key changed */
+		consumer_kick(c);	/* a flush: every key changed */
 		return;
 	}
 	/* The prefix matches longer keys too: wake for ours only. */
 	for (size_t i = 0; i < keys->elements; i++)
 		if (is_str(keys->element[i], c->key)) {
-			wake(c);
+			consumer_kick(c);
 			return;
 		}
 }
@@ -980,7 +1000,7 @@ blk_state_cb(struct rds_conn *conn, bool up, void *arg)
 		(void)rds_commandf(conn, locate_cb, c, "EXISTS %s", c->key);
 	else if (!c->untracked)
 		(void)rds_commandf(conn, id_cb, c, "CLIENT ID");
-	wake(c);
+	consumer_kick(c);
 }
 
 static void

@@ -53,7 +53,8 @@ typedef void consumer_fenced_cb(struct consumer *c, const char *why,
  */
 struct consumer *consumer_new(struct lrd *d, const char *src,
     consumer_fenced_cb *fenced, void *arg);
-/* Claim as much as the pipeline allows (after registration, on new work). */
+/* New work may wait (after registration, a retry, a poll): claim now, or
+ * when the claim in the air has answered (then as the pipeline allows). */
 void consumer_kick(struct consumer *c);
 /* The instance changed or Redis was lost: forget claims in the air. */
 void consumer_reset(struct consumer *c);

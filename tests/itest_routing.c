@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 #include "harness.h"
 
 /* A hot lead of the mid segment is scored, assigned and published. */
@@ -269,6 +270,101 @@ test_rep_away_and_back(void **state)
 	h_fx_stop(f);
 }
 
+/* The quoted word n (from 0) after "EVALSHA" in a MONITOR line, into w. */
+static bool
+script_word(const char *line, int n, char *w, size_t len)
+{
+	const char *p = strstr(line, "\"EVALSHA\"");
+	const char *e = NULL;
+
+	if (p == NULL)
+		return false;
+	p += strlen("\"EVALSHA\"");
+	for (int i = 0; i <= n; i++) {
+		if ((p = strchr(p, '"')) == NULL ||
+		    (e = strchr(p + 1, '"')) == NULL)
+			return false;
+		if (i < n)
+			p = e + 1;
+	}
+	snprintf(w, len, "%.*s", (int)(e - p - 1), p + 1);
+	return true;
+}
+
+/*
+ * Leads pushed one at a time to an idle daemon: the claim that takes a
+ * lead is followed by the lead's commit, not by another claim queued ahead
+ * of it (the wake its own pop causes waits for its reply), and a lead
+ * costs two claims at most (its push's wake, its pop's), no claim for
+ * nothing after each commit; the fallback polls come on top.
+ */
+static void
+test_commit_not_queued_behind_a_claim(void **state)
+{
+	struct h_fx *f = *state;
+	redisContext *mon;
+	redisReply *r;
+	char lead[256], key[64], op[16], src[16];
+	int claims = 0, commits = 0;
+	bool claiming = false, taken = false;
+	const int n = 20;
+	long long t0, polls;
+
+	h_fx_start(f, 1, NULL);
+	mon = h_redis_connect(&f->redis);
+	freeReplyObject(h_cmd(mon, "MONITOR"));
+	t0 = h_now_ms();
+	for (int i = 0; i < n; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"q-%d\","
+		    "\"email\":\"q%d@corp.com\",\"title\":\"VP Sales\","
+		    "\"employees\":250,\"industry\":\"Software\","
+		    "\"activity\":{\"demo_request\":true}}", i, i);
+		snprintf(key, sizeof(key), "lr:lead:q-%d", i);
+		h_push_lead(f->c, lead);
+		assert_true(h_wait_field(f->c, key, "segment", "mid"));
+	}
+	freeReplyObject(h_cmd(f->c, "ECHO end-of-leads"));
+	polls = (h_now_ms() - t0) / CONSUMER_POLL_MS + 1;
+	for (;;) {
+		assert_int_equal(redisGetReply(mon, (void **)&r), REDIS_OK);
+		assert_int_equal(r->type, REDIS_REPLY_STATUS);
+		if (strstr(r->str, "\"end-of-leads\"") != NULL) {
+			freeReplyObject(r);
+			break;
+		}
+		if (strstr(r->str, "[0 lua]") != NULL) {
+			/* The claim running took leads into in-flight. */
+			if (claiming && strstr(r->str,
+			    "\"HSET\" \"lr:inflight:") != NULL)
+				taken = true;
+			freeReplyObject(r);
+			continue;
+		}
+		claiming = false;
+		if (!script_word(r->str, 3, op, sizeof(op))) {
+			/* not a script call */
+		} else if (strcmp(op, "claim") == 0 &&
+		    script_word(r->str, 6, src, sizeof(src)) &&
+		    strcmp(src, "incoming") == 0) {
+			if (taken)
+				fail_msg("a claim ran before the commit of the leads the previous claim took: %s",
+				    r->str);
+			claiming = true;
+			claims++;
+		} else if (strcmp(op, "commit") == 0) {
+			taken = false;
+			commits++;
+		}
+		freeReplyObject(r);
+	}
+	redisFree(mon);
+	assert_int_equal(commits, n);
+	if (claims < n || claims > 2 * n + polls)
+		fail_msg("%d claims of incoming for %d leads (%lld polls may come on top of two each)",
+		    claims, n, polls);
+	h_fx_stop(f);
+}
+
 int
 main(void)
 {
@@ -279,6 +375,7 @@ main(void)
 		H_TEST(test_least_loaded_fairness),
 		H_TEST(test_capacity_and_backlog_order),
 		H_TEST(test_rep_away_and_back),
+		H_TEST(test_commit_not_queued_behind_a_claim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
