@@ -387,14 +387,14 @@ resp_bulk(char *p, const char *s, size_t len)
  * The command of a script call in RESP, what redisFormatSdsCommandArgv
  * makes of the same arguments, written into r's buffer (kept from one
  * call to the next: a commit's command is hundreds of KB, and a fresh one
- * each time cost an mmap, its page faults and a munmap). Its length, or
- * 0 on ENOMEM.
+ * each time cost an mmap, its page faults and a munmap), NUL-terminated.
+ * Its length (without the NUL), or 0 on ENOMEM.
  */
 static size_t
 resp_script(struct rds_resp *r, const char *head[4], const size_t hlen[4],
     const struct rds_argv *a)
 {
-	size_t need = 1 + 20 + 2, argc = (size_t)a->argc + 4;
+	size_t need = 1 + 20 + 2 + 1, argc = (size_t)a->argc + 4;
 	char *p, *nb;
 
 	for (int i = 0; i < 4; i++)
@@ -416,6 +416,8 @@ resp_script(struct rds_resp *r, const char *head[4], const size_t hlen[4],
 		p = resp_bulk(p, head[i], hlen[i]);
 	for (int i = 0; i < a->argc; i++)
 		p = resp_bulk(p, a->argv[i], a->lens[i]);
+	/* hiredis looks for the first argument with strchr: a string. */
+	*p = '\0';
 	return (size_t)(p - r->buf);
 }
 
