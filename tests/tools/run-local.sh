@@ -45,14 +45,16 @@ else
 	esac
 	dir="$top/build/redis"
 	mkdir -p "$dir"
-	echo "run: no redis-server at ${sock:-$host:$port}; starting one in $dir (AOF on)"
+	echo "run: no redis-server at ${sock:-$host:$port}; starting one in $dir (AOF on, hash-max-listpack-value 1024: README \"Performance\")"
 	if [ -n "$sock" ]; then
 		redis-server --port 0 --unixsocket "$sock" --dir "$dir" \
 		    --appendonly yes --save "" --daemonize no \
+		    --hash-max-listpack-value 1024 \
 		    --logfile "$dir/redis.log" &
 	else
 		redis-server --port "$port" --bind "$host" --dir "$dir" \
 		    --appendonly yes --save "" --daemonize no \
+		    --hash-max-listpack-value 1024 \
 		    --logfile "$dir/redis.log" &
 	fi
 	redis_pid=$!
