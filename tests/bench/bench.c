@@ -3060,6 +3060,15 @@ main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	atexit(kill_children);
+	snprintf(daemon_copy, sizeof(daemon_copy), "%s/", opt.work);
+	if (strstr(daemon_copy, "/bench/") == NULL) {
+		/* rm_rf only ever removes what lies under a ".../bench/"
+		 * directory: elsewhere each part would find the previous
+		 * part's data (and report absurd rates). */
+		say("the work directory '%s' must lie under a directory named bench (e.g. build/bench)",
+		    opt.work);
+		return 1;
+	}
 	if (mkdir_p(opt.work) == -1) {
 		say("cannot create '%s': %s", opt.work, strerror(errno));
 		return 1;
