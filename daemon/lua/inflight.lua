@@ -246,16 +246,6 @@ ops[OP.CLAIM] = function()
 	return out
 end
 
--- Which of the given seqs are still in the instance's in-flight hash?
--- Those that are not were taken back (the instance was presumed dead):
--- committing them would deliver them twice.
-local function still_ours(h, seqs)
-	if #seqs == 0 then
-		return {}
-	end
-	return redis.call('HMGET', h, unpack(seqs))
-end
-
 -- A field of the in-flight hash beside the items' seqs, TRIES: the calls
 -- that began to apply items, "FIRST-LAST@MS;...", the range of each
 -- call's seqs (a commit's items are one claim's, whose seqs no other claim
@@ -298,6 +288,16 @@ local function tries_add(ranges, mine)
 	end
 	l[#l + 1] = mine
 	return table.concat(l, ';')
+end
+
+-- Which of the given seqs are still in the instance's in-flight hash
+-- (those that are not were taken back, the instance presumed dead:
+-- committing them would deliver them twice), and TRIES's text ('' when
+-- none), in one HMGET.
+local function still_ours(h, seqs)
+	local have = redis.call('HMGET', h, TRIES, unpack(seqs))
+	local told = table.remove(have, 1) or ''
+	return have, told
 end
 
 -- The batch leaves in-flight, in one write, the call's last: its items,
@@ -400,11 +400,7 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	for i = 0, n - 1 do
 		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
 	end
-	seqs[#seqs + 1] = TRIES
-	local have = still_ours(h, seqs)
-	seqs[#seqs] = nil
-	local told = have[#seqs + 1] or ''
-	have[#seqs + 1] = nil
+	local have, told = still_ours(h, seqs)
 	-- This call's range, added before any write unless ranges of failed
 	-- calls already cover every item it applies.
 	local ranges, tried, lo, hi = tries_parse(told), {}, nil, nil
@@ -427,7 +423,7 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 		local a = base + i * F
 		local k = ARGV[a + DEAD.KIND]
 		local res
-		maybe_redo, ITEM_AT, item_fresh = false, NOW, false
+		maybe_redo, ITEM_AT = false, NOW
 		if have[i + 1] then
 			maybe_redo = tried[i + 1] ~= nil or ARGV[a + sha] ~= ''
 			ITEM_AT = tonumber(tried[i + 1]) or NOW
@@ -546,16 +542,18 @@ ops[OP.COMMIT] = function()
 			    ': its arguments do not parse', K.INCOMING, raw)
 		end
 		local lk = P .. K.LEAD .. id
-		item_fresh = none and not seen[id]
+		-- No record when the call began, none written by an earlier
+		-- item of the call: nothing of this lead can exist yet.
+		local fresh = none and not seen[id]
 		seen[id] = true
-		local c = (not item_fresh and record_conflict(lk)) or
+		local c = (not fresh and record_conflict(lk)) or
 		    (mql and seg_conflict(seg))
 		if c then
 			return refuse(RES.KEY_CONFLICT, c, K.INCOMING, raw)
 		end
 		local sum = redis.sha1hex(raw)
 		local claim = cur_inst .. KEY_SEP .. ARGV[a + LEAD.SEQ]
-		local old = item_fresh and NO_RECORD or redis.call('HMGET', lk,
+		local old = fresh and NO_RECORD or redis.call('HMGET', lk,
 		    'status', 'rep', 'assigned_at_ms', 'follow_up_due_ms',
 		    'delivery', 'claim')
 		if old[1] and (old[5] ~= sum or (old[6] ~= claim and

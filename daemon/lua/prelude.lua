@@ -299,9 +299,6 @@ end
 -- first whether it was made. ITEM_AT dates what the item writes: the time
 -- of the first call that tried it, so that a redo writes the same bytes.
 local maybe_redo = false
--- The item's lead had no record when the call began, and none was written
--- by an earlier item of the call: nothing of it can exist yet.
-local item_fresh = false
 local ITEM_AT = NOW
 local REDO_SCAN = 1000	-- newest entries a redo looks through
 
