@@ -83,20 +83,27 @@ local function stat(field, n)
 	stats[field] = (stats[field] or 0) + (n or 1)
 end
 
--- prefix .. name, built once per call (stat fields by segment and rep).
-local names = {}
-local function name2(prefix, name)
-	local t = names[prefix]
+-- cache[a][b]: head .. a .. mid .. b (head, mid: nothing when nil), built
+-- once per call. The names a call builds from parts again and again (stat
+-- fields, a rep's keys) cost a table lookup, not a new string, each time.
+local function joined(cache, a, b, head, mid)
+	local t = cache[a]
 	if not t then
 		t = {}
-		names[prefix] = t
+		cache[a] = t
 	end
-	local v = t[name]
+	local v = t[b]
 	if not v then
-		v = prefix .. name
-		t[name] = v
+		v = (head or '') .. a .. (mid or '') .. b
+		t[b] = v
 	end
 	return v
+end
+
+-- prefix .. name (stat fields by segment and rep).
+local names = {}
+local function name2(prefix, name)
+	return joined(names, prefix, name)
 end
 
 -- The histogram bucket of ms: the first bound (ms, ascending, from the
@@ -173,19 +180,9 @@ local function outcome_word(word)
 	return OTHER
 end
 
-local srcf = {}	-- counted name -> {what -> field}, built once per call
+local srcf = {}	-- counted name -> {what -> field}
 local function src_stat(source, what)
-	local k = source_key(source)
-	local t = srcf[k]
-	if not t then
-		t = {}
-		srcf[k] = t
-	end
-	local f = t[what]
-	if not f then
-		f = k .. '|' .. what
-		t[what] = f
-	end
+	local f = joined(srcf, source_key(source), what, nil, '|')
 	srcstats[f] = (srcstats[f] or 0) + 1
 end
 

@@ -14,19 +14,9 @@ local WINDOW_KEEP_MS = 366 * DAY_MS
 local repst = {}	-- rep id -> cached state for this call
 
 -- Rep r's key: rep_key(r, KT.REP) its hash, KT.REP_OPEN... the others.
-local repkeys = {}	-- rep id -> {tail -> key}, built once per call
+local repkeys, REP_HEAD = {}, P .. K.REP	-- rep id -> {tail -> key}
 local function rep_key(r, tail)
-	local t = repkeys[r]
-	if not t then
-		t = {}
-		repkeys[r] = t
-	end
-	local k = t[tail]
-	if not k then
-		k = P .. K.REP .. r .. tail
-		t[tail] = k
-	end
-	return k
+	return joined(repkeys, r, tail, REP_HEAD)
 end
 
 -- An entry of the audit stream (with audit.enabled): the fields given.
