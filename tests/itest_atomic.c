@@ -579,6 +579,30 @@ run_faults(struct fault_fx *x, const char *op, int *points)
  * checker then finds nothing lost, nothing doubled, no capacity leak, and
  * every lead routed or dead-lettered with its reason.
  */
+/* Run the checker on a walk's items, print it, assert all clean; the
+ * items are freed. */
+static struct chk_result
+check_walk(struct fault_fx *x, const char *name, const struct chk_rep *reps,
+    size_t nreps, long long period_ms)
+{
+	struct chk_spec spec = {0};
+	struct chk_result res;
+
+	spec.items = x->items;
+	spec.nitems = x->n;
+	spec.reps = reps;
+	spec.nreps = nreps;
+	spec.period_ms = period_ms;
+	assert_int_equal(chk_run(x->f->c, &spec, &res), 0);
+	chk_print(stderr, name, &res);
+	assert_true(chk_clean(&res));
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->bufs[i]);
+		free(x->ids[i]);
+	}
+	return res;
+}
+
 /*
  * How many entries of list key (JSON objects) repeat an earlier one but
  * for their time (at_ms): the same dead letter or nurture entry written
@@ -618,7 +642,6 @@ test_fault_each_write(void **state)
 	struct fault_fx *x = calloc(1, sizeof(*x));
 	struct h_fx *f = *state;
 	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
-	struct chk_spec spec = {0};
 	struct chk_result res;
 	char *body, *at;
 	const char *base = h_default_body();
@@ -637,13 +660,7 @@ test_fault_each_write(void **state)
 	run_faults(x, "events", &event_points);
 	print_message("write points: commit %d, events %d\n", commit_points,
 	    event_points);
-	spec.items = x->items;
-	spec.nitems = x->n;
-	spec.reps = limits;
-	spec.nreps = 1;
-	assert_int_equal(chk_run(f->c, &spec, &res), 0);
-	chk_print(stderr, "fault at each write", &res);
-	assert_true(chk_clean(&res));
+	res = check_walk(x, "fault at each write", limits, 1, 0);
 	assert_int_equal(res.poison, 0);
 	assert_int_equal(h_log_count(&f->d[0], "test fault at write"),
 	    commit_points + event_points);
@@ -653,10 +670,6 @@ test_fault_each_write(void **state)
 	assert_int_equal(list_repeats(f->c, "lr:dead"), 0);
 	assert_int_equal(list_repeats(f->c, "lr:nurture"), 0);
 	h_fx_stop(f);
-	for (size_t i = 0; i < x->n; i++) {
-		free(x->bufs[i]);
-		free(x->ids[i]);
-	}
 	free(x);
 }
 
@@ -886,27 +899,6 @@ timers_done(struct h_fx *f)
 {
 	return h_int(f->c, "ZCARD lr:sla:due") == 0 &&
 	    h_int(f->c, "LLEN lr:incoming") == 0;
-}
-
-static void
-check_walk(struct fault_fx *x, const char *name, const struct chk_rep *reps,
-    size_t nreps, long long period_ms)
-{
-	struct chk_spec spec = {0};
-	struct chk_result res;
-
-	spec.items = x->items;
-	spec.nitems = x->n;
-	spec.reps = reps;
-	spec.nreps = nreps;
-	spec.period_ms = period_ms;
-	assert_int_equal(chk_run(x->f->c, &spec, &res), 0);
-	chk_print(stderr, name, &res);
-	assert_true(chk_clean(&res));
-	for (size_t i = 0; i < x->n; i++) {
-		free(x->bufs[i]);
-		free(x->ids[i]);
-	}
 }
 
 /*
