@@ -1,4 +1,4 @@
--- inflight.lua - an instance's in-flight work: leases (heartbeat, release), claims, and commits of claimed items (the commit of leads).
+-- inflight.lua - an instance's in-flight work: leases (heartbeat, release, requeue), and commits of claimed items (the commit of leads); claim.lua claims them.
 
 local REAP_MAX = 10		-- instances reaped by one heartbeat
 local REAPED_KEEP_MS = 600000	-- a reaped instance is watched this long
