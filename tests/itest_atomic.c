@@ -1015,8 +1015,9 @@ main(void)
 		H_TEST(test_sla_fault_each_write),
 	};
 
-	/* LR_TESTS=pattern runs only the matching tests (cmocka's glob). */
-	if (getenv("LR_TESTS") != NULL)
+	/* LR_TESTS=pattern runs only the matching tests (cmocka's glob);
+	 * empty, all of them (cmocka's filter would match none). */
+	if (getenv("LR_TESTS") != NULL && *getenv("LR_TESTS") != '\0')
 		cmocka_set_test_filter(getenv("LR_TESTS"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1698,8 +1698,9 @@ main(void)
 	    base_seed, soak ? ", soak" : "", base_seed);
 	mkdir("build", 0755);
 	mkdir("build/test", 0755);
-	/* LR_FAULTS=pattern runs only the matching scenarios (cmocka's glob). */
-	if (getenv("LR_FAULTS") != NULL)
+	/* LR_FAULTS=pattern runs only the matching scenarios (cmocka's glob);
+	 * empty, all of them (cmocka's filter would match none). */
+	if (getenv("LR_FAULTS") != NULL && *getenv("LR_FAULTS") != '\0')
 		cmocka_set_test_filter(getenv("LR_FAULTS"));
 	if ((out = fopen(results_path(), "w")) != NULL)
 		fclose(out);

@@ -161,7 +161,8 @@ local function pick_rep(seg, exclude)
 end
 
 -- What assignments defer to the end of the call: per rep (dirty_reps) its
--- window entries, the SLA timers.
+-- last assignment's time and its window entries (those of a rep without
+-- max_per_period: a limit is written at once), the SLA timers.
 local dirty_reps, due_z, warn_z, window_z = {}, {}, {}, {}
 
 -- Is there an audit entry op (assign, release) of lead id and rep r among
@@ -248,9 +249,16 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
 		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
 	end
-	local w = window_z[r]
-	w[#w + 1] = sat
-	w[#w + 1] = id
+	if c and c[2] > 0 then
+		-- Counted at once where it is a limit (max_per_period), for
+		-- the same reason as the open set; deferred where it only
+		-- informs.
+		redis.call('ZADD', rep_key(r, KT.REP_WINDOW), sat, id)
+	else
+		local w = window_z[r]
+		w[#w + 1] = sat
+		w[#w + 1] = id
+	end
 	if not (redo and redis.call('LPOS', inbox, a)) then
 		lpush_later(inbox, a, R.inbox_max)
 		redis.call('PUBLISH', P .. K.ASSIGNMENTS, a)
