@@ -210,6 +210,11 @@ reload(struct lrd *d)
 		log_warnx("configuration '%s' changes intake.http.listen, which needs a restart; keeping version %s",
 		    d->conf_path, d->cfg->version);
 		cfg_free(cfg);
+	} else if (d->wh != NULL && webhook_ready(d->wh, cfg) == -1) {
+		d->stats.reloads_failed++;
+		log_warnx("configuration '%s' adds webhooks, but libcurl cannot be set up (curl_global_init or curl_multi_init failed); keeping version %s",
+		    d->conf_path, d->cfg->version);
+		cfg_free(cfg);
 	} else if (apply_config(d, cfg) == -1) {
 		d->stats.reloads_failed++;
 		log_warnx("cannot apply configuration '%s': out of memory",
@@ -432,8 +437,11 @@ setup(struct lrd *d)
 	    (d->whc = rds_new(d->base, &d->ropts, "webhooks", NULL,
 	    NULL)) == NULL ||
 	    (d->wh = webhook_new(d->base, &(const struct rds_target){d->whc,
-	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL ||
-	    webhook_configure(d->wh, d->cfg) == -1 ||
+	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL)
+		fatalx("cannot set up: out of memory");
+	if (webhook_ready(d->wh, d->cfg) == -1)
+		fatalx("cannot set up libcurl for the webhooks: curl_global_init or curl_multi_init failed");
+	if (webhook_configure(d->wh, d->cfg) == -1 ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");
 	task_start(d->sla);

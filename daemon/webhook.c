@@ -693,20 +693,18 @@ webhook_new(struct event_base *base, const struct rds_target *to,
 }
 
 /*
- * libcurl set up when the first endpoint is configured, not before: its
- * global set-up starts OpenSSL, whose tables add ~2.2 MB to the resident
- * size of a daemon that sends no webhook (README "Performance").
+ * libcurl is set up for the first endpoint, not before: its global set-up
+ * starts OpenSSL, whose tables are ~2.4 MB of the resident size of a
+ * daemon that sends no webhook.
  */
-static int
-curl_up(struct webhook *w)
+int
+webhook_ready(struct webhook *w, const struct lr_config *cfg)
 {
-	if (w->multi != NULL)
+	if (cfg->nwebhooks == 0 || w->multi != NULL)
 		return 0;
 	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			log_warnx("webhooks: libcurl cannot be set up");
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 			return -1;
-		}
 		curl_ready = true;
 	}
 	if ((w->multi = curl_multi_init()) == NULL)
@@ -758,7 +756,7 @@ webhook_configure(struct webhook *w, const struct lr_config *cfg)
 
 	w->replica_acks = cfg->redis.replica_acks;
 	w->replica_ack_timeout = cfg->redis.replica_ack_timeout;
-	if (cfg->nwebhooks > 0 && curl_up(w) == -1)
+	if (webhook_ready(w, cfg) == -1)
 		return -1;
 	for (size_t i = 0; i < w->neps; i++)
 		w->eps[i]->active = false;

@@ -93,7 +93,7 @@ bool utf8_valid(const char *s, size_t len, size_t *bad_at);
 long json_depth_exceeds(const char *s, size_t len, int limit);
 
 /* Standard base64 of len bytes (OpenSSL's EVP_EncodeBlock), NUL-terminated,
- * malloc'd; NULL on ENOMEM or len past INT_MAX / 4 * 3. */
+ * malloc'd; NULL on ENOMEM or len past INT_MAX / 4 * 3 - 3. */
 char *base64_encode(const char *buf, size_t len);
 
 /*

@@ -40,16 +40,24 @@ struct webhook;
 
 /*
  * A sender whose script calls go to 'to' (copied; what it points to must
- * outlive it), under key prefix prefix (copied). NULL on ENOMEM or when
- * libcurl cannot be set up. It sends nothing until webhook_configure
- * gives it endpoints and webhook_start.
+ * outlive it), under key prefix prefix (copied). NULL on ENOMEM. It sends
+ * nothing until webhook_configure gives it endpoints and webhook_start.
  */
 struct webhook *webhook_new(struct event_base *base,
     const struct rds_target *to, const char *prefix);
 /*
+ * Set libcurl up if cfg has endpoints and it is not yet (libcurl starts
+ * OpenSSL: a daemon without webhooks never does). 0, or -1 when
+ * curl_global_init or curl_multi_init fails; nothing is logged. A reload
+ * calls it before it changes anything, so that a failure keeps the old
+ * configuration whole.
+ */
+int webhook_ready(struct webhook *w, const struct lr_config *cfg);
+/*
  * Take cfg's endpoints (copied: cfg may be freed after): new ones start,
  * changed ones take their new settings at their next attempt, removed
- * ones stop claiming (their counters stay). 0, or -1 on ENOMEM.
+ * ones stop claiming (their counters stay). 0, or -1 on ENOMEM or when
+ * webhook_ready fails.
  */
 int webhook_configure(struct webhook *w, const struct lr_config *cfg);
 /* Start looking for due deliveries. */

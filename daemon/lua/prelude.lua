@@ -55,7 +55,7 @@ local ops = {}
 local R		-- the routing table of the calling instance's config
 
 -- The webhook outbox's event points that live in this part, defined by
--- outbox.lua (the part after this one).
+-- outbox.lua (a later part).
 local wh_nurtured, wh_alert
 
 -- Decode the routing table, argument i of the operation (X.ROUTING).

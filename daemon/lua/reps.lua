@@ -243,21 +243,24 @@ local function assign(id, seg, score, raw, r, received, rec, redo, moved)
 	if redis.call('SADD', okey, id) == 1 then
 		s.open = s.open + 1
 	end
-	s.win, s.last = s.win + 1, at
+	-- Likewise the window entry where max_per_period makes it a limit
+	-- (a redo finds the failed call's entry: counted once); where it
+	-- limits nothing it is deferred.
+	if c and c[2] > 0 then
+		if redis.call('ZADD', rep_key(r, KT.REP_WINDOW), sat, id) == 1 then
+			s.win = s.win + 1
+		end
+	else
+		s.win = s.win + 1
+		local w = window_z[r]
+		w[#w + 1] = sat
+		w[#w + 1] = id
+	end
+	s.last = at
 	if R.audit > 0 and not (redo and audited('assign', id, r)) then
 		-- The counts as this script saw them, for an auditor to replay.
 		audit('op', 'assign', 'lead', id, 'rep', r, 'open', s.open,
 		    'max_open', c[1], 'period', s.win, 'max_per_period', c[2])
-	end
-	if c and c[2] > 0 then
-		-- Counted at once where it is a limit (max_per_period), for
-		-- the same reason as the open set; deferred where it only
-		-- informs.
-		redis.call('ZADD', rep_key(r, KT.REP_WINDOW), sat, id)
-	else
-		local w = window_z[r]
-		w[#w + 1] = sat
-		w[#w + 1] = id
 	end
 	if not (redo and redis.call('LPOS', inbox, a)) then
 		lpush_later(inbox, a, R.inbox_max)
