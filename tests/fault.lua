@@ -7,11 +7,12 @@
 -- the key and raises an error instead: the writes before it stay, as
 -- Redis leaves them after any script error. "OP 1 OOM" makes the error
 -- an OOM refusal, as Redis gives a script before its first write when it
--- is out of memory.
+-- is out of memory. "OP CMD" (a command's name in capitals) fails the
+-- call's first write of that command instead, wherever it falls.
 
 local fault_call = redis['call']	-- written so to escape the renaming
-local fault_at, fault_oom, fault_n, fault_key = nil, false, 0,
-    ARGV[1 + SCRIPT.PREFIX] .. 'test:fault'
+local fault_at, fault_cmd, fault_oom, fault_n, fault_key = nil, nil,
+    false, 0, ARGV[1 + SCRIPT.PREFIX] .. 'test:fault'
 local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
     HINCRBY = true, SADD = true, SREM = true, ZADD = true, ZREM = true,
     ZREMRANGEBYSCORE = true, LPUSH = true, RPUSH = true, RPOP = true,
@@ -25,13 +26,18 @@ do
 			fault_at = tonumber(n)
 			fault_oom = kind == 'OOM'
 		end
+		op, kind = string.match(spec, '^(%S+) (%u+)$')
+		if op == ARGV[1 + SCRIPT.OP] then
+			fault_cmd = kind
+		end
 	end
 end
 
 local function lr_call(cmd, ...)
-	if fault_at and FAULT_WRITES[string.upper(cmd)] then
+	local c = (fault_at or fault_cmd) and string.upper(cmd)
+	if c and FAULT_WRITES[c] then
 		fault_n = fault_n + 1
-		if fault_n == fault_at then
+		if fault_n == fault_at or c == fault_cmd then
 			fault_call('DEL', fault_key)
 			if fault_oom then
 				error({err = 'OOM leadrouted test fault at write ' ..

@@ -942,6 +942,64 @@ test_drain_fault_each_write(void **state)
 }
 
 /*
+ * A drain that fails after assigning a lead leaves the assignment counted
+ * in the rep's rolling window until its redo: pat may take one lead per 2
+ * s; W-1 waits in the backlog for the next period, the drain that gives it
+ * to pat fails at its pub/sub message (after the open set and the window
+ * are written), and W-2 arrives before the next drain. W-2 must wait: pat
+ * already has W-1 in this period. (With the window written only at the
+ * end of the call, W-2 went to pat and the redo gave pat W-1 too: two in
+ * one period.)
+ */
+static void
+test_window_counted_before_redo(void **state)
+{
+	struct h_fx *f = *state;
+	long long until;
+	char *s;
+
+	h_fx_start(f, 1,
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "capacity = { period = 2; };\n"
+	    "reps = ( { id = \"pat\"; segments = [\"all\"]; max_open = 1000; "
+	    "max_per_period = 1; } );\n"
+	    "sla = { follow_up = 3600; warn_before = 0; };\n"
+	    "forecast = { horizon = 0; };\n");
+	h_push_lead(f->c, "{\"id\":\"W-0\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:W-0", "status", "assigned"));
+	h_push_lead(f->c, "{\"id\":\"W-1\",\"email\":\"a@b.c\"}");
+	assert_true(h_wait_field(f->c, "lr:lead:W-1", "status", "backlog"));
+	freeReplyObject(h_cmd(f->c, "SET " FAULT_KEY " %s", "drain PUBLISH"));
+	assert_int_equal(h_int(f->c, "EXISTS " FAULT_KEY), 1);
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_int(f->c, "EXISTS " FAULT_KEY) == 1) {
+		if (h_now_ms() > until)
+			fail_msg("no drain assigned W-1");
+		h_sleep_ms(5);
+	}
+	/* The failed drain's record and open set are there, its redo a
+	 * second away. */
+	assert_int_equal(h_int(f->c, "SISMEMBER lr:rep:pat:open W-1"), 1);
+	h_push_lead(f->c, "{\"id\":\"W-2\",\"email\":\"a@b.c\"}");
+	until = h_now_ms() + H_WAIT_MS;
+	while ((s = hget(f, "lr:lead:W-2", "status")) == NULL) {
+		if (h_now_ms() > until)
+			fail_msg("W-2 was not committed");
+		h_sleep_ms(5);
+	}
+	assert_string_equal(s, "backlog");
+	free(s);
+	/* The redo finishes W-1; W-2 goes to pat a period later. */
+	assert_true(h_wait_field(f->c, "lr:lead:W-2", "status", "assigned"));
+	assert_true(h_int(f->c, "HGET lr:lead:W-2 assigned_at_ms") -
+	    h_int(f->c, "HGET lr:lead:W-1 assigned_at_ms") >= 2000);
+	assert_int_equal(h_log_count(&f->d[0], "test fault at write"), 1);
+	h_fx_stop(f);
+}
+
+/*
  * The sla op fails at each write point in turn, in reassign mode: each
  * lead breaches at one rep after 1 s, is reassigned to the other, breaches
  * there and is escalated. The next call finishes what a failed one began:
@@ -1012,6 +1070,7 @@ main(void)
 		H_TEST(test_periodic_key_conflicts),
 		H_TEST(test_sla_key_conflict),
 		H_TEST(test_drain_fault_each_write),
+		H_TEST(test_window_counted_before_redo),
 		H_TEST(test_sla_fault_each_write),
 	};
 
