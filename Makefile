@@ -14,8 +14,10 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 \
 	    -Wvla -fno-common
-PKGS      = libevent hiredis libconfig jansson libcurl libcrypto
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libcurl's headers only: daemon/core/curlso.c loads the library itself
+# when a webhook needs it (include/curlso.h).
+PKGS      = libevent hiredis libconfig jansson libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 DEFS      = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
@@ -46,7 +48,7 @@ DEBS += stunnel4
 
 CORE    = log config config_read config_cond config_plan config_cal config_keys calendar match score segment lead event decide plan sources calib config_intake intake_req
 CORE   += sid
-CORE   += config_webhooks whmsg
+CORE   += config_webhooks whmsg curlso
 DAEMON  = main rds instance task consumer sla forecast drain reseg http metrics notify intake_http lr_lua $(CORE)
 DAEMON += api sse web_index
 DAEMON += webhook

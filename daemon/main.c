@@ -14,6 +14,7 @@
 #include "api.h"
 #include "config.h"
 #include "consumer.h"
+#include "curlso.h"
 #include "daemon.h"
 #include "decide.h"
 #include "drain.h"
@@ -212,8 +213,10 @@ reload(struct lrd *d)
 		cfg_free(cfg);
 	} else if (d->wh != NULL && webhook_ready(d->wh, cfg) == -1) {
 		d->stats.reloads_failed++;
-		log_warnx("configuration '%s' adds webhooks, but libcurl cannot be set up (curl_global_init or curl_multi_init failed); keeping version %s",
-		    d->conf_path, d->cfg->version);
+		log_warnx("configuration '%s' adds webhooks, but libcurl cannot be set up (%s); keeping version %s",
+		    d->conf_path, curlso() == NULL ? curlso_error() :
+		    "curl_global_init or curl_multi_init failed",
+		    d->cfg->version);
 		cfg_free(cfg);
 	} else if (apply_config(d, cfg) == -1) {
 		d->stats.reloads_failed++;
@@ -440,7 +443,9 @@ setup(struct lrd *d)
 	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL)
 		fatalx("cannot set up: out of memory");
 	if (webhook_ready(d->wh, d->cfg) == -1)
-		fatalx("cannot set up libcurl for the webhooks: curl_global_init or curl_multi_init failed");
+		fatalx("cannot set up libcurl for the webhooks: %s",
+		    curlso() == NULL ? curlso_error() :
+		    "curl_global_init or curl_multi_init failed");
 	if (webhook_configure(d->wh, d->cfg) == -1 ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");

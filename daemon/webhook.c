@@ -6,10 +6,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "curlso.h"
 #include "log.h"
 #include "rds.h"
 #include "webhook.h"
@@ -101,6 +101,9 @@ struct wh_sock {
 	struct event *ev;
 };
 
+/* libcurl, loaded by webhook_ready for the first endpoint (curlso.h). */
+static const struct curlso *lc;
+
 static void poll_soon(struct wh_ep *ep, long ms);
 
 /* --- libcurl on the loop (curl's docs/examples/hiperfifo.c) ------------- */
@@ -115,7 +118,7 @@ sock_event_cb(evutil_socket_t fd, short kind, void *arg)
 	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
 	int running;
 
-	curl_multi_socket_action(w->multi, fd, action, &running);
+	lc->multi_socket_action(w->multi, fd, action, &running);
 	check_done(w);
 }
 
@@ -132,7 +135,7 @@ sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 			event_free(ws->ev);
 			free(ws);
 		}
-		curl_multi_assign(w->multi, s, NULL);
+		lc->multi_assign(w->multi, s, NULL);
 		return 0;
 	}
 	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
@@ -140,7 +143,7 @@ sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 	if (ws == NULL) {
 		if ((ws = calloc(1, sizeof(*ws))) == NULL)
 			return -1;
-		curl_multi_assign(w->multi, s, ws);
+		lc->multi_assign(w->multi, s, ws);
 	} else
 		event_free(ws->ev);
 	if ((ws->ev = event_new(w->base, s, kind, sock_event_cb, w)) == NULL)
@@ -157,7 +160,7 @@ curl_timeout_cb(evutil_socket_t fd, short kind, void *arg)
 
 	(void)fd;
 	(void)kind;
-	curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	lc->multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(w);
 }
 
@@ -285,10 +288,10 @@ transfer_free(struct wh_transfer *t)
 	if (t->next != NULL)
 		t->next->prev = t->prev;
 	if (t->easy != NULL) {
-		curl_multi_remove_handle(w->multi, t->easy);
-		curl_easy_cleanup(t->easy);
+		lc->multi_remove_handle(w->multi, t->easy);
+		lc->easy_cleanup(t->easy);
 	}
-	curl_slist_free_all(t->headers);
+	lc->slist_free_all(t->headers);
 	free(t->id);
 	free(t->body);
 	t->ep->inflight--;
@@ -303,7 +306,7 @@ add_header(struct wh_transfer *t, const char *name, const char *v)
 	struct curl_slist *l;
 
 	snprintf(line, sizeof(line), "%s:%s%s", name, v[0] ? " " : "", v);
-	if ((l = curl_slist_append(t->headers, line)) == NULL)
+	if ((l = lc->slist_append(t->headers, line)) == NULL)
 		return -1;
 	t->headers = l;
 	return 0;
@@ -350,33 +353,33 @@ transfer_start(struct wh_ep *ep, const char *id, const char *body,
 		    add_header(t, "webhook-signature", sig) == -1)
 			goto fail;
 	}
-	if ((e = t->easy = curl_easy_init()) == NULL)
+	if ((e = t->easy = lc->easy_init()) == NULL)
 		goto fail;
-	if (curl_easy_setopt(e, CURLOPT_URL, ep->url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	if (lc->easy_setopt(e, CURLOPT_URL, ep->url) != CURLE_OK ||
+	    lc->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
 	    CURLE_OK)
 		goto fail;
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	lc->easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+	lc->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)strlen(t->body));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(ep->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->err);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-	if (curl_multi_add_handle(w->multi, e) != CURLM_OK)
+	lc->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+	lc->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(ep->timeout * 1000));
+	lc->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	lc->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	lc->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	lc->easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	lc->easy_setopt(e, CURLOPT_WRITEDATA, t);
+	lc->easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	lc->easy_setopt(e, CURLOPT_HEADERDATA, t);
+	lc->easy_setopt(e, CURLOPT_ERRORBUFFER, t->err);
+	lc->easy_setopt(e, CURLOPT_PRIVATE, t);
+	if (lc->multi_add_handle(w->multi, e) != CURLM_OK)
 		goto fail;
 	return 0;
 fail:
 	if (t->easy != NULL) {
-		curl_easy_cleanup(t->easy);
+		lc->easy_cleanup(t->easy);
 		t->easy = NULL;
 	}
 	transfer_free(t);
@@ -406,14 +409,14 @@ transfer_done(struct wh_transfer *t, CURLcode res)
 	long long delay;
 	char err[CURL_ERROR_SIZE + 64];
 
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	lc->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && t->cut)) {
 		v = wh_verdict(status);
 		snprintf(err, sizeof(err), "HTTP %ld", status);
 	} else {
 		v = WH_RETRY;
 		snprintf(err, sizeof(err), "%s", t->err[0] ? t->err :
-		    curl_easy_strerror(res));
+		    lc->easy_strerror(res));
 		status = 0;
 	}
 	observe(ep, (double)(rds_mono_ms() - t->started_ms) / 1000);
@@ -463,11 +466,11 @@ check_done(struct webhook *w)
 	int left;
 	struct wh_transfer *t;
 
-	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+	while ((msg = lc->multi_info_read(w->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		t = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+		lc->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
 		if (t != NULL)
 			transfer_done(t, msg->data.result);
 	}
@@ -693,26 +696,28 @@ webhook_new(struct event_base *base, const struct rds_target *to,
 }
 
 /*
- * libcurl is set up for the first endpoint, not before: its global set-up
- * starts OpenSSL, whose tables are ~2.4 MB of the resident size of a
- * daemon that sends no webhook.
+ * libcurl is loaded and set up for the first endpoint, not before: with
+ * the libraries it pulls in and the OpenSSL state its set-up starts, it
+ * is more than half the resident size of a daemon that sends no webhook.
  */
 int
 webhook_ready(struct webhook *w, const struct lr_config *cfg)
 {
 	if (cfg->nwebhooks == 0 || w->multi != NULL)
 		return 0;
+	if (lc == NULL && (lc = curlso()) == NULL)
+		return -1;
 	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		if (lc->global_init(CURL_GLOBAL_DEFAULT) != 0)
 			return -1;
 		curl_ready = true;
 	}
-	if ((w->multi = curl_multi_init()) == NULL)
+	if ((w->multi = lc->multi_init()) == NULL)
 		return -1;
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	lc->multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	lc->multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	lc->multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	lc->multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	return 0;
 }
 
@@ -851,13 +856,13 @@ webhook_free(struct webhook *w)
 	}
 	free(w->eps);
 	if (w->multi != NULL)
-		curl_multi_cleanup(w->multi);
+		lc->multi_cleanup(w->multi);
 	if (w->timer != NULL)
 		event_free(w->timer);
 	free(w->prefix);
 	free(w);
 	if (curl_ready) {
-		curl_global_cleanup();
+		lc->global_cleanup();
 		curl_ready = false;
 	}
 }

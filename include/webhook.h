@@ -46,11 +46,11 @@ struct webhook;
 struct webhook *webhook_new(struct event_base *base,
     const struct rds_target *to, const char *prefix);
 /*
- * Set libcurl up if cfg has endpoints and it is not yet (libcurl starts
- * OpenSSL: a daemon without webhooks never does). 0, or -1 when
- * curl_global_init or curl_multi_init fails; nothing is logged. A reload
- * calls it before it changes anything, so that a failure keeps the old
- * configuration whole.
+ * Load and set libcurl up if cfg has endpoints and it is not yet (a
+ * daemon without webhooks never loads it: curlso.h). 0, or -1 when it
+ * cannot be loaded (curlso_error() says why) or curl_global_init or
+ * curl_multi_init fails; nothing is logged. A reload calls it before it
+ * changes anything, so that a failure keeps the old configuration whole.
  */
 int webhook_ready(struct webhook *w, const struct lr_config *cfg);
 /*

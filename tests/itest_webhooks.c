@@ -492,7 +492,27 @@ test_event_points(void **state)
 	json_decref(all);
 }
 
-/* SIGHUP adds an endpoint: events from then on are delivered to it. */
+/* Has process pid mapped libcurl? */
+static bool
+maps_libcurl(pid_t pid)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "/libcurl") != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * SIGHUP adds an endpoint: events from then on are delivered to it. The
+ * daemon loads libcurl only then (README "Performance": a daemon without
+ * webhooks never maps it).
+ */
 static void
 test_reload_adds_endpoint(void **state)
 {
@@ -504,6 +524,7 @@ test_reload_adds_endpoint(void **state)
 	h_fx_start(f, 1, BODY("0", REPS_AB, ""));
 	push_leads(f->c, "B", 1);
 	assert_true(h_wait_field(f->c, "lr:lead:B0", "status", "assigned"));
+	assert_false(maps_libcurl(f->d[0].pid));
 	conf = hooks_body(BODY("0", REPS_AB,
 	    HOOK("late", "/ok/late", "events = [\"lead.assigned\"];")));
 	h_fx_conf(f, conf);
@@ -521,6 +542,7 @@ test_reload_adds_endpoint(void **state)
 	all = received();
 	assert_int_equal(json_array_size(all), 1);
 	json_decref(all);
+	assert_true(maps_libcurl(f->d[0].pid));
 	h_fx_stop(f);
 }
 

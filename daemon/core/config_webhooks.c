@@ -5,9 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "config_int.h"
+#include "curlso.h"
 #include "whmsg.h"
 
 #define WH(f) offsetof(struct webhook_cfg, f)
@@ -70,26 +69,26 @@ load_name(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
 			    cfg->webhooks[j].line);
 }
 
-/* Is url an absolute http:// or https:// URL with a host, as libcurl
+/* Is url an absolute http:// or https:// URL with a host, as libcurl lc
  * parses it (the parser that will send to it)? */
 static bool
-valid_url(const char *url)
+valid_url(const struct curlso *lc, const char *url)
 {
-	CURLU *h = curl_url();
+	CURLU *h = lc->url();
 	char *scheme = NULL, *host = NULL;
 	bool ok;
 
 	if (h == NULL)
 		return false;
 	ok = strpbrk(url, " \t\r\n") == NULL &&
-	    curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    lc->url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    lc->url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    lc->url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
 	    host[0] != '\0';
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
+	lc->free(scheme);
+	lc->free(host);
+	lc->url_cleanup(h);
 	return ok;
 }
 
@@ -98,12 +97,16 @@ static void
 load_url(struct cfg_ctx *c, const config_setting_t *g, const char *pkey,
     struct webhook_cfg *w)
 {
+	const struct curlso *lc;
 	char key[CFG_KEY_MAX];
 
 	if (cfg_get_string(c, g, pkey, "url", true, NULL, &w->url) == -1 ||
 	    w->url == NULL)
 		return;
-	if (!valid_url(w->url))
+	if ((lc = curlso()) == NULL)
+		cfg_err(c, cfg_member(g, "url"), cfg_key_join(key, pkey, "url"),
+		    "cannot be checked or sent to: %s", curlso_error());
+	else if (!valid_url(lc, w->url))
 		cfg_err(c, cfg_member(g, "url"), cfg_key_join(key, pkey, "url"),
 		    "must be an http:// or https:// URL with a host (not quoted: "
 		    "a URL may hold a token)");
