@@ -18,7 +18,7 @@ WARNINGS  = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 # when a webhook needs it (include/curlso.h).
 PKGS      = libevent hiredis libconfig jansson libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
-PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 DEFS      = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	    -DLR_DEFAULT_CONF='"$(SYSCONFDIR)/leadrouted/leadrouted.conf"'
@@ -56,7 +56,7 @@ CTL     = leadctl ctl_common ctl_send ctl_status ctl_lead ctl_alerts ctl_plan ct
 CTL    += ctl_webhooks
 UNIT    = match score segment lead config calendar event decide plan sources calib wire metrics intake_req
 UNIT   += sid
-UNIT   += whmsg
+UNIT   += whmsg curlso
 # Sentinel discovery (README "High availability"): the daemon and leadctl.
 DAEMON += sentinel
 CTL    += sentinel

@@ -6,14 +6,16 @@
 
 /*
  * The libcurl functions leadrouted calls, from the shared library
- * CURLSO_NAME loaded with dlopen at the first curlso(). libcurl and its
- * dependencies (TLS, Kerberos, LDAP, SSH, HTTP/2...) are more than half
- * the resident size of a daemon that sends no webhook (README
- * "Performance"), so only the webhook sender and the check of a webhook's
- * URL load them. The names are libcurl's without "curl_"; each behaves as
- * libcurl documents it.
+ * CURLSO_NAME (libcurl built with OpenSSL, the Debian package
+ * CURLSO_PACKAGE) loaded with dlopen at the first curlso(). Linked, libcurl
+ * and its dependencies (TLS, Kerberos, LDAP, SSH, HTTP/2...) were half the
+ * resident size of a daemon that sends no webhook (README "Performance"),
+ * so only the webhook sender and the check of a webhook's URL load them.
+ * The names are libcurl's without "curl_"; each behaves as libcurl
+ * documents it.
  */
-#define CURLSO_NAME "libcurl.so.4"
+#define CURLSO_NAME	"libcurl.so.4"
+#define CURLSO_PACKAGE	"libcurl4"
 
 struct curlso {
 	CURLcode (*global_init)(long);
@@ -35,15 +37,16 @@ struct curlso {
 	CURLMcode (*multi_cleanup)(CURLM *);
 	CURLU *(*url)(void);
 	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
-	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
 	void (*url_cleanup)(CURLU *);
 	void (*free)(void *);
 };
 
 /*
- * libcurl's functions, loaded at the first call (and kept: the library
- * is never unloaded); NULL when it cannot be loaded or lacks one of them,
- * then and at every later call, with curlso_error() saying why.
+ * libcurl's functions, loaded at the first call that succeeds (and kept:
+ * the library is never unloaded); NULL when it cannot be loaded or lacks
+ * one of them, with curlso_error() saying why. A call after a failure
+ * tries again.
  */
 const struct curlso *curlso(void);
 const char *curlso_error(void);

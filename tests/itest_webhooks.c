@@ -510,7 +510,7 @@ maps_libcurl(pid_t pid)
 
 /*
  * SIGHUP adds an endpoint: events from then on are delivered to it. The
- * daemon loads libcurl only then (README "Performance": a daemon without
+ * daemon loads libcurl only then (README "Webhooks": a daemon without
  * webhooks never maps it).
  */
 static void

@@ -1,5 +1,6 @@
 /* curlso.c - load libcurl with dlopen when first needed, and find the functions leadrouted calls. */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,15 +8,18 @@
 #include "curlso.h"
 
 static struct curlso lib;
-static enum { UNTRIED, LOADED, FAILED } state;
+static bool loaded;
 static char why[256];
 
-/* Where each function goes, by its libcurl name. */
+/* Where each function goes, by its libcurl name. The sizeof, never
+ * evaluated, makes the compiler check the member's type against
+ * <curl/curl.h>'s declaration of the function. */
 static const struct {
 	const char *name;
 	size_t off;
 } syms[] = {
-#define SYM(f) { "curl_" #f, offsetof(struct curlso, f) }
+#define SYM(f) { "curl_" #f, offsetof(struct curlso, f) + \
+    0 * sizeof(lib.f = curl_##f) }
 	SYM(global_init), SYM(global_cleanup), SYM(easy_init),
 	SYM(easy_setopt), SYM(easy_getinfo), SYM(easy_strerror),
 	SYM(easy_cleanup), SYM(slist_append), SYM(slist_free_all),
@@ -32,13 +36,13 @@ curlso(void)
 	void *h, *f;
 	const char *e;
 
-	if (state != UNTRIED)
-		return state == LOADED ? &lib : NULL;
-	state = FAILED;
+	if (loaded)
+		return &lib;
+	/* Not loaded: try again (libcurl may have been installed since). */
 	if ((h = dlopen(CURLSO_NAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		e = dlerror();
-		snprintf(why, sizeof(why), "cannot load %s: %s", CURLSO_NAME,
-		    e != NULL ? e : "dlopen failed");
+		snprintf(why, sizeof(why), "cannot load %s (Debian package %s): %s",
+		    CURLSO_NAME, CURLSO_PACKAGE, e != NULL ? e : "dlopen failed");
 		return NULL;
 	}
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
@@ -52,7 +56,8 @@ curlso(void)
 		 * cast, as ISO C has no conversion between them. */
 		memcpy((char *)&lib + syms[i].off, &f, sizeof(f));
 	}
-	state = LOADED;
+	loaded = true;
+	why[0] = '\0';
 	return &lib;
 }
 
