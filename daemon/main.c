@@ -14,7 +14,6 @@
 #include "api.h"
 #include "config.h"
 #include "consumer.h"
-#include "curlso.h"
 #include "daemon.h"
 #include "decide.h"
 #include "drain.h"
@@ -188,6 +187,7 @@ static void
 reload(struct lrd *d)
 {
 	struct lr_config *cfg;
+	const char *why;
 
 	notify_send("RELOADING=1");
 	log_info("reloading configuration '%s'", d->conf_path);
@@ -211,12 +211,10 @@ reload(struct lrd *d)
 		log_warnx("configuration '%s' changes intake.http.listen, which needs a restart; keeping version %s",
 		    d->conf_path, d->cfg->version);
 		cfg_free(cfg);
-	} else if (d->wh != NULL && webhook_ready(d->wh, cfg) == -1) {
+	} else if (d->wh != NULL && webhook_ready(d->wh, cfg, &why) == -1) {
 		d->stats.reloads_failed++;
 		log_warnx("configuration '%s' adds webhooks, but libcurl cannot be set up (%s); keeping version %s",
-		    d->conf_path, curlso() == NULL ? curlso_error() :
-		    "curl_global_init or curl_multi_init failed",
-		    d->cfg->version);
+		    d->conf_path, why, d->cfg->version);
 		cfg_free(cfg);
 	} else if (apply_config(d, cfg) == -1) {
 		d->stats.reloads_failed++;
@@ -403,6 +401,7 @@ static void
 setup(struct lrd *d)
 {
 	struct rds_target to;
+	const char *why;
 
 	d->ropts.host = d->cfg->redis.host;
 	d->ropts.port = d->cfg->redis.port;
@@ -442,10 +441,8 @@ setup(struct lrd *d)
 	    (d->wh = webhook_new(d->base, &(const struct rds_target){d->whc,
 	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL)
 		fatalx("cannot set up: out of memory");
-	if (webhook_ready(d->wh, d->cfg) == -1)
-		fatalx("cannot set up libcurl for the webhooks: %s",
-		    curlso() == NULL ? curlso_error() :
-		    "curl_global_init or curl_multi_init failed");
+	if (webhook_ready(d->wh, d->cfg, &why) == -1)
+		fatalx("cannot set up libcurl for the webhooks: %s", why);
 	if (webhook_configure(d->wh, d->cfg) == -1 ||
 	    consumer_fit(d->leads) == -1)
 		fatalx("cannot set up: out of memory");

@@ -701,19 +701,30 @@ webhook_new(struct event_base *base, const struct rds_target *to,
  * is more than half the resident size of a daemon that sends no webhook.
  */
 int
-webhook_ready(struct webhook *w, const struct lr_config *cfg)
+webhook_ready(struct webhook *w, const struct lr_config *cfg,
+    const char **why)
 {
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
 	if (cfg->nwebhooks == 0 || w->multi != NULL)
 		return 0;
-	if (lc == NULL && (lc = curlso()) == NULL)
+	if (lc == NULL && (lc = curlso()) == NULL) {
+		*why = curlso_error();
 		return -1;
+	}
 	if (!curl_ready) {
-		if (lc->global_init(CURL_GLOBAL_DEFAULT) != 0)
+		if (lc->global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			*why = "curl_global_init failed";
 			return -1;
+		}
 		curl_ready = true;
 	}
-	if ((w->multi = lc->multi_init()) == NULL)
+	if ((w->multi = lc->multi_init()) == NULL) {
+		*why = "curl_multi_init failed";
 		return -1;
+	}
 	lc->multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	lc->multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
 	lc->multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -761,7 +772,7 @@ webhook_configure(struct webhook *w, const struct lr_config *cfg)
 
 	w->replica_acks = cfg->redis.replica_acks;
 	w->replica_ack_timeout = cfg->redis.replica_ack_timeout;
-	if (webhook_ready(w, cfg) == -1)
+	if (webhook_ready(w, cfg, NULL) == -1)
 		return -1;
 	for (size_t i = 0; i < w->neps; i++)
 		w->eps[i]->active = false;

@@ -48,11 +48,13 @@ struct webhook *webhook_new(struct event_base *base,
 /*
  * Load and set libcurl up if cfg has endpoints and it is not yet (a
  * daemon without webhooks never loads it: curlso.h). 0, or -1 when it
- * cannot be loaded (curlso_error() says why) or curl_global_init or
- * curl_multi_init fails; nothing is logged. A reload calls it before it
- * changes anything, so that a failure keeps the old configuration whole.
+ * cannot be loaded or curl_global_init or curl_multi_init fails, with
+ * *why (when why is not NULL) saying which; nothing is logged. A reload
+ * calls it before it changes anything, so that a failure keeps the old
+ * configuration whole.
  */
-int webhook_ready(struct webhook *w, const struct lr_config *cfg);
+int webhook_ready(struct webhook *w, const struct lr_config *cfg,
+    const char **why);
 /*
  * Take cfg's endpoints (copied: cfg may be freed after): new ones start,
  * changed ones take their new settings at their next attempt, removed

@@ -26,9 +26,9 @@ do
 			fault_at = tonumber(n)
 			fault_oom = kind == 'OOM'
 		end
-		op, kind = string.match(spec, '^(%S+) (%u+)$')
-		if op == ARGV[1 + SCRIPT.OP] then
-			fault_cmd = kind
+		local cop, cmd = string.match(spec, '^(%S+) (%u+)$')
+		if cop == ARGV[1 + SCRIPT.OP] then
+			fault_cmd = cmd
 		end
 	end
 end

@@ -572,13 +572,6 @@ run_faults(struct fault_fx *x, const char *op, int *points)
 	assert_true(*points >= 10);
 }
 
-/*
- * The script fails at each write point of a commit, then of an events
- * call, in turn (the test build's hook); the daemon sends the items again
- * one at a time and the script finishes what the failed call began. The
- * checker then finds nothing lost, nothing doubled, no capacity leak, and
- * every lead routed or dead-lettered with its reason.
- */
 /* Run the checker on a walk's items, print it, assert all clean; the
  * items are freed. */
 static struct chk_result
@@ -636,6 +629,13 @@ list_repeats(redisContext *c, const char *key)
 	return n;
 }
 
+/*
+ * The script fails at each write point of a commit, then of an events
+ * call, in turn (the test build's hook); the daemon sends the items again
+ * one at a time and the script finishes what the failed call began. The
+ * checker then finds nothing lost, nothing doubled, no capacity leak, and
+ * every lead routed or dead-lettered with its reason.
+ */
 static void
 test_fault_each_write(void **state)
 {
