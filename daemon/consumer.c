@@ -397,17 +397,9 @@ static int
 wait_replicas(struct call *k)
 {
 	const struct lr_config *cfg = k->c->d->cfg;
-	char n[24], ms[24];
-	const char *argv[3] = {"WAIT", n, ms};
-	size_t lens[3];
 
-	lens[0] = 4;
-	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", cfg->redis.replica_acks);
-	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
-	    cfg->redis.replica_ack_timeout);
-	if (rds_command(k->c->d->cmd, wait_cb, k,
-	    cfg->redis.replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv,
-	    lens) == -1)
+	if (rds_wait(k->c->d->cmd, cfg->redis.replica_acks,
+	    cfg->redis.replica_ack_timeout, wait_cb, k) == -1)
 		return -1;
 	commit_flying(k);
 	return 0;

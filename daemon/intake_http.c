@@ -181,9 +181,6 @@ static void
 acks_send(struct intake_http *ih)
 {
 	const struct lr_config *cfg = ih->cfg;
-	char n[24], ms[24];
-	const char *argv[3] = {"WAIT", n, ms};
-	size_t lens[3];
 	struct push *list;
 
 	if (ih->acking || ih->acks_next == NULL)
@@ -191,13 +188,8 @@ acks_send(struct intake_http *ih)
 	list = ih->acks_next;
 	ih->acks_next = NULL;
 	ih->acks_next_tail = &ih->acks_next;
-	lens[0] = 4;
-	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", cfg->redis.replica_acks);
-	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
-	    cfg->redis.replica_ack_timeout);
-	if (rds_command(ih->rds, acks_cb, ih,
-	    cfg->redis.replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv,
-	    lens) == -1) {
+	if (rds_wait(ih->rds, cfg->redis.replica_acks,
+	    cfg->redis.replica_ack_timeout, acks_cb, ih) == -1) {
 		acks_answer(list);	/* the leads are in Redis */
 		return;
 	}

@@ -554,16 +554,9 @@ static int
 wait_replicas(struct wh_ep *ep, long poll_ms)
 {
 	struct webhook *w = ep->w;
-	char n[24], ms[24];
-	const char *argv[3] = {"WAIT", n, ms};
-	size_t lens[3];
 
-	lens[0] = 4;
-	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", w->replica_acks);
-	lens[2] = (size_t)snprintf(ms, sizeof(ms), "%lld",
-	    w->replica_ack_timeout);
-	if (rds_command(w->to.conn, waited_cb, ep,
-	    w->replica_ack_timeout + RDS_REPLY_TIMEOUT_MS, 3, argv, lens) == -1)
+	if (rds_wait(w->to.conn, w->replica_acks, w->replica_ack_timeout,
+	    waited_cb, ep) == -1)
 		return -1;
 	ep->claiming = true;	/* no new claim until these are sent */
 	ep->held_poll = poll_ms;

@@ -719,6 +719,23 @@ h_fx_conf(struct h_fx *f, const char *body)
 }
 
 void
+h_fx_replica_acks(struct h_fx *f, int ms)
+{
+	char *conf, *at, *out;
+	size_t n;
+
+	conf = h_slurp(f->conf);
+	assert_non_null(at = strstr(conf, "; };"));
+	n = strlen(conf) + 128;
+	assert_non_null(out = malloc(n));
+	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = %d;"
+	    " };%s", (int)(at - conf), conf, ms, at + 4);
+	h_write_file(f->conf, out);
+	free(out);
+	free(conf);
+}
+
+void
 h_fx_start(struct h_fx *f, int n, const char *body)
 {
 	char name[16];

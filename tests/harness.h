@@ -110,6 +110,11 @@ int h_teardown(void **state);
  */
 void h_fx_conf(struct h_fx *f, const char *body);
 /*
+ * Give f->conf (h_fx_conf's) redis.replica_acks = 1 with a WAIT timeout
+ * of ms: the tests' Redis has no replica, so every WAIT takes it whole.
+ */
+void h_fx_replica_acks(struct h_fx *f, int ms);
+/*
  * Write f->conf from body, start daemons in slots 0 to n-1 on it (logs
  * d0.log, d1.log... in f->dir) and wait until all n have registered.
  */

@@ -546,7 +546,7 @@ test_replica_acks(void **state)
 {
 	struct t *t = *state;
 	struct answer a;
-	char *conf, *at, *out;
+	char *out;
 	long long t0, took;
 	size_t n;
 
@@ -561,15 +561,7 @@ test_replica_acks(void **state)
 	    h_default_body());
 	h_fx_conf(&t->f, out);
 	free(out);
-	conf = h_slurp(t->f.conf);
-	assert_non_null(at = strstr(conf, "; };"));
-	n = strlen(conf) + 128;
-	assert_non_null(out = malloc(n));
-	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = 1500;"
-	    " };%s", (int)(at - conf), conf, at + 4);
-	h_write_file(t->f.conf, out);
-	free(out);
-	free(conf);
+	h_fx_replica_acks(&t->f, 1500);
 	h_daemon_start(&t->f.d[0], t->f.conf, t->f.dir, "d0");
 	assert_true(h_wait_ready(t->f.c, 1));
 

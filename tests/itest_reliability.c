@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "instance.h"
 
 #define MAX_LEADS 20000
 
@@ -326,6 +327,56 @@ test_stopped_instance_is_fenced(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * redis.replica_acks = 1 with no replica and a WAIT timeout longer than
+ * the lease (the key allows up to 60 s): every commit waits the whole
+ * timeout for an acknowledgement that never comes. The heartbeat goes on
+ * the same connection, so it must not wait behind a WAIT that long: both
+ * instances keep their leases, neither takes the other's work back, and
+ * every lead is routed once.
+ */
+static void
+test_replica_acks_keep_lease(void **state)
+{
+	struct h_fx *f = *state;
+	const char *body =
+	    "scoring = { mql_threshold = 0; rules = (); };\n"
+	    "segments = ( { name = \"all\"; } );\n"
+	    "default_segment = \"all\";\n"
+	    "reps = ( { id = \"r1\"; segments = [\"all\"]; max_open = 100; },\n"
+	    "  { id = \"r2\"; segments = [\"all\"]; max_open = 100; } );\n";
+	const int n = 30;
+	char lead[96], key[32];
+
+	h_fx_conf(f, body);
+	h_fx_replica_acks(f, INSTANCE_LEASE_MS + 1000);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	h_daemon_start(&f->d[1], f->conf, f->dir, "d1");
+	assert_true(h_wait_ready(f->c, 2));
+	for (int i = 0; i < n; i++) {
+		snprintf(lead, sizeof(lead), "{\"id\":\"w%02d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+		h_sleep_ms(300);
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "lr:lead:w%02d", i);
+		assert_true(h_wait_field(f->c, key, "status", "assigned"));
+	}
+	/* Past the last commit's WAIT, and a lease more. */
+	h_sleep_ms(INSTANCE_LEASE_MS + 2000);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(h_log_count(&f->d[i], "lease ran out"), 0);
+		assert_int_equal(h_log_count(&f->d[i], "continuing as"), 0);
+	}
+	assert_int_equal(h_int(f->c, "SCARD lr:rep:r1:open") +
+	    h_int(f->c, "SCARD lr:rep:r2:open"), n);
+	assert_int_equal(h_int(f->c, "LLEN lr:rep:r1:inbox") +
+	    h_int(f->c, "LLEN lr:rep:r2:inbox"), n);
+	assert_int_equal(h_int(f->c, "LLEN lr:dead"), 0);
+	assert_int_equal(h_int(f->c, "EXISTS lr:redeliveries"), 0);
+	h_fx_stop(f);
+}
+
 /* Redis restarts mid-stream (AOF): the daemon reconnects and goes on. */
 static void
 test_redis_restart(void **state)
@@ -467,6 +518,7 @@ main(void)
 		H_TEST_AOF(test_poison_is_set_aside),
 		H_TEST_AOF(test_redis_down_at_start),
 		H_TEST_AOF(test_orphaned_inflight_is_requeued),
+		H_TEST_AOF(test_replica_acks_keep_lease),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

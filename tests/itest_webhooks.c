@@ -546,26 +546,6 @@ test_reload_adds_endpoint(void **state)
 	h_fx_stop(f);
 }
 
-/* Give f's configuration (h_fx_conf's) redis.replica_acks = 1 with a
- * WAIT timeout of ms: the test's Redis has no replica, so every WAIT
- * takes it whole. */
-static void
-add_replica_acks(struct h_fx *f, int ms)
-{
-	char *conf, *at, *out;
-	size_t n;
-
-	conf = h_slurp(f->conf);
-	assert_non_null(at = strstr(conf, "; };"));
-	n = strlen(conf) + 128;
-	assert_non_null(out = malloc(n));
-	snprintf(out, n, "%.*s; replica_acks = 1; replica_ack_timeout = %d;"
-	    " };%s", (int)(at - conf), conf, ms, at + 4);
-	h_write_file(f->conf, out);
-	free(out);
-	free(conf);
-}
-
 /*
  * redis.replica_acks = 1 with no replica: a delivery goes out only after
  * WAIT (its timeout, 1.5 s here) answered for the claim, which follows
@@ -589,7 +569,7 @@ test_replica_acks_before_send(void **state)
 	    HOOK("acks", "/ok/acks", "events = [\"lead.assigned\"];")));
 	h_fx_conf(f, body);
 	free(body);
-	add_replica_acks(f, 1500);
+	h_fx_replica_acks(f, 1500);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	assert_true(h_wait_ready(f->c, 1));
 	push_leads(f->c, "W", 1);
@@ -633,7 +613,7 @@ test_replica_acks_keep_lease(void **state)
 	}
 	snprintf(body, sizeof(body), BODY("0", REPS_AB, "%s"), hooks);
 	h_fx_conf(f, body);
-	add_replica_acks(f, 1000);
+	h_fx_replica_acks(f, 1000);
 	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
 	assert_true(h_wait_ready(f->c, 1));
 	for (int k = 0; k < 40; k++) {
