@@ -300,8 +300,8 @@ clean:
 $(B)/bench/bench: tests/bench/bench.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(WARNINGS) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -O2 -g \
-	    -pthread $$(pkg-config --cflags hiredis jansson libconfig) -o $@ $< \
-	    $$(pkg-config --libs hiredis jansson libconfig) -lm
+	    -pthread $$(pkg-config --cflags libevent hiredis jansson libconfig) \
+	    -o $@ $< $$(pkg-config --libs libevent hiredis jansson libconfig) -lm
 
 # The bench's peer: BullMQ as tests/bench/peer/package-lock.json pins it,
 # installed (npm ci) into build/bench/peer with peer.mjs beside it.

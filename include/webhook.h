@@ -9,7 +9,9 @@
  * instance's deliveries come back to any instance; with redis.replica_acks
  * the lease also covers the WAIT held before sending), sends them with
  * libcurl's multi interface driven by the loop (no thread, no blocking
- * call), and reports each outcome back (whdone, whretry, whdead). At most
+ * call), and reports each outcome back (whdone, whretry, whdead; the
+ * successes that end while a whdone is in the air go in the next one
+ * together, a script call per batch on a busy endpoint). At most
  * WH_MAX_INFLIGHT deliveries per endpoint are in the air per instance:
  * what waits, waits in Redis, so a slow endpoint grows neither memory nor
  * the routing's latency. Certificates are verified, redirects are not

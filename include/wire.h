@@ -118,8 +118,9 @@
 	X(OP, WHCLAIM, "ENDPOINT MAX LEASE_MS: lease the endpoint's due " \
 	    "webhook deliveries for LEASE_MS, counting an attempt each; " \
 	    "replies WHCLAIM_REPLY") \
-	X(OP, WHDONE, "ENDPOINT ID STATUS: a delivery succeeded; replies 1, " \
-	    "or 0 when it was no longer pending") \
+	X(OP, WHDONE, "ENDPOINT then WHDONE_ITEM items: deliveries that " \
+	    "succeeded; replies how many of them were still pending (one " \
+	    "no longer pending counts 0)") \
 	X(OP, WHRETRY, "ENDPOINT ID ATTEMPT DELAY_MS STATUS ERROR: attempt " \
 	    "ATTEMPT failed, try again in DELAY_MS; replies 1, or 0 when the " \
 	    "delivery has moved on (another attempt, done)") \
@@ -191,7 +192,8 @@
 	X(BOARD, 3, "board's arguments") \
 	X(BOARD_REPLY, 3, "board's reply") \
 	X(WHCLAIM, 3, "whclaim's arguments") \
-	X(WHDONE, 3, "whdone's arguments") \
+	X(WHDONE, 2, "whdone's arguments") \
+	X(WHDONE_ITEM, 2, "one delivery of a whdone") \
 	X(WHRETRY, 6, "whretry's arguments") \
 	X(WHDEAD, 5, "whdead's arguments") \
 	X(WHCLAIM_REPLY, 4, "whclaim's reply") \
@@ -312,8 +314,9 @@
 	X(WHCLAIM, LEASE_MS, 2, "each is this instance's this long: due " \
 	    "again after it, for any instance, unless it is done") \
 	X(WHDONE, ENDPOINT, 0, "the endpoint's name") \
-	X(WHDONE, ID, 1, "the webhook-id") \
-	X(WHDONE, STATUS, 2, "the HTTP status of the answer") \
+	X(WHDONE, ITEMS, 1, "the first item, WHDONE_ITEM_FIELDS each") \
+	X(WHDONE_ITEM, ID, 0, "the webhook-id") \
+	X(WHDONE_ITEM, STATUS, 1, "the HTTP status of the answer") \
 	X(WHRETRY, ENDPOINT, 0, "the endpoint's name") \
 	X(WHRETRY, ID, 1, "the webhook-id") \
 	X(WHRETRY, ATTEMPT, 2, "the attempt that failed (WHCLAIMED ATTEMPT)") \

@@ -629,6 +629,80 @@ test_replica_acks_keep_lease(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * Deliveries that succeed close together are reported in one whdone call
+ * (a script call costs Redis ~50 us before its first command): 40
+ * deliveries to an endpoint that answers after 50 ms, 8 in the air at
+ * once, need fewer whdone calls than deliveries; every delivery is
+ * reported exactly once, and nothing is left pending or sent twice.
+ */
+static void
+test_done_batched(void **state)
+{
+	struct h_fx *f = *state;
+	redisContext *mon;
+	redisReply *r;
+	json_t *seen = json_object(), *got, *all;
+	const char *p, *e;
+	char id[128], *conf;
+	int calls = 0, items = 0;
+	const int n = 40;
+
+	receiver_start(f);
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("slow", "/slow/50", "events = [\"lead.assigned\"];")));
+	h_fx_start(f, 1, conf);
+	free(conf);
+	mon = h_redis_connect(&f->redis);
+	freeReplyObject(h_cmd(mon, "MONITOR"));
+	push_leads(f->c, "B", n);
+	wait_requests("/slow/50", (size_t)n, 200);
+	assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:slow:due", 0));
+	freeReplyObject(h_cmd(f->c, "ECHO end-of-deliveries"));
+	for (;;) {
+		assert_int_equal(redisGetReply(mon, (void **)&r), REDIS_OK);
+		assert_int_equal(r->type, REDIS_REPLY_STATUS);
+		if (strstr(r->str, "\"end-of-deliveries\"") != NULL) {
+			freeReplyObject(r);
+			break;
+		}
+		/* "whdone" "lr:" "slow" then "<id>" "<status>" pairs */
+		if (strstr(r->str, "[0 lua]") == NULL &&
+		    (p = strstr(r->str, "\"whdone\" \"lr:\" \"slow\"")) != NULL) {
+			calls++;
+			p += strlen("\"whdone\" \"lr:\" \"slow\"");
+			while ((p = strchr(p, '"')) != NULL &&
+			    (e = strchr(p + 1, '"')) != NULL) {
+				snprintf(id, sizeof(id), "%.*s",
+				    (int)(e - p - 1), p + 1);
+				assert_int_equal(strncmp(id, "msg_", 4), 0);
+				assert_null(json_object_get(seen, id));
+				json_object_set_new(seen, id, json_true());
+				items++;
+				p = strchr(e + 1, '"');	/* the status */
+				assert_non_null(p);
+				assert_non_null(e = strchr(p + 1, '"'));
+				assert_int_equal(atoi(p + 1), 200);
+				p = e + 1;
+			}
+		}
+		freeReplyObject(r);
+	}
+	redisFree(mon);
+	assert_int_equal(items, n);
+	if (calls >= n)
+		fail_msg("%d whdone calls for %d deliveries: none batched",
+		    calls, n);
+	got = received();
+	all = requests_to(got, "/slow/50");
+	assert_int_equal(json_array_size(all), n);	/* none sent twice */
+	json_decref(all);
+	json_decref(got);
+	json_decref(seen);
+	assert_int_equal(h_int(f->c, "HLEN lr:webhook:slow:bodies"), 0);
+	h_fx_stop(f);
+}
+
 /* The gaps between the attempts of requests (one webhook-id). */
 static long long
 gap(const json_t *reqs, size_t i)
@@ -1079,6 +1153,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		W_TEST(test_signed_delivery),
+		W_TEST(test_done_batched),
 		W_TEST(test_retries_and_dead),
 		W_TEST(test_redeliver),
 		W_TEST(test_https_verifies_certificate),

@@ -178,21 +178,31 @@ local function wh_forget(n, id)
 	redis.call('HDEL', rk, id)
 end
 
--- whdone ENDPOINT ID STATUS: delivered; a redelivery leaves the dead list.
+-- whdone ENDPOINT then WHDONE_ITEM items: delivered; a redelivery leaves
+-- the dead list. The sender reports the deliveries that ended while its
+-- last whdone was in the air in one call, so a busy endpoint costs a call
+-- per batch, not one per delivery. The endpoint's last_status is the
+-- last pending item's.
 ops[OP.WHDONE] = function()
-	local n, id = op_arg(WHDONE.ENDPOINT), op_arg(WHDONE.ID)
-	local dk, bk, _, rk, ek = wh_keys(n)
-	if redis.call('HEXISTS', bk, id) == 0 then
-		return 0
+	local n = op_arg(WHDONE.ENDPOINT)
+	local _, bk, _, rk, ek = wh_keys(n)
+	local done, status = 0, nil
+	for a = 1 + SCRIPT.ARGS + WHDONE.ITEMS, #ARGV, WHDONE_ITEM_FIELDS do
+		local id = ARGV[a + WHDONE_ITEM.ID]
+		if redis.call('HEXISTS', bk, id) == 1 then
+			local from = redis.call('HGET', rk, id)
+			if from then
+				redis.call('LREM', P .. K.WEBHOOKS_DEAD, 1, from)
+			end
+			wh_forget(n, id)
+			done = done + 1
+			status = ARGV[a + WHDONE_ITEM.STATUS]
+		end
 	end
-	local from = redis.call('HGET', rk, id)
-	if from then
-		redis.call('LREM', P .. K.WEBHOOKS_DEAD, 1, from)
+	if status then
+		redis.call('HSET', ek, 'last_status', status, 'last_ok_ms', NOW)
 	end
-	wh_forget(n, id)
-	redis.call('HSET', ek, 'last_status', op_arg(WHDONE.STATUS),
-	    'last_ok_ms', NOW)
-	return 1
+	return done
 end
 
 -- Is ATTEMPT (argument i) still the delivery's latest attempt?

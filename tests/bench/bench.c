@@ -10,6 +10,12 @@
  *        daemon instances started; the time until every lead is committed,
  *        Redis commands per lead (INFO commandstats, commands run by
  *        scripts included), Redis and daemon CPU per lead, peak RSS.
+ *  hooks the throughput run once more (1 instance) with one webhook
+ *        endpoint for lead.assigned, signed (Standard Webhooks), sent to a
+ *        receiver the bench forks (libevent's evhttp, 200 at once): the
+ *        time until every lead is committed and until every delivery is
+ *        acknowledged, Redis and daemon CPU per lead over both, against
+ *        the runs without webhooks (issue #18: "with them on and off").
  *  lat   leads pushed at 1,000 and 10,000 per second, one LPUSH each,
  *        paced on a 1 ms tick, each with its push time (CLOCK_REALTIME, µs)
  *        in the field "bench_t_us"; a subscriber to lr:assignments takes
@@ -62,6 +68,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/http.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libconfig.h>
@@ -113,7 +121,7 @@ static struct {
 	.work = "build/bench",
 	.json_out = "build/bench/results.json",
 	.results_md = NULL,
-	.parts = "ref,tput,peer,lat,sla",
+	.parts = "ref,tput,hooks,peer,lat,sla",
 	.tput_leads = 100000,
 	.lat_secs = 20,
 	.lat_warmup_ms = 1000,
@@ -745,10 +753,37 @@ group(config_t *cf, const char *name)
 /*
  * The example configuration with the Redis port rewritten, HTTP off, every
  * rep's max_open at its maximum and max_per_period 0 (capacity never
- * blocks), and sla.follow_up / warn_before when follow_up > 0.
+ * blocks), sla.follow_up / warn_before when follow_up > 0, and with
+ * hook_port > 0 one webhook endpoint (HOOK_NAME) for lead.assigned at
+ * http://127.0.0.1:hook_port/ in place of the example's (none by default).
  */
+#define HOOK_NAME "bench"
+#define HOOK_SECRET "whsec_YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldC0xMjM0"
+
 static int
-write_conf(const char *out, int port, int follow_up, int warn_before)
+add_hook(config_t *cf, int hook_port)
+{
+	config_setting_t *root = config_root_setting(cf), *l, *e, *ev;
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", hook_port);
+	if (config_setting_get_member(root, "webhooks") != NULL &&
+	    config_setting_remove(root, "webhooks") != CONFIG_TRUE)
+		return -1;
+	if ((l = config_setting_add(root, "webhooks", CONFIG_TYPE_LIST)) ==
+	    NULL || (e = config_setting_add(l, NULL, CONFIG_TYPE_GROUP)) ==
+	    NULL || set_str(e, "name", HOOK_NAME) == -1 ||
+	    set_str(e, "url", url) == -1 ||
+	    set_str(e, "secret", HOOK_SECRET) == -1 ||
+	    (ev = config_setting_add(e, "events", CONFIG_TYPE_ARRAY)) == NULL ||
+	    config_setting_set_string_elem(ev, -1, "lead.assigned") == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+write_conf(const char *out, int port, int follow_up, int warn_before,
+    int hook_port)
 {
 	config_t cf;
 	config_setting_t *g, *reps;
@@ -784,6 +819,8 @@ write_conf(const char *out, int port, int follow_up, int warn_before)
 	if (follow_up > 0 && ((g = group(&cf, "sla")) == NULL ||
 	    set_int(g, "follow_up", follow_up) == -1 ||
 	    set_int(g, "warn_before", warn_before) == -1))
+		goto out;
+	if (hook_port > 0 && add_hook(&cf, hook_port) == -1)
 		goto out;
 	if (config_write_file(&cf, out) != CONFIG_TRUE) {
 		say("cannot write '%s'", out);
@@ -1378,7 +1415,7 @@ part_tput(struct tput_result *res, int inst)
 	if (rsrv_start(&r, name) == -1)
 		return;
 	snprintf(conf, sizeof(conf), "%s/leadrouted.conf", r.dir);
-	if (write_conf(conf, r.port, 0, 0) == -1 ||
+	if (write_conf(conf, r.port, 0, 0, 0) == -1 ||
 	    (c = connect_port(r.port)) == NULL ||
 	    push_many(c, tag, 0, opt.tput_leads, GEN_MIX) == -1) {
 		say("cannot set up the throughput run");
@@ -1455,6 +1492,207 @@ median_run(const struct tput_result *runs, int n)
 			idx[k - 1] = t;
 		}
 	return n > 0 ? idx[n / 2] : 0;
+}
+
+/* --- part 7: webhooks on ---------------------------------------------------- */
+
+/*
+ * The throughput run (1 instance) once more with one webhook endpoint for
+ * lead.assigned: each assignment's delivery is recorded by the commit
+ * (the outbox), leased, signed and sent by the daemon, and acknowledged
+ * through the script; the receiver is a child of the bench (libevent's
+ * evhttp, answering 200 at once). Timed until every lead is committed and
+ * until the endpoint's due set is empty; Redis and daemon CPU per lead
+ * over the whole, to set against the runs without webhooks.
+ */
+struct hooks_result {
+	bool ok;
+	long leads;
+	double commit_secs, rate;	/* until every lead is committed */
+	double all_secs, deliv_rate;	/* until every delivery is done */
+	long long assigned, received;
+	double cmds, script_calls, redis_cpu_us, daemon_cpu_us;
+	char load[64];
+};
+
+static long long hook_count;
+
+static void
+hook_request(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	hook_count++;
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+static void
+hook_term(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/*
+ * The receiver: answer every request on the listening socket fd with 200
+ * until SIGTERM, then write how many it answered to count_path. Runs in a
+ * child of the bench and never returns.
+ */
+static void
+hook_serve(int fd, const char *count_path)
+{
+	struct event_base *base;
+	struct evhttp *h;
+	struct event *term;
+	FILE *f;
+
+	if ((base = event_base_new()) == NULL ||
+	    (term = evsignal_new(base, SIGTERM, hook_term, base)) == NULL ||
+	    event_add(term, NULL) != 0 || (h = evhttp_new(base)) == NULL ||
+	    evhttp_accept_socket(h, fd) != 0)
+		_exit(1);
+	evhttp_set_gencb(h, hook_request, NULL);
+	event_base_dispatch(base);
+	if ((f = fopen(count_path, "w")) == NULL)
+		_exit(1);
+	fprintf(f, "%lld\n", hook_count);
+	_exit(fclose(f) == 0 ? 0 : 1);
+}
+
+/* Fork the receiver on a free loopback port (*port); its PID, or -1. */
+static pid_t
+hook_start(int *port, const char *count_path)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	sigset_t all, old;
+	pid_t pid;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1 ||
+	    listen(fd, 128) == -1 || evutil_make_socket_nonblocking(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	/* SIGTERM held until the child's libevent handler is in place. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		hook_serve(fd, count_path);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fd);
+	if (pid > 0)
+		track(pid);
+	return pid;
+}
+
+static void
+part_hooks(struct hooks_result *res)
+{
+	char conf[PATH_MAX + 32], log[PATH_MAX + 32], count[PATH_MAX + 32];
+	char due[128];
+	double cpu0, kids0, cpu1, kids1;
+	long long t0, t1, t2, until;
+	pid_t pid = 0, hook = 0;
+	redisContext *c = NULL;
+	long polls = 0, zpolls = 0;
+	struct work w;
+	struct rsrv r;
+	int hook_port = 0;
+	FILE *f;
+
+	memset(res, 0, sizeof(*res));
+	loadavg(res->load, sizeof(res->load));
+	res->leads = opt.tput_leads;
+	say("webhooks on: pre-loading %ld leads", opt.tput_leads);
+	if (rsrv_start(&r, "hooks") == -1)
+		return;
+	snprintf(conf, sizeof(conf), "%s/leadrouted.conf", r.dir);
+	snprintf(log, sizeof(log), "%s/leadrouted.log", r.dir);
+	snprintf(count, sizeof(count), "%s/received", r.dir);
+	key(due, sizeof(due), "webhook:" HOOK_NAME ":due");
+	if ((hook = hook_start(&hook_port, count)) == -1 ||
+	    write_conf(conf, r.port, 0, 0, hook_port) == -1 ||
+	    (c = connect_port(r.port)) == NULL ||
+	    push_many(c, "h", 0, opt.tput_leads, GEN_MIX) == -1 ||
+	    aof_rewrite_now(c) == -1) {
+		say("cannot set up the webhooks run");
+		goto out;
+	}
+	freeReplyObject(cmd(c, "CONFIG RESETSTAT"));
+	redis_cpu(c, &cpu0, &kids0);
+	t0 = mono_us();
+	if ((pid = daemon_start(conf, log)) == -1)
+		goto out;
+	if (!wait_committed(c, opt.tput_leads, &polls, &pid, 1)) {
+		say("not every lead was committed; see %s", r.dir);
+		goto out;
+	}
+	t1 = mono_us();
+	until = t1 + STALL_LIMIT_S * 1000000LL * 4;
+	for (;;) {
+		zpolls++;
+		if (cmd_int(c, "ZCARD %s", due) == 0)
+			break;
+		if (mono_us() > until || !alive(pid)) {
+			say("deliveries not done; see %s", r.dir);
+			goto out;
+		}
+		sleep_ms(2);
+	}
+	t2 = mono_us();
+	redis_cpu(c, &cpu1, &kids1);
+	res->daemon_cpu_us = proc_cpu_s(pid) * 1e6 / (double)opt.tput_leads;
+	if (work_read(c, polls, 0, &w) == -1)
+		goto out;
+	w.calls -= zpolls;	/* the bench's own ZCARDs */
+	res->commit_secs = (double)(t1 - t0) / 1e6;
+	res->rate = (double)opt.tput_leads / res->commit_secs;
+	res->all_secs = (double)(t2 - t0) / 1e6;
+	res->cmds = (double)w.calls / (double)opt.tput_leads;
+	res->script_calls = (double)w.scripts / (double)opt.tput_leads;
+	res->redis_cpu_us = (cpu1 - cpu0) * 1e6 / (double)opt.tput_leads;
+	res->assigned = stats_sum(c, "assigned:");
+	if (stop_pid(hook, SIGTERM, 10000) != 0 ||
+	    (f = fopen(count, "r")) == NULL) {
+		hook = 0;
+		say("the webhook receiver failed; see %s", r.dir);
+		goto out;
+	}
+	hook = 0;
+	if (fscanf(f, "%lld", &res->received) != 1)
+		res->received = -1;
+	fclose(f);
+	res->deliv_rate = (double)res->received / res->all_secs;
+	if (res->received != res->assigned) {
+		say("webhooks: %lld deliveries received for %lld assignments",
+		    res->received, res->assigned);
+		goto out;
+	}
+	res->ok = true;
+	say("webhooks on: %.0f leads/s committed, all %lld delivered in %.1f s",
+	    res->rate, res->received, res->all_secs);
+out:
+	if (pid > 0 && daemon_stop(pid) != 0)
+		say("leadrouted did not exit 0; see %s", r.dir);
+	if (hook > 0)
+		(void)stop_pid(hook, SIGTERM, 10000);
+	if (c != NULL)
+		redisFree(c);
+	rsrv_stop(&r);
 }
 
 /* --- part 6: the peer, a BullMQ worker ------------------------------------ */
@@ -2035,7 +2273,7 @@ part_lat(struct lat_result res[2])
 		return;
 	snprintf(conf, sizeof(conf), "%s/leadrouted.conf", r.dir);
 	snprintf(log, sizeof(log), "%s/leadrouted.log", r.dir);
-	if (write_conf(conf, r.port, 0, 0) == -1 ||
+	if (write_conf(conf, r.port, 0, 0, 0) == -1 ||
 	    (c = connect_port(r.port)) == NULL ||
 	    (pid = daemon_start(conf, log)) == -1 || !wait_instances(c, 1)) {
 		say("cannot set up the latency run; see %s", r.dir);
@@ -2300,7 +2538,7 @@ part_sla(struct sla_result *res)
 	snprintf(log2, sizeof(log2), "%s/leadrouted-restart.log", r.dir);
 	key(due, sizeof(due), "sla:due");
 	/* A day to follow up, no warning: nothing fires while loading. */
-	if (write_conf(conf, r.port, 86400, 0) == -1 ||
+	if (write_conf(conf, r.port, 86400, 0, 0) == -1 ||
 	    (c = connect_port(r.port)) == NULL ||
 	    (mem0 = info_num(c, "memory", "used_memory")) < 0 ||
 	    (pid = daemon_start(conf, log)) == -1 || !wait_instances(c, 1)) {
@@ -2418,8 +2656,9 @@ struct results {
 	struct machine m;
 	int nice;		/* of the bench and everything it starts */
 	/* others' share of the machine: ref, tput 1, tput 2, lat, sla */
-	double noise[6];	/* ... and the peer */
-	bool ran_ref, ran_tput, ran_lat, ran_sla;
+	double noise[7];	/* ... the peer, webhooks on */
+	bool ran_ref, ran_tput, ran_lat, ran_sla, ran_hooks;
+	struct hooks_result hooks;
 	struct ref_result ref;
 	struct tput_result tput[2];	/* [0]: the median of the runs */
 	struct tput_result runs[TPUT_RUNS];	/* 1 instance, in order */
@@ -2531,6 +2770,41 @@ spread_md(FILE *f, const struct results *R)
 	}
 }
 
+/* The webhooks-on run beside the median run without. */
+static void
+hooks_md(FILE *f, const struct results *R)
+{
+	const struct hooks_result *h = &R->hooks;
+	const struct tput_result *t = &R->tput[0];
+
+	fprintf(f, "\n**Webhooks on**: the throughput run with one endpoint "
+	    "for `lead.assigned` (Standard Webhooks, signed; a receiver on "
+	    "loopback answering 200 at once), 1 instance: until every lead is "
+	    "committed, and until every delivery is acknowledged (CPU and "
+	    "commands per lead over the whole; load average when it started: "
+	    "%s)\n\n", h->load);
+	fprintf(f, "| | committed in | leads/s | all delivered in | deliveries/s | Redis cmds/lead | script calls/lead | Redis CPU µs/lead | daemon CPU µs/lead |\n"
+	    "|---|---|---|---|---|---|---|---|---|\n");
+	if (R->ran_tput && t->ok)
+		fprintf(f, "| webhooks off (median run above) | %.2f s | %.0f | – | – | %.2f | %.4f | %.1f | %.1f |\n",
+		    t->secs, t->rate, t->cmds, t->script_calls,
+		    t->redis_cpu_us, t->daemon_cpu_us);
+	if (!h->ok) {
+		fprintf(f, "| webhooks on | failed | | | | | | | |\n");
+		return;
+	}
+	fprintf(f, "| webhooks on (%lld deliveries) | %.2f s | %.0f | %.2f s | %.0f | %.2f | %.4f | %.1f | %.1f |\n",
+	    h->received, h->commit_secs, h->rate, h->all_secs, h->deliv_rate,
+	    h->cmds, h->script_calls, h->redis_cpu_us, h->daemon_cpu_us);
+	if (R->ran_tput && t->ok && t->redis_cpu_us > 0 && h->assigned > 0)
+		fprintf(f, "\nWith webhooks on, Redis spent %.1f µs more per lead "
+		    "(%.1f µs per delivery), the daemon %.1f µs more per lead.\n",
+		    h->redis_cpu_us - t->redis_cpu_us,
+		    (h->redis_cpu_us - t->redis_cpu_us) *
+		    (double)h->leads / (double)h->assigned,
+		    h->daemon_cpu_us - t->daemon_cpu_us);
+}
+
 static void
 peer_md(FILE *f, const struct results *R)
 {
@@ -2570,9 +2844,9 @@ report_md(FILE *f, const struct results *R)
 	    m->load_before, m->load_after, R->bench_secs, R->nice);
 	fprintf(f, "Other processes' share of the machine's CPU while each part ran "
 	    "(from `/proc/stat`, ours subtracted): reference %.0f%%, throughput "
-	    "%.0f%% and %.0f%%, latency %.0f%%, SLA %.0f%%.%s\n\n",
+	    "%.0f%% and %.0f%%, webhooks on %.0f%%, latency %.0f%%, SLA %.0f%%.%s\n\n",
 	    R->noise[0] * 100, R->noise[1] * 100, R->noise[2] * 100,
-	    R->noise[3] * 100, R->noise[4] * 100,
+	    R->noise[6] * 100, R->noise[3] * 100, R->noise[4] * 100,
 	    R->noise[1] < 0.1 && R->noise[3] < 0.1 ? "" : R->nice < 0 ?
 	    " Other work shared the machine, at a lower priority than the bench." :
 	    " **The machine was busy with other work: the numbers are pessimistic.**");
@@ -2644,6 +2918,8 @@ report_md(FILE *f, const struct results *R)
 			    (double)R->m.nproc * 1e6 / T_LEADS_PER_S);
 		}
 	}
+	if (R->ran_hooks)
+		hooks_md(f, R);
 	if (R->ran_peer)
 		peer_md(f, R);
 	if (R->ran_lat) {
@@ -2714,10 +2990,10 @@ json_report(const struct results *R)
 	    R->m.kernel, "redis_version", R->m.redis, "date", R->m.date,
 	    "host", R->m.host, "mem_mb", (json_int_t)R->m.mem_mb));
 	json_object_set_new(j, "command", json_string("make bench"));
-	json_object_set_new(j, "others_cpu_share", json_pack("{s:f,s:f,s:f,s:f,s:f}",
+	json_object_set_new(j, "others_cpu_share", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}",
 	    "reference", R->noise[0], "throughput_1", R->noise[1],
 	    "throughput_2", R->noise[2], "latency", R->noise[3], "sla",
-	    R->noise[4]));
+	    R->noise[4], "webhooks_on", R->noise[6]));
 	json_object_set_new(j, "bench_seconds", json_real(R->bench_secs));
 	json_object_set_new(j, "nice", json_integer(R->nice));
 	if (R->ran_ref)
@@ -2788,6 +3064,21 @@ json_report(const struct results *R)
 			    "loadavg", R->runs[i].load));
 		json_object_set_new(j, "throughput_runs_1_instance", a);
 	}
+	if (R->ran_hooks)
+		json_object_set_new(j, "webhooks_on", json_pack(
+		    "{s:b,s:I,s:f,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:s}",
+		    "ok", R->hooks.ok, "leads", (json_int_t)R->hooks.leads,
+		    "commit_seconds", R->hooks.commit_secs,
+		    "leads_per_s", R->hooks.rate,
+		    "all_delivered_seconds", R->hooks.all_secs,
+		    "deliveries_per_s", R->hooks.deliv_rate,
+		    "assigned", (json_int_t)R->hooks.assigned,
+		    "deliveries_received", (json_int_t)R->hooks.received,
+		    "redis_cmds_per_lead", R->hooks.cmds,
+		    "script_calls_per_lead", R->hooks.script_calls,
+		    "redis_cpu_us_per_lead", R->hooks.redis_cpu_us,
+		    "daemon_cpu_us_per_lead", R->hooks.daemon_cpu_us,
+		    "loadavg", R->hooks.load));
 	if (R->ran_peer)
 		json_object_set_new(j, "peer_bullmq", json_pack(
 		    "{s:b,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:s}", "ok", R->peer.ok,
@@ -3095,6 +3386,11 @@ main(int argc, char **argv)
 		part_tput(&R.tput[1], 2);
 		R.noise[2] = noise_end(&nz);
 	}
+	if ((R.ran_hooks = part("hooks"))) {
+		noise_begin(&nz);
+		part_hooks(&R.hooks);
+		R.noise[6] = noise_end(&nz);
+	}
 	if ((R.ran_peer = part("peer"))) {
 		noise_begin(&nz);
 		part_peer(&R.peer);
@@ -3139,7 +3435,7 @@ main(int argc, char **argv)
 	if (!(R.ref.ok || !R.ran_ref) || !(R.tput[0].ok || !R.ran_tput) ||
 	    !(R.tput[1].ok || !R.ran_tput) ||
 	    !((R.lat[0].ok && R.lat[1].ok) || !R.ran_lat) ||
-	    !(R.sla.ok || !R.ran_sla)) {
+	    !(R.sla.ok || !R.ran_sla) || !(R.hooks.ok || !R.ran_hooks)) {
 		say("some measurements failed (see above)");
 		rc = 1;
 	}
