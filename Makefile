@@ -88,8 +88,8 @@ $(B)/obj/%.o: %.c $(SRC_DEPS)
 # in as one C string: one script, one SHA. build/gen/wire.lua lists the
 # names as Lua tables.
 HOSTCC   ?= $(CC)
-LUA_PARTS = prelude claim outbox calendar reps inflight lazy_begin events sla \
-	    forecast stats reseg read lazy_end dispatch
+LUA_PARTS = prelude claim deliver outbox calendar reps inflight lazy_begin \
+	    events sla forecast stats reseg read lazy_end dispatch
 LUA_SRC   = $(LUA_PARTS:%=daemon/lua/%.lua)
 
 $(B)/gen/wire2lua: daemon/lua/wire2lua.c include/keys.h include/wire.h

@@ -10,12 +10,14 @@
 --
 -- The Makefile builds the one script from the parts of daemon/lua/, in
 -- this order: prelude.lua, claim.lua (a claim returns at its end),
--- outbox.lua, calendar.lua, reps.lua, inflight.lua, then between
--- lazy_begin.lua and lazy_end.lua (made only for their own operations)
--- events.lua, sla.lua, forecast.lua, stats.lua, reseg.lua, read.lua, and
--- dispatch.lua last. They write every key name, word and argument
--- position with the names of include/keys.h and include/wire.h: K.NAME and KT.NAME a key's head and tail; OP, KIND,
--- MODE, RES, ERR the words; a table per layout of arguments and replies
+-- deliver.lua (so do the webhook sender's calls), outbox.lua,
+-- calendar.lua, reps.lua, inflight.lua, then between lazy_begin.lua and
+-- lazy_end.lua (made only for their own operations) events.lua, sla.lua,
+-- forecast.lua, stats.lua, reseg.lua, read.lua, and dispatch.lua last.
+-- They write every key name, word and argument position with the names
+-- of include/keys.h and include/wire.h: K.NAME and KT.NAME a key's head
+-- and tail; OP, KIND, MODE, RES, ERR the words; a table per layout of
+-- arguments and replies
 -- (LEAD.SEQ, LEAD_FIELDS). daemon/lua/wire2lua.c inlines their values at
 -- build time; build/gen/wire.lua lists them all.
 --
