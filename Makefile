@@ -329,6 +329,19 @@ bench: deps
 	    -w $(B)/bench -o $(B)/bench/results.json -r tests/bench/RESULTS.md \
 	    -P $(B)/bench/peer
 
+# Before/after on this machine, whose speed drifts more than most changes:
+# `make bench-ab VS=/path/to/other/leadrouted` runs the throughput and
+# webhooks-on parts with build/leadrouted (A) and VS (B) alternately, 3
+# rounds, and prints both medians and the median of the rounds' B/A
+# ratios (RESULTS.md is not touched). A VS from another commit:
+#   git worktree add /tmp/base REV && make -C /tmp/base build/leadrouted
+.PHONY: bench-ab
+bench-ab: deps
+	@test -n "$(VS)" || { echo "bench-ab: set VS=/path/to/other/leadrouted"; exit 2; }
+	@$(MAKE) --no-print-directory $(B)/leadrouted $(B)/bench/bench
+	$(B)/bench/bench -d $(B)/leadrouted -B $(VS) -p tput,hooks \
+	    -c conf/leadrouted.conf -w $(B)/bench -o $(B)/bench/ab.json
+
 # --- fuzzing and valgrind --------------------------------------------------
 
 # libFuzzer targets (clang) on the pure modules: lead parsing and scoring,

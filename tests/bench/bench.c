@@ -100,6 +100,7 @@
 
 static struct {
 	const char *daemon_bin;
+	const char *vs_bin;	/* -B: the build to compare with, or NULL */
 	const char *conf_in;
 	const char *work;
 	const char *json_out;
@@ -1135,15 +1136,16 @@ push_many(redisContext *c, const char *tag, long from, long n,
  * Run a copy of the daemon, so that a rebuild during the run (others work
  * in the same tree) cannot change the binary between the parts.
  */
+/* Copy the daemon src to name in the work directory (out: its path). */
 static int
-copy_daemon(char *out, size_t len)
+copy_daemon(const char *src, const char *name, char *out, size_t len)
 {
 	char buf[65536];
 	ssize_t n = 0;
 	int in, fd, rc = 0;
 
-	snprintf(out, len, "%s/leadrouted", opt.work);
-	if ((in = open(opt.daemon_bin, O_RDONLY)) == -1)
+	snprintf(out, len, "%s/%s", opt.work, name);
+	if ((in = open(src, O_RDONLY)) == -1)
 		return -1;
 	unlink(out);
 	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0755)) == -1) {
@@ -3261,16 +3263,167 @@ raise_priority(void)
 
 /* --- main --------------------------------------------------------------------- */
 
+/* --- A/B: two builds run alternately (-B) ----------------------------------- */
+
+/*
+ * This machine's speed drifts by a third within minutes (RESULTS.md), more
+ * than most changes: a before/after comparison is only sound between runs
+ * made close together. -B runs the tput (1 instance) and hooks parts with
+ * the two builds alternately (A B, B A, A B), and prints each
+ * measure's median for both and their ratio; nothing else runs and
+ * RESULTS.md is not touched.
+ */
+#define AB_ROUNDS 3
+
+static double
+median_of(const double *v, int n)
+{
+	double s[AB_ROUNDS];
+
+	for (int i = 0; i < n; i++) {
+		int k = i;
+
+		for (; k > 0 && s[k - 1] > v[i]; k--)
+			s[k] = s[k - 1];
+		s[k] = v[i];
+	}
+	return n > 0 ? s[n / 2] : 0;
+}
+
+/* One row: the medians over the rounds that succeeded, each run listed. */
+static void
+ab_row(FILE *f, json_t *j, const char *what, const double v[2][AB_ROUNDS],
+    const bool ok[2][AB_ROUNDS], int rounds)
+{
+	double m[2], got[AB_ROUNDS];
+	int n;
+
+	fprintf(f, "| %s |", what);
+	for (int k = 0; k < 2; k++) {
+		n = 0;
+		for (int r = 0; r < rounds; r++)
+			if (ok[k][r])
+				got[n++] = v[k][r];
+		m[k] = median_of(got, n);
+		fprintf(f, " %.1f (", m[k]);
+		for (int r = 0; r < rounds; r++) {
+			if (ok[k][r])
+				fprintf(f, "%s%.1f", r ? ", " : "", v[k][r]);
+			else
+				fprintf(f, "%sfailed", r ? ", " : "");
+		}
+		fprintf(f, ") |");
+	}
+	/* The ratio of each round's pair, then their median: a drift of the
+	 * machine's speed over the rounds cancels within a pair. */
+	n = 0;
+	for (int r = 0; r < rounds; r++)
+		if (ok[0][r] && ok[1][r] && v[0][r] > 0)
+			got[n++] = v[1][r] / v[0][r];
+	fprintf(f, " %.3f |\n", median_of(got, n));
+	json_object_set_new(j, what, json_pack("{s:f,s:f,s:f}", "a", m[0],
+	    "b", m[1], "b_over_a", median_of(got, n)));
+}
+
+static bool part(const char *name);
+
+static int
+ab_main(const char *a_copy)
+{
+	const char *a_name = opt.daemon_bin;
+	static struct tput_result tp[2][AB_ROUNDS];
+	static struct hooks_result hk[2][AB_ROUNDS];
+	char b_copy[PATH_MAX];
+	const char *bins[2] = {a_copy, b_copy};
+	double v[2][AB_ROUNDS];
+	bool ok[2][AB_ROUNDS];
+	bool do_tput = part("tput"), do_hooks = part("hooks");
+	json_t *j = json_object();
+	char *md = NULL;
+	size_t mdlen = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (access(opt.vs_bin, X_OK) == -1 ||
+	    copy_daemon(opt.vs_bin, "leadrouted-b", b_copy,
+	    sizeof(b_copy)) == -1) {
+		say("cannot run '%s': %s", opt.vs_bin, strerror(errno));
+		return 1;
+	}
+	if (!do_tput && !do_hooks) {
+		say("-B compares the tput and hooks parts: name one with -p");
+		return 2;
+	}
+	/* A first in odd rounds, B first in even ones: neither always runs
+	 * right after the other's heavier part. */
+	for (int r = 0; r < AB_ROUNDS; r++)
+		for (int i = 0; i < 2; i++) {
+			int k = r % 2 == 0 ? i : 1 - i;
+
+			opt.daemon_bin = bins[k];
+			say("A/B round %d: %s", r + 1, k == 0 ? "A" : "B");
+			if (do_tput)
+				part_tput(&tp[k][r], 1);
+			if (do_hooks)
+				part_hooks(&hk[k][r]);
+		}
+	if ((f = open_memstream(&md, &mdlen)) == NULL)
+		return 1;
+	fprintf(f, "**A/B**: A = `%s`, B = `%s`, run alternately (A B, B A, A B), %d rounds of %ld leads; the median of each, every run's value in brackets\n\n"
+	    "| measure | A | B | B ÷ A (median of the rounds' ratios) |\n|---|---|---|---|\n",
+	    a_name, opt.vs_bin, AB_ROUNDS,
+	    opt.tput_leads);
+#define AB(what, arr, field) do {					\
+	for (int k = 0; k < 2; k++)					\
+		for (int r = 0; r < AB_ROUNDS; r++) {			\
+			v[k][r] = (arr)[k][r].field;			\
+			ok[k][r] = (arr)[k][r].ok;			\
+			if (!ok[k][r])					\
+				rc = 1;					\
+		}							\
+	ab_row(f, j, what, (const double (*)[AB_ROUNDS])v,		\
+	    (const bool (*)[AB_ROUNDS])ok, AB_ROUNDS);			\
+} while (0)
+	if (do_tput) {
+		AB("throughput: leads/s", tp, rate);
+		AB("throughput: Redis CPU µs/lead", tp, redis_cpu_us);
+		AB("throughput: Redis cmds/lead", tp, cmds);
+		AB("throughput: daemon CPU µs/lead", tp, daemon_cpu_us);
+	}
+	if (do_hooks) {
+		AB("webhooks on: leads/s committed", hk, rate);
+		AB("webhooks on: deliveries/s", hk, deliv_rate);
+		AB("webhooks on: Redis CPU µs/lead", hk, redis_cpu_us);
+		AB("webhooks on: Redis cmds/lead", hk, cmds);
+		AB("webhooks on: daemon CPU µs/lead", hk, daemon_cpu_us);
+	}
+#undef AB
+	fclose(f);
+	printf("\n%s\n", md);
+	free(md);
+	json_object_set_new(j, "a", json_string(a_name));
+	json_object_set_new(j, "b", json_string(opt.vs_bin));
+	if (json_dump_file(j, opt.json_out, JSON_INDENT(2) | JSON_SORT_KEYS) == -1)
+		rc = 1;
+	json_decref(j);
+	if (rc != 0)
+		say("some runs failed (see above)");
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench [-q] [-d leadrouted] [-c example.conf] [-w workdir]\n"
-	    "             [-o results.json] [-r RESULTS.md] [-p ref,tput,lat,sla]\n"
-	    "             [-l latency-seconds] [-P peer-dir]\n"
+	    "usage: bench [-q] [-d leadrouted] [-B other-leadrouted] [-c example.conf]\n"
+	    "             [-w workdir] [-o results.json] [-r RESULTS.md]\n"
+	    "             [-p ref,tput,hooks,peer,lat,sla] [-l latency-seconds]\n"
+	    "             [-P peer-dir]\n"
 	    "  -q  quick: a tenth of the leads and timers, 3 s latency runs\n"
+	    "  -B  A/B: only the tput and hooks parts (of -p), run with -d's build\n"
+	    "      and this one alternately, 3 rounds; their medians side by side\n"
 	    "  -l  seconds of each latency run (default 20)\n"
-	    "  -p  the parts to run (default all: ref,tput,peer,lat,sla)\n"
+	    "  -p  the parts to run (default all: ref,tput,hooks,peer,lat,sla)\n"
 	    "  -P  where peer.mjs and its node_modules are (build/bench/peer)\n"
 	    "RESULTS.md (-r) is only written by a full run with the defaults.\n");
 	exit(2);
@@ -3300,13 +3453,16 @@ main(int argc, char **argv)
 	int ch, rc = 0;
 	long lat_secs = 0;
 
-	while ((ch = getopt(argc, argv, "qd:c:w:o:r:p:l:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "qd:B:c:w:o:r:p:l:P:")) != -1) {
 		switch (ch) {
 		case 'q':
 			opt.quick = true;
 			break;
 		case 'd':
 			opt.daemon_bin = optarg;
+			break;
+		case 'B':
+			opt.vs_bin = optarg;
 			break;
 		case 'c':
 			opt.conf_in = optarg;
@@ -3365,10 +3521,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (access(opt.daemon_bin, X_OK) == -1 ||
-	    copy_daemon(daemon_copy, sizeof(daemon_copy)) == -1) {
+	    copy_daemon(opt.daemon_bin, "leadrouted", daemon_copy,
+	    sizeof(daemon_copy)) == -1) {
 		say("cannot run '%s': %s", opt.daemon_bin, strerror(errno));
 		return 1;
 	}
+	if (opt.vs_bin != NULL)
+		return ab_main(daemon_copy);
 	opt.daemon_bin = daemon_copy;
 	machine_read(&R.m);
 	if ((R.ran_ref = part("ref"))) {
