@@ -73,6 +73,8 @@ struct webhook {
 	struct event_base *base;
 	int replica_acks;		/* redis.replica_acks: WAIT before sending */
 	long long replica_ack_timeout;
+	long long dead_max;		/* retention.webhooks_dead_max */
+	unsigned long long dead_dropped;	/* by this instance's whdead */
 	struct rds_target to;
 	char *prefix;
 	CURLM *multi;
@@ -198,6 +200,14 @@ report_cb(struct rds_conn *c, redisReply *reply, void *arg)
 		log_warnx("webhook: script call %s failed: %s", r->op,
 		    reply->str);
 	r->w->reports--;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer > 1 && strcmp(r->op, WIRE_OP_WHDEAD) == 0) {
+		/* 1 + the oldest dead entries the cap dropped */
+		r->w->dead_dropped += (unsigned long long)(reply->integer - 1);
+		log_warnx("webhook dead deliveries dropped: count=%lld, the "
+		    "oldest beyond retention.webhooks_dead_max",
+		    reply->integer - 1);
+	}
 	if (strcmp(r->op, WIRE_OP_WHDONE) == 0) {
 		r->ep->done_flying = false;
 		if (reply != NULL)
@@ -512,11 +522,16 @@ transfer_done(struct wh_transfer *t, CURLcode res)
 		log_warnx("webhook '%s': delivery %s dead after %lld attempt%s: %s",
 		    ep->name, t->id, t->attempt, t->attempt == 1 ? "" : "s",
 		    err);
+		_Static_assert(WIRE_WHDEAD_ATTEMPT == 2 &&
+		    WIRE_WHDEAD_STATUS == 3 && WIRE_WHDEAD_ERROR == 4 &&
+		    WIRE_WHDEAD_MAX == 5 && WIRE_WHDEAD_FIELDS == 6,
+		    "whdead's arguments moved");
 		r = report_new(ep, WIRE_OP_WHDEAD, t->id);
 		report_send(ep, r, r != NULL &&
 		    rds_argv_addll(&r->args, t->attempt) == 0 &&
 		    rds_argv_addll(&r->args, status) == 0 &&
-		    rds_argv_adds(&r->args, err) == 0);
+		    rds_argv_adds(&r->args, err) == 0 &&
+		    rds_argv_addll(&r->args, ep->w->dead_max) == 0);
 		break;
 	}
 	transfer_free(t);
@@ -834,6 +849,7 @@ webhook_configure(struct webhook *w, const struct lr_config *cfg)
 
 	w->replica_acks = cfg->redis.replica_acks;
 	w->replica_ack_timeout = cfg->redis.replica_ack_timeout;
+	w->dead_max = cfg->retention.webhooks_dead_max;
 	if (webhook_ready(w, cfg, NULL) == -1)
 		return -1;
 	for (size_t i = 0; i < w->neps; i++)
@@ -975,6 +991,10 @@ webhook_metrics(struct evbuffer *b, void *arg)
 			    "leadrouted_webhook_pending{endpoint=\"%s\"} %lld\n",
 			    w->eps[i]->name,
 			    w->eps[i]->pending < 0 ? 0 : w->eps[i]->pending);
+	evbuffer_add_printf(b,
+	    "# HELP leadrouted_webhook_dead_dropped_total The oldest dead deliveries this instance dropped from lr:webhooks:dead (retention.webhooks_dead_max).\n"
+	    "# TYPE leadrouted_webhook_dead_dropped_total counter\n"
+	    "leadrouted_webhook_dead_dropped_total %llu\n", w->dead_dropped);
 	evbuffer_add_printf(b,
 	    "# HELP leadrouted_webhook_latency_seconds Time from sending a webhook attempt to its end, by endpoint.\n"
 	    "# TYPE leadrouted_webhook_latency_seconds histogram\n");

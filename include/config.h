@@ -148,6 +148,7 @@ struct lr_config {
 	struct {
 		long long days;		/* final lead records kept; 0 = for ever */
 		long long inbox_max;	/* entries a rep's inbox keeps */
+		long long webhooks_dead_max;	/* lr:webhooks:dead; 0 = all */
 	} retention;
 	struct {
 		long long horizon;	/* seconds; alert below it; 0 = no alert */

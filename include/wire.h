@@ -124,9 +124,10 @@
 	X(OP, WHRETRY, "ENDPOINT ID ATTEMPT DELAY_MS STATUS ERROR: attempt " \
 	    "ATTEMPT failed, try again in DELAY_MS; replies 1, or 0 when the " \
 	    "delivery has moved on (another attempt, done)") \
-	X(OP, WHDEAD, "ENDPOINT ID ATTEMPT STATUS ERROR: attempt ATTEMPT " \
-	    "ended the delivery; to KEY_WEBHOOKS_DEAD; replies 1 or 0 " \
-	    "as WHRETRY") \
+	X(OP, WHDEAD, "ENDPOINT ID ATTEMPT STATUS ERROR MAX: attempt ATTEMPT " \
+	    "ended the delivery; to KEY_WEBHOOKS_DEAD, which keeps MAX; " \
+	    "replies 0 as WHRETRY, else 1 plus how many of the oldest " \
+	    "entries MAX dropped") \
 	X(WH, ASSIGNED, "an assignment (the assignment JSON)") \
 	X(WH, REASSIGNED, "a reassignment after an SLA breach (the " \
 	    "assignment JSON plus from_rep)") \
@@ -195,7 +196,7 @@
 	X(WHDONE, 2, "whdone's arguments") \
 	X(WHDONE_ITEM, 2, "one delivery of a whdone") \
 	X(WHRETRY, 6, "whretry's arguments") \
-	X(WHDEAD, 5, "whdead's arguments") \
+	X(WHDEAD, 6, "whdead's arguments") \
 	X(WHCLAIM_REPLY, 4, "whclaim's reply") \
 	X(WHCLAIMED, 3, "one delivery of WHCLAIM_REPLY") \
 	X(DRAIN_REPLY, 2, "drain's reply")
@@ -328,6 +329,8 @@
 	X(WHDEAD, ATTEMPT, 2, "the last attempt (WHCLAIMED ATTEMPT)") \
 	X(WHDEAD, STATUS, 3, "the HTTP status; 0 when none came") \
 	X(WHDEAD, ERROR, 4, "what went wrong, one line") \
+	X(WHDEAD, MAX, 5, "entries KEY_WEBHOOKS_DEAD keeps, the newest " \
+	    "(retention.webhooks_dead_max); 0: all") \
 	X(WHCLAIM_REPLY, NOW, 0, "Redis's time, ms") \
 	X(WHCLAIM_REPLY, NEXT, 1, "the next due time after the claim, ms; " \
 	    "-1 when nothing is pending") \

@@ -703,6 +703,63 @@ test_done_batched(void **state)
 	h_fx_stop(f);
 }
 
+/*
+ * retention.webhooks_dead_max = 2 and an endpoint that answers 404 (each
+ * delivery dead at once): of 5 dead deliveries lr:webhooks:dead keeps
+ * the newest 2; the 3 dropped are counted in /metrics and logged.
+ */
+static void
+test_dead_capped(void **state)
+{
+	struct h_fx *f = *state;
+	char *conf, *metrics = NULL, *both;
+	json_t *dl;
+	size_t i, n;
+	json_t *o;
+
+	receiver_start(f);
+	f->http_port = h_free_port();
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("gone", "/always/404", "events = [\"lead.assigned\"];")));
+	assert_non_null(both = malloc(strlen(conf) + 64));
+	sprintf(both, "%sretention = { webhooks_dead_max = 2; };\n", conf);
+	h_fx_start(f, 1, both);
+	free(both);
+	free(conf);
+	for (int k = 0; k < 5; k++) {
+		char id[16];
+
+		/* one at a time: each death sees the list as the last left it */
+		snprintf(id, sizeof(id), "G%d", k);
+		push_leads(f->c, id, 1);
+		wait_requests("/always/404", (size_t)k + 1, 404);
+		assert_true(h_wait_zcard_at_most(f->c, "lr:webhook:gone:due",
+		    0));
+	}
+	assert_int_equal(h_int(f->c, "LLEN lr:webhooks:dead"), 2);
+	dl = h_list_json(f->c, "lr:webhooks:dead");
+	n = 0;
+	json_array_foreach(dl, i, o) {
+		/* the newest two: the leads pushed last */
+		const char *body = h_jstr(o, "body");
+
+		assert_string_equal(h_jstr(o, "endpoint"), "gone");
+		if (strstr(body, "\"G40\"") != NULL ||
+		    strstr(body, "\"G30\"") != NULL)
+			n++;
+	}
+	assert_int_equal(n, 2);
+	json_decref(dl);
+	assert_int_equal(h_http_get(f->http_port, "GET", "/metrics", &metrics),
+	    200);
+	assert_true(h_metric(metrics,
+	    "leadrouted_webhook_dead_dropped_total") == 3);
+	free(metrics);
+	assert_true(h_log_count(&f->d[0],
+	    "the oldest beyond retention.webhooks_dead_max") >= 1);
+	h_fx_stop(f);
+}
+
 /* The gaps between the attempts of requests (one webhook-id). */
 static long long
 gap(const json_t *reqs, size_t i)
@@ -1154,6 +1211,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		W_TEST(test_signed_delivery),
 		W_TEST(test_done_batched),
+		W_TEST(test_dead_capped),
 		W_TEST(test_retries_and_dead),
 		W_TEST(test_redeliver),
 		W_TEST(test_https_verifies_certificate),

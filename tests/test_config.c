@@ -238,6 +238,7 @@ test_minimal_defaults(void **state)
 	assert_int_equal(cfg->retention.days, 90);
 	assert_int_equal(cfg->insight.max_sources, 1000);
 	assert_int_equal(cfg->retention.inbox_max, 10000);
+	assert_int_equal(cfg->retention.webhooks_dead_max, 0);
 	assert_int_equal(cfg->scoring.mql_threshold, 60);
 	assert_int_equal(cfg->scoring.nrules, 0);
 	assert_null(cfg->scoring.rules);

@@ -110,9 +110,10 @@ ops[OP.WHRETRY] = function()
 	return 1
 end
 
--- whdead ENDPOINT ID ATTEMPT STATUS ERROR: the delivery ended without
+-- whdead ENDPOINT ID ATTEMPT STATUS ERROR MAX: the delivery ended without
 -- success: its entry on K.WEBHOOKS_DEAD (replacing the one a redelivery
--- came from).
+-- came from), which keeps the newest MAX (retention.webhooks_dead_max; 0:
+-- all). Replies 1 plus the oldest entries dropped, for the sender to log.
 ops[OP.WHDEAD] = function()
 	local n, id = op_arg(WHDEAD.ENDPOINT), op_arg(WHDEAD.ID)
 	local _, bk, tk, rk, ek = wh_keys(n)
@@ -135,6 +136,13 @@ ops[OP.WHDEAD] = function()
 	wh_forget(n, id)
 	redis.call('HSET', ek, 'last_status', status, 'last_error', err,
 	    'last_error_ms', NOW)
+	local max = tonumber(op_arg(WHDEAD.MAX)) or 0
+	local over = max > 0 and
+	    redis.call('LLEN', P .. K.WEBHOOKS_DEAD) - max or 0
+	if over > 0 then
+		redis.call('LTRIM', P .. K.WEBHOOKS_DEAD, 0, max - 1)
+		return 1 + over
+	end
 	return 1
 end
 
