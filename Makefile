@@ -63,6 +63,9 @@ CTL    += sentinel
 # Where a cluster's MOVED/ASK and Sentinel's +switch-master send us.
 CORE   += redir
 UNIT   += redir
+# A command in RESP (rds.c's script calls), byte for byte as hiredis's.
+CORE   += resp
+UNIT   += resp
 SRC_DEPS = $(wildcard include/*.h) Makefile
 
 B  = build

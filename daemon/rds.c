@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rds.h"
 #include "redir.h"
+#include "resp.h"
 #include "wire.h"
 
 enum rds_state {
@@ -37,15 +38,6 @@ struct pending {
 	const char *key;
 	const struct rds_argv *args;
 };
-
-/* A script call's command in RESP, kept for the next one. */
-struct rds_resp {
-	char *buf;
-	size_t cap;
-};
-
-/* A buffer past this is freed once its command is handed to hiredis. */
-#define RDS_RESP_KEEP (512 * 1024)
 
 struct rds_conn {
 	struct event_base *base;
@@ -77,7 +69,7 @@ struct rds_conn {
 	rds_reply_cb *sub_cb;		/* rds_subscribe's, and its arg */
 	void *sub_arg;
 
-	struct rds_resp resp;		/* send_script's command text */
+	struct resp_buf resp;		/* send_script's command (resp.h) */
 };
 
 static void rds_connect(struct rds_conn *c);
@@ -407,84 +399,6 @@ rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
 	return 0;
 }
 
-/* v in decimal, written backwards to end on; returns where it starts. */
-static char *
-resp_digits(char *end, size_t v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return end;
-}
-
-/* "<mark><n>\r\n" at p; returns the byte after it. */
-static char *
-resp_head(char *p, char mark, size_t n)
-{
-	char tmp[24], *d = resp_digits(tmp + sizeof(tmp), n);
-
-	*p++ = mark;
-	memcpy(p, d, (size_t)(tmp + sizeof(tmp) - d));
-	p += tmp + sizeof(tmp) - d;
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-/* "$<len>\r\n<bytes>\r\n" at p; returns the byte after it. */
-static char *
-resp_bulk(char *p, const char *s, size_t len)
-{
-	p = resp_head(p, '$', len);
-	memcpy(p, s, len);
-	p += len;
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-/* The most bytes resp_bulk writes for len bytes. */
-#define RESP_BULK_MAX(len) ((len) + 1 + 20 + 4)
-
-/*
- * The command of a script call in RESP, what redisFormatSdsCommandArgv
- * makes of the same arguments, written into r's buffer (kept from one
- * call to the next: a commit's command is hundreds of KB, and a fresh one
- * each time cost an mmap, its page faults and a munmap), NUL-terminated.
- * Its length (without the NUL), or 0 on ENOMEM.
- */
-static size_t
-resp_script(struct rds_resp *r, const char *head[4], const size_t hlen[4],
-    const struct rds_argv *a)
-{
-	size_t need = 1 + 20 + 2 + 1, argc = (size_t)a->argc + 4;
-	char *p, *nb;
-
-	for (int i = 0; i < 4; i++)
-		need += RESP_BULK_MAX(hlen[i]);
-	for (int i = 0; i < a->argc; i++)
-		need += RESP_BULK_MAX(a->lens[i]);
-	if (need > r->cap) {
-		free(r->buf);
-		r->cap = 0;
-		if ((nb = malloc(need)) == NULL) {
-			r->buf = NULL;
-			return 0;
-		}
-		r->buf = nb;
-		r->cap = need;
-	}
-	p = resp_head(r->buf, '*', argc);
-	for (int i = 0; i < 4; i++)
-		p = resp_bulk(p, head[i], hlen[i]);
-	for (int i = 0; i < a->argc; i++)
-		p = resp_bulk(p, a->argv[i], a->lens[i]);
-	/* hiredis looks for the first argument with strchr: a string. */
-	*p = '\0';
-	return (size_t)(p - r->buf);
-}
-
 /* EVALSHA sha 1 key args... or EVAL body 1 key args... */
 static int
 send_script(struct rds_conn *c, struct pending *p, bool by_sha)
@@ -507,14 +421,12 @@ send_script(struct rds_conn *c, struct pending *p, bool by_sha)
 	hlen[2] = 1;
 	head[3] = p->key;
 	hlen[3] = strlen(p->key);
-	if ((len = resp_script(&c->resp, head, hlen, p->args)) == 0)
+	/* What redisFormatSdsCommandArgv makes of the same arguments. */
+	if ((len = resp_command(&c->resp, 4, head, hlen, p->args->argc,
+	    p->args->argv, p->args->lens)) == 0)
 		return -1;
 	rc = redisAsyncFormattedCommand(c->ac, reply_cb, p, c->resp.buf, len);
-	if (c->resp.cap > RDS_RESP_KEEP) {
-		free(c->resp.buf);
-		c->resp.buf = NULL;
-		c->resp.cap = 0;
-	}
+	resp_trim(&c->resp);
 	return rc == REDIS_OK ? 0 : -1;
 }
 
@@ -883,7 +795,7 @@ rds_free(struct rds_conn *c)
 	free(c->username);
 	free(c->password);
 	free(c->seed_host);
-	free(c->resp.buf);
+	resp_free(&c->resp);
 	sentinel_set_clear(&c->sent);
 	free(c);
 }
