@@ -270,6 +270,19 @@ cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
 	instance_conn(d->inst, up);
 }
 
+/* The heartbeat's connection is (back) up: renew (or register) at once.
+ * Its loss alone changes nothing: a lease not renewed in time stops the
+ * claims until a renewal is answered (instance.h). */
+static void
+lease_state_cb(struct rds_conn *conn, bool up, void *arg)
+{
+	struct lrd *d = arg;
+
+	(void)conn;
+	if (up)
+		instance_conn(d->inst, true);
+}
+
 /* The sentinels switched the primary: the command connection follows at
  * once (the instance changes, and the consumers' connections with it). */
 static void
@@ -278,6 +291,7 @@ switch_cb(const char *host, int port, void *arg)
 	struct lrd *d = arg;
 
 	rds_follow(d->cmd, host, port);
+	rds_follow(d->lease, host, port);
 	rds_follow(d->whc, host, port);
 }
 
@@ -294,7 +308,13 @@ static bool
 health_cb(char *why, size_t len, void *arg)
 {
 	const struct lrd *d = arg;
+	const char *err = rds_last_error(d->cmd);
 
+	if (!rds_up(d->cmd)) {
+		snprintf(why, len, "redis unreachable: %s",
+		    err[0] ? err : "connecting");
+		return false;
+	}
 	return instance_ready(d->inst, why, len);
 }
 
@@ -309,7 +329,8 @@ view_cb(struct metrics_view *v, void *arg)
 	v->local.redis_up = rds_up(d->cmd);
 	v->local.registered = instance_registered(d->inst);
 	v->local.reconnects = rds_reconnects(d->cmd) +
-	    consumer_reconnects(d->leads) + consumer_reconnects(d->events);
+	    rds_reconnects(d->lease) + consumer_reconnects(d->leads) +
+	    consumer_reconnects(d->events);
 	v->local.reloads_ok = d->stats.reloads_ok;
 	v->local.reloads_failed = d->stats.reloads_failed;
 	v->local.version = LR_VERSION;
@@ -422,14 +443,17 @@ setup(struct lrd *d)
 	d->script.len = lr_lua_len;
 
 	if ((d->cmd = rds_new(d->base, &d->ropts, "commands", cmd_state_cb,
-	    d)) == NULL)
+	    d)) == NULL || (d->lease = rds_new(d->base, &d->ropts, "lease",
+	    lease_state_cb, d)) == NULL)
 		fatalx("cannot set up: out of memory");
-	to.conn = d->cmd;
 	to.script = &d->script;
 	to.key = d->key;
+	to.conn = d->lease;
 	if ((d->inst = instance_new(d->base, &to, d->cfg->redis.prefix,
-	    membership_cb, d)) == NULL ||
-	    (d->leads = consumer_new(d, KEY_INCOMING, fenced_cb, d)) == NULL ||
+	    membership_cb, d)) == NULL)
+		fatalx("cannot set up: out of memory");
+	to.conn = d->cmd;
+	if ((d->leads = consumer_new(d, KEY_INCOMING, fenced_cb, d)) == NULL ||
 	    (d->events = consumer_new(d, KEY_EVENTS, fenced_cb, d)) == NULL ||
 	    (d->sla = task_new(d->base, &to, &sla_task, d)) == NULL ||
 	    (d->forecast = task_new(d->base, &to, &forecast_task, d)) == NULL ||
@@ -516,6 +540,7 @@ run(struct lrd *d)
 	webhook_start(d->wh);
 	event_add(ready, &zero);
 	rds_start(d->cmd);
+	rds_start(d->lease);
 	webhook_connect(d);
 	rds_watch_start(d->watch);
 
@@ -527,6 +552,7 @@ run(struct lrd *d)
 	rds_watch_free(d->watch);
 	/* Calls in the air get their NULL reply while their owners live. */
 	rds_free(d->cmd);
+	rds_free(d->lease);
 	rds_free(d->whc);
 	api_free(d->api);
 	consumer_free(d->leads);

@@ -335,68 +335,19 @@ rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
 	return 0;
 }
 
-/* A WAIT sent in slices (rds_wait). */
-struct waiting {
-	struct rds_conn *conn;
-	int replicas;
-	long long until_ms;		/* rds_mono_ms() */
-	rds_reply_cb *cb;
-	void *arg;
-};
-
-static int wait_slice(struct waiting *w);
-
-static void
-wait_slice_cb(struct rds_conn *c, redisReply *reply, void *arg)
-{
-	struct waiting *w = arg;
-
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer < w->replicas && rds_mono_ms() < w->until_ms &&
-	    wait_slice(w) == 0)
-		return;		/* the next slice answers */
-	w->cb(c, reply, w->arg);
-	free(w);
-}
-
-/* WAIT for what is left of w's time, RDS_WAIT_SLICE_MS at most. */
-static int
-wait_slice(struct waiting *w)
-{
-	long long ms = w->until_ms - rds_mono_ms();
-	char n[24], t[24];
-	const char *argv[3] = {"WAIT", n, t};
-	size_t lens[3];
-
-	if (ms > RDS_WAIT_SLICE_MS)
-		ms = RDS_WAIT_SLICE_MS;
-	if (ms < 1)
-		ms = 1;		/* WAIT n 0 would block for ever */
-	lens[0] = 4;
-	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", w->replicas);
-	lens[2] = (size_t)snprintf(t, sizeof(t), "%lld", ms);
-	return rds_command(w->conn, wait_slice_cb, w, ms + RDS_REPLY_TIMEOUT_MS,
-	    3, argv, lens);
-}
-
 int
 rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
     rds_reply_cb *cb, void *arg)
 {
-	struct waiting *w;
+	char n[24], t[24];
+	const char *argv[3] = {"WAIT", n, t};
+	size_t lens[3];
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return -1;
-	w->conn = c;
-	w->replicas = replicas;
-	w->until_ms = rds_mono_ms() + timeout_ms;
-	w->cb = cb;
-	w->arg = arg;
-	if (wait_slice(w) == -1) {
-		free(w);
-		return -1;
-	}
-	return 0;
+	lens[0] = 4;
+	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", replicas);
+	lens[2] = (size_t)snprintf(t, sizeof(t), "%lld", timeout_ms);
+	return rds_command(c, cb, arg, timeout_ms + RDS_REPLY_TIMEOUT_MS, 3,
+	    argv, lens);
 }
 
 /* EVALSHA sha 1 key args... or EVAL body 1 key args... */

@@ -708,11 +708,6 @@ claim(struct wh_ep *ep)
 
 	if (!ep->active || ep->w->stopped || ep->claiming || free_slots <= 0)
 		return;
-	/* While deliveries are in the air, wait for half the slots: a claim
-	 * costs Redis a script call, so a busy endpoint claims a few at a
-	 * time rather than one per slot freed (each end looks again). */
-	if (ep->inflight > 0 && free_slots < WH_MAX_INFLIGHT / 2)
-		return;
 	rds_argv_init(&ep->args);
 	if (rds_argv_call(&ep->args, WIRE_OP_WHCLAIM, ep->w->prefix) == -1 ||
 	    rds_argv_adds(&ep->args, ep->name) == -1 ||

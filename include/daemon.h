@@ -71,6 +71,8 @@ struct lrd {
 	struct sentinel_set sentinels;	/* ropts.sentinels; n = 0: none */
 	struct rds_watch *watch;	/* the sentinels' +switch-master */
 	struct rds_conn *cmd;		/* scripts and plain commands */
+	struct rds_conn *lease;		/* the heartbeat's own: a commit's WAIT
+					 * (replica_acks) never holds it up */
 	struct rds_conn *whc;		/* the webhook sender's own: its WAITs
 					 * never hold up commits or heartbeats */
 	bool whc_started;		/* once some endpoint is configured */

@@ -40,11 +40,6 @@
 /* Defaults of struct rds_opts: connect timeout, and the reply watchdog. */
 #define RDS_CONNECT_TIMEOUT_MS 3000
 #define RDS_REPLY_TIMEOUT_MS 10000
-/*
- * The longest one WAIT holds its connection (rds_wait): what waits behind
- * it, the lease's heartbeat included, waits no longer.
- */
-#define RDS_WAIT_SLICE_MS 250
 /* Reconnection backoff: doubles from min to max, with +-25% jitter. */
 #define RDS_BACKOFF_MIN_MS 100
 #define RDS_BACKOFF_MAX_MS 5000
@@ -137,14 +132,12 @@ int rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
     const char *fmt, ...);
 
 /*
- * WAIT until replicas replicas have everything c wrote, for timeout_ms at
- * most (redis.replica_acks, CONTRACT section 13): sent as WAITs of at most
- * RDS_WAIT_SLICE_MS each, again until enough replicas answer or the time
- * is used up, so that a long timeout with replicas missing never holds up
- * the commands queued behind it (a WAIT blocks its connection). cb gets
- * the last WAIT's reply (an integer: the replicas that acknowledged),
- * once; NULL when the connection was lost. 0, or -1 when the first WAIT
- * could not be sent (cb is then not called).
+ * WAIT replicas timeout_ms on c (redis.replica_acks, CONTRACT section 13):
+ * until that many replicas have everything c wrote, for timeout_ms at
+ * most. A WAIT blocks its connection meanwhile: what must not wait (the
+ * lease's heartbeat) has a connection of its own. cb gets the reply (an
+ * integer: the replicas that acknowledged), NULL when the connection was
+ * lost. 0, or -1 when it could not be sent (cb is then not called).
  */
 int rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
     rds_reply_cb *cb, void *arg);

@@ -330,10 +330,10 @@ test_stopped_instance_is_fenced(void **state)
 /*
  * redis.replica_acks = 1 with no replica and a WAIT timeout longer than
  * the lease (the key allows up to 60 s): every commit waits the whole
- * timeout for an acknowledgement that never comes. The heartbeat goes on
- * the same connection, so it must not wait behind a WAIT that long: both
- * instances keep their leases, neither takes the other's work back, and
- * every lead is routed once.
+ * timeout for an acknowledgement that never comes, and a WAIT blocks its
+ * connection: the heartbeat must not wait behind it (it has a connection
+ * of its own). Both instances keep their leases, neither takes the other's
+ * work back, and every lead is routed once.
  */
 static void
 test_replica_acks_keep_lease(void **state)
