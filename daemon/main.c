@@ -261,26 +261,19 @@ membership_cb(struct instance *in, enum instance_event ev, void *arg)
 	}
 }
 
+/*
+ * The command or the lease connection came up, or was lost. Either loss
+ * makes a new instance (calls in the air may or may not have run: the
+ * lease of the old one runs out and its work is requeued once); either
+ * coming back renews or registers at once.
+ */
 static void
-cmd_state_cb(struct rds_conn *conn, bool up, void *arg)
+conn_state_cb(struct rds_conn *conn, bool up, void *arg)
 {
 	struct lrd *d = arg;
 
 	(void)conn;
 	instance_conn(d->inst, up);
-}
-
-/* The heartbeat's connection is (back) up: renew (or register) at once.
- * Its loss alone changes nothing: a lease not renewed in time stops the
- * claims until a renewal is answered (instance.h). */
-static void
-lease_state_cb(struct rds_conn *conn, bool up, void *arg)
-{
-	struct lrd *d = arg;
-
-	(void)conn;
-	if (up)
-		instance_conn(d->inst, true);
 }
 
 /* The sentinels switched the primary: the command connection follows at
@@ -442,9 +435,9 @@ setup(struct lrd *d)
 	d->script.body = lr_lua;
 	d->script.len = lr_lua_len;
 
-	if ((d->cmd = rds_new(d->base, &d->ropts, "commands", cmd_state_cb,
+	if ((d->cmd = rds_new(d->base, &d->ropts, "commands", conn_state_cb,
 	    d)) == NULL || (d->lease = rds_new(d->base, &d->ropts, "lease",
-	    lease_state_cb, d)) == NULL)
+	    conn_state_cb, d)) == NULL)
 		fatalx("cannot set up: out of memory");
 	to.script = &d->script;
 	to.key = d->key;
