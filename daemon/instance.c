@@ -86,6 +86,8 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	struct instance *in = arg;
 
 	(void)t;
+	if (in->stopping && !in->registered)
+		return -1;	/* renew until the release; register no more */
 	_Static_assert(WIRE_HEARTBEAT_INSTANCE == 0 &&
 	    WIRE_HEARTBEAT_TTL_MS == 1 && WIRE_HEARTBEAT_MODE == 2,
 	    "heartbeat's arguments moved");
@@ -232,11 +234,14 @@ instance_fence(struct instance *in, const char *why)
 		task_kick(in->heartbeat);
 }
 
+/* The heartbeat goes on renewing until the release is sent: the work in
+ * the air may take the whole grace period (a commit's WAIT with replicas
+ * missing), and a lease that ran out meanwhile would let the fleet take
+ * it back and route it again. */
 void
 instance_stop(struct instance *in)
 {
 	in->stopping = true;
-	task_stop(in->heartbeat);
 }
 
 static void
@@ -257,6 +262,7 @@ instance_release(struct instance *in)
 	struct rds_argv *a = &in->release_args;
 
 	rds_argv_clear(a);
+	task_stop(in->heartbeat);	/* a renewal sent after would be FENCED */
 	if (!rds_up(in->to.conn) || !in->registered ||
 	    rds_argv_call(a, WIRE_OP_RELEASE, in->prefix) == -1 ||
 	    rds_argv_adds(a, in->id) == -1)

@@ -272,8 +272,14 @@ conn_state_cb(struct rds_conn *conn, bool up, void *arg)
 {
 	struct lrd *d = arg;
 
-	(void)conn;
+	if (up)
+		(void)rds_script_load(conn, &d->script);
 	instance_conn(d->inst, up);
+	/* The lease may have come back first and been renewed meanwhile:
+	 * a renewal says nothing, so what waits for the command connection
+	 * is kicked here. */
+	if (up && conn == d->cmd && instance_registered(d->inst))
+		membership_cb(d->inst, INSTANCE_REGISTERED, d);
 }
 
 /* The sentinels switched the primary: the command connection follows at
@@ -319,8 +325,8 @@ view_cb(struct metrics_view *v, void *arg)
 	memset(v, 0, sizeof(*v));
 	v->cfg = d->cfg;
 	v->routing = d->routing;
-	v->local.redis_up = rds_up(d->cmd);
-	v->local.registered = instance_registered(d->inst);
+	v->local.redis_up = rds_up(d->cmd) && rds_up(d->lease);
+	v->local.registered = instance_registered(d->inst) && rds_up(d->cmd);
 	v->local.reconnects = rds_reconnects(d->cmd) +
 	    rds_reconnects(d->lease) + consumer_reconnects(d->leads) +
 	    consumer_reconnects(d->events);

@@ -70,6 +70,19 @@ struct rds_conn {
 	void *sub_arg;
 
 	struct resp_buf resp;		/* send_script's command (resp.h) */
+
+	/* rds_wait's callers: those the WAIT in the air answers, and those
+	 * the next one will (sent when it answers). */
+	struct waiter *wait_air, *wait_next, **wait_tail;
+	int wait_replicas;
+	long long wait_timeout_ms;
+};
+
+/* A caller of rds_wait, answered by the first WAIT sent after it asked. */
+struct waiter {
+	rds_reply_cb *cb;
+	void *arg;
+	struct waiter *next;
 };
 
 static void rds_connect(struct rds_conn *c);
@@ -335,19 +348,85 @@ rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
 	return 0;
 }
 
-int
-rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
-    rds_reply_cb *cb, void *arg)
+/* Tell each waiter of list (and free it): reply, or NULL. */
+static void
+wait_tell(struct rds_conn *c, struct waiter *list, redisReply *reply)
+{
+	struct waiter *w, *next;
+
+	for (w = list; w != NULL; w = next) {
+		next = w->next;
+		w->cb(c, reply, w->arg);
+		free(w);
+	}
+}
+
+static int wait_send(struct rds_conn *c);
+
+static void
+wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	struct waiter *air = c->wait_air, *next;
+
+	(void)arg;
+	c->wait_air = NULL;
+	if (c->wait_next != NULL && wait_send(c) == -1) {
+		next = c->wait_next;
+		c->wait_next = NULL;
+		c->wait_tail = &c->wait_next;
+		wait_tell(c, next, NULL);	/* as with a lost connection */
+	}
+	wait_tell(c, air, reply);
+}
+
+/* One WAIT for every caller queued: it covers all the connection wrote
+ * before it, their writes among it. */
+static int
+wait_send(struct rds_conn *c)
 {
 	char n[24], t[24];
 	const char *argv[3] = {"WAIT", n, t};
 	size_t lens[3];
 
 	lens[0] = 4;
-	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", replicas);
-	lens[2] = (size_t)snprintf(t, sizeof(t), "%lld", timeout_ms);
-	return rds_command(c, cb, arg, timeout_ms + RDS_REPLY_TIMEOUT_MS, 3,
-	    argv, lens);
+	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", c->wait_replicas);
+	lens[2] = (size_t)snprintf(t, sizeof(t), "%lld", c->wait_timeout_ms);
+	if (rds_command(c, wait_cb, NULL, c->wait_timeout_ms +
+	    RDS_REPLY_TIMEOUT_MS, 3, argv, lens) == -1)
+		return -1;
+	c->wait_air = c->wait_next;
+	c->wait_next = NULL;
+	c->wait_tail = &c->wait_next;
+	return 0;
+}
+
+int
+rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
+    rds_reply_cb *cb, void *arg)
+{
+	struct waiter *w;
+
+	if (c->ac == NULL || c->state != RDS_UP ||
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cb = cb;
+	w->arg = arg;
+	if (c->wait_tail == NULL)
+		c->wait_tail = &c->wait_next;
+	*c->wait_tail = w;
+	c->wait_tail = &w->next;
+	/* The callers pass the configuration's; the newest wins. */
+	c->wait_replicas = replicas;
+	c->wait_timeout_ms = timeout_ms;
+	if (c->wait_air != NULL)
+		return 0;	/* the next WAIT, when this one answers */
+	if (wait_send(c) == -1) {
+		c->wait_next = NULL;	/* w alone: none queue without one in the air */
+		c->wait_tail = &c->wait_next;
+		free(w);
+		return -1;
+	}
+	return 0;
 }
 
 /* EVALSHA sha 1 key args... or EVAL body 1 key args... */
@@ -747,6 +826,7 @@ rds_free(struct rds_conn *c)
 	free(c->password);
 	free(c->seed_host);
 	resp_free(&c->resp);
+	wait_tell(c, c->wait_next, NULL);	/* none: rds_stop answered all */
 	sentinel_set_clear(&c->sent);
 	free(c);
 }

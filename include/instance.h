@@ -3,13 +3,15 @@
  * the lease a heartbeat registers and renews, fencing, and the release at
  * stop.
  *
- * The heartbeat is a task (task.h) on the command connection: every
+ * The heartbeat is a task (task.h) on a connection of its own (the 'to'
+ * instance_new gets; nothing else waits on it, such as a commit's WAIT
+ * for replica acknowledgements, which blocks its connection): every
  * INSTANCE_HEARTBEAT_MS it renews a lease of INSTANCE_LEASE_MS, or
  * registers while the instance holds none; each beat also tells systemd's
  * watchdog that the loop is alive. An instance is fenced when the fleet
  * presumed it dead (its lease ran out and its work was requeued) or when
- * its own work was refused or failed; when the command connection is
- * lost, what its commands did is unknown. Either way it becomes a new
+ * its own work was refused or failed; when the command or the lease
+ * connection is lost, what its calls in the air did is unknown. Either way it becomes a new
  * instance: a new id and generation, not registered, and registers again,
  * so that what the old one held is requeued exactly once.
  *
@@ -55,13 +57,16 @@ struct instance *instance_new(struct event_base *base,
 /* Start the heartbeat's timer. */
 void instance_start(struct instance *in);
 /*
- * The command connection came up (load the script, register) or was lost
- * (become a new instance, unless stopping).
+ * The command or the lease connection came up (load the script, renew or
+ * register) or was lost (become a new instance, unless stopping).
  */
 void instance_conn(struct instance *in, bool up);
 /* The instance must re-register; why is logged. */
 void instance_fence(struct instance *in, const char *why);
-/* Stop the heartbeat: stopping, the instance stays what it is. */
+/*
+ * Stopping: the instance stays what it is, and its heartbeat renews the
+ * lease (registers no more) until instance_release stops it.
+ */
 void instance_stop(struct instance *in);
 /*
  * Hand the instance's unfinished work back to the fleet. 0, then

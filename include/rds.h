@@ -135,9 +135,13 @@ int rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
  * WAIT replicas timeout_ms on c (redis.replica_acks, CONTRACT section 13):
  * until that many replicas have everything c wrote, for timeout_ms at
  * most. A WAIT blocks its connection meanwhile: what must not wait (the
- * lease's heartbeat) has a connection of its own. cb gets the reply (an
- * integer: the replicas that acknowledged), NULL when the connection was
- * lost. 0, or -1 when it could not be sent (cb is then not called).
+ * lease's heartbeat) has a connection of its own. One WAIT is in the air
+ * per connection: callers that ask meanwhile are answered by the next,
+ * sent when it answers (it covers everything written before it), so
+ * WAITs never queue behind each other past their reply deadline. cb gets
+ * the reply (an integer: the replicas that acknowledged), NULL when the
+ * connection was lost. 0, or -1 when it could not be sent (cb is then not
+ * called).
  */
 int rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
     rds_reply_cb *cb, void *arg);

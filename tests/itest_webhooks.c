@@ -593,6 +593,40 @@ test_replica_acks_before_send(void **state)
 }
 
 /*
+ * replica_acks = 1 with no replica, a WAIT timeout of 11 s and two
+ * endpoints that want the same assignment: both claim it at their next
+ * poll, one after the other on the sender's connection, and each claim
+ * needs a WAIT. Two WAITs queued there would each have a reply deadline
+ * counted from when it was sent (its timeout and 10 s), and the second,
+ * answering after the first's whole timeout and its own, would pass it:
+ * the watchdog would drop the connection. One WAIT is in the air per
+ * connection; the next answers the second claim's wait.
+ */
+static void
+test_replica_acks_one_wait(void **state)
+{
+	struct h_fx *f = *state;
+	char *conf;
+
+	receiver_start(f);
+	conf = hooks_body(BODY("0", REPS_AB,
+	    HOOK("w1", "/ok/w1", "events = [\"lead.assigned\"];") ","
+	    HOOK("w2", "/ok/w2", "events = [\"lead.assigned\"];")));
+	h_fx_conf(f, conf);
+	free(conf);
+	h_fx_replica_acks(f, 11000);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	assert_true(h_wait_ready(f->c, 1));
+	push_leads(f->c, "Q", 1);
+	assert_true(h_wait_field(f->c, "lr:lead:Q0", "status", "assigned"));
+	h_sleep_ms(11000 * 2 + 3000);
+	assert_int_equal(h_log_count(&f->d[0], "(watchdog)"), 0);
+	wait_requests("/ok/w1", 1, 200);
+	wait_requests("/ok/w2", 1, 200);
+	h_fx_stop(f);
+}
+
+/*
  * replica_acks = 1 with no replica and four endpoints that never answer
  * (a closed port): every claim is followed by a WAIT of the whole timeout.
  * Those WAITs go on the webhook sender's own connection, so the commits
@@ -1219,6 +1253,7 @@ main(void)
 		W_TEST(test_reload_adds_endpoint),
 		W_TEST(test_replica_acks_before_send),
 		W_TEST(test_replica_acks_keep_lease),
+		W_TEST(test_replica_acks_one_wait),
 		W_TEST(test_kill9_loses_none),
 		W_TEST(test_two_instances),
 		W_TEST(test_sigterm_gives_back),
