@@ -217,7 +217,6 @@ void
 instance_conn(struct instance *in, bool up)
 {
 	if (up) {
-		(void)rds_script_load(in->to.conn, in->to.script);
 		task_kick(in->heartbeat);
 		return;
 	}

@@ -265,7 +265,7 @@ membership_cb(struct instance *in, enum instance_event ev, void *arg)
  * The command or the lease connection came up, or was lost. Either loss
  * makes a new instance (calls in the air may or may not have run: the
  * lease of the old one runs out and its work is requeued once); either
- * coming back renews or registers at once.
+ * coming back loads the script there and renews or registers at once.
  */
 static void
 conn_state_cb(struct rds_conn *conn, bool up, void *arg)

@@ -113,6 +113,7 @@ rds_new(struct event_base *base, const struct rds_opts *o, const char *name,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->wait_tail = &c->wait_next;
 	c->base = base;
 	c->name = xstrdup_opt(name);
 	c->host = xstrdup_opt(o->host);
@@ -411,8 +412,6 @@ rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
 		return -1;
 	w->cb = cb;
 	w->arg = arg;
-	if (c->wait_tail == NULL)
-		c->wait_tail = &c->wait_next;
 	*c->wait_tail = w;
 	c->wait_tail = &w->next;
 	/* The callers pass the configuration's; the newest wins. */

@@ -57,8 +57,9 @@ struct instance *instance_new(struct event_base *base,
 /* Start the heartbeat's timer. */
 void instance_start(struct instance *in);
 /*
- * The command or the lease connection came up (load the script, renew or
- * register) or was lost (become a new instance, unless stopping).
+ * The command or the lease connection came up (renew or register; the
+ * owner loads the script on the connection that came up) or was lost
+ * (become a new instance, unless stopping).
  */
 void instance_conn(struct instance *in, bool up);
 /* The instance must re-register; why is logged. */

@@ -407,21 +407,35 @@ struct rsrv {
 	char dir[PATH_MAX];
 };
 
+/* A TCP socket bound to a free loopback port (*port); the fd, or -1. */
 static int
-free_port(void)
+loopback_socket(int *port)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
-	int fd, port = -1;
+	int fd;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static int
+free_port(void)
+{
+	int port, fd = loopback_socket(&port);
+
+	if (fd == -1)
+		return -1;
 	close(fd);
 	return port;
 }
@@ -1396,6 +1410,23 @@ aof_rewrite_now(redisContext *c)
 	return 0;
 }
 
+/*
+ * Start a part's clock once its pre-load is in: the pre-load's own AOF
+ * rewrite done now (it is not the measured work), the command stats reset
+ * and Redis's CPU read into *cpu and *kids. The start (mono_us), or -1.
+ */
+static long long
+clock_start(redisContext *c, double *cpu, double *kids)
+{
+	if (aof_rewrite_now(c) == -1) {
+		say("cannot rewrite the AOF after the pre-load");
+		return -1;
+	}
+	freeReplyObject(cmd(c, "CONFIG RESETSTAT"));
+	redis_cpu(c, cpu, kids);
+	return mono_us();
+}
+
 static void
 part_tput(struct tput_result *res, int inst)
 {
@@ -1424,14 +1455,8 @@ part_tput(struct tput_result *res, int inst)
 		say("cannot set up the throughput run");
 		goto out;
 	}
-	/* The pre-load's own AOF rewrite is not the daemon's work: do it now. */
-	if (aof_rewrite_now(c) == -1) {
-		say("cannot rewrite the AOF after the pre-load");
+	if ((t0 = clock_start(c, &cpu0, &kids0)) == -1)
 		goto out;
-	}
-	freeReplyObject(cmd(c, "CONFIG RESETSTAT"));
-	redis_cpu(c, &cpu0, &kids0);
-	t0 = mono_us();
 	for (int i = 0; i < inst; i++) {
 		snprintf(log, sizeof(log), "%s/leadrouted-%d.log", r.dir, i);
 		if ((pids[i] = daemon_start(conf, log)) == -1)
@@ -1567,24 +1592,16 @@ hook_serve(int fd, const char *count_path, const sigset_t *mask)
 static pid_t
 hook_start(int *port, const char *count_path)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	sigset_t all, old;
 	pid_t pid;
 	int fd;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if ((fd = loopback_socket(port)) == -1)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1 ||
-	    listen(fd, 128) == -1 || evutil_make_socket_nonblocking(fd) == -1) {
+	if (listen(fd, 128) == -1 || evutil_make_socket_nonblocking(fd) == -1) {
 		close(fd);
 		return -1;
 	}
-	*port = ntohs(sin.sin_port);
 	/* Signals held in the child until its libevent handler is in place. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -1630,14 +1647,12 @@ part_hooks(struct hooks_result *res)
 	if ((hook = hook_start(&hook_port, count)) == -1 ||
 	    write_conf(conf, r.port, 0, 0, hook_port) == -1 ||
 	    (c = connect_port(r.port)) == NULL ||
-	    push_many(c, "h", 0, opt.tput_leads, GEN_MIX) == -1 ||
-	    aof_rewrite_now(c) == -1) {
+	    push_many(c, "h", 0, opt.tput_leads, GEN_MIX) == -1) {
 		say("cannot set up the webhooks run");
 		goto out;
 	}
-	freeReplyObject(cmd(c, "CONFIG RESETSTAT"));
-	redis_cpu(c, &cpu0, &kids0);
-	t0 = mono_us();
+	if ((t0 = clock_start(c, &cpu0, &kids0)) == -1)
+		goto out;
 	if ((pid = daemon_start(conf, log)) == -1)
 		goto out;
 	if (!wait_committed(c, opt.tput_leads, &polls, &pid, 1)) {
@@ -1790,11 +1805,8 @@ part_peer(struct peer_result *res)
 		say("peer: %s does not hold %ld jobs", wait_k, opt.peer_leads);
 		goto out;
 	}
-	if (aof_rewrite_now(c) == -1)
+	if ((t0 = clock_start(c, &cpu0, &kids0)) == -1)
 		goto out;
-	freeReplyObject(cmd(c, "CONFIG RESETSTAT"));
-	redis_cpu(c, &cpu0, &kids0);
-	t0 = mono_us();
 	{
 		const char *argv[] = {"node", script, "work", port, PEER_QUEUE,
 		    PEER_CONCURRENCY, NULL};
