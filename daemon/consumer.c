@@ -26,6 +26,10 @@ struct consumer {
 	struct rds_conn *blk;		/* tells us when the source changes */
 	int claims;			/* claim calls in the air */
 	int commits;			/* commit calls in the air */
+	int later;			/* of those, waiting to go again */
+	char after[24];			/* the seq of the payload claimed last
+					 * (WIRE_COMMIT_AFTER); "" when none */
+	unsigned int after_gen;		/* the instance generation of after */
 	size_t air_bytes;		/* bytes those hold (claims: a budget) */
 	bool more;			/* the last claim came back full */
 	bool waiting;			/* a claim is owed: woken (a wake, a
@@ -175,9 +179,14 @@ commit_landed(struct call *k)
 	k->c->air_bytes -= k->bytes;
 }
 
-/* Where item i's fields start in a commit's arguments (wire.h). */
+/* Where item i's fields start in a commit's arguments (wire.h), and
+ * where AFTER is in either. */
 #define LEAD_BASE (WIRE_SCRIPT_ARGS + WIRE_COMMIT_ITEMS)
 #define EVENT_BASE (WIRE_SCRIPT_ARGS + WIRE_EVENTS_ITEMS)
+#define AFTER_AT (WIRE_SCRIPT_ARGS + WIRE_COMMIT_AFTER)
+_Static_assert(WIRE_COMMIT_AFTER == WIRE_EVENTS_AFTER &&
+    WIRE_LEAD_SEQ == 0 && WIRE_EVENT_SEQ == 0 && WIRE_DEAD_SEQ == 0,
+    "AFTER and the items' seqs sit in one place in commits and events");
 
 /* One log line per committed item: key=value fields for grepping. */
 static void
@@ -251,8 +260,16 @@ commit_one_by_one(struct call *k)
 			return -1;
 		one->single = true;
 		rc = 0;
-		for (size_t j = WIRE_SCRIPT_ARGS; j < base && rc == 0; j++)
-			rc = rds_argv_add(&one->args, a->argv[j], a->lens[j]);
+		for (size_t j = WIRE_SCRIPT_ARGS; j < base && rc == 0; j++) {
+			/* Each after the one before it: after a failure the
+			 * rest write nothing (WIRE_ERR_BEHIND). */
+			size_t from = j;
+
+			if (j == AFTER_AT && i > 0)
+				from = base + (i - 1) * width + WIRE_LEAD_SEQ;
+			rc = rds_argv_add(&one->args, a->argv[from],
+			    a->lens[from]);
+		}
 		for (size_t j = base + i * width; j < base + (i + 1) * width &&
 		    rc == 0; j++)
 			rc = rds_argv_add(&one->args, a->argv[j], a->lens[j]);
@@ -289,6 +306,20 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			return;
 		call_free(k);
 		c->fenced(c, "a commit kept being refused", c->arg);
+		return;
+	}
+	if (rds_is_error(reply, WIRE_ERR_BEHIND)) {
+		/* A call ahead of it failed or was refused and goes again
+		 * (its payloads are still in flight): nothing was written;
+		 * this one follows it, now (it is in the pipeline ahead) or
+		 * after a pause when it waits to go again itself. */
+		log_debug("commit of %s waits for an earlier one: %s", c->src,
+		    reply->str);
+		if (++k->tries < CONSUMER_COMMIT_TRIES &&
+		    (c->later > 0 ? commit_later(k) : send_commit(k)) == 0)
+			return;
+		call_free(k);
+		c->fenced(c, "a commit kept waiting for an earlier one", c->arg);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -414,6 +445,7 @@ commit_again_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	commit_landed(k);	/* counted again by send_commit */
+	c->later--;
 	if (k->generation != instance_generation(k->c->d->inst)) {
 		call_free(k);	/* requeued with the old instance */
 		return;
@@ -446,6 +478,7 @@ commit_later(struct call *k)
 	    &tv) == -1)
 		return -1;
 	commit_flying(k);	/* still in the air: the pipeline waits for it */
+	k->c->later++;
 	return 0;
 }
 
@@ -648,14 +681,20 @@ build_commit(struct consumer *c, const redisReply *reply,
 
 	/* The arguments before the items go in wire.h's order. */
 	_Static_assert(WIRE_COMMIT_INSTANCE == 0 && WIRE_COMMIT_ROUTING == 1 &&
-	    WIRE_COMMIT_CLAIMED_AT == 2 && WIRE_COMMIT_ITEMS == 3 &&
-	    WIRE_EVENTS_INSTANCE == 0 && WIRE_EVENTS_ROUTING == 1 &&
-	    WIRE_EVENTS_ITEMS == 2, "commit and events arguments moved");
+	    WIRE_COMMIT_AFTER == 2 && WIRE_COMMIT_CLAIMED_AT == 3 &&
+	    WIRE_COMMIT_ITEMS == 4 && WIRE_EVENTS_INSTANCE == 0 &&
+	    WIRE_EVENTS_ROUTING == 1 && WIRE_EVENTS_AFTER == 2 &&
+	    WIRE_EVENTS_ITEMS == 3, "commit and events arguments moved");
 	*out = NULL;
+	/* Claims are committed in the order they were made: a commit comes
+	 * after the one of the payload this consumer claimed last. */
+	if (c->after_gen != instance_generation(c->d->inst))
+		c->after[0] = '\0';
 	if ((k = call_new(c, c->leads ? WIRE_OP_COMMIT : WIRE_OP_EVENTS)) ==
 	    NULL ||
 	    rds_argv_adds(&k->args, instance_id(c->d->inst)) == -1 ||
 	    rds_argv_adds(&k->args, c->d->routing) == -1 ||
+	    rds_argv_adds(&k->args, c->after) == -1 ||
 	    (c->leads && rds_argv_addll(&k->args,
 	    reply->element[WIRE_CLAIM_REPLY_TIME]->integer) == -1))
 		goto fail;
@@ -684,6 +723,8 @@ build_commit(struct consumer *c, const redisReply *reply,
 		if (rc == -1)
 			goto fail;
 	}
+	snprintf(c->after, sizeof(c->after), "%llu", first_seq + n - 1);
+	c->after_gen = k->generation;
 	*out = k;
 	return 0;
 fail:

@@ -85,6 +85,7 @@
 
 /* The start of an error reply. */
 #define WIRE_ERR_FENCED		"FENCED"
+#define WIRE_ERR_BEHIND		"BEHIND"
 
 #define WIRE_WORDS(X) \
 	X(OP, HEARTBEAT, "INSTANCE TTL_MS MODE: renew the lease, requeue " \
@@ -94,11 +95,12 @@
 	X(OP, CLAIM, "INSTANCE SOURCE MAX SEQ BYTES MAX_BYTES: move payloads " \
 	    "into in-flight (ASCII ones over MAX_BYTES stay in Redis); " \
 	    "replies CLAIM_REPLY, or the error FENCED") \
-	X(OP, COMMIT, "INSTANCE ROUTING CLAIMED_AT then LEAD items: route " \
-	    "leads; replies one result word per item, then the integer " \
-	    "of dead letters dropped (intake.dead_max) when some were") \
-	X(OP, EVENTS, "INSTANCE ROUTING then EVENT items: apply events; " \
-	    "replies as COMMIT") \
+	X(OP, COMMIT, "INSTANCE ROUTING AFTER CLAIMED_AT then LEAD items: " \
+	    "route leads; replies one result word per item, then the " \
+	    "integer of dead letters dropped (intake.dead_max) when some " \
+	    "were; or the error BEHIND") \
+	X(OP, EVENTS, "INSTANCE ROUTING AFTER then EVENT items: apply " \
+	    "events; replies as COMMIT") \
 	X(OP, DRAIN, "ROUTING: assign what backlogs hold and reps can take; " \
 	    "replies DRAIN_REPLY") \
 	X(OP, SLA, "ROUTING LIMIT: fire due warnings and breaches; " \
@@ -163,15 +165,18 @@
 	    "another type (or a hash that is no lead record): dead-lettered") \
 	X(RES, BAD_ITEM, "commit, events: the item's arguments do not parse: " \
 	    "dead-lettered") \
-	X(ERR, FENCED, "claim: the instance is not registered")
+	X(ERR, FENCED, "claim: the instance is not registered") \
+	X(ERR, BEHIND, "commit, events: the payload AFTER names is still " \
+	    "in flight (an earlier call failed or was refused and is sent " \
+	    "again): nothing was written; send this call again after it")
 
 #define WIRE_LAYOUTS(X) \
 	X(SCRIPT, 3, "argv of every call") \
 	X(HEARTBEAT, 3, "heartbeat's arguments") \
 	X(RELEASE, 1, "release's arguments") \
 	X(CLAIM, 6, "claim's arguments") \
-	X(COMMIT, 4, "commit's arguments") \
-	X(EVENTS, 3, "events' arguments") \
+	X(COMMIT, 5, "commit's arguments") \
+	X(EVENTS, 4, "events' arguments") \
 	X(DRAIN, 1, "drain's arguments") \
 	X(SLA, 2, "sla's arguments") \
 	X(FORECAST, 3, "forecast's arguments") \
@@ -219,11 +224,16 @@
 	    "bytes is not sent (CLAIMED OVERSIZE)") \
 	X(COMMIT, INSTANCE, 0, "the instance id") \
 	X(COMMIT, ROUTING, 1, "the routing table, JSON (decide.h)") \
-	X(COMMIT, CLAIMED_AT, 2, "the claim's time, ms (CLAIM_REPLY TIME)") \
-	X(COMMIT, ITEMS, 3, "the first item, LEAD_FIELDS each") \
+	X(COMMIT, AFTER, 2, "the seq of the payload this consumer claimed " \
+	    "last before the items; \"\" when none: the call is refused " \
+	    "(ERR BEHIND) while that payload is in flight, so that a call " \
+	    "sent again is never overtaken by a later one") \
+	X(COMMIT, CLAIMED_AT, 3, "the claim's time, ms (CLAIM_REPLY TIME)") \
+	X(COMMIT, ITEMS, 4, "the first item, LEAD_FIELDS each") \
 	X(EVENTS, INSTANCE, 0, "the instance id") \
 	X(EVENTS, ROUTING, 1, "the routing table, JSON (decide.h)") \
-	X(EVENTS, ITEMS, 2, "the first item, EVENT_FIELDS each") \
+	X(EVENTS, AFTER, 2, "as COMMIT AFTER") \
+	X(EVENTS, ITEMS, 3, "the first item, EVENT_FIELDS each") \
 	X(DRAIN, ROUTING, 0, "the routing table, JSON (decide.h)") \
 	X(SLA, ROUTING, 0, "the routing table, JSON (decide.h)") \
 	X(SLA, LIMIT, 1, "at most this many warnings and breaches each") \

@@ -8,11 +8,14 @@
 -- Redis leaves them after any script error. "OP 1 OOM" makes the error
 -- an OOM refusal, as Redis gives a script before its first write when it
 -- is out of memory. "OP CMD" (a command's name in capitals) fails the
--- call's first write of that command instead, wherever it falls.
+-- call's first write of that command instead, wherever it falls. After
+-- "OP N", " sK" lets the next K calls of OP pass first, and " xK" fails
+-- K calls of OP in turn (each at its N-th write), then deletes the key.
 
 local fault_call = redis['call']	-- written so to escape the renaming
 local fault_at, fault_cmd, fault_oom, fault_n, fault_key = nil, nil,
     false, 0, ARGV[1 + SCRIPT.PREFIX] .. 'test:fault'
+local fault_left = ''			-- the key's text after this call's fault
 local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
     HINCRBY = true, SADD = true, SREM = true, ZADD = true, ZREM = true,
     ZREMRANGEBYSCORE = true, LPUSH = true, RPUSH = true, RPOP = true,
@@ -21,10 +24,22 @@ local FAULT_WRITES = {HSET = true, HSETNX = true, HDEL = true,
 do
 	local spec = fault_call('GET', fault_key)
 	if spec then
-		local op, n, kind = string.match(spec, '^(%S+) (%d+) ?(%u*)$')
+		local op, n, rest = string.match(spec, '^(%S+) (%d+)(.*)$')
 		if op == ARGV[1 + SCRIPT.OP] then
-			fault_at = tonumber(n)
-			fault_oom = kind == 'OOM'
+			local skip = tonumber(string.match(rest, ' s(%d+)')) or 0
+			local times = tonumber(string.match(rest, ' x(%d+)')) or 1
+			local kind = string.find(rest, ' OOM') and ' OOM' or ''
+			if skip > 0 then
+				fault_call('SET', fault_key, op .. ' ' .. n .. kind ..
+				    ' x' .. times .. ' s' .. (skip - 1))
+			else
+				fault_at = tonumber(n)
+				fault_oom = kind ~= ''
+				if times > 1 then
+					fault_left = op .. ' ' .. n .. kind .. ' x' ..
+					    (times - 1)
+				end
+			end
 		end
 		local cop, cmd = string.match(spec, '^(%S+) (%u+)$')
 		if cop == ARGV[1 + SCRIPT.OP] then
@@ -38,7 +53,11 @@ local function lr_call(cmd, ...)
 	if c and FAULT_WRITES[c] then
 		fault_n = fault_n + 1
 		if fault_n == fault_at or c == fault_cmd then
-			fault_call('DEL', fault_key)
+			if fault_left ~= '' then
+				fault_call('SET', fault_key, fault_left)
+			else
+				fault_call('DEL', fault_key)
+			end
 			if fault_oom then
 				error({err = 'OOM leadrouted test fault at write ' ..
 				    fault_n})

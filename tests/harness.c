@@ -576,6 +576,24 @@ h_wait_ready(redisContext *c, long long instances)
 	return wait_count(c, "ZCARD", "lr:instances", instances, false);
 }
 
+bool
+h_queues_empty(redisContext *c, const char *prefix)
+{
+	/* One script: read one after the other, a claim or a requeue
+	 * between the reads would move payloads past them unseen. */
+	redisReply *r = h_cmd(c, "EVAL %s 1 %sincoming %s",
+	    "local p = ARGV[1] "
+	    "return #redis.call('KEYS', p .. 'inflight:*') + "
+	    "redis.call('LLEN', KEYS[1]) + "
+	    "redis.call('LLEN', p .. 'events')", prefix, prefix);
+	bool empty;
+
+	assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+	empty = r->integer == 0;
+	freeReplyObject(r);
+	return empty;
+}
+
 /* A list parsed, oldest first, with json_loadb flags. */
 static json_t *
 list_json(redisContext *c, const char *key, size_t flags)

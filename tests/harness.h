@@ -191,6 +191,9 @@ bool h_wait_field(redisContext *c, const char *key, const char *field,
     const char *value);
 /* Wait until the daemon registered (a member in lr:instances). */
 bool h_wait_ready(redisContext *c, long long instances);
+/* Are the lead and event queues and every in-flight hash under prefix
+ * empty, at one moment (one script reads them all)? */
+bool h_queues_empty(redisContext *c, const char *prefix);
 
 /* All elements of a list, oldest (right end) first, parsed as JSON. */
 json_t *h_list_json(redisContext *c, const char *key);

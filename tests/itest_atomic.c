@@ -433,26 +433,18 @@ static bool
 wait_quiet(struct fault_fx *x)
 {
 	long long until = h_now_ms() + H_WAIT_MS;
-	redisReply *r;
-	bool quiet = false, armed = true;
+	bool armed;
 
 	while (h_now_ms() < until) {
-		r = h_cmd(x->f->c, "KEYS lr:inflight:*");
-		quiet = r->elements == 0 &&
-		    h_int(x->f->c, "LLEN lr:incoming") == 0 &&
-		    h_int(x->f->c, "LLEN lr:events") == 0;
-		freeReplyObject(r);
+		/* The key first: a call that has not met its fault yet has
+		 * its payloads in flight. */
 		armed = h_int(x->f->c, "EXISTS " FAULT_KEY) == 1;
-		if (quiet && !armed)
-			return true;
-		if (quiet && armed) {
+		if (h_queues_empty(x->f->c, "lr:")) {
+			if (!armed)
+				return true;
 			h_sleep_ms(300);	/* a commit may still be on its way */
-			r = h_cmd(x->f->c, "KEYS lr:inflight:*");
-			quiet = r->elements == 0 &&
-			    h_int(x->f->c, "LLEN lr:incoming") == 0 &&
-			    h_int(x->f->c, "LLEN lr:events") == 0;
-			freeReplyObject(r);
-			if (quiet && h_int(x->f->c, "EXISTS " FAULT_KEY) == 1)
+			if (h_int(x->f->c, "EXISTS " FAULT_KEY) == 1 &&
+			    h_queues_empty(x->f->c, "lr:"))
 				return false;
 		}
 		h_sleep_ms(50);
@@ -670,6 +662,104 @@ test_fault_each_write(void **state)
 	assert_int_equal(list_repeats(f->c, "lr:dead"), 0);
 	assert_int_equal(list_repeats(f->c, "lr:nurture"), 0);
 	h_fx_stop(f);
+	free(x);
+}
+
+
+/* The fixture with the fault tests' reps (john holds 6). */
+static void
+fault_start(struct fault_fx *x)
+{
+	const char *base = h_default_body();
+	char *body, *at;
+
+	at = strstr(base, "reps = (");
+	assert_non_null(at);
+	assert_non_null(body = malloc(strlen(base) + 1024));
+	snprintf(body, strlen(base) + 1024, "%.*s%s", (int)(at - base), base,
+	    FAULT_BODY_REPS);
+	h_fx_start(x->f, 1, body);
+	free(body);
+}
+
+/*
+ * The redo of a failed commit sends its items one at a time, all at once
+ * (a pipeline); when one of them fails too, the instance hands its work
+ * back, and the ones behind it, already on their way, must write nothing:
+ * applied, they would overtake it, and a later payload with the same id
+ * would be accepted in place of the lead pushed first (which would come
+ * back as the duplicate). Here the batch fails at its first write and so
+ * does the redo of its first item.
+ */
+static void
+test_failed_redo_keeps_order(void **state)
+{
+	struct fault_fx *x = calloc(1, sizeof(*x));
+	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
+
+	assert_non_null(x);
+	x->f = *state;
+	fault_start(x);
+	freeReplyObject(h_cmd(x->f->c, "SET " FAULT_KEY " %s", "commit 1 x2"));
+	push_round(x, 1);
+	assert_true(wait_quiet(x));
+	assert_int_equal(h_log_count(&x->f->d[0], "test fault at write"), 2);
+	assert_true(h_log_contains(&x->f->d[0], "stops: a commit failed"));
+	check_walk(x, "failed redo", limits, 1, 0);
+	h_fx_stop(x->f);
+	free(x);
+}
+
+/*
+ * Claims of a full batch pipeline: 600 leads pushed at once are claimed
+ * 256, then 256 and 88 with both claims in the air, so the third commit
+ * is sent before the second one's answer. The second fails at its first
+ * write: the third, already behind it, must wait for its redo (it is
+ * refused, writes nothing, and goes again after the redo), or the
+ * duplicate it holds would be accepted in place of the lead the second
+ * one holds, pushed first.
+ */
+static void
+test_failed_commit_not_overtaken(void **state)
+{
+	struct fault_fx *x = calloc(1, sizeof(*x));
+	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
+	enum { N = 600, FIRST = 300, DUP = 550 };
+	const char **argv = calloc(N + 2, sizeof(*argv));
+	char raw[256];
+
+	assert_non_null(x);
+	assert_non_null(argv);
+	x->f = *state;
+	fault_start(x);
+	freeReplyObject(h_cmd(x->f->c, "SET " FAULT_KEY " %s", "commit 1 s1"));
+	argv[0] = "LPUSH";
+	argv[1] = "lr:incoming";
+	for (int i = 0; i < N; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "O-%d", i);
+		if (i == FIRST)
+			hot_text(raw, sizeof(raw), "O-first");
+		else if (i == DUP)
+			snprintf(raw, sizeof(raw),
+			    "{\"id\":\"O-first\",\"email\":\"x@y.z\"}");
+		else
+			snprintf(raw, sizeof(raw),
+			    "{\"id\":\"%s\",\"email\":\"a@b.c\"}", id);
+		add_item(x, i == FIRST || i == DUP ? "O-first" : id, raw,
+		    i == DUP ? "duplicate" : "routed", CHK_FU_NONE);
+		argv[2 + i] = x->bufs[x->n - 1];
+	}
+	/* LPUSH's first value is the oldest: claims take them in order. */
+	freeReplyObject(redisCommandArgv(x->f->c, N + 2, argv, NULL));
+	assert_true(wait_quiet(x));
+	check_walk(x, "failed commit not overtaken", limits, 1, 0);
+	assert_int_equal(h_log_count(&x->f->d[0], "test fault at write"), 1);
+	assert_true(h_log_contains(&x->f->d[0],
+	    "commit of incoming waits for an earlier one"));
+	h_fx_stop(x->f);
+	free(argv);
 	free(x);
 }
 
@@ -1065,6 +1155,8 @@ main(void)
 		H_TEST(test_nested_prefix_leads),
 		H_TEST(test_nested_prefix_events),
 		H_TEST(test_fault_each_write),
+		H_TEST(test_failed_redo_keeps_order),
+		H_TEST(test_failed_commit_not_overtaken),
 		H_TEST(test_refused_events_keep_order),
 		H_TEST(test_refused_commit_after_reload),
 		H_TEST(test_periodic_key_conflicts),

@@ -396,17 +396,8 @@ close_some(struct fx *f, int percent)
 static bool
 timers_idle(struct fx *f)
 {
-	redisReply *r;
-	bool idle;
-
-	if (h_int(f->h.c, "ZCARD lr:sla:due") > 0 ||
-	    h_int(f->h.c, "LLEN lr:incoming") > 0 ||
-	    h_int(f->h.c, "LLEN lr:events") > 0)
-		return false;
-	r = h_cmd(f->h.c, "KEYS lr:inflight:*");
-	idle = r->elements == 0;
-	freeReplyObject(r);
-	return idle;
+	return h_int(f->h.c, "ZCARD lr:sla:due") == 0 &&
+	    h_queues_empty(f->h.c, "lr:");
 }
 
 /*
@@ -1492,19 +1483,11 @@ static void
 wait_drained(struct fx *f)
 {
 	long long until = h_now_ms() + 60000;
-	redisReply *r;
-	size_t left;
+	bool empty;
 
-	for (;;) {
-		r = h_cmd(f->h.c, "KEYS lr:inflight:*");
-		left = r->elements;
-		freeReplyObject(r);
-		if ((left == 0 && h_int(f->h.c, "LLEN lr:incoming") == 0) ||
-		    h_now_ms() > until)
-			break;
+	while (!(empty = h_queues_empty(f->h.c, "lr:")) && h_now_ms() <= until)
 		h_sleep_ms(20);
-	}
-	assert_int_equal(left, 0);
+	assert_true(empty);
 }
 
 /* The live instances, space-separated. */

@@ -264,17 +264,8 @@ close_some(struct fx *f, int percent)
 static bool
 idle(struct fx *f)
 {
-	redisReply *r;
-	bool quiet;
-
-	if (h_int(f->h.c, "ZCARD %ssla:due", P) > 0 ||
-	    h_int(f->h.c, "LLEN %sincoming", P) > 0 ||
-	    h_int(f->h.c, "LLEN %sevents", P) > 0)
-		return false;
-	r = h_cmd(f->h.c, "KEYS %sinflight:*", P);
-	quiet = r->elements == 0;
-	freeReplyObject(r);
-	return quiet;
+	return h_int(f->h.c, "ZCARD %ssla:due", P) == 0 &&
+	    h_queues_empty(f->h.c, P);
 }
 
 /* Timers fired, nothing in flight, the dead instances reaped. */

@@ -204,9 +204,9 @@ test_items(void **state)
 	assert_int_equal(WIRE_EVENTS_ITEMS, WIRE_EVENTS_FIELDS - 1);
 	assert_int_equal(WIRE_CLAIM_REPLY_ITEMS, WIRE_CLAIM_REPLY_FIELDS - 1);
 	assert_int_equal(WIRE_SCRIPT_ARGS, WIRE_SCRIPT_FIELDS - 1);
-	/* Where the daemon's first item has always been. */
-	assert_int_equal(WIRE_SCRIPT_ARGS + WIRE_COMMIT_ITEMS, 5);
-	assert_int_equal(WIRE_SCRIPT_ARGS + WIRE_EVENTS_ITEMS, 4);
+	/* Where the daemon's first item is (since AFTER came). */
+	assert_int_equal(WIRE_SCRIPT_ARGS + WIRE_COMMIT_ITEMS, 6);
+	assert_int_equal(WIRE_SCRIPT_ARGS + WIRE_EVENTS_ITEMS, 5);
 }
 
 static void

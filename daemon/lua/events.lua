@@ -118,14 +118,15 @@ local function apply_lead_event(typ, id, r, arg, raw, sha)
 	return RES.OK
 end
 
--- events INSTANCE ROUTING then EVENT_FIELDS per event, laid out as EVENT
--- (type, lead_id, rep, reason|outcome|status, raw...) or DEAD. Returns
+-- events INSTANCE ROUTING AFTER then EVENT_FIELDS per event, laid out as
+-- EVENT (type, lead_id, rep, reason|outcome|status, raw...) or DEAD. Returns
 -- one word per event: OK, UNKNOWN_LEAD, UNKNOWN_REP, NOT_ASSIGNEE,
 -- KEY_CONFLICT, BAD_ITEM, DEAD or FENCED.
 ops[OP.EVENTS] = function()
 	load_routing(EVENTS.ROUTING)
 	return commit_batch(K.EVENTS, op_arg(EVENTS.INSTANCE),
-	    1 + SCRIPT.ARGS + EVENTS.ITEMS, EVENT_FIELDS, EVENT.SHA, function(a)
+	    op_arg(EVENTS.AFTER), 1 + SCRIPT.ARGS + EVENTS.ITEMS, EVENT_FIELDS,
+	    EVENT.SHA, function(a)
 		local typ, id, r = ARGV[a + EVENT.TYPE], ARGV[a + EVENT.LEAD_ID],
 		    ARGV[a + EVENT.REP]
 		local arg, raw = ARGV[a + EVENT.ARG], ARGV[a + EVENT.RAW]

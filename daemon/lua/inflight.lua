@@ -186,12 +186,13 @@ end
 
 -- Which of the given seqs are still in the instance's in-flight hash
 -- (those that are not were taken back, the instance presumed dead:
--- committing them would deliver them twice), and TRIES's text ('' when
--- none), in one HMGET.
-local function still_ours(h, seqs)
-	local have = redis.call('HMGET', h, TRIES, unpack(seqs))
+-- committing them would deliver them twice), TRIES's text ('' when
+-- none), and whether seq after is still there too, in one HMGET.
+local function still_ours(h, after, seqs)
+	local have = redis.call('HMGET', h, TRIES, after, unpack(seqs))
 	local told = table.remove(have, 1) or ''
-	return have, told
+	local behind = table.remove(have, 1)
+	return have, told, behind
 end
 
 -- The batch leaves in-flight, in one write, the call's last: its items,
@@ -266,7 +267,12 @@ local function refuse(res, detail, src, raw)
 end
 
 -- Apply the claimed items of instance inst from src (K.INCOMING,
--- K.EVENTS), F arguments each from ARGV[base] (LEAD or EVENT; a dead one
+-- K.EVENTS), unless the payload of seq after (COMMIT.AFTER) is still in
+-- flight: an earlier call of the consumer failed or was refused and goes
+-- again, and this one must not overtake it (a duplicate id would win over
+-- the lead pushed first, an event apply before the one pushed ahead of
+-- it); such a call is refused with ERR.BEHIND before any write. The items
+-- are F arguments each from ARGV[base] (LEAD or EVENT; a dead one
 -- laid out as DEAD, its redelivery sha at sha as well; kind the KIND word
 -- of a live one, its payload at rawi): refuse those no
 -- longer in the instance's in-flight hash (fenced), dead-letter the dead
@@ -278,7 +284,8 @@ end
 -- when there were some. A call whose items do not add up, or one of whose
 -- shared keys holds another type, is refused with an error before any
 -- write.
-local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
+local function commit_batch(src, inst, after, base, F, sha, apply, kind,
+    rawi)
 	local h = inflight_keys(inst, src)
 	local n = (#ARGV - base + 1) / F
 	if n ~= math.floor(n) then
@@ -294,7 +301,11 @@ local function commit_batch(src, inst, base, F, sha, apply, kind, rawi)
 	for i = 0, n - 1 do
 		seqs[#seqs + 1] = ARGV[base + i * F + DEAD.SEQ]
 	end
-	local have, told = still_ours(h, seqs)
+	local have, told, behind = still_ours(h, after, seqs)
+	if behind then
+		return redis.error_reply(ERR.BEHIND .. ' payload ' .. after ..
+		    ' of ' .. inst .. ' is still in flight')
+	end
 	-- This call's range, added before any write unless ranges of failed
 	-- calls already cover every item it applies.
 	local ranges, tried, lo, hi = tries_parse(told), {}, nil, nil
@@ -406,8 +417,8 @@ end
 -- The HMGET of redo_lead's fields for a lead with no record.
 local NO_RECORD = {false, false, false, false, false, false}
 
--- commit INSTANCE ROUTING CLAIMED_AT then LEAD_FIELDS per lead, laid out
--- as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
+-- commit INSTANCE ROUTING AFTER CLAIMED_AT then LEAD_FIELDS per lead, laid
+-- out as LEAD (or DEAD). Returns one word per lead: RES.ASSIGNED .. REP,
 -- BACKLOG, NURTURE, DUPLICATE, DEAD, KEY_CONFLICT, BAD_ITEM or FENCED.
 -- The record is the lead's first write and names its delivery (the
 -- payload's sha1) and claim: the same delivery sent again after a call
@@ -421,7 +432,8 @@ ops[OP.COMMIT] = function()
 	local base = 1 + SCRIPT.ARGS + COMMIT.ITEMS
 	local none, seen = records_absent(base), {}
 	return commit_batch(K.INCOMING, op_arg(COMMIT.INSTANCE),
-	    base, LEAD_FIELDS, LEAD.SHA, function(a, payload)
+	    op_arg(COMMIT.AFTER), base, LEAD_FIELDS, LEAD.SHA,
+	    function(a, payload)
 		local id, score = ARGV[a + LEAD.ID], tonumber(ARGV[a + LEAD.SCORE])
 		local seg, mqlw = ARGV[a + LEAD.SEGMENT], ARGV[a + LEAD.MQL]
 		local source, raw = ARGV[a + LEAD.SOURCE], ARGV[a + LEAD.RAW]
