@@ -27,6 +27,9 @@ struct consumer {
 	int claims;			/* claim calls in the air */
 	int commits;			/* commit calls in the air */
 	int later;			/* of those, waiting to go again */
+	struct call *later_head;	/* those, in the order they go again */
+	struct call **later_tail;
+	struct event *later_ev;		/* when they go */
 	char after[24];			/* the seq of the payload claimed last
 					 * (WIRE_COMMIT_AFTER); "" when none */
 	unsigned int after_gen;		/* the instance generation of after */
@@ -54,6 +57,9 @@ struct call {
 	int tries;
 	size_t bytes;			/* in c->air_bytes while in the air */
 	bool single;		/* one item of a failed batch, sent alone */
+	unsigned long conn_no;	/* the command connection it was sent on
+				 * (rds_reconnects) */
+	struct call *next;	/* in the consumer's later list */
 };
 
 /* Wall-clock time in ms: what a decision and a dead letter are dated. */
@@ -157,6 +163,8 @@ tally_event(struct lrd *d, const char *word)
 }
 
 static int send_commit(struct call *k);
+static int send_again(struct call *k);
+static bool built_now(const struct call *k);
 static int commit_later(struct call *k);
 static int wait_replicas(struct call *k);
 static void commit_done(struct call *k);
@@ -287,6 +295,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	struct call *k = arg;
 	struct consumer *c = k->c;
 	struct lrd *d = c->d;
+	char *blame;
 
 	(void)conn;
 	commit_landed(k);
@@ -305,7 +314,8 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		if (++k->tries < CONSUMER_COMMIT_TRIES && commit_later(k) == 0)
 			return;
 		call_free(k);
-		c->fenced(c, "a commit kept being refused", c->arg);
+		c->fenced(c, "a commit kept being refused", true, NULL,
+		    c->arg);
 		return;
 	}
 	if (rds_is_error(reply, WIRE_ERR_BEHIND)) {
@@ -315,11 +325,19 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * after a pause when it waits to go again itself. */
 		log_debug("commit of %s waits for an earlier one: %s", c->src,
 		    reply->str);
-		if (++k->tries < CONSUMER_COMMIT_TRIES &&
-		    (c->later > 0 ? commit_later(k) : send_commit(k)) == 0)
+		if (c->later > 0) {
+			/* Behind one waiting to go again: it goes after it
+			 * (the pause counts that one's tries, not this). */
+			if (commit_later(k) == 0)
+				return;
+		} else if (++k->tries < CONSUMER_COMMIT_TRIES) {
+			/* The one ahead is in the pipeline (a redo). */
+			(void)send_again(k);
 			return;
+		}
 		call_free(k);
-		c->fenced(c, "a commit kept waiting for an earlier one", c->arg);
+		c->fenced(c, "a commit kept waiting for an earlier one", true,
+		    NULL, c->arg);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -330,12 +348,15 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * back (as a new instance); the requeue counts a redelivery,
 		 * so a payload that keeps failing ends as poison. */
 		log_warnx("commit of %s failed: %s", c->src, reply->str);
-		if (!k->single && commit_one_by_one(k) == 0) {
+		if (!k->single && built_now(k) && commit_one_by_one(k) == 0) {
 			call_free(k);
 			return;
 		}
+		blame = k->single ? strdup(k->args.argv[(c->leads ? LEAD_BASE :
+		    EVENT_BASE) + WIRE_LEAD_SEQ]) : NULL;
 		call_free(k);
-		c->fenced(c, "a commit failed", c->arg);
+		c->fenced(c, "a commit failed", true, blame, c->arg);
+		free(blame);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY) {
@@ -396,18 +417,24 @@ replica_acks_seen(struct lrd *d, long long acks)
 	d->stats.replica_ack_is_short = short_now;
 }
 
+static int wait_on(struct call *k, struct rds_conn *conn);
+
 static void
 wait_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 {
 	struct call *k = arg;
 	struct lrd *d = k->c->d;
 
-	(void)conn;
 	commit_landed(k);
+	if (reply == NULL && conn == d->acks &&
+	    rds_reconnects(d->cmd) == k->conn_no && wait_on(k, d->cmd) == 0)
+		return;		/* lost, or its INCR refused: on the command
+				 * connection, which wrote the commit (the
+				 * same one, not one made since) */
 	if (reply == NULL) {
 		/* Lost with the connection: the commit ran; whether a replica
 		 * has it, a failover tells (README "High availability"). */
-		call_free(k);
+		commit_done(k);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER)
@@ -419,66 +446,126 @@ wait_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	commit_done(k);
 }
 
-/*
- * redis.replica_acks: WAIT for that many replicas to have everything this
- * connection wrote, the commit of k included; k stays in the air (the
- * pipeline waits for it) until wait_cb. 0, or -1 when it could not be sent.
- */
+/* WAIT on conn for the commit of k, which stays in the air (the pipeline
+ * waits for it) until wait_cb. 0, or -1 when it could not be sent. */
 static int
-wait_replicas(struct call *k)
+wait_on(struct call *k, struct rds_conn *conn)
 {
 	const struct lr_config *cfg = k->c->d->cfg;
 
-	if (rds_wait(k->c->d->cmd, cfg->redis.replica_acks,
+	if (rds_wait(conn, cfg->redis.replica_acks,
 	    cfg->redis.replica_ack_timeout, wait_cb, k) == -1)
 		return -1;
 	commit_flying(k);
 	return 0;
 }
 
-static void
-commit_again_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * redis.replica_acks: WAIT for that many replicas to have the commit of k
+ * (its reply came). The WAIT goes on the connection of its own, after an
+ * INCR that replication orders after the commit, so the command
+ * connection (SLA timers, drains, the read API, /metrics) never waits
+ * behind it; on the command connection, which wrote the commit, while
+ * that one is not up on the same server (in a cluster it is moved there).
+ * 0, or -1 when it could not be sent.
+ */
+static int
+wait_replicas(struct call *k)
 {
-	struct call *k = arg;
+	struct lrd *d = k->c->d;
+
+	if (rds_same_server(d->acks, d->cmd) && wait_on(k, d->acks) == 0)
+		return 0;
+	rds_join(d->acks, d->cmd);
+	return wait_on(k, d->cmd);
+}
+
+/*
+ * Was k built with the routing in force? A call decided and routed by the
+ * configuration before a reload must not run once the reload has been
+ * reported (its barrier passed): it is not sent again, its items go back
+ * (as a new instance) and are decided again under the new one.
+ */
+static bool
+built_now(const struct call *k)
+{
+	_Static_assert(WIRE_COMMIT_ROUTING == WIRE_EVENTS_ROUTING,
+	    "commit and events carry the routing in one place");
+	return decide_routing_same_config(k->args.argv[WIRE_SCRIPT_ARGS +
+	    WIRE_COMMIT_ROUTING], k->c->d->routing);
+}
+
+/* Send k again now, if it was built with the routing in force; -1 when
+ * it was not sent (freed; the consumer fenced when it was built before a
+ * reload). */
+static int
+send_again(struct call *k)
+{
 	struct consumer *c = k->c;
+
+	if (k->generation != instance_generation(c->d->inst)) {
+		call_free(k);	/* requeued with the old instance */
+		return -1;
+	}
+	if (!built_now(k)) {
+		call_free(k);
+		c->fenced(c, "a commit sent again was built before a reload",
+		    true, NULL, c->arg);
+		return -1;
+	}
+	if (send_commit(k) == -1) {
+		/* Lost with the connection (a new instance; the old one's
+		 * work comes back with its lease), or out of memory: then
+		 * the calls behind it would wait for it in vain. */
+		call_free(k);
+		if (rds_up(c->d->cmd))
+			c->fenced(c, "cannot send a commit again", true, NULL,
+			    c->arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The pause is over: the calls waiting go again, in the order they came
+ * back (their order in the pipeline, that of their claims). */
+static void
+later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct consumer *c = arg;
+	struct call *k, *next;
 
 	(void)fd;
 	(void)what;
-	commit_landed(k);	/* counted again by send_commit */
-	c->later--;
-	if (k->generation != instance_generation(k->c->d->inst)) {
-		call_free(k);	/* requeued with the old instance */
-		return;
-	}
-	/* Decided and routed by the configuration before a reload: the
-	 * reload has been reported, so this must not run. Hand the items
-	 * back (as a new instance): they are decided again under the new
-	 * one. */
-	_Static_assert(WIRE_COMMIT_ROUTING == WIRE_EVENTS_ROUTING,
-	    "commit and events carry the routing in one place");
-	if (!decide_routing_same_config(k->args.argv[WIRE_SCRIPT_ARGS +
-	    WIRE_COMMIT_ROUTING], k->c->d->routing)) {
-		call_free(k);
-		c->fenced(c, "a refused commit was built before a reload", c->arg);
-		return;
-	}
-	if (send_commit(k) == -1) {
-		/* Our in-flight hash is requeued with the old instance. */
-		call_free(k);
+	k = c->later_head;
+	c->later_head = NULL;
+	c->later_tail = &c->later_head;
+	c->later = 0;
+	for (; k != NULL; k = next) {
+		next = k->next;
+		k->next = NULL;
+		commit_landed(k);	/* counted again by send_commit */
+		(void)send_again(k);
 	}
 }
 
-/* Send a failed commit again after a pause (Redis out of memory...). */
+/*
+ * Send a commit again after a pause (Redis out of memory, or a call ahead
+ * of it is waiting so): the calls waiting share one timer and go again in
+ * the order they came back, so none is sent before one it must follow.
+ */
 static int
 commit_later(struct call *k)
 {
+	struct consumer *c = k->c;
 	struct timeval tv = {0, CONSUMER_RETRY_MS * 1000};
 
-	if (event_base_once(k->c->d->base, -1, EV_TIMEOUT, commit_again_cb, k,
-	    &tv) == -1)
+	if (c->later == 0 && evtimer_add(c->later_ev, &tv) == -1)
 		return -1;
+	k->next = NULL;
+	*c->later_tail = k;
+	c->later_tail = &k->next;
+	c->later++;
 	commit_flying(k);	/* still in the air: the pipeline waits for it */
-	k->c->later++;
 	return 0;
 }
 
@@ -490,6 +577,7 @@ send_commit(struct call *k)
 	if (rds_script(c->d->cmd, &c->d->script, c->d->key, &k->args,
 	    commit_cb, k) == -1)
 		return -1;
+	k->conn_no = rds_reconnects(c->d->cmd);
 	commit_flying(k);
 	return 0;
 }
@@ -776,7 +864,7 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		goto out_more;	/* the new instance's owed claim waited */
 	if (rds_is_error(reply, WIRE_ERR_FENCED)) {
 		c->fenced(c, "a claim was refused: this instance is no longer registered",
-		    c->arg);
+		    false, NULL, c->arg);
 		goto out;
 	}
 	if (reply->type != REDIS_REPLY_ARRAY ||
@@ -802,7 +890,8 @@ claim_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			 * new instance so they are requeued, not stranded. */
 			if (commit != NULL)
 				call_free(commit);
-			c->fenced(c, "cannot build or send a commit", c->arg);
+			c->fenced(c, "cannot build or send a commit", true, NULL,
+			    c->arg);
 			goto out;
 		}
 	}
@@ -1086,7 +1175,10 @@ consumer_new(struct lrd *d, const char *src, consumer_fenced_cb *fenced,
 	c->blk = rds_new(d->base, &d->ropts, name, blk_state_cb, c);
 	c->retry_ev = evtimer_new(d->base, retry_cb, c);
 	c->poll_ev = evtimer_new(d->base, poll_cb, c);
+	c->later_ev = evtimer_new(d->base, later_cb, c);
+	c->later_tail = &c->later_head;
 	if (c->blk == NULL || c->retry_ev == NULL || c->poll_ev == NULL ||
+	    c->later_ev == NULL ||
 	    keys_build(c->key, sizeof(c->key), d->cfg->redis.prefix,
 	    c->leads ? LR_KEY_INCOMING : LR_KEY_EVENTS, NULL, NULL) == -1) {
 		consumer_free(c);
@@ -1143,8 +1235,18 @@ consumer_stop(struct consumer *c)
 void
 consumer_free(struct consumer *c)
 {
+	struct call *k, *next;
+
 	if (c == NULL)
 		return;
+	/* Calls still waiting to go again at exit: in flight in Redis,
+	 * requeued with this instance. */
+	for (k = c->later_head; k != NULL; k = next) {
+		next = k->next;
+		call_free(k);
+	}
+	if (c->later_ev != NULL)
+		event_free(c->later_ev);
 	rds_free(c->blk);
 	if (c->retry_ev != NULL)
 		event_free(c->retry_ev);

@@ -31,6 +31,7 @@ struct instance {
 	long long lease_until_ms;	/* the lease held ends (monotonic) */
 	bool hb_failing;		/* the last heartbeat failed (logged) */
 	bool lease_lost;		/* ran out unrenewed; not routing since */
+	long long register_after_ms;	/* a fenced one waits (monotonic) */
 	struct rds_argv release_args;	/* of the release in the air */
 };
 
@@ -88,6 +89,8 @@ heartbeat_build(struct task *t, struct rds_argv *a, void *arg)
 	(void)t;
 	if (in->stopping && !in->registered)
 		return -1;	/* renew until the release; register no more */
+	if (!in->registered && rds_mono_ms() < in->register_after_ms)
+		return -1;	/* a later beat registers */
 	_Static_assert(WIRE_HEARTBEAT_INSTANCE == 0 &&
 	    WIRE_HEARTBEAT_TTL_MS == 1 && WIRE_HEARTBEAT_MODE == 2,
 	    "heartbeat's arguments moved");
@@ -117,7 +120,7 @@ heartbeat_done(struct task *t, const redisReply *reply, void *arg)
 	    REDIS_REPLY_STRING) {
 		if (strcmp(reply->str, WIRE_RES_FENCED) == 0) {
 			instance_fence(in,
-			    "its lease ran out and its work was requeued");
+			    "its lease ran out and its work was requeued", 0);
 			return;
 		}
 		/* Redis counts the lease from when it ran the call, which is
@@ -226,9 +229,10 @@ instance_conn(struct instance *in, bool up)
 }
 
 void
-instance_fence(struct instance *in, const char *why)
+instance_fence(struct instance *in, const char *why, long pause_ms)
 {
 	become_new(in, why);
+	in->register_after_ms = rds_mono_ms() + pause_ms;
 	if (!in->stopping)
 		task_kick(in->heartbeat);
 }
@@ -260,11 +264,13 @@ instance_release(struct instance *in)
 {
 	struct rds_argv *a = &in->release_args;
 
+	_Static_assert(WIRE_RELEASE_INSTANCE == 0 && WIRE_RELEASE_BLAME == 1,
+	    "release's arguments moved");
 	rds_argv_clear(a);
 	task_stop(in->heartbeat);	/* a renewal sent after would be FENCED */
 	if (!rds_up(in->to.conn) || !in->registered ||
 	    rds_argv_call(a, WIRE_OP_RELEASE, in->prefix) == -1 ||
-	    rds_argv_adds(a, in->id) == -1)
+	    rds_argv_adds(a, in->id) == -1 || rds_argv_adds(a, "") == -1)
 		return -1;
 	return rds_script(in->to.conn, in->to.script, in->to.key, a,
 	    release_cb, in);

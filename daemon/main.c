@@ -31,6 +31,7 @@
 #include "sla.h"
 #include "task.h"
 #include "webhook.h"
+#include "wire.h"
 
 #ifndef LR_VERSION
 #define LR_VERSION "0.1.0"
@@ -85,6 +86,18 @@ webhook_connect(struct lrd *d)
 	}
 }
 
+/* The replica acknowledgements' connection, opened once replica_acks is
+ * set (at start or at a reload): none without. */
+static void
+acks_connect(struct lrd *d)
+{
+	if (d->acks != NULL && !d->acks_started &&
+	    d->cfg->redis.replica_acks > 0) {
+		rds_start(d->acks);
+		d->acks_started = true;
+	}
+}
+
 /* --- configuration ------------------------------------------------------ */
 
 static int
@@ -117,6 +130,7 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 	if (d->wh != NULL && webhook_configure(d->wh, cfg) == -1)
 		return -1;
 	webhook_connect(d);
+	acks_connect(d);
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -292,15 +306,90 @@ switch_cb(const char *host, int port, void *arg)
 	rds_follow(d->cmd, host, port);
 	rds_follow(d->lease, host, port);
 	rds_follow(d->whc, host, port);
+	rds_follow(d->acks, host, port);
+}
+
+/* A release of the instance we were, freed with its reply. */
+struct hand_back {
+	struct lrd *d;
+	struct rds_argv args;
+	char *id;
+};
+
+static void
+hand_back_free(struct hand_back *h)
+{
+	rds_argv_clear(&h->args);
+	free(h->id);
+	free(h);
 }
 
 static void
-fenced_cb(struct consumer *c, const char *why, void *arg)
+hand_back_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct hand_back *h = arg;
+
+	(void)conn;
+	h->d->hand_backs--;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		log_info("instance '%s' gave back %lld unfinished payloads",
+		    h->id, reply->integer);
+	else if (reply != NULL)
+		log_warnx("instance '%s' could not give back its work: %s; it is requeued when its lease runs out",
+		    h->id, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	hand_back_free(h);
+}
+
+/*
+ * A call of ours failed or was refused for good: the instance gives its
+ * work back at once, at the front of the queues in its order, a
+ * redelivery counted against the payload whose call failed alone (one
+ * that keeps failing ends as poison), and leaves the fleet. Sent on the command connection, the
+ * release runs after every call the instance has in the air there, and
+ * before the new instance's first claim. Left to its lease, the work
+ * would come back seconds later, behind what the new instance routed
+ * meanwhile (a later lead with the same id accepted in place of the one
+ * pushed first). Without the command connection, the lease it is. The
+ * new instance registers a lease later (fenced_cb), as the work would
+ * have come back: a payload that keeps failing goes round five times in
+ * some 25 s before it is poison, not in a moment, and a condition an
+ * operator clears meanwhile (a key of another type) lets it through.
+ */
+static void
+hand_back(struct lrd *d, const char *blame)
+{
+	struct hand_back *h;
+
+	_Static_assert(WIRE_RELEASE_INSTANCE == 0 && WIRE_RELEASE_BLAME == 1,
+	    "release's arguments moved");
+	if (!rds_up(d->cmd) || (h = calloc(1, sizeof(*h))) == NULL)
+		return;
+	h->d = d;
+	rds_argv_init(&h->args);
+	if ((h->id = strdup(instance_id(d->inst))) == NULL ||
+	    rds_argv_call(&h->args, WIRE_OP_RELEASE,
+	    d->cfg->redis.prefix) == -1 ||
+	    rds_argv_adds(&h->args, h->id) == -1 ||
+	    rds_argv_adds(&h->args, blame != NULL ? blame : "") == -1 ||
+	    rds_script(d->cmd, &d->script, d->key, &h->args, hand_back_cb,
+	    h) == -1) {
+		hand_back_free(h);
+		return;
+	}
+	d->hand_backs++;	/* a stop waits for it */
+}
+
+static void
+fenced_cb(struct consumer *c, const char *why, bool held, const char *blame,
+    void *arg)
 {
 	struct lrd *d = arg;
 
 	(void)c;
-	instance_fence(d->inst, why);
+	if (held)
+		hand_back(d, blame);
+	instance_fence(d->inst, why, held ? INSTANCE_LEASE_MS : 0);
 }
 
 static bool
@@ -362,7 +451,8 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	struct lrd *d = arg;
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
 	bool idle = consumer_idle(d->leads) && consumer_idle(d->events) &&
-	    intake_http_idle(d->intake) && webhook_idle(d->wh);
+	    intake_http_idle(d->intake) && webhook_idle(d->wh) &&
+	    d->hand_backs == 0;
 	long long now = rds_mono_ms();
 
 	(void)fd;
@@ -422,7 +512,13 @@ setup(struct lrd *d)
 {
 	struct rds_target to;
 	const char *why;
+	size_t klen = strlen(d->cfg->redis.prefix) + sizeof(KEY_REPLICA_ACK);
+	char *acks_key;
 
+	if ((acks_key = malloc(klen)) == NULL ||
+	    keys_build(acks_key, klen, d->cfg->redis.prefix,
+	    LR_KEY_REPLICA_ACK, NULL, NULL) == -1)
+		fatalx("cannot set up: out of memory");
 	d->ropts.host = d->cfg->redis.host;
 	d->ropts.port = d->cfg->redis.port;
 	d->ropts.unix_socket = d->cfg->redis.unix_socket;
@@ -461,9 +557,12 @@ setup(struct lrd *d)
 	    (d->metrics = metrics_new(&to, view_cb, d)) == NULL ||
 	    (d->whc = rds_new(d->base, &d->ropts, "webhooks", NULL,
 	    NULL)) == NULL ||
+	    (d->acks = rds_new(d->base, &d->ropts, "replica acks", NULL,
+	    NULL)) == NULL || rds_wait_mark(d->acks, acks_key) == -1 ||
 	    (d->wh = webhook_new(d->base, &(const struct rds_target){d->whc,
 	    &d->script, d->key}, d->cfg->redis.prefix)) == NULL)
 		fatalx("cannot set up: out of memory");
+	free(acks_key);
 	if (webhook_ready(d->wh, d->cfg, &why) == -1)
 		fatalx("cannot set up libcurl for the webhooks: %s", why);
 	if (webhook_configure(d->wh, d->cfg) == -1 ||
@@ -541,6 +640,7 @@ run(struct lrd *d)
 	rds_start(d->cmd);
 	rds_start(d->lease);
 	webhook_connect(d);
+	acks_connect(d);
 	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);
@@ -549,7 +649,9 @@ run(struct lrd *d)
 	http_free(d->http);
 	intake_http_free(d->intake);
 	rds_watch_free(d->watch);
-	/* Calls in the air get their NULL reply while their owners live. */
+	/* Calls in the air get their NULL reply while their owners live;
+	 * a WAIT lost on the acks connection tries the command one. */
+	rds_free(d->acks);
 	rds_free(d->cmd);
 	rds_free(d->lease);
 	rds_free(d->whc);

@@ -76,6 +76,8 @@ struct rds_conn {
 	struct waiter *wait_air, *wait_next, **wait_tail;
 	int wait_replicas;
 	long long wait_timeout_ms;
+	char *wait_mark;		/* rds_wait_mark's key, or NULL */
+	bool mark_warned;		/* an INCR of it was refused (logged) */
 };
 
 /* A caller of rds_wait, answered by the first WAIT sent after it asked. */
@@ -364,12 +366,14 @@ wait_tell(struct rds_conn *c, struct waiter *list, redisReply *reply)
 
 static int wait_send(struct rds_conn *c);
 
+/* The WAIT in the air answered (or its INCR was refused, or the connection
+ * lost: reply NULL): its callers hear it; those queued since go with the
+ * next one. */
 static void
-wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
+wait_over(struct rds_conn *c, redisReply *reply)
 {
 	struct waiter *air = c->wait_air, *next;
 
-	(void)arg;
 	c->wait_air = NULL;
 	if (c->wait_next != NULL && wait_send(c) == -1) {
 		next = c->wait_next;
@@ -380,10 +384,16 @@ wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
 	wait_tell(c, air, reply);
 }
 
-/* One WAIT for every caller queued: it covers all the connection wrote
- * before it, their writes among it. */
+static void
+wait_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	(void)arg;
+	wait_over(c, reply);
+}
+
+/* WAIT itself. */
 static int
-wait_send(struct rds_conn *c)
+wait_command(struct rds_conn *c)
 {
 	char n[24], t[24];
 	const char *argv[3] = {"WAIT", n, t};
@@ -392,12 +402,93 @@ wait_send(struct rds_conn *c)
 	lens[0] = 4;
 	lens[1] = (size_t)snprintf(n, sizeof(n), "%d", c->wait_replicas);
 	lens[2] = (size_t)snprintf(t, sizeof(t), "%lld", c->wait_timeout_ms);
-	if (rds_command(c, wait_cb, NULL, c->wait_timeout_ms +
-	    RDS_REPLY_TIMEOUT_MS, 3, argv, lens) == -1)
+	return rds_command(c, wait_cb, NULL, c->wait_timeout_ms +
+	    RDS_REPLY_TIMEOUT_MS, 3, argv, lens);
+}
+
+/* The INCR of a mark answered: the WAIT goes now. Refused (out of memory,
+ * ACLs, a key of another type), the INCR did not run, and a WAIT would
+ * only cover what this connection wrote before: none is sent, and the
+ * callers hear NULL at once. */
+static void
+mark_cb(struct rds_conn *c, redisReply *reply, void *arg)
+{
+	bool refused = reply != NULL && reply->type == REDIS_REPLY_ERROR;
+
+	(void)arg;
+	if (refused && !c->mark_warned)
+		log_warnx("redis '%s': INCR %s refused: %s; no WAIT until it runs",
+		    c->name, c->wait_mark, reply->str);
+	else if (reply != NULL && !refused && c->mark_warned)
+		log_info("redis '%s': INCR %s works again", c->name,
+		    c->wait_mark);
+	if (reply != NULL)
+		c->mark_warned = refused;
+	if (reply == NULL || refused || wait_command(c) == -1)
+		wait_over(c, NULL);
+}
+
+/* One WAIT for every caller queued: it covers all the connection wrote
+ * before it, their writes among it (with a mark, it goes once the INCR
+ * sent first has run, and so covers all that any connection wrote
+ * before that). */
+static int
+wait_send(struct rds_conn *c)
+{
+	const char *mark[2] = {"INCR", c->wait_mark};
+	size_t mlens[2] = {4, 0};
+
+	if (c->wait_mark != NULL) {
+		mlens[1] = strlen(c->wait_mark);
+		if (rds_command(c, mark_cb, NULL, 0, 2, mark, mlens) == -1)
+			return -1;
+	} else if (wait_command(c) == -1)
 		return -1;
 	c->wait_air = c->wait_next;
 	c->wait_next = NULL;
 	c->wait_tail = &c->wait_next;
+	return 0;
+}
+
+bool
+rds_same_server(const struct rds_conn *a, const struct rds_conn *b)
+{
+	if (a->state != RDS_UP || b->state != RDS_UP)
+		return false;
+	if (a->unix_socket[0] != '\0' || b->unix_socket[0] != '\0')
+		return strcmp(a->unix_socket, b->unix_socket) == 0;
+	return strcmp(a->host, b->host) == 0 && a->port == b->port;
+}
+
+void
+rds_join(struct rds_conn *c, const struct rds_conn *to)
+{
+	char why[300], *h;
+
+	if (!c->cluster || c->stopping || c->ac == NULL ||
+	    to->state != RDS_UP || to->unix_socket[0] != '\0' ||
+	    (strcmp(c->host, to->host) == 0 && c->port == to->port) ||
+	    (h = strdup(to->host)) == NULL)
+		return;
+	snprintf(why, sizeof(why), "the slot is served at %s:%d", to->host,
+	    to->port);
+	c->backoff_ms = 0;	/* there at once */
+	rds_drop(c, why);
+	/* The retry rds_drop armed goes there (as after a MOVED). */
+	free(c->host);
+	c->host = h;
+	c->port = to->port;
+}
+
+int
+rds_wait_mark(struct rds_conn *c, const char *key)
+{
+	char *k;
+
+	if ((k = strdup(key)) == NULL)
+		return -1;
+	free(c->wait_mark);
+	c->wait_mark = k;
 	return 0;
 }
 
@@ -824,6 +915,7 @@ rds_free(struct rds_conn *c)
 	free(c->username);
 	free(c->password);
 	free(c->seed_host);
+	free(c->wait_mark);
 	resp_free(&c->resp);
 	wait_tell(c, c->wait_next, NULL);	/* none: rds_stop answered all */
 	sentinel_set_clear(&c->sent);

@@ -43,9 +43,14 @@
 struct lrd;
 struct consumer;
 
-/* The instance must re-register; why is for the log. */
+/*
+ * The instance must re-register; why is for the log. held: it still holds
+ * its work (its own call failed or was refused for good; not when the
+ * fleet took the work back), which it should give back; blame: the seq of
+ * the payload whose call failed alone (it counts a redelivery), or NULL.
+ */
 typedef void consumer_fenced_cb(struct consumer *c, const char *why,
-    void *arg);
+    bool held, const char *blame, void *arg);
 
 /*
  * A consumer of src for the daemon d (daemon.h), which must outlive it.

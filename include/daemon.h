@@ -76,6 +76,11 @@ struct lrd {
 	struct rds_conn *whc;		/* the webhook sender's own: its WAITs
 					 * never hold up commits or heartbeats */
 	bool whc_started;		/* once some endpoint is configured */
+	struct rds_conn *acks;		/* the commits' WAITs (replica_acks),
+					 * each after an INCR of its own: the
+					 * command connection never blocks */
+	bool acks_started;		/* once replica_acks is set */
+	int hand_backs;			/* releases in the air (main.c) */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */
 

@@ -13,7 +13,9 @@
  * its own work was refused or failed; when the command or the lease
  * connection is lost, what its calls in the air did is unknown. Either way it becomes a new
  * instance: a new id and generation, not registered, and registers again,
- * so that what the old one held is requeued exactly once.
+ * so that what the old one held is requeued exactly once (when the lease
+ * runs out; at once when its owner released it, as main.c does when a
+ * call of its own failed for good).
  *
  * The owner hears what happened through the callback it gives, as rds_new
  * takes a state callback: INSTANCE_REGISTERED when the lease is granted
@@ -62,8 +64,9 @@ void instance_start(struct instance *in);
  * (become a new instance, unless stopping).
  */
 void instance_conn(struct instance *in, bool up);
-/* The instance must re-register; why is logged. */
-void instance_fence(struct instance *in, const char *why);
+/* The instance must re-register, pause_ms from now at the earliest; why
+ * is logged. */
+void instance_fence(struct instance *in, const char *why, long pause_ms);
 /*
  * Stopping: the instance stays what it is, and its heartbeat renews the
  * lease (registers no more) until instance_release stops it.

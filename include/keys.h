@@ -50,6 +50,7 @@
 #define KEY_AUDIT		"audit"
 #define KEY_WEBHOOK		"webhook:"
 #define KEY_WEBHOOKS_DEAD	"webhooks:dead"
+#define KEY_REPLICA_ACK		"replica:ack"
 
 /* The tails, after the variable part. */
 #define KEY_TAIL_INBOX		":inbox"
@@ -149,7 +150,10 @@
 	    "the lr:webhooks:dead entry a pending redelivery came from, " \
 	    "removed from that list once delivered") \
 	X(WEBHOOKS_DEAD, KEY_WEBHOOKS_DEAD, "", "", "list", "daemon (LPUSH)", \
-	    "webhook deliveries that ended without success")
+	    "webhook deliveries that ended without success") \
+	X(REPLICA_ACK, KEY_REPLICA_ACK, "", "", "string", "daemon (INCR)", \
+	    "with redis.replica_acks: counted up before each WAIT of a " \
+	    "commit, so the WAIT covers the commit; its value means nothing")
 
 enum lr_key {
 #define LR_KEY_ENUM(name, head, part, tail, type, who, what) LR_KEY_##name,

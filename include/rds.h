@@ -145,6 +145,21 @@ int rds_commandf(struct rds_conn *c, rds_reply_cb *cb, void *arg,
  */
 int rds_wait(struct rds_conn *c, int replicas, long long timeout_ms,
     rds_reply_cb *cb, void *arg);
+/*
+ * Send INCR key before each WAIT of c: a connection that writes nothing
+ * else then waits for what every connection wrote before the INCR (one
+ * replication stream orders it after them), so the one that wrote need
+ * not block itself. The caller asks once the write's reply came, and
+ * key must be in the writes' cluster slot. The WAIT goes once the INCR
+ * has run; one Redis refuses (out of memory, ACLs) did not, and no WAIT
+ * is sent: its callers hear NULL, as when the connection is lost. 0, or
+ * -1 out of memory.
+ */
+int rds_wait_mark(struct rds_conn *c, const char *key);
+/* Are a and b both up, on one server (host and port, or socket)? */
+bool rds_same_server(const struct rds_conn *a, const struct rds_conn *b);
+/* Redis Cluster: reconnect c (up elsewhere) to the node to is up on. */
+void rds_join(struct rds_conn *c, const struct rds_conn *to);
 
 /*
  * Run script with one key and args (which must stay alive until cb runs):

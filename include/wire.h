@@ -90,8 +90,10 @@
 #define WIRE_WORDS(X) \
 	X(OP, HEARTBEAT, "INSTANCE TTL_MS MODE: renew the lease, requeue " \
 	    "the work of instances whose lease ran out; replies ok or fenced") \
-	X(OP, RELEASE, "INSTANCE: a graceful stop gives back its work; " \
-	    "replies the number of payloads requeued") \
+	X(OP, RELEASE, "INSTANCE BLAME: give back the instance's work and " \
+	    "leave the fleet (a graceful stop; an instance whose own call " \
+	    "failed or was refused for good); replies the number of " \
+	    "payloads requeued") \
 	X(OP, CLAIM, "INSTANCE SOURCE MAX SEQ BYTES MAX_BYTES: move payloads " \
 	    "into in-flight (ASCII ones over MAX_BYTES stay in Redis); " \
 	    "replies CLAIM_REPLY, or the error FENCED") \
@@ -173,7 +175,7 @@
 #define WIRE_LAYOUTS(X) \
 	X(SCRIPT, 3, "argv of every call") \
 	X(HEARTBEAT, 3, "heartbeat's arguments") \
-	X(RELEASE, 1, "release's arguments") \
+	X(RELEASE, 2, "release's arguments") \
 	X(CLAIM, 6, "claim's arguments") \
 	X(COMMIT, 5, "commit's arguments") \
 	X(EVENTS, 4, "events' arguments") \
@@ -214,6 +216,9 @@
 	X(HEARTBEAT, TTL_MS, 1, "the lease, ms from now") \
 	X(HEARTBEAT, MODE, 2, "WIRE_MODE_*") \
 	X(RELEASE, INSTANCE, 0, "the instance id") \
+	X(RELEASE, BLAME, 1, "the seq of the payload whose call failed " \
+	    "alone: it counts a redelivery, as after a crash (one that keeps " \
+	    "failing ends as poison); \"\" for none (a graceful stop)") \
 	X(CLAIM, INSTANCE, 0, "the instance id") \
 	X(CLAIM, SOURCE, 1, "the queue: KEY_INCOMING or KEY_EVENTS") \
 	X(CLAIM, MAX, 2, "at most this many payloads") \

@@ -9,8 +9,9 @@
 -- an OOM refusal, as Redis gives a script before its first write when it
 -- is out of memory. "OP CMD" (a command's name in capitals) fails the
 -- call's first write of that command instead, wherever it falls. After
--- "OP N", " sK" lets the next K calls of OP pass first, and " xK" fails
--- K calls of OP in turn (each at its N-th write), then deletes the key.
+-- "OP N", " sK" lets the next K calls of OP pass first, " xK" fails K
+-- calls of OP in turn (each at its N-th write), then deletes the key, and
+-- " OK" makes the last K of those OOM refusals.
 
 local fault_call = redis['call']	-- written so to escape the renaming
 local fault_at, fault_cmd, fault_oom, fault_n, fault_key = nil, nil,
@@ -28,13 +29,16 @@ do
 		if op == ARGV[1 + SCRIPT.OP] then
 			local skip = tonumber(string.match(rest, ' s(%d+)')) or 0
 			local times = tonumber(string.match(rest, ' x(%d+)')) or 1
-			local kind = string.find(rest, ' OOM') and ' OOM' or ''
+			local last = tonumber(string.match(rest, ' O(%d+)'))
+			local kind = string.find(rest, ' OOM') and ' OOM' or
+			    (last and ' O' .. last or '')
 			if skip > 0 then
 				fault_call('SET', fault_key, op .. ' ' .. n .. kind ..
 				    ' x' .. times .. ' s' .. (skip - 1))
 			else
 				fault_at = tonumber(n)
-				fault_oom = kind ~= ''
+				fault_oom = kind == ' OOM' or
+				    (last ~= nil and times <= last)
 				if times > 1 then
 					fault_left = op .. ' ' .. n .. kind .. ' x' ..
 					    (times - 1)

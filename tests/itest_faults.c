@@ -631,6 +631,32 @@ push_over(struct fx *f, char tag, int from, int n, long ms)
 	push_leads(f, tag, from + half, n - half);
 }
 
+/*
+ * Of the first instances slots, from slot pick on, the first whose
+ * instance holds payloads in flight now; pick when none does. A kill that
+ * finds work in the air is the one the requeue is tested by (with three
+ * instances sharing the stream, a random one is often idle: a run once
+ * killed 20 idle instances).
+ */
+static int
+busy_slot(struct fx *f, int instances, int pick)
+{
+	redisReply *r = h_cmd(f->h.c, "KEYS lr:inflight:*");
+	char mark[32];
+	int found = -1;
+
+	for (int k = 0; k < instances && found == -1; k++) {
+		int i = (pick + k) % instances;
+
+		snprintf(mark, sizeof(mark), "-%ld-", (long)f->h.d[i].pid);
+		for (size_t j = 0; j < r->elements && found == -1; j++)
+			if (strstr(r->element[j]->str, mark) != NULL)
+				found = i;
+	}
+	freeReplyObject(r);
+	return found == -1 ? pick : found;
+}
+
 static void
 kill_stream(struct fx *f, const char *name, int instances, int kills, int n)
 {
@@ -644,10 +670,12 @@ kill_stream(struct fx *f, const char *name, int instances, int kills, int n)
 	for (int k = 0; k < kills; k++) {
 		int i = (int)rnd_between(f, 0, instances - 1);
 
-		/* The stream keeps flowing; the kill lands wherever it is. */
+		/* The stream keeps flowing; the kill lands wherever it is,
+		 * on an instance with work in flight when there is one. */
 		push_over(f, 'k', k * per, k == kills - 1 ? n - k * per : per,
 		    rnd_between(f, 50, 300));
 		h_sleep_ms(rnd_between(f, 0, 25));
+		i = busy_slot(f, instances, i);
 		kill9(f, i);
 		start_one(f, i);
 		/* The next kill finds it routing, not starting. */
@@ -660,7 +688,7 @@ kill_stream(struct fx *f, const char *name, int instances, int kills, int n)
 	fprintf(stderr, "%s: %lld payloads requeued from %lld dead instances\n",
 	    name, requeued, reaped);
 	snprintf(injected, sizeof(injected),
-	    "kill -9 of a random instance of %d, %d times at random 50-325 ms intervals while leads flow, restarted at once (%lld instances reaped, %lld payloads requeued)",
+	    "kill -9 of an instance of %d (one with work in flight when there is one, else a random one), %d times at random 50-325 ms intervals while leads flow, restarted at once (%lld instances reaped, %lld payloads requeued)",
 	    instances, kills, reaped, requeued);
 	amend_injected(injected);
 	/* Every kill left a dead instance to reap; work was in flight. */

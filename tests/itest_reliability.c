@@ -377,6 +377,112 @@ test_replica_acks_keep_lease(void **state)
 	h_fx_stop(f);
 }
 
+/* Wait until the replica acknowledgements' connection of daemon 0 is up
+ * (before, a commit's WAIT goes on the command connection). */
+static void
+acks_connected(struct h_fx *f)
+{
+	char line[128];
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	snprintf(line, sizeof(line), "redis 'replica acks' at '127.0.0.1:%d': connected",
+	    f->redis.port);
+	while (!h_log_contains(&f->d[0], line) && h_now_ms() < until)
+		h_sleep_ms(10);
+	assert_true(h_log_contains(&f->d[0], line));
+}
+
+/*
+ * redis.replica_acks = 1 with no replica: each commit's WAIT takes the
+ * whole replica_ack_timeout. It waits on a connection of its own, after
+ * an INCR that replication orders after the commit, so what shares the
+ * command connection (here a /metrics scrape; SLA timers, drains and the
+ * read API alike) answers at once instead of waiting behind it, and the
+ * WAIT still holds the batch until it answers.
+ */
+static void
+test_replica_acks_keep_commands(void **state)
+{
+	struct h_fx *f = *state;
+	long long t0, took, until;
+	char *body = NULL;
+
+	f->http_port = h_free_port();
+	h_fx_conf(f, NULL);
+	h_fx_replica_acks(f, 8000);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	assert_true(h_wait_ready(f->c, 1));
+	acks_connected(f);
+	h_push_lead(f->c, "{\"id\":\"k1\",\"email\":\"a@b.c\"}");
+	/* Committed: its WAIT goes as soon as the reply is in. */
+	until = h_now_ms() + H_WAIT_MS;
+	while (h_int(f->c, "EXISTS lr:lead:k1") == 0 && h_now_ms() < until)
+		h_sleep_ms(10);
+	h_sleep_ms(300);
+	t0 = h_now_ms();
+	assert_int_equal(h_http_get(f->http_port, "GET", "/metrics", &body),
+	    200);
+	took = h_now_ms() - t0;
+	print_message("/metrics while a commit waits for a replica: %lld ms\n",
+	    took);
+	assert_true(took < 4000);	/* behind the WAIT: over 7 s */
+	/* The batch is done when the WAIT answers, short, 8 s on. */
+	assert_true(h_metric(body, "leadrouted_replica_ack_short_total") == 0);
+	free(body);
+	until = h_now_ms() + H_WAIT_MS;
+	while (!h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas") &&
+	    h_now_ms() < until)
+		h_sleep_ms(50);
+	assert_true(h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas"));
+	assert_true(h_now_ms() - t0 > 6000);
+	/* One INCR went before the one WAIT. */
+	assert_int_equal(h_int(f->c, "GET lr:replica:ack"), 1);
+	h_fx_stop(f);
+}
+
+/*
+ * The INCR before a WAIT refused (here lr:replica:ack holds a hash; out
+ * of memory or an ACL would do the same): it did not run, so its WAIT
+ * says nothing of the commit. The daemon logs it once and waits on the
+ * command connection instead, which wrote the commit: the short count is
+ * still seen and reported.
+ */
+static void
+test_replica_acks_mark_refused(void **state)
+{
+	struct h_fx *f = *state;
+	long long until;
+
+	freeReplyObject(h_cmd(f->c, "HSET lr:replica:ack not a-counter"));
+	h_fx_conf(f, NULL);
+	h_fx_replica_acks(f, 500);
+	h_daemon_start(&f->d[0], f->conf, f->dir, "d0");
+	assert_true(h_wait_ready(f->c, 1));
+	acks_connected(f);
+	for (int i = 0; i < 3; i++) {
+		char lead[64];
+
+		snprintf(lead, sizeof(lead),
+		    "{\"id\":\"m%d\",\"email\":\"a@b.c\"}", i);
+		h_push_lead(f->c, lead);
+	}
+	until = h_now_ms() + H_WAIT_MS;
+	while (!h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas") &&
+	    h_now_ms() < until)
+		h_sleep_ms(20);
+	assert_true(h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas"));
+	assert_int_equal(h_log_count(&f->d[0], "INCR lr:replica:ack refused"),
+	    1);
+	for (int i = 0; i < 3; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "lr:lead:m%d", i);
+		assert_int_equal(h_int(f->c, "EXISTS %s", key), 1);
+	}
+	assert_int_equal(h_int(f->c, "LLEN lr:incoming"), 0);
+	h_fx_stop(f);
+}
+
 /* Redis restarts mid-stream (AOF): the daemon reconnects and goes on. */
 static void
 test_redis_restart(void **state)
@@ -519,6 +625,8 @@ main(void)
 		H_TEST_AOF(test_redis_down_at_start),
 		H_TEST_AOF(test_orphaned_inflight_is_requeued),
 		H_TEST_AOF(test_replica_acks_keep_lease),
+		H_TEST_AOF(test_replica_acks_keep_commands),
+		H_TEST_AOF(test_replica_acks_mark_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

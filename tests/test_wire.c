@@ -47,7 +47,7 @@ static void
 test_keys_unique(void **state)
 {
 	static const char *const types[] = {"list", "hash", "set",
-	    "sorted set", "stream", "channel"};
+	    "sorted set", "stream", "channel", "string"};
 	char a[256], b[256];
 
 	(void)state;

@@ -9,16 +9,18 @@ local ORPHAN_SCAN_MS = 60000	-- a pass over the in-flight keys this often
 local SOURCES = {K.INCOMING, K.EVENTS}
 
 -- Put an instance's claimed and not committed work back at the consuming
--- end of its queue, in its original order. When the instance died, count
--- a redelivery against each payload, so that a poison pill is caught.
-local function requeue(inst, count)
+-- end of its queue, in its original order. When the instance died
+-- (count), count a redelivery against each payload, so that a poison
+-- pill is caught; else against the payload of seq blame only, if any.
+local function requeue(inst, count, blame)
 	local moved = 0
+	blame = tonumber(blame)
 	for _, src in ipairs(SOURCES) do
 		local h, w = inflight_keys(inst, src)
 		-- Newest first: the wait list (taken last), then the hash by seq.
 		local items = redis.call('LRANGE', w, 0, -1)
 		local kv = redis.call('HGETALL', h)
-		local arr = {}
+		local arr, counted = {}, count and items or {}
 		for i = 1, #kv, 2 do
 			local seq = tonumber(kv[i])	-- not the TRIES field
 			if seq then
@@ -28,13 +30,14 @@ local function requeue(inst, count)
 		table.sort(arr, function(a, b) return a[1] > b[1] end)
 		for _, e in ipairs(arr) do
 			items[#items + 1] = e[2]
+			if not count and e[1] == blame then
+				counted[#counted + 1] = e[2]
+			end
 		end
 		if #items > 0 then
-			if count then
-				for _, v in ipairs(items) do
-					redis.call('HINCRBY', P .. K.REDELIVERIES,
-					    redis.sha1hex(v), 1)
-				end
+			for _, v in ipairs(counted) do
+				redis.call('HINCRBY', P .. K.REDELIVERIES,
+				    redis.sha1hex(v), 1)
 			end
 			push_all('RPUSH', P .. src, items)
 			redis.call('DEL', h, w)
@@ -132,10 +135,14 @@ ops[OP.HEARTBEAT] = function()
 	return RES.OK
 end
 
--- release INSTANCE: a graceful stop gives back its unfinished work.
+-- release INSTANCE BLAME: give back the instance's unfinished work, in
+-- order at the front of its queue, and leave the fleet: at a graceful
+-- stop, or at once when the instance's own call failed or was refused for
+-- good (BLAME: the seq of the payload whose call failed alone, which
+-- counts a redelivery as after a crash; "" for none).
 ops[OP.RELEASE] = function()
 	local inst = op_arg(RELEASE.INSTANCE)
-	local moved = requeue(inst, false)
+	local moved = requeue(inst, false, op_arg(RELEASE.BLAME))
 	redis.call('ZREM', P .. K.INSTANCES, inst)
 	return moved
 end
