@@ -345,9 +345,9 @@ hand_back_cb(struct rds_conn *conn, redisReply *reply, void *arg)
  * A call of ours failed or was refused for good: the instance gives its
  * work back at once, at the front of the queues in its order, a
  * redelivery counted against the payload whose call failed alone (one
- * that keeps failing ends as poison), and leaves the fleet. Sent on the command connection, the
- * release runs after every call the instance has in the air there, and
- * before the new instance's first claim. Left to its lease, the work
+ * that keeps failing ends as poison), and leaves the fleet. Sent on the
+ * command connection, the release runs after every call the instance has
+ * in the air there, and before the new instance's first claim. Left to its lease, the work
  * would come back seconds later, behind what the new instance routed
  * meanwhile (a later lead with the same id accepted in place of the one
  * pushed first). Without the command connection, the lease it is. The
