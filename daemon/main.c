@@ -347,14 +347,15 @@ hand_back_cb(struct rds_conn *conn, redisReply *reply, void *arg)
  * redelivery counted against the payload whose call failed alone (one
  * that keeps failing ends as poison), and leaves the fleet. Sent on the
  * command connection, the release runs after every call the instance has
- * in the air there, and before the new instance's first claim. Left to its lease, the work
- * would come back seconds later, behind what the new instance routed
- * meanwhile (a later lead with the same id accepted in place of the one
- * pushed first). Without the command connection, the lease it is. The
- * new instance registers a lease later (fenced_cb), as the work would
- * have come back: a payload that keeps failing goes round five times in
- * some 25 s before it is poison, not in a moment, and a condition an
- * operator clears meanwhile (a key of another type) lets it through.
+ * in the air there, and before the new instance's first claim. Left to
+ * its lease, the work would come back seconds later, behind what the new
+ * instance routed meanwhile (a later lead with the same id accepted in
+ * place of the one pushed first). Without the command connection, the
+ * lease it is. The new instance registers a lease later (fenced_cb), as
+ * the work would have come back: a payload that keeps failing goes round
+ * five times in some 25 s before it is poison, not in a moment, and a
+ * condition an operator clears meanwhile (a key of another type) lets it
+ * through.
  */
 static void
 hand_back(struct lrd *d, const char *blame)
