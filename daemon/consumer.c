@@ -26,8 +26,8 @@ struct consumer {
 	struct rds_conn *blk;		/* tells us when the source changes */
 	int claims;			/* claim calls in the air */
 	int commits;			/* commit calls in the air */
-	int later;			/* of those, waiting to go again */
-	struct call *later_head;	/* those, in the order they go again */
+	struct call *later_head;	/* of those, the ones waiting to go
+					 * again, in the order they go */
 	struct call **later_tail;
 	struct event *later_ev;		/* when they go */
 	char after[24];			/* the seq of the payload claimed last
@@ -295,7 +295,6 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 	struct call *k = arg;
 	struct consumer *c = k->c;
 	struct lrd *d = c->d;
-	char *blame;
 
 	(void)conn;
 	commit_landed(k);
@@ -325,7 +324,7 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 		 * after a pause when it waits to go again itself. */
 		log_debug("commit of %s waits for an earlier one: %s", c->src,
 		    reply->str);
-		if (c->later > 0) {
+		if (c->later_head != NULL) {
 			/* Behind one waiting to go again: it goes after it
 			 * (the pause counts that one's tries, not this). */
 			if (commit_later(k) == 0)
@@ -352,11 +351,11 @@ commit_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 			call_free(k);
 			return;
 		}
-		blame = k->single ? strdup(k->args.argv[(c->leads ? LEAD_BASE :
-		    EVENT_BASE) + WIRE_LEAD_SEQ]) : NULL;
+		/* One that failed alone counts a redelivery. */
+		c->fenced(c, "a commit failed", true, k->single ?
+		    k->args.argv[(c->leads ? LEAD_BASE : EVENT_BASE) +
+		    WIRE_LEAD_SEQ] : NULL, c->arg);
 		call_free(k);
-		c->fenced(c, "a commit failed", true, blame, c->arg);
-		free(blame);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ARRAY) {
@@ -539,7 +538,6 @@ later_cb(evutil_socket_t fd, short what, void *arg)
 	k = c->later_head;
 	c->later_head = NULL;
 	c->later_tail = &c->later_head;
-	c->later = 0;
 	for (; k != NULL; k = next) {
 		next = k->next;
 		k->next = NULL;
@@ -559,12 +557,11 @@ commit_later(struct call *k)
 	struct consumer *c = k->c;
 	struct timeval tv = {0, CONSUMER_RETRY_MS * 1000};
 
-	if (c->later == 0 && evtimer_add(c->later_ev, &tv) == -1)
+	if (c->later_head == NULL && evtimer_add(c->later_ev, &tv) == -1)
 		return -1;
 	k->next = NULL;
 	*c->later_tail = k;
 	c->later_tail = &k->next;
-	c->later++;
 	commit_flying(k);	/* still in the air: the pipeline waits for it */
 	return 0;
 }

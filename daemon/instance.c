@@ -33,6 +33,14 @@ struct instance {
 	bool lease_lost;		/* ran out unrenewed; not routing since */
 	long long register_after_ms;	/* a fenced one waits (monotonic) */
 	struct rds_argv release_args;	/* of the release in the air */
+	int giving_back;		/* instance_give_back's in the air */
+};
+
+/* A release of an instance we were, sent by instance_give_back. */
+struct give_back {
+	struct instance *in;
+	struct rds_argv args;
+	char id[128];
 };
 
 /* Holds a lease that has not run out by this process's clock. */
@@ -247,6 +255,67 @@ instance_stop(struct instance *in)
 	in->stopping = true;
 }
 
+/* RELEASE of this instance into a; blame: NULL, or the seq of the
+ * payload that counts a redelivery. 0, or -1 out of memory. */
+static int
+release_build(const struct instance *in, struct rds_argv *a,
+    const char *blame)
+{
+	_Static_assert(WIRE_RELEASE_INSTANCE == 0 && WIRE_RELEASE_BLAME == 1,
+	    "release's arguments moved");
+	rds_argv_clear(a);
+	if (rds_argv_call(a, WIRE_OP_RELEASE, in->prefix) == -1 ||
+	    rds_argv_adds(a, in->id) == -1 ||
+	    rds_argv_adds(a, blame != NULL ? blame : "") == -1)
+		return -1;
+	return 0;
+}
+
+static void
+give_back_cb(struct rds_conn *conn, redisReply *reply, void *arg)
+{
+	struct give_back *g = arg;
+
+	(void)conn;
+	g->in->giving_back--;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		log_info("instance '%s' gave back %lld unfinished payloads",
+		    g->id, reply->integer);
+	else if (reply != NULL)
+		log_warnx("instance '%s' could not give back its work: %s; it is requeued when its lease runs out",
+		    g->id, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	rds_argv_clear(&g->args);
+	free(g);
+}
+
+void
+instance_give_back(struct instance *in, const struct rds_target *on,
+    const char *why, const char *blame)
+{
+	struct give_back *g;
+
+	if (rds_up(on->conn) && (g = calloc(1, sizeof(*g))) != NULL) {
+		g->in = in;
+		snprintf(g->id, sizeof(g->id), "%s", in->id);
+		rds_argv_init(&g->args);
+		if (release_build(in, &g->args, blame) == -1 ||
+		    rds_script(on->conn, on->script, on->key, &g->args,
+		    give_back_cb, g) == -1) {
+			rds_argv_clear(&g->args);
+			free(g);
+		} else
+			in->giving_back++;
+	}
+	instance_fence(in, why, INSTANCE_LEASE_MS);
+}
+
+bool
+instance_giving_back(const struct instance *in)
+{
+	return in->giving_back > 0;
+}
+
 static void
 release_cb(struct rds_conn *conn, redisReply *reply, void *arg)
 {
@@ -264,13 +333,9 @@ instance_release(struct instance *in)
 {
 	struct rds_argv *a = &in->release_args;
 
-	_Static_assert(WIRE_RELEASE_INSTANCE == 0 && WIRE_RELEASE_BLAME == 1,
-	    "release's arguments moved");
-	rds_argv_clear(a);
 	task_stop(in->heartbeat);	/* a renewal sent after would be FENCED */
 	if (!rds_up(in->to.conn) || !in->registered ||
-	    rds_argv_call(a, WIRE_OP_RELEASE, in->prefix) == -1 ||
-	    rds_argv_adds(a, in->id) == -1 || rds_argv_adds(a, "") == -1)
+	    release_build(in, a, NULL) == -1)
 		return -1;
 	return rds_script(in->to.conn, in->to.script, in->to.key, a,
 	    release_cb, in);

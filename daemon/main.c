@@ -75,22 +75,16 @@ load_config(const char *path, bool to_stderr)
 	return cfg;
 }
 
-/* The webhook sender's connection, opened once some endpoint is
- * configured (at start or at a reload): none without webhooks. */
+/* The connections only some configurations need, opened once one does
+ * (at start or at a reload): the webhook sender's (some endpoint) and
+ * the replica acknowledgements' (replica_acks). */
 static void
-webhook_connect(struct lrd *d)
+connect_optional(struct lrd *d)
 {
 	if (d->whc != NULL && !d->whc_started && d->cfg->nwebhooks > 0) {
 		rds_start(d->whc);
 		d->whc_started = true;
 	}
-}
-
-/* The replica acknowledgements' connection, opened once replica_acks is
- * set (at start or at a reload): none without. */
-static void
-acks_connect(struct lrd *d)
-{
 	if (d->acks != NULL && !d->acks_started &&
 	    d->cfg->redis.replica_acks > 0) {
 		rds_start(d->acks);
@@ -129,8 +123,7 @@ apply_config(struct lrd *d, struct lr_config *cfg)
 		intake_http_reload(d->intake, d->cfg);
 	if (d->wh != NULL && webhook_configure(d->wh, cfg) == -1)
 		return -1;
-	webhook_connect(d);
-	acks_connect(d);
+	connect_optional(d);
 	if (d->leads != NULL && consumer_fit(d->leads) == -1)
 		return -1;
 	return 0;
@@ -309,88 +302,18 @@ switch_cb(const char *host, int port, void *arg)
 	rds_follow(d->acks, host, port);
 }
 
-/* A release of the instance we were, freed with its reply. */
-struct hand_back {
-	struct lrd *d;
-	struct rds_argv args;
-	char *id;
-};
-
-static void
-hand_back_free(struct hand_back *h)
-{
-	rds_argv_clear(&h->args);
-	free(h->id);
-	free(h);
-}
-
-static void
-hand_back_cb(struct rds_conn *conn, redisReply *reply, void *arg)
-{
-	struct hand_back *h = arg;
-
-	(void)conn;
-	h->d->hand_backs--;
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-		log_info("instance '%s' gave back %lld unfinished payloads",
-		    h->id, reply->integer);
-	else if (reply != NULL)
-		log_warnx("instance '%s' could not give back its work: %s; it is requeued when its lease runs out",
-		    h->id, reply->type == REDIS_REPLY_ERROR ? reply->str :
-		    "unexpected reply");
-	hand_back_free(h);
-}
-
-/*
- * A call of ours failed or was refused for good: the instance gives its
- * work back at once, at the front of the queues in its order, a
- * redelivery counted against the payload whose call failed alone (one
- * that keeps failing ends as poison), and leaves the fleet. Sent on the
- * command connection, the release runs after every call the instance has
- * in the air there, and before the new instance's first claim. Left to
- * its lease, the work would come back seconds later, behind what the new
- * instance routed meanwhile (a later lead with the same id accepted in
- * place of the one pushed first). Without the command connection, the
- * lease it is. The new instance registers a lease later (fenced_cb), as
- * the work would have come back: a payload that keeps failing goes round
- * five times in some 25 s before it is poison, not in a moment, and a
- * condition an operator clears meanwhile (a key of another type) lets it
- * through.
- */
-static void
-hand_back(struct lrd *d, const char *blame)
-{
-	struct hand_back *h;
-
-	_Static_assert(WIRE_RELEASE_INSTANCE == 0 && WIRE_RELEASE_BLAME == 1,
-	    "release's arguments moved");
-	if (!rds_up(d->cmd) || (h = calloc(1, sizeof(*h))) == NULL)
-		return;
-	h->d = d;
-	rds_argv_init(&h->args);
-	if ((h->id = strdup(instance_id(d->inst))) == NULL ||
-	    rds_argv_call(&h->args, WIRE_OP_RELEASE,
-	    d->cfg->redis.prefix) == -1 ||
-	    rds_argv_adds(&h->args, h->id) == -1 ||
-	    rds_argv_adds(&h->args, blame != NULL ? blame : "") == -1 ||
-	    rds_script(d->cmd, &d->script, d->key, &h->args, hand_back_cb,
-	    h) == -1) {
-		hand_back_free(h);
-		return;
-	}
-	d->hand_backs++;	/* a stop waits for it */
-}
-
 static void
 fenced_cb(struct consumer *c, const char *why, bool held, const char *blame,
     void *arg)
 {
 	struct lrd *d = arg;
+	const struct rds_target on = {d->cmd, &d->script, d->key};
 
 	(void)c;
 	if (held)
-		hand_back(d, blame);
-	instance_fence(d->inst, why, held ? INSTANCE_LEASE_MS : 0);
+		instance_give_back(d->inst, &on, why, blame);
+	else
+		instance_fence(d->inst, why, 0);
 }
 
 static bool
@@ -453,7 +376,7 @@ stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = {0, LRD_STOP_POLL_MS * 1000};
 	bool idle = consumer_idle(d->leads) && consumer_idle(d->events) &&
 	    intake_http_idle(d->intake) && webhook_idle(d->wh) &&
-	    d->hand_backs == 0;
+	    !instance_giving_back(d->inst);
 	long long now = rds_mono_ms();
 
 	(void)fd;
@@ -640,8 +563,7 @@ run(struct lrd *d)
 	event_add(ready, &zero);
 	rds_start(d->cmd);
 	rds_start(d->lease);
-	webhook_connect(d);
-	acks_connect(d);
+	connect_optional(d);
 	rds_watch_start(d->watch);
 
 	event_base_dispatch(d->base);

@@ -80,7 +80,6 @@ struct lrd {
 					 * each after an INCR of its own: the
 					 * command connection never blocks */
 	bool acks_started;		/* once replica_acks is set */
-	int hand_backs;			/* releases in the air (main.c) */
 	struct rds_script script;	/* the script (scripts.h) */
 	char *key;			/* KEYS[1] of every script call */
 

@@ -14,8 +14,8 @@
  * connection is lost, what its calls in the air did is unknown. Either way it becomes a new
  * instance: a new id and generation, not registered, and registers again,
  * so that what the old one held is requeued exactly once (when the lease
- * runs out; at once when its owner released it, as main.c does when a
- * call of its own failed for good).
+ * runs out; at once with instance_give_back, when a call of its own
+ * failed for good).
  *
  * The owner hears what happened through the callback it gives, as rds_new
  * takes a state callback: INSTANCE_REGISTERED when the lease is granted
@@ -67,6 +67,25 @@ void instance_conn(struct instance *in, bool up);
 /* The instance must re-register, pause_ms from now at the earliest; why
  * is logged. */
 void instance_fence(struct instance *in, const char *why, long pause_ms);
+/*
+ * A call of the instance's own failed or was refused for good: it gives
+ * its work back at once, sent on on (the connection its calls went on,
+ * so the release runs after them, and before the next instance's first
+ * claim), at the front of the queues in order, a redelivery counted only
+ * against the payload of seq blame (its call failed alone; NULL: none),
+ * and leaves the fleet. Left to its lease, the work would come back
+ * seconds later, behind what the next instance routed meanwhile (a later
+ * lead with the same id accepted in place of the one pushed first);
+ * without on up, the lease it is. Then instance_fence with a lease's
+ * pause, as the work would have come back: a payload that keeps failing
+ * goes round five times in some 25 s before it is poison, not in a
+ * moment, and a cause an operator clears meanwhile (a key of another
+ * type) lets it through.
+ */
+void instance_give_back(struct instance *in, const struct rds_target *on,
+    const char *why, const char *blame);
+/* Is a release of instance_give_back still in the air (a stop waits)? */
+bool instance_giving_back(const struct instance *in);
 /*
  * Stopping: the instance stays what it is, and its heartbeat renews the
  * lease (registers no more) until instance_release stops it.

@@ -417,6 +417,19 @@ h_log_contains(const struct h_daemon *d, const char *s)
 	return found;
 }
 
+bool
+h_wait_log(const struct h_daemon *d, const char *s)
+{
+	long long until = h_now_ms() + H_WAIT_MS;
+
+	while (!h_log_contains(d, s)) {
+		if (h_now_ms() >= until)
+			return false;
+		h_sleep_ms(10);
+	}
+	return true;
+}
+
 void
 h_assert_log_clean(const struct h_daemon *d)
 {

@@ -157,6 +157,8 @@ long h_daemon_status_kb(const struct h_daemon *d, const char *field);
 int h_log_count(const struct h_daemon *d, const char *s);
 /* Does the daemon's log contain s? */
 bool h_log_contains(const struct h_daemon *d, const char *s);
+/* Poll (up to H_WAIT_MS) until a line of d's log contains s. */
+bool h_wait_log(const struct h_daemon *d, const char *s);
 /* Fail the test when the log shows a sanitizer report. */
 void h_assert_log_clean(const struct h_daemon *d);
 

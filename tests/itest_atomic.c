@@ -427,6 +427,22 @@ add_item(struct fault_fx *x, const char *id, const char *raw,
 	x->n++;
 }
 
+/* Push the payloads of all items in one LPUSH, in their order (LPUSH's
+ * first value is the oldest: claims take them so). */
+static void
+push_items(struct fault_fx *x)
+{
+	const char **argv = calloc(x->n + 2, sizeof(*argv));
+
+	assert_non_null(argv);
+	argv[0] = "LPUSH";
+	argv[1] = "lr:incoming";
+	for (size_t i = 0; i < x->n; i++)
+		argv[2 + i] = x->bufs[i];
+	freeReplyObject(redisCommandArgv(x->f->c, (int)x->n + 2, argv, NULL));
+	free(argv);
+}
+
 /* Wait until the queue, every in-flight hash and the fault key are gone;
  * false when the fault key stayed (the call had fewer writes). */
 static bool
@@ -700,7 +716,6 @@ test_failed_redo_keeps_order(void **state)
 	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
 
 	char late[128];
-	long long until;
 
 	assert_non_null(x);
 	x->f = *state;
@@ -709,10 +724,7 @@ test_failed_redo_keeps_order(void **state)
 	push_round(x, 1);
 	/* The instance gives its work back at once: a payload with the
 	 * same id pushed now (the new instance routes it) comes after. */
-	until = h_now_ms() + H_WAIT_MS;
-	while (!h_log_contains(&x->f->d[0], "stops: a commit failed") &&
-	    h_now_ms() < until)
-		h_sleep_ms(5);
+	assert_true(h_wait_log(&x->f->d[0], "stops: a commit failed"));
 	snprintf(late, sizeof(late), "{\"id\":\"C1-a\",\"email\":\"late@y.z\"}");
 	freeReplyObject(h_cmd(x->f->c, "LPUSH lr:incoming %s", late));
 	add_item(x, "C1-a", late, "duplicate", CHK_FU_NONE);
@@ -740,16 +752,12 @@ test_failed_commit_not_overtaken(void **state)
 	struct fault_fx *x = calloc(1, sizeof(*x));
 	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
 	enum { N = 600, FIRST = 300, DUP = 550 };
-	const char **argv = calloc(N + 2, sizeof(*argv));
 	char raw[256];
 
 	assert_non_null(x);
-	assert_non_null(argv);
 	x->f = *state;
 	fault_start(x);
 	freeReplyObject(h_cmd(x->f->c, "SET " FAULT_KEY " %s", "commit 1 s1"));
-	argv[0] = "LPUSH";
-	argv[1] = "lr:incoming";
 	for (int i = 0; i < N; i++) {
 		char id[32];
 
@@ -764,17 +772,14 @@ test_failed_commit_not_overtaken(void **state)
 			    "{\"id\":\"%s\",\"email\":\"a@b.c\"}", id);
 		add_item(x, i == FIRST || i == DUP ? "O-first" : id, raw,
 		    i == DUP ? "duplicate" : "routed", CHK_FU_NONE);
-		argv[2 + i] = x->bufs[x->n - 1];
 	}
-	/* LPUSH's first value is the oldest: claims take them in order. */
-	freeReplyObject(redisCommandArgv(x->f->c, N + 2, argv, NULL));
+	push_items(x);
 	assert_true(wait_quiet(x));
 	check_walk(x, "failed commit not overtaken", limits, 1, 0);
 	assert_int_equal(h_log_count(&x->f->d[0], "test fault at write"), 1);
 	assert_true(h_log_contains(&x->f->d[0],
 	    "commit of incoming waits for an earlier one"));
 	h_fx_stop(x->f);
-	free(argv);
 	free(x);
 }
 
@@ -793,26 +798,21 @@ test_refused_redo_waits_in_order(void **state)
 	struct fault_fx *x = calloc(1, sizeof(*x));
 	static const struct chk_rep limits[] = {{"john", 6, 0, 0}};
 	enum { N = 200 };
-	const char **argv = calloc(N + 2, sizeof(*argv));
 	char raw[128], id[32];
 	int behind;
 
 	assert_non_null(x);
-	assert_non_null(argv);
 	x->f = *state;
 	fault_start(x);
 	freeReplyObject(h_cmd(x->f->c, "SET " FAULT_KEY " %s",
 	    "commit 1 x2 O1"));
-	argv[0] = "LPUSH";
-	argv[1] = "lr:incoming";
 	for (int i = 0; i < N; i++) {
 		snprintf(id, sizeof(id), "W-%d", i);
 		snprintf(raw, sizeof(raw), "{\"id\":\"%s\",\"email\":\"a@b.c\"}",
 		    id);
 		add_item(x, id, raw, "routed", CHK_FU_NONE);
-		argv[2 + i] = x->bufs[x->n - 1];
 	}
-	freeReplyObject(redisCommandArgv(x->f->c, N + 2, argv, NULL));
+	push_items(x);
 	assert_true(wait_quiet(x));
 	check_walk(x, "refused redo waits in order", limits, 1, 0);
 	behind = h_log_count(&x->f->d[0], "waits for an earlier one");
@@ -821,7 +821,6 @@ test_refused_redo_waits_in_order(void **state)
 	assert_int_equal(behind, N - 1);
 	assert_false(h_log_contains(&x->f->d[0], "stops:"));
 	h_fx_stop(x->f);
-	free(argv);
 	free(x);
 }
 

@@ -216,11 +216,7 @@ start_one(struct fx *f, int i)
 static void
 wait_registered(struct fx *f, int i)
 {
-	long long until = h_now_ms() + H_WAIT_MS;
-
-	while (!h_log_contains(&f->h.d[i], "registered;") && h_now_ms() < until)
-		h_sleep_ms(10);
-	assert_true(h_log_contains(&f->h.d[i], "registered;"));
+	assert_true(h_wait_log(&f->h.d[i], "registered;"));
 }
 
 static void

@@ -383,13 +383,10 @@ static void
 acks_connected(struct h_fx *f)
 {
 	char line[128];
-	long long until = h_now_ms() + H_WAIT_MS;
 
 	snprintf(line, sizeof(line), "redis 'replica acks' at '127.0.0.1:%d': connected",
 	    f->redis.port);
-	while (!h_log_contains(&f->d[0], line) && h_now_ms() < until)
-		h_sleep_ms(10);
-	assert_true(h_log_contains(&f->d[0], line));
+	assert_true(h_wait_log(&f->d[0], line));
 }
 
 /*
@@ -429,11 +426,7 @@ test_replica_acks_keep_commands(void **state)
 	/* The batch is done when the WAIT answers, short, 8 s on. */
 	assert_true(h_metric(body, "leadrouted_replica_ack_short_total") == 0);
 	free(body);
-	until = h_now_ms() + H_WAIT_MS;
-	while (!h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas") &&
-	    h_now_ms() < until)
-		h_sleep_ms(50);
-	assert_true(h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas"));
+	assert_true(h_wait_log(&f->d[0], "replica acks: 0 of 1 replicas"));
 	assert_true(h_now_ms() - t0 > 6000);
 	/* One INCR went before the one WAIT. */
 	assert_int_equal(h_int(f->c, "GET lr:replica:ack"), 1);
@@ -451,7 +444,6 @@ static void
 test_replica_acks_mark_refused(void **state)
 {
 	struct h_fx *f = *state;
-	long long until;
 
 	freeReplyObject(h_cmd(f->c, "HSET lr:replica:ack not a-counter"));
 	h_fx_conf(f, NULL);
@@ -466,11 +458,7 @@ test_replica_acks_mark_refused(void **state)
 		    "{\"id\":\"m%d\",\"email\":\"a@b.c\"}", i);
 		h_push_lead(f->c, lead);
 	}
-	until = h_now_ms() + H_WAIT_MS;
-	while (!h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas") &&
-	    h_now_ms() < until)
-		h_sleep_ms(20);
-	assert_true(h_log_contains(&f->d[0], "replica acks: 0 of 1 replicas"));
+	assert_true(h_wait_log(&f->d[0], "replica acks: 0 of 1 replicas"));
 	assert_int_equal(h_log_count(&f->d[0], "INCR lr:replica:ack refused"),
 	    1);
 	for (int i = 0; i < 3; i++) {

@@ -530,13 +530,7 @@ test_reload_adds_endpoint(void **state)
 	h_fx_conf(f, conf);
 	free(conf);
 	h_daemon_signal(&f->d[0], SIGHUP);
-	{
-		long long end = h_now_ms() + H_WAIT_MS;
-
-		while (!h_log_contains(&f->d[0], "loaded (version") &&
-		    h_now_ms() < end)
-			h_sleep_ms(20);
-	}
+	(void)h_wait_log(&f->d[0], "loaded (version");
 	push_leads(f->c, "A", 1);
 	wait_requests("/ok/late", 1, 200);
 	all = received();
